@@ -1,0 +1,2 @@
+"""Appliance side: policy and alerts, reports, CLI and settings (store, API and switches later)."""
+__version__ = "0.1.0"

@@ -1,0 +1,31 @@
+"""The alert record (contract names) and the fixed alert types."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CLEARTEXT_MEDIA = "cleartext_media"
+SDES_KEYS_EXPOSED = "sdes_keys_exposed"
+SRTP_DOWNGRADE = "srtp_downgrade"
+CLEARTEXT_SIGNALING = "cleartext_signaling"
+WEAK_TLS = "weak_tls"
+ALERT_TYPES = (CLEARTEXT_MEDIA, SDES_KEYS_EXPOSED, SRTP_DOWNGRADE, CLEARTEXT_SIGNALING, WEAK_TLS)
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    type: str
+    severity: str
+    endpoint: str
+    peer: str | None
+    stream: str | None
+    call_id: str | None
+    summary: str
+    evidence: tuple[str, ...]
+    first_seen: float
+    key: tuple = field(compare=False, repr=False, default=())
+
+    def to_dict(self, device_class: str = "unknown") -> dict:
+        return {"type": self.type, "severity": self.severity, "endpoint": self.endpoint, "peer": self.peer,
+                "stream": self.stream, "call_id": self.call_id, "summary": self.summary,
+                "evidence": list(self.evidence), "first_seen": self.first_seen, "device_class": device_class}

@@ -1,0 +1,116 @@
+"""Policy: collector events in, alerts out. One alert per offending stream, call or signaling
+session (an identity key, like Zeek notices), never one per packet.
+
+| type                | raised on                                                        | endpoint            |
+| cleartext_media     | an RTP stream with audio/video/DTMF judged cleartext              | the stream's sender |
+| srtp_downgrade      | that stream belongs to a call where SRTP was offered             | the sender          |
+| sdes_keys_exposed   | an SDP with a=crypto travelled over cleartext signaling (udp/tcp/ws) | the SDP's sender |
+| cleartext_signaling | a SIP conversation over udp/tcp/ws                               | the SIP client      |
+RTCP (reports, APP, BYE) is never media: it raises nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from appliance.alerts import (CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING, SDES_KEYS_EXPOSED, SRTP_DOWNGRADE,
+                              Alert)
+from collectors.events import SdpObserved, SignalingObserved, StreamVerdict
+
+CLEARTEXT_TRANSPORTS = ("udp", "tcp", "ws")
+DEFAULT_SEVERITIES = {CLEARTEXT_MEDIA: "high", SRTP_DOWNGRADE: "high", SDES_KEYS_EXPOSED: "critical",
+                      CLEARTEXT_SIGNALING: "medium", "weak_tls": "medium"}
+MIN_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    severities: dict = field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
+    min_confidence: float = MIN_CONFIDENCE
+
+
+class Policy:
+    def __init__(self, settings: PolicySettings | None = None, on_alert=None):
+        self.settings = settings or PolicySettings()
+        self.on_alert = on_alert or (lambda alert: None)
+        self.alerts: dict[tuple, Alert] = {}
+        self.srtp_offers: dict[str, SdpObserved] = {}     # call_id -> the SDP that offered SRTP
+        self.call_transport: dict[str, str] = {}
+
+    def observe(self, event) -> None:
+        if isinstance(event, StreamVerdict):
+            self._stream(event)
+        elif isinstance(event, SdpObserved):
+            self._sdp(event)
+        elif isinstance(event, SignalingObserved):
+            self._signaling(event)
+
+    # -- rules ---------------------------------------------------------------------------------
+    def _stream(self, ev: StreamVerdict) -> None:
+        key = (CLEARTEXT_MEDIA, ev.stream_id)
+        if ev.kind != "rtp":
+            return
+        if ev.encrypted or not ev.carries_media or ev.confidence < self.settings.min_confidence:
+            self._withdraw(key)
+            self._withdraw((SRTP_DOWNGRADE, ev.call_id, ev.src))
+            return
+        severity = self._severity(CLEARTEXT_MEDIA)
+        evidence = list(ev.evidence)
+        transport = self.call_transport.get(ev.call_id or "")
+        if transport in ("tls", "wss"):
+            severity = "critical"
+            evidence.append(f"signaling: the call was set up over {transport.upper()}, the media is not protected")
+        codec = ev.codec or "unknown codec"
+        self._raise(Alert(CLEARTEXT_MEDIA, severity, ev.src, ev.dst, ev.stream_id, ev.call_id,
+                          f"{ev.src} sends cleartext {codec} RTP to {ev.dst}:{ev.dst_port}",
+                          tuple(evidence), ev.first_seen, key))
+        offer = self.srtp_offers.get(ev.call_id or "")
+        if offer is not None:
+            self._raise(Alert(SRTP_DOWNGRADE, self._severity(SRTP_DOWNGRADE), ev.src, ev.dst, ev.stream_id,
+                              ev.call_id, f"SRTP was offered by {offer.sender} but {ev.src} sends cleartext media",
+                              (f"sdp: {offer.message} from {offer.sender} offered " + _offer_text(offer),)
+                              + tuple(ev.evidence), ev.first_seen, (SRTP_DOWNGRADE, ev.call_id, ev.src)))
+
+    def _sdp(self, ev: SdpObserved) -> None:
+        self.call_transport.setdefault(ev.call_id, ev.signaling_transport)
+        if ev.offers_srtp and ev.is_offer:
+            self.srtp_offers.setdefault(ev.call_id, ev)
+        if ev.crypto_suites and ev.signaling_transport in CLEARTEXT_TRANSPORTS:
+            self._raise(Alert(
+                SDES_KEYS_EXPOSED, self._severity(SDES_KEYS_EXPOSED), ev.sender, ev.receiver, None, ev.call_id,
+                f"SRTP master keys of {ev.sender} travelled in cleartext SIP/{ev.signaling_transport.upper()}",
+                (f"sdp: a=crypto ({', '.join(ev.crypto_suites)}) in {ev.message} over "
+                 f"{ev.signaling_transport}",), ev.ts, (SDES_KEYS_EXPOSED, ev.call_id, ev.sender)))
+
+    def _signaling(self, ev: SignalingObserved) -> None:
+        if ev.transport not in CLEARTEXT_TRANSPORTS:
+            return
+        self._raise(Alert(
+            CLEARTEXT_SIGNALING, self._severity(CLEARTEXT_SIGNALING), ev.client, ev.server, None, None,
+            f"{ev.client} talks SIP to {ev.server}:{ev.server_port} without TLS ({ev.transport.upper()})",
+            (f"sip: over {ev.transport} port {ev.server_port}",), ev.ts,
+            (CLEARTEXT_SIGNALING, ev.client, ev.server, ev.server_port, ev.transport)))
+
+    # -- bookkeeping -------------------------------------------------------------------------
+    def _severity(self, alert_type: str) -> str:
+        return self.settings.severities.get(alert_type, DEFAULT_SEVERITIES.get(alert_type, "medium"))
+
+    def _raise(self, alert: Alert) -> None:
+        if alert.key in self.alerts:
+            return
+        self.alerts[alert.key] = alert
+        self.on_alert(alert)
+
+    def _withdraw(self, key: tuple) -> None:
+        self.alerts.pop(key, None)
+
+    def active(self) -> list[Alert]:
+        return sorted(self.alerts.values(), key=lambda a: (a.first_seen, a.type, a.endpoint))
+
+
+def _offer_text(offer: SdpObserved) -> str:
+    parts = list(dict.fromkeys(offer.profiles))
+    if offer.crypto_suites:
+        parts.append("a=crypto")
+    if offer.fingerprint:
+        parts.append("a=fingerprint")
+    return " + ".join(parts)

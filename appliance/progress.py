@@ -1,0 +1,16 @@
+"""A progress bar on stderr for large captures (rich; silent when stderr is not a terminal)."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+
+@contextmanager
+def file_progress(source):
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task(source.path, total=source.size)
+        yield lambda position: bar.update(task, completed=position)

@@ -1,0 +1,178 @@
+"""The keyless verdict from the packets themselves: cleartext codec structure against the
+per-position uniformity of encrypted bytes, and payload length against the codec's frame sizes.
+
+Signals (each recorded in `evidence` when it decides):
+  * bit positions of the first payload bytes that never change across packets (a codec header:
+    Opus TOC, AMR CMR, telephone-event fields, video descriptors). Encrypted bits are fair coins:
+    k constant bits over n packets happen by chance with probability ~ (2^(1-n))^k;
+  * per-bit bias over those positions (chi-square against fair coins);
+  * the byte-value distribution of whole payloads (G.711 speech is far from uniform);
+  * for fixed-rate codecs, payload length against the timestamp step: exactly the frame size in
+    clear, frame size + 4/10/16 bytes under SRTP (HMAC-SHA1-32/80, AES-GCM).
+Entropy alone never decides: "encrypted" needs uniform bytes AND either an SRTP tag explaining the
+length, or the absence of any structure over a full budget of packets.
+"""
+from __future__ import annotations
+
+import math
+
+from collectors.classify.codecs import COMFORT_NOISE, TELEPHONE_EVENT, cleartext_length, tag_for_excess
+from collectors.classify.verdict import Verdict
+from collectors.media.rtp import ts_delta
+
+PREFIX = 16                 # payload bytes examined per packet for bit statistics
+MIN_PACKETS = 12
+BUDGET = 50
+MAX_HIST_BYTES = 16384
+CONSTANT_BITS_CLEAR = 3     # constant bits that prove structure (given MIN_PACKETS)
+BIAS_SIGMAS_CLEAR = 8.0
+BIAS_SIGMAS_RANDOM = 4.0
+HIST_SIGMAS_CLEAR = 12.0
+HIST_SIGMAS_RANDOM = 5.0
+
+
+class PayloadClassifier:
+    """Per-stream accumulator; `feed` returns a Verdict once the packets decide it."""
+
+    __slots__ = ("codec_of", "n", "ones", "prefix_len", "hist", "hist_bytes", "last_ts", "length_clear",
+                 "length_tag", "length_other", "tags", "events", "examined")
+
+    def __init__(self, codec_of):
+        self.codec_of = codec_of         # callable: payload type -> codec name or None
+        self.n = 0
+        self.ones = [0] * (PREFIX * 8)
+        self.prefix_len = PREFIX
+        self.hist = [0] * 256
+        self.hist_bytes = 0
+        self.last_ts: dict[int, int] = {}
+        self.length_clear = self.length_tag = self.length_other = 0
+        self.tags: dict[str, int] = {}
+        self.events = 0
+        self.examined = 0
+
+    def feed(self, data: bytes, off: int, end: int, pt: int, ssrc: int, ts: int) -> Verdict | None:
+        self.examined += 1
+        codec = (self.codec_of(pt) or "").upper()
+        if codec == COMFORT_NOISE or end - off < 1:
+            return self.decide(final=True) if self.examined >= BUDGET else None
+        if codec == TELEPHONE_EVENT:
+            self._event(data, off, end)
+        else:
+            self._length(codec, ssrc, ts, end - off)
+            self._sample(data, off, end)
+        return self.decide(final=self.examined >= BUDGET)
+
+    def _event(self, data: bytes, off: int, end: int) -> None:
+        if end - off == 4 and data[off] <= 16 and not data[off + 1] & 0x40:
+            self.events += 1
+
+    def _length(self, codec: str, ssrc: int, ts: int, length: int) -> None:
+        last = self.last_ts.get(ssrc)
+        self.last_ts[ssrc] = ts
+        if last is None:
+            return
+        expected = cleartext_length(codec, ts_delta(ts, last), length)
+        if expected is None:
+            return
+        if length == expected:
+            self.length_clear += 1
+            return
+        tag = tag_for_excess(length - expected)
+        if tag:
+            self.length_tag += 1
+            self.tags[tag] = self.tags.get(tag, 0) + 1
+        else:
+            self.length_other += 1
+
+    def _sample(self, data: bytes, off: int, end: int) -> None:
+        self.n += 1
+        prefix = data[off:off + PREFIX]
+        self.prefix_len = min(self.prefix_len, len(prefix))
+        ones = self.ones
+        for i, byte in enumerate(prefix):
+            if byte:
+                base = i * 8
+                for bit in range(8):
+                    if byte >> (7 - bit) & 1:
+                        ones[base + bit] += 1
+        if self.hist_bytes < MAX_HIST_BYTES:
+            hist = self.hist
+            for byte in data[off:min(end, off + MAX_HIST_BYTES - self.hist_bytes)]:
+                hist[byte] += 1
+            self.hist_bytes = sum(hist)
+
+    # -- decision ------------------------------------------------------------------------------
+    def decide(self, final: bool = False) -> Verdict | None:
+        if self.events >= 3 and self.n < MIN_PACKETS:
+            return self._clear(0.9, [f"payload: {self.events} RFC 4733 telephone-event packets in clear"])
+        if self.n < MIN_PACKETS:
+            return self._few_packets() if final else None
+        constant = self._constant_bits()
+        bias = self._bias_sigmas()
+        hist = self._hist_sigmas()
+        lengths = self._length_evidence()
+        if constant >= CONSTANT_BITS_CLEAR:
+            return self._clear(0.97, [f"payload: {constant} bit positions constant over {self.n} packets "
+                                      "(codec header in clear)"] + lengths)
+        if hist >= HIST_SIGMAS_CLEAR or bias >= BIAS_SIGMAS_CLEAR:
+            return self._clear(0.93, [f"payload: byte distribution {hist:.0f} sigma from uniform, "
+                                      f"bit bias {bias:.0f} sigma (codec structure)"] + lengths)
+        if self.length_clear >= MIN_PACKETS // 2 and self.length_clear > 3 * (self.length_tag + 1):
+            return self._clear(0.85, lengths + ["payload: no SRTP tag room in the packets"])
+        uniform = bias < BIAS_SIGMAS_RANDOM and hist < HIST_SIGMAS_RANDOM
+        if uniform and self.length_tag >= MIN_PACKETS // 2 and self.length_tag > 3 * self.length_clear:
+            return self._encrypted(0.95, lengths + [self._uniform_text(bias, hist)])
+        if final and uniform:
+            return self._encrypted(0.75, [self._uniform_text(bias, hist),
+                                          f"payload: no cleartext codec structure in {self.n} packets"] + lengths)
+        if final:
+            return self._clear(0.6, [f"payload: non-uniform bytes (bias {bias:.1f} sigma, "
+                                     f"distribution {hist:.1f} sigma)"] + lengths)
+        return None
+
+    def _few_packets(self) -> Verdict | None:
+        """A stream that ended early: only the length signal is trustworthy on so few packets."""
+        if self.length_clear >= 2 and not self.length_tag:
+            return self._clear(0.6, self._length_evidence() + [f"payload: only {self.n} packets"])
+        if self.length_tag >= 2 and not self.length_clear:
+            return self._encrypted(0.6, self._length_evidence() + [f"payload: only {self.n} packets"])
+        return None
+
+    def _constant_bits(self) -> int:
+        n = self.n
+        return sum(1 for count in self.ones[:self.prefix_len * 8] if count == 0 or count == n)
+
+    def _bias_sigmas(self) -> float:
+        positions = self.prefix_len * 8
+        if not positions:
+            return 0.0
+        n = self.n
+        chi2 = sum((2 * c - n) ** 2 / n for c in self.ones[:positions])
+        return (chi2 - positions) / math.sqrt(2 * positions)
+
+    def _hist_sigmas(self) -> float:
+        total = self.hist_bytes
+        if total < 512:
+            return 0.0
+        expected = total / 256
+        chi2 = sum((c - expected) ** 2 for c in self.hist) / expected
+        return (chi2 - 255) / math.sqrt(2 * 255)
+
+    def _length_evidence(self) -> list[str]:
+        out = []
+        if self.length_clear:
+            out.append(f"length: {self.length_clear} packets exactly the cleartext frame size")
+        if self.length_tag:
+            tag = max(self.tags, key=self.tags.get)
+            out.append(f"length: {self.length_tag} packets = frame size + {tag} tag")
+        return out
+
+    def _uniform_text(self, bias: float, hist: float) -> str:
+        return (f"payload: bytes uniform at every position over {self.n} packets "
+                f"(bias {bias:.1f} sigma, distribution {hist:.1f} sigma)")
+
+    def _clear(self, confidence: float, evidence: list[str]) -> Verdict:
+        return Verdict(False, None, confidence, tuple(evidence), "payload")
+
+    def _encrypted(self, confidence: float, evidence: list[str]) -> Verdict:
+        return Verdict(True, "unknown", confidence, tuple(evidence), "payload")

@@ -1,0 +1,13 @@
+"""The value every verdict classifier returns."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    encrypted: bool | None        # None: this classifier cannot tell (yet)
+    keying: str | None            # "sdes" | "dtls-srtp" | "zrtp" | "unknown" | None
+    confidence: float
+    evidence: tuple[str, ...]
+    source: str                   # which classifier: "sdp", "payload", ...

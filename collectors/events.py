@@ -1,0 +1,63 @@
+"""The contract between detection and policy: typed, immutable events (like Zeek's analyzer events).
+
+The pipeline emits them through one seam, a callable `emit(event)`; policy, the store and the live
+printer consume them. No event carries key material.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class StreamVerdict:
+    """A media (RTP) or control (RTCP) stream was decided, or its verdict changed."""
+    stream_id: str
+    src: str
+    src_port: int
+    dst: str
+    dst_port: int
+    transport: str
+    kind: str                      # "rtp" | "rtcp"
+    encrypted: bool
+    keying: str | None
+    codec: str | None
+    call_id: str | None
+    confidence: float
+    evidence: tuple[str, ...]
+    first_seen: float
+    ts: float                      # time of the packet that decided it
+    packets_to_verdict: int
+    source: str                    # classifier that decided: "sdp", "payload", ...
+    carries_media: bool            # RTP with audio/video/DTMF (not only comfort noise)
+
+
+@dataclass(frozen=True, slots=True)
+class SdpObserved:
+    """An SDP offer or answer travelled in a SIP message."""
+    call_id: str
+    sender: str
+    receiver: str
+    signaling_transport: str       # "udp" | "tcp" | "tls" | "ws" | "wss"
+    ts: float
+    is_offer: bool
+    message: str
+    profiles: tuple[str, ...]
+    crypto_suites: tuple[str, ...]   # suite names only, never the keys
+    fingerprint: bool
+    zrtp_hash: bool
+
+    @property
+    def offers_srtp(self) -> bool:
+        return bool(self.crypto_suites) or self.fingerprint or any("SAVP" in p.upper() for p in self.profiles)
+
+
+@dataclass(frozen=True, slots=True)
+class SignalingObserved:
+    """A new SIP signaling conversation (client -> server over one transport) was seen."""
+    transport: str
+    client: str
+    client_port: int
+    server: str
+    server_port: int
+    ts: float
+    user_agent: str | None

@@ -1,0 +1,1 @@
+"""RTP/RTCP recognition and the stream state kept for each media flow."""

@@ -1,0 +1,53 @@
+"""RTCP (RFC 3550, 3611, 4585, 5761) compound-packet rules as pure byte predicates."""
+from __future__ import annotations
+
+import struct
+
+RTCP_HDR = struct.Struct("!BBH")
+SR, RR, SDES, BYE, APP, RTPFB, PSFB, XR = 200, 201, 202, 203, 204, 205, 206, 207
+RTCP_TYPES = frozenset(range(SR, XR + 1)) | {192, 193, 194, 195}
+NAMES = {SR: "SR", RR: "RR", SDES: "SDES", BYE: "BYE", APP: "APP", RTPFB: "RTPFB", PSFB: "PSFB", XR: "XR"}
+
+
+class RtcpShape:
+    """What the cleartext walk of a compound packet found."""
+    __slots__ = ("types", "walked", "total", "ssrc")
+
+    def __init__(self, types, walked, total, ssrc):
+        self.types, self.walked, self.total, self.ssrc = types, walked, total, ssrc
+
+    @property
+    def exact(self) -> bool:
+        """Every byte belongs to a well-formed RTCP packet (plain RTCP)."""
+        return self.walked == self.total
+
+    @property
+    def trailer(self) -> int:
+        """Bytes after the last well-formed packet (SRTCP: E|index word and auth tag)."""
+        return self.total - self.walked
+
+
+def parse_rtcp(data: bytes, off: int, end: int) -> RtcpShape | None:
+    """Walk an RTCP compound packet; None unless the first packet is a valid RTCP header.
+
+    Under SRTCP only the first 8 bytes are clear, so the walk stops at the first packet whose
+    header does not fit; the remainder is reported as `trailer`.
+    """
+    total = end - off
+    if total < 8:
+        return None
+    b0, pt, _length = RTCP_HDR.unpack_from(data, off)
+    if b0 >> 6 != 2 or pt not in RTCP_TYPES:
+        return None
+    ssrc = struct.unpack_from("!I", data, off + 4)[0]
+    types, pos = [], off
+    while pos + 4 <= end:
+        b0, pt, length = RTCP_HDR.unpack_from(data, pos)
+        size = (length + 1) * 4
+        if b0 >> 6 != 2 or pt not in RTCP_TYPES or pos + size > end:
+            break
+        types.append(pt)
+        pos += size
+    if not types:
+        return None
+    return RtcpShape(tuple(types), pos - off, total, ssrc)

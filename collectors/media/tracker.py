@@ -1,0 +1,301 @@
+"""Media side of the pipeline: recognise RTP/RTCP on UDP flows, tie them to calls, decide the
+encryption verdict with the classifiers, count, and emit `StreamVerdict` events.
+
+RFC 7983 demultiplexing on the first byte: 0-3 STUN, 16-19 ZRTP, 20-63 DTLS, 128-191 RTP/RTCP.
+"""
+from __future__ import annotations
+
+from collectors.classify.payload import PayloadClassifier
+from collectors.classify.signaled import signaled_verdict
+from collectors.classify.verdict import Verdict
+from collectors.events import StreamVerdict
+from collectors.flows import MEDIA, NEW, OTHER, Flow
+from collectors.media.detect import MATCH, NO_MATCH, RtpDetector
+from collectors.media.rtcp import parse_rtcp
+from collectors.media.rtp import is_rtcp_type, parse_rtp, static_codec
+from collectors.media.stream import StreamState
+from collectors.sip.calls import CallTable
+
+STUN_COOKIE = b"\x21\x12\xa4\x42"
+ZRTP_COOKIE = b"ZRTP"
+MAX_NON_MEDIA = 8
+REBIND_IDLE = 2.0
+CALL_END_GRACE = 1.0
+SRTCP_TRAILERS = (14, 8, 4)
+UNDECIDED = Verdict(False, None, 0.3, ("too few packets for a verdict",), "undecided")     # E|index + tag: HMAC-SHA1-80, HMAC-SHA1-32, AES-GCM (tag inside)
+
+
+class MediaTracker:
+    def __init__(self, calls: CallTable, emit):
+        self.calls = calls
+        self.emit = emit
+        self.by_endpoint: dict[tuple[bytes, int], list[Flow]] = {}   # media flows by (addr, port)
+
+    # -- undecided flows ---------------------------------------------------------------------
+    def candidate(self, flow: Flow, pkt) -> None:
+        data, off, end = pkt.data, pkt.off, pkt.end
+        b0 = data[off]
+        if 128 <= b0 < 192:
+            self._try_media(flow, pkt)
+        elif b0 < 4 and data[off + 4:off + 8] == STUN_COOKIE:
+            flow.stun += 1
+        elif 20 <= b0 <= 63 and end - off >= 13 and data[off + 1] == 0xFE:
+            flow.dtls += 1
+        elif 16 <= b0 <= 19 and data[off + 4:off + 8] == ZRTP_COOKIE:
+            flow.zrtp += 1
+        else:
+            flow.non_media += 1
+            if flow.non_media > MAX_NON_MEDIA and flow.detector is None:
+                flow.state = OTHER
+
+    def _try_media(self, flow: Flow, pkt) -> None:
+        data, off, end = pkt.data, pkt.off, pkt.end
+        if flow.binding is None:
+            flow.binding = self.calls.binding_for(*flow.key)
+        if is_rtcp_type(data[off + 1]):
+            shape = parse_rtcp(data, off, end)
+            if shape is not None and (flow.binding is not None or shape.types[0] in (200, 201)):
+                self._become_media(flow, pkt)
+                return
+            self._rtp_miss(flow, pkt)
+            return
+        detector = flow.detector
+        if detector is None:
+            detector = flow.detector = RtpDetector()
+        announced = flow.binding is not None and flow.binding.role == "rtp"
+        result = detector.feed(parse_rtp(data, off, end), announced)
+        if result == MATCH:
+            self._become_media(flow, pkt)
+        elif result == NO_MATCH:
+            flow.state = OTHER
+            flow.detector = None
+
+    def _rtp_miss(self, flow: Flow, pkt) -> None:
+        detector = flow.detector or RtpDetector()
+        flow.detector = detector
+        if detector.feed(None, False) == NO_MATCH:
+            flow.state = OTHER
+            flow.detector = None
+
+    def _become_media(self, flow: Flow, pkt) -> None:
+        flow.state = MEDIA
+        for endpoint in ((flow.key[0], flow.key[1]), (flow.key[2], flow.key[3])):
+            self.by_endpoint.setdefault(endpoint, []).append(flow)
+        self.packet(flow, pkt)
+
+    # -- decided media flows ------------------------------------------------------------------
+    def packet(self, flow: Flow, pkt) -> None:
+        data, off, end = pkt.data, pkt.off, pkt.end
+        b0 = data[off]
+        if not 128 <= b0 < 192:
+            self._demuxed(flow, b0)
+            return
+        if is_rtcp_type(data[off + 1]):
+            self._rtcp_packet(flow, pkt)
+        else:
+            self._rtp_packet(flow, pkt)
+
+    def _demuxed(self, flow: Flow, b0: int) -> None:
+        if b0 < 4:
+            flow.stun += 1
+        elif 20 <= b0 <= 63:
+            flow.dtls += 1
+        elif 16 <= b0 <= 19:
+            flow.zrtp += 1
+        else:
+            flow.non_media += 1
+
+    def _rtp_packet(self, flow: Flow, pkt) -> None:
+        hdr = parse_rtp(pkt.data, pkt.off, pkt.end)
+        if hdr is None:
+            flow.non_media += 1
+            return
+        stream = flow.rtp
+        if stream is None:
+            stream = flow.rtp = StreamState("rtp", pkt.ts)
+        stream.count(pkt.ts, pkt.end - pkt.off)
+        stream.add_ssrc(hdr.ssrc)
+        stream.add_pt(hdr.pt)
+        if stream.classifier is not None or stream.encrypted is None:
+            self._classify_rtp(flow, stream, pkt, hdr)
+
+    def _classify_rtp(self, flow: Flow, stream: StreamState, pkt, hdr) -> None:
+        payload_verdict = None
+        if stream.classifier is None and stream.decided_after == 0:
+            stream.classifier = PayloadClassifier(lambda pt, f=flow: self.codec_of(f, pt))
+        if stream.classifier is not None:
+            payload_verdict = stream.classifier.feed(pkt.data, hdr.payload_off, pkt.end, hdr.pt, hdr.ssrc, hdr.ts)
+            if payload_verdict is not None:
+                stream.classifier = None
+        sdp_verdict = self._signaled(flow)
+        verdict = combine(sdp_verdict, payload_verdict, stream)
+        if verdict is not None:
+            self._apply(flow, stream, verdict, pkt.ts)
+
+    def _rtcp_packet(self, flow: Flow, pkt) -> None:
+        shape = parse_rtcp(pkt.data, pkt.off, pkt.end)
+        stream = flow.rtcp
+        if stream is None:
+            stream = flow.rtcp = StreamState("rtcp", pkt.ts)
+        stream.count(pkt.ts, pkt.end - pkt.off)
+        if shape is None:
+            return
+        stream.add_ssrc(shape.ssrc)
+        for pt in shape.types[:4]:
+            stream.rtcp_types[pt] = stream.rtcp_types.get(pt, 0) + 1
+        srtcp = _looks_srtcp(pkt.data, pkt.end, shape)
+        key = "srtcp" if srtcp else "plain"
+        stream.pt_counts[key] = stream.pt_counts.get(key, 0) + 1   # reused as shape counter for RTCP
+        verdict = self._rtcp_verdict(flow, stream)
+        self._apply(flow, stream, verdict, pkt.ts)
+
+    def _rtcp_verdict(self, flow: Flow, stream: StreamState) -> Verdict:
+        sdp = self._signaled(flow)
+        if sdp is not None and sdp.encrypted is not None:
+            return sdp
+        srtcp, plain = stream.pt_counts.get("srtcp", 0), stream.pt_counts.get("plain", 0)
+        if srtcp > plain:
+            return Verdict(True, "unknown", 0.8, (f"rtcp: {srtcp} packets carry an SRTCP E|index trailer",), "rtcp")
+        return Verdict(False, None, 0.8, (f"rtcp: {plain} compound packets parse exactly as plain RTCP",), "rtcp")
+
+    # -- verdicts -----------------------------------------------------------------------------
+    def _signaled(self, flow: Flow) -> Verdict | None:
+        binding = flow.binding
+        if binding is None:
+            return None
+        call = self.calls.calls.get(binding.call_id)
+        if call is None:
+            return None
+        offer, answer = call.media_pair(binding.index)
+        return signaled_verdict(offer, answer, call.offer.sender if call.offer else None,
+                                call.answer.sender if call.answer else None)
+
+    def _apply(self, flow: Flow, stream: StreamState, verdict: Verdict, ts: float) -> None:
+        changed = (stream.encrypted != verdict.encrypted or stream.verdict_source != verdict.source
+                   or stream.keying != verdict.keying)
+        stream.encrypted, stream.keying = verdict.encrypted, verdict.keying
+        stream.confidence, stream.evidence = verdict.confidence, list(verdict.evidence)
+        stream.verdict_source = verdict.source
+        if not stream.decided_after:
+            stream.decided_after = stream.packets
+        if changed or not stream.emitted:
+            stream.emitted = True
+            self.emit(self.verdict_event(flow, stream, ts))
+
+    def verdict_event(self, flow: Flow, stream: StreamState, ts: float) -> StreamVerdict:
+        if stream.kind == "rtp":
+            stream.codec = self.stream_codec(flow, stream)
+        binding = flow.binding
+        return StreamVerdict(
+            flow.stream_id(stream.kind), flow.src, flow.sport, flow.dst, flow.dport, flow.transport,
+            stream.kind, bool(stream.encrypted), stream.keying if stream.encrypted else None, stream.codec,
+            binding.call_id if binding else None, stream.confidence, tuple(stream.evidence),
+            stream.first_seen, ts, stream.decided_after, stream.verdict_source or "",
+            stream.kind == "rtp" and self.carries_media(flow, stream))
+
+    def codec_of(self, flow: Flow, pt: int) -> str | None:
+        binding = flow.binding
+        if binding is not None:
+            call = self.calls.calls.get(binding.call_id)
+            if call is not None:
+                for media in call.media_pair(binding.index):
+                    if media is not None and pt in media.rtpmap:
+                        return media.codec_name(pt)
+        return static_codec(pt)
+
+    def stream_codec(self, flow: Flow, stream: StreamState) -> str | None:
+        names = {pt: self.codec_of(flow, pt) for pt in stream.pt_counts}
+        audio = [pt for pt, name in names.items() if (name or "").upper() not in ("CN", "TELEPHONE-EVENT")]
+        candidates = audio or list(names)
+        if not candidates:
+            return None
+        main = max(candidates, key=stream.pt_counts.get)
+        return names[main] or f"PT{main}"
+
+    def carries_media(self, flow: Flow, stream: StreamState) -> bool:
+        return any((self.codec_of(flow, pt) or "").upper() != "CN" for pt in stream.pt_counts)
+
+    # -- signaling arrived or changed -------------------------------------------------------------
+    def on_sdp(self, endpoints: list[tuple[bytes, int]], ts: float) -> None:
+        """Re-bind and re-judge media flows at the addresses a new SDP announced."""
+        for endpoint in endpoints:
+            for flow in self.by_endpoint.get(endpoint, ()):
+                if flow.last_seen < ts - REBIND_IDLE:
+                    continue   # an earlier call's stream on a reused port: it keeps its call
+                binding = self.calls.binding_for(*flow.key)
+                if binding is None or self._keeps_call(flow, binding):
+                    continue
+                flow.binding = binding
+                for stream in (flow.rtp, flow.rtcp):
+                    if stream is not None:
+                        self._rejudge(flow, stream, ts)
+
+    def _keeps_call(self, flow: Flow, binding) -> bool:
+        """A stream stays with its call while that call lives (or just ended) and a new call reuses
+        the port: only a re-INVITE of the same call moves it."""
+        old = flow.binding
+        if old is None or old.call_id == binding.call_id:
+            return False
+        call = self.calls.calls.get(old.call_id)
+        if call is None:
+            return False
+        return call.ended_at is None or flow.last_seen <= call.ended_at + CALL_END_GRACE
+
+    def _rejudge(self, flow: Flow, stream: StreamState, ts: float) -> None:
+        if stream.kind == "rtcp":
+            self._apply(flow, stream, self._rtcp_verdict(flow, stream), ts)
+            return
+        payload = Verdict(stream.encrypted, stream.keying, stream.confidence, tuple(stream.evidence),
+                          stream.verdict_source) if stream.verdict_source == "payload" else None
+        verdict = combine(self._signaled(flow), payload, stream)
+        if verdict is not None:
+            self._apply(flow, stream, verdict, ts)
+
+    def finalise(self, flow: Flow) -> None:
+        """A flow ended: streams still undecided get the classifiers' judgement on what was seen."""
+        for stream in (flow.rtp, flow.rtcp):
+            if stream is None or (stream.classifier is None and stream.encrypted is not None):
+                continue
+            payload = stream.classifier.decide(final=True) if stream.classifier is not None else None
+            stream.classifier = None
+            verdict = combine(self._signaled(flow), payload, stream) or UNDECIDED
+            self._apply(flow, stream, verdict, stream.last_seen)
+
+    def forget(self, flow: Flow) -> None:
+        for endpoint in ((flow.key[0], flow.key[1]), (flow.key[2], flow.key[3])):
+            flows = self.by_endpoint.get(endpoint)
+            if flows and flow in flows:
+                flows.remove(flow)
+                if not flows:
+                    del self.by_endpoint[endpoint]
+
+
+def combine(sdp: Verdict | None, payload: Verdict | None, stream: StreamState) -> Verdict | None:
+    """SDP decides when it can; the packets decide otherwise. A confident disagreement of the
+    packets with the SDP wins (what is on the wire is what an eavesdropper gets) and is said."""
+    if sdp is not None and sdp.encrypted is not None:
+        if payload is not None and payload.encrypted != sdp.encrypted and payload.confidence >= 0.9:
+            note = (f"disagreement: SDP says {'SRTP' if sdp.encrypted else 'RTP'} but the packets are "
+                    f"{'encrypted' if payload.encrypted else 'cleartext'}")
+            return Verdict(payload.encrypted, payload.keying, payload.confidence,
+                           payload.evidence + sdp.evidence + (note,), "payload")
+        if payload is not None:
+            return Verdict(sdp.encrypted, sdp.keying, max(sdp.confidence, payload.confidence),
+                           sdp.evidence + payload.evidence, "sdp")
+        return sdp
+    if payload is not None:
+        keying = sdp.keying if (sdp is not None and payload.encrypted) else payload.keying
+        return Verdict(payload.encrypted, keying, payload.confidence,
+                       payload.evidence + (sdp.evidence if sdp else ()), "payload")
+    return None
+
+
+def _looks_srtcp(data: bytes, end: int, shape) -> bool:
+    """SRTCP: bytes left after the clear walk, with the E flag set where an index word would sit."""
+    if shape.exact:
+        return False
+    for trailer in SRTCP_TRAILERS:
+        pos = end - trailer
+        if shape.trailer >= trailer and data[pos] & 0x80:
+            return True
+    return False

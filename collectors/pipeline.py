@@ -1,0 +1,138 @@
+"""The packet pipeline shared by offline analysis and live capture:
+decode -> flow table -> classifiers (SIP, RTP/RTCP, verdicts) -> events.
+
+`Pipeline.feed(ts, linktype, data)` is the per-packet entry; events leave through `emit`.
+Finished and live streams, signaling sessions, calls and endpoints stay readable for reports.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from collectors.decode import Decoder
+from collectors.decode.packet import UDP
+from collectors.endpoints import EndpointTable
+from collectors.flows import MEDIA, NEW, OTHER, SIP, TLS, Flow, FlowTable
+from collectors.media.tracker import MediaTracker
+from collectors.sip.calls import CallTable
+from collectors.sip.handler import SipHandler
+from collectors.sip.message import looks_like_sip
+from collectors.sip.tcpstream import START_LINE, TcpSipStream
+
+SWEEP_INTERVAL = 1.0
+TCP_SIP_PROBE_SEGMENTS = 4
+TLS_SIP_PORTS = frozenset({5061})
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    idle_timeout: float = 60.0
+    max_flows: int = 262144
+
+
+class Pipeline:
+    def __init__(self, emit, settings: PipelineSettings | None = None):
+        settings = settings or PipelineSettings()
+        self.emit = emit
+        self.decoder = Decoder()
+        self.calls = CallTable()
+        self.endpoints = EndpointTable()
+        self.media = MediaTracker(self.calls, emit)
+        self.sip = SipHandler(self.calls, self.endpoints, self.media, emit)
+        self.udp = FlowTable("udp", self._expired, settings.idle_timeout, settings.max_flows)
+        self.tcp = FlowTable("tcp", self._expired, settings.idle_timeout, settings.max_flows)
+        self.finished: list[Flow] = []
+        self.packets = 0
+        self.bytes = 0
+        self._next_sweep = None
+
+    # -- per packet -------------------------------------------------------------------------
+    def feed(self, ts: float, linktype: int, data: bytes, wirelen: int | None = None) -> None:
+        self.packets += 1
+        self.bytes += wirelen or len(data)
+        pkt = self.decoder.decode(ts, linktype, data)
+        if pkt is None:
+            return
+        if self._next_sweep is None or ts >= self._next_sweep:
+            self._sweep(ts)
+        if pkt.proto == UDP:
+            self._udp(pkt)
+        else:
+            self._tcp(pkt)
+
+    def _udp(self, pkt) -> None:
+        key = (pkt.src, pkt.sport, pkt.dst, pkt.dport)
+        flow = self.udp.flows.get(key) or self._new_flow(self.udp, key, pkt)
+        flow.packets += 1
+        flow.bytes += pkt.end - pkt.off
+        flow.last_seen = pkt.ts
+        state = flow.state
+        if state == MEDIA:
+            self.media.packet(flow, pkt)
+        elif state == OTHER or pkt.off >= pkt.end:
+            return
+        elif state == SIP or (state == NEW and looks_like_sip(pkt.data, pkt.off)):
+            flow.state = SIP
+            self.sip.datagram(pkt, flow.src, flow.dst)
+        else:
+            self.media.candidate(flow, pkt)
+
+    def _tcp(self, pkt) -> None:
+        key = (pkt.src, pkt.sport, pkt.dst, pkt.dport)
+        flow = self.tcp.flows.get(key) or self._new_flow(self.tcp, key, pkt)
+        flow.packets += 1
+        flow.bytes += pkt.end - pkt.off
+        flow.last_seen = pkt.ts
+        if flow.state == NEW:
+            self._probe_tcp(flow, pkt)
+        if flow.state == SIP:
+            payload = pkt.data[pkt.off:pkt.end]
+            for msg in flow.app.feed(pkt.tcp_seq, payload, syn=bool(pkt.tcp_flags & 0x02)):
+                self.sip.on_message(msg, flow.src, flow.sport, flow.dst, flow.dport, "tcp", pkt.ts)
+
+    def _probe_tcp(self, flow: Flow, pkt) -> None:
+        if pkt.off >= pkt.end:
+            return
+        data, off = pkt.data, pkt.off
+        if looks_like_sip(data, off) or START_LINE.search(data, off, pkt.end):
+            flow.state, flow.app = SIP, TcpSipStream()
+        elif data[off] == 0x16 and pkt.end - off > 5 and data[off + 1] == 0x03:
+            flow.state = TLS
+            self._tls_signaling(flow, pkt)
+        elif flow.packets >= TCP_SIP_PROBE_SEGMENTS:
+            flow.state = OTHER
+
+    def _tls_signaling(self, flow: Flow, pkt) -> None:
+        """TLS towards a SIP-TLS port: a signaling session whose content we cannot read."""
+        if flow.dport in TLS_SIP_PORTS:
+            self.sip.tls_session(flow.src, flow.sport, flow.dst, flow.dport, pkt.ts)
+
+    def _new_flow(self, table: FlowTable, key: tuple, pkt) -> Flow:
+        flow = table.create(key, pkt.ts)
+        if pkt.src_mac is not None:
+            self.endpoints.saw_mac(flow.src, ":".join(f"{b:02x}" for b in pkt.src_mac))
+        return flow
+
+    # -- housekeeping ---------------------------------------------------------------------
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + SWEEP_INTERVAL
+        self.udp.sweep(now)
+        self.tcp.sweep(now)
+
+    def _expired(self, flow: Flow) -> None:
+        if flow.rtp is not None or flow.rtcp is not None:
+            self.media.forget(flow)
+            self.media.finalise(flow)
+            self.finished.append(flow)
+
+    def finish(self) -> None:
+        """End of input: retire every flow so each stream gets its final verdict."""
+        self.udp.retire_all()
+        self.tcp.retire_all()
+
+    def media_flows(self) -> list[Flow]:
+        live = [f for f in self.udp.flows.values() if f.rtp is not None or f.rtcp is not None]
+        return self.finished + live
+
+    @property
+    def decode_errors(self) -> int:
+        return self.decoder.decode_errors + self.sip.errors

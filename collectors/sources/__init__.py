@@ -1,0 +1,2 @@
+"""Packet sources: one-method seams (`packets()`) yielding `Frame`s."""
+from collectors.sources.frame import Frame  # noqa: F401
