@@ -13,8 +13,8 @@ MAX_FLOWS = 262144
 
 class Flow:
     __slots__ = ("key", "transport", "src", "dst", "sport", "dport", "first_seen", "last_seen", "packets",
-                 "bytes", "state", "detector", "rtp", "rtcp", "binding", "stun", "dtls", "zrtp", "non_media",
-                 "serial", "app", "src_mac")
+                 "bytes", "state", "detector", "rtp", "rtcp", "binding", "stun", "dtls", "zrtp", "turn",
+                 "non_media", "serial", "app", "keying_hint")
 
     def __init__(self, key: tuple, transport: str, ts: float, serial: int):
         self.key = key
@@ -28,10 +28,10 @@ class Flow:
         self.rtp = None          # StreamState of the RTP part
         self.rtcp = None         # StreamState of the RTCP part (own port, or muxed)
         self.binding = None      # SDP binding (collectors.sip.calls.Binding)
-        self.stun = self.dtls = self.zrtp = self.non_media = 0
+        self.stun = self.dtls = self.zrtp = self.turn = self.non_media = 0
+        self.keying_hint = None  # "dtls-srtp" | "dtls" | "zrtp": key exchange seen on this 5-tuple
         self.serial = serial     # >0 when this 5-tuple was used before and expired
         self.app = None          # per-application state (SIP TCP stream, TLS observer ...)
-        self.src_mac = None
 
     def stream_id(self, kind: str) -> str:
         base = f"{self.transport}:{self.src}:{self.sport}-{self.dst}:{self.dport}/{kind}"

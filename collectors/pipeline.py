@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from collectors.decode import Decoder
-from collectors.decode.packet import UDP
+from collectors.decode.packet import TCP, UDP, Packet
 from collectors.endpoints import EndpointTable
 from collectors.flows import MEDIA, NEW, OTHER, SIP, TLS, Flow, FlowTable
+from collectors.media.tcpframing import TcpMediaFramer, detect_framing
 from collectors.media.tracker import MediaTracker
 from collectors.sip.calls import CallTable
 from collectors.sip.handler import SipHandler
@@ -40,6 +41,7 @@ class Pipeline:
         self.sip = SipHandler(self.calls, self.endpoints, self.media, emit)
         self.udp = FlowTable("udp", self._expired, settings.idle_timeout, settings.max_flows)
         self.tcp = FlowTable("tcp", self._expired, settings.idle_timeout, settings.max_flows)
+        self.media.tables = {"udp": self.udp.flows, "tcp": self.tcp.flows}
         self.finished: list[Flow] = []
         self.packets = 0
         self.bytes = 0
@@ -82,6 +84,9 @@ class Pipeline:
         flow.packets += 1
         flow.bytes += pkt.end - pkt.off
         flow.last_seen = pkt.ts
+        if isinstance(flow.app, TcpMediaFramer):
+            self._tcp_media(flow, pkt)
+            return
         if flow.state == NEW:
             self._probe_tcp(flow, pkt)
         if flow.state == SIP:
@@ -95,11 +100,26 @@ class Pipeline:
         data, off = pkt.data, pkt.off
         if looks_like_sip(data, off) or START_LINE.search(data, off, pkt.end):
             flow.state, flow.app = SIP, TcpSipStream()
+        elif (framing := detect_framing(data, off, pkt.end)) is not None:
+            flow.app = TcpMediaFramer(framing)
+            self._tcp_media(flow, pkt)
         elif data[off] == 0x16 and pkt.end - off > 5 and data[off + 1] == 0x03:
             flow.state = TLS
             self._tls_signaling(flow, pkt)
         elif flow.packets >= TCP_SIP_PROBE_SEGMENTS:
             flow.state = OTHER
+
+    def _tcp_media(self, flow: Flow, pkt) -> None:
+        """ICE-TCP (RFC 4571) or TURN-TCP: each framed packet goes through the media tracker."""
+        payload = pkt.data[pkt.off:pkt.end]
+        for frame in flow.app.feed(pkt.tcp_seq, payload, syn=bool(pkt.tcp_flags & 0x02)):
+            if not frame or flow.state == OTHER:
+                continue
+            view = Packet(pkt.ts, frame, 0, len(frame), TCP, pkt.src, pkt.dst, pkt.sport, pkt.dport)
+            if flow.state == MEDIA:
+                self.media.packet(flow, view)
+            else:
+                self.media.candidate(flow, view)
 
     def _tls_signaling(self, flow: Flow, pkt) -> None:
         """TLS towards a SIP-TLS port: a signaling session whose content we cannot read."""
@@ -130,7 +150,8 @@ class Pipeline:
         self.tcp.retire_all()
 
     def media_flows(self) -> list[Flow]:
-        live = [f for f in self.udp.flows.values() if f.rtp is not None or f.rtcp is not None]
+        live = [f for table in (self.udp, self.tcp) for f in table.flows.values()
+                if f.rtp is not None or f.rtcp is not None]
         return self.finished + live
 
     @property

@@ -29,13 +29,14 @@ BIAS_SIGMAS_CLEAR = 8.0
 BIAS_SIGMAS_RANDOM = 4.0
 HIST_SIGMAS_CLEAR = 12.0
 HIST_SIGMAS_RANDOM = 5.0
+MAX_EVENT_CODE = 16          # DTMF 0-9 * # A-D and flash
 
 
 class PayloadClassifier:
     """Per-stream accumulator; `feed` returns a Verdict once the packets decide it."""
 
     __slots__ = ("codec_of", "n", "ones", "prefix_len", "hist", "hist_bytes", "last_ts", "length_clear",
-                 "length_tag", "length_other", "tags", "events", "examined")
+                 "length_tag", "length_other", "tags", "events", "last_event", "examined")
 
     def __init__(self, codec_of):
         self.codec_of = codec_of         # callable: payload type -> codec name or None
@@ -48,6 +49,7 @@ class PayloadClassifier:
         self.length_clear = self.length_tag = self.length_other = 0
         self.tags: dict[str, int] = {}
         self.events = 0
+        self.last_event = None
         self.examined = 0
 
     def feed(self, data: bytes, off: int, end: int, pt: int, ssrc: int, ts: int) -> Verdict | None:
@@ -55,15 +57,22 @@ class PayloadClassifier:
         codec = (self.codec_of(pt) or "").upper()
         if codec == COMFORT_NOISE or end - off < 1:
             return self.decide(final=True) if self.examined >= BUDGET else None
-        if codec == TELEPHONE_EVENT:
-            self._event(data, off, end)
-        else:
+        if codec == TELEPHONE_EVENT or end - off == 4:
+            self._event(data, off, end, ts)
+        if codec != TELEPHONE_EVENT:
             self._length(codec, ssrc, ts, end - off)
             self._sample(data, off, end)
         return self.decide(final=self.examined >= BUDGET)
 
-    def _event(self, data: bytes, off: int, end: int) -> None:
-        if end - off == 4 and data[off] <= 16 and not data[off + 1] & 0x40:
+    def _event(self, data: bytes, off: int, end: int, ts: int) -> None:
+        """RFC 4733 named events in clear: 4 bytes (event, E|R|volume, duration); the packets of
+        one event share the RTP timestamp while the duration grows."""
+        if end - off != 4 or data[off] > MAX_EVENT_CODE or data[off + 1] & 0x40:
+            return
+        duration = (data[off + 2] << 8) | data[off + 3]
+        last = self.last_event
+        self.last_event = (ts, data[off], duration)
+        if last is None or (last[0] == ts and last[1] == data[off] and duration >= last[2]):
             self.events += 1
 
     def _length(self, codec: str, ssrc: int, ts: int, length: int) -> None:
@@ -103,8 +112,9 @@ class PayloadClassifier:
 
     # -- decision ------------------------------------------------------------------------------
     def decide(self, final: bool = False) -> Verdict | None:
-        if self.events >= 3 and self.n < MIN_PACKETS:
-            return self._clear(0.9, [f"payload: {self.events} RFC 4733 telephone-event packets in clear"])
+        if self.events >= 3 and self.events >= self.n:
+            return self._clear(0.9, [f"payload: {self.events} RFC 4733 telephone-event packets in clear "
+                                     "(event code, growing duration under one timestamp)"])
         if self.n < MIN_PACKETS:
             return self._few_packets() if final else None
         constant = self._constant_bits()

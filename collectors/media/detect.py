@@ -54,8 +54,8 @@ class RtpDetector:
         tstep = ts_delta(hdr.ts, last.ts)
         if 0 < step <= MAX_SEQ_STEP and 0 <= tstep <= MAX_TS_STEP:
             self.pairs += 1
-        elif -MAX_SEQ_STEP <= step < 0:
-            pass  # reordered: neither evidence for nor against
+        elif -MAX_SEQ_STEP <= step <= 0:
+            pass  # reordered or repeated (RFC 4733 end packets): neither evidence for nor against
         else:
             self.pairs = 0
 

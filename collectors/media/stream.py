@@ -9,7 +9,7 @@ class StreamState:
 
     __slots__ = ("kind", "packets", "bytes", "first_seen", "last_seen", "ssrcs", "pt_counts",
                  "rtcp_types", "encrypted", "keying", "confidence", "evidence", "decided_after",
-                 "codec", "verdict_source", "classifier", "emitted", "media_packets", "seq")
+                 "codec", "verdict_source", "classifier", "payload_verdict", "emitted")
 
     def __init__(self, kind: str, ts: float):
         self.kind = kind                  # "rtp" | "rtcp"
@@ -28,9 +28,8 @@ class StreamState:
         self.codec: str | None = None
         self.verdict_source: str | None = None   # which classifier decided: "sdp" | "payload" | ...
         self.classifier = None            # the keyless classifier's per-stream state, while deciding
+        self.payload_verdict = None       # the keyless classifier's verdict, once it has one
         self.emitted = False
-        self.media_packets = 0            # packets that carry media (not comfort noise or padding only)
-        self.seq = 0                      # serial for stream ids when a 5-tuple is reused
 
     def count(self, ts: float, size: int) -> None:
         self.packets += 1

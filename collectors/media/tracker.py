@@ -5,12 +5,15 @@ RFC 7983 demultiplexing on the first byte: 0-3 STUN, 16-19 ZRTP, 20-63 DTLS, 128
 """
 from __future__ import annotations
 
+from copy import copy
+
 from collectors.classify.payload import PayloadClassifier
 from collectors.classify.signaled import signaled_verdict
 from collectors.classify.verdict import Verdict
 from collectors.events import StreamVerdict
 from collectors.flows import MEDIA, NEW, OTHER, Flow
 from collectors.media.detect import MATCH, NO_MATCH, RtpDetector
+from collectors.media.dtls import hello_use_srtp, is_dtls_record
 from collectors.media.rtcp import parse_rtcp
 from collectors.media.rtp import is_rtcp_type, parse_rtp, static_codec
 from collectors.media.stream import StreamState
@@ -21,8 +24,14 @@ ZRTP_COOKIE = b"ZRTP"
 MAX_NON_MEDIA = 8
 REBIND_IDLE = 2.0
 CALL_END_GRACE = 1.0
-SRTCP_TRAILERS = (14, 8, 4)
-UNDECIDED = Verdict(False, None, 0.3, ("too few packets for a verdict",), "undecided")     # E|index + tag: HMAC-SHA1-80, HMAC-SHA1-32, AES-GCM (tag inside)
+SRTCP_TRAILERS = (14, 8, 4)     # E|index + tag: HMAC-SHA1-80, HMAC-SHA1-32, AES-GCM (tag inside)
+KEYING_VERDICTS = {
+    "dtls-srtp": Verdict(True, "dtls-srtp", 0.95, ("dtls: handshake with use_srtp on the media 5-tuple (RFC 5764)",),
+                         "dtls"),
+    "zrtp": Verdict(True, "zrtp", 0.9, ("zrtp: key agreement on the media 5-tuple (RFC 6189)",), "zrtp"),
+    "dtls": Verdict(True, "dtls-srtp", 0.8, ("dtls: handshake on the media 5-tuple (RFC 7983 demux)",), "dtls"),
+}
+UNDECIDED = Verdict(False, None, 0.3, ("too few packets for a verdict",), "undecided")
 
 
 class MediaTracker:
@@ -30,23 +39,48 @@ class MediaTracker:
         self.calls = calls
         self.emit = emit
         self.by_endpoint: dict[tuple[bytes, int], list[Flow]] = {}   # media flows by (addr, port)
+        self.tables: dict[str, dict] = {}     # transport -> flows by key (set by the pipeline)
 
     # -- undecided flows ---------------------------------------------------------------------
     def candidate(self, flow: Flow, pkt) -> None:
-        data, off, end = pkt.data, pkt.off, pkt.end
-        b0 = data[off]
+        b0 = pkt.data[pkt.off]
         if 128 <= b0 < 192:
             self._try_media(flow, pkt)
-        elif b0 < 4 and data[off + 4:off + 8] == STUN_COOKIE:
-            flow.stun += 1
-        elif 20 <= b0 <= 63 and end - off >= 13 and data[off + 1] == 0xFE:
-            flow.dtls += 1
-        elif 16 <= b0 <= 19 and data[off + 4:off + 8] == ZRTP_COOKIE:
-            flow.zrtp += 1
+        elif self._demuxed(flow, pkt, b0):
+            return
         else:
             flow.non_media += 1
             if flow.non_media > MAX_NON_MEDIA and flow.detector is None:
                 flow.state = OTHER
+
+    def _demuxed(self, flow: Flow, pkt, b0: int) -> bool:
+        """RFC 7983 demultiplexing of what shares the media 5-tuple; True when the packet was one
+        of STUN, ZRTP, DTLS or TURN ChannelData (whose inner packet is handled in turn)."""
+        data, off, end = pkt.data, pkt.off, pkt.end
+        if b0 < 4 and data[off + 4:off + 8] == STUN_COOKIE:
+            flow.stun += 1
+        elif 20 <= b0 <= 63 and is_dtls_record(data, off, end):
+            flow.dtls += 1
+            hello, use_srtp = hello_use_srtp(data, off, end)
+            if use_srtp:
+                flow.keying_hint = "dtls-srtp"
+            elif hello is not None and flow.keying_hint is None:
+                flow.keying_hint = "dtls"
+        elif 16 <= b0 <= 19 and data[off + 4:off + 8] == ZRTP_COOKIE:
+            flow.zrtp += 1
+            flow.keying_hint = "zrtp"
+        elif 64 <= b0 <= 79 and end - off >= 8:
+            inner = _channel_data(pkt)
+            if inner is None:
+                return False
+            flow.turn += 1
+            if flow.state == MEDIA:
+                self.packet(flow, inner)
+            else:
+                self.candidate(flow, inner)
+        else:
+            return False
+        return True
 
     def _try_media(self, flow: Flow, pkt) -> None:
         data, off, end = pkt.data, pkt.off, pkt.end
@@ -88,22 +122,13 @@ class MediaTracker:
         data, off, end = pkt.data, pkt.off, pkt.end
         b0 = data[off]
         if not 128 <= b0 < 192:
-            self._demuxed(flow, b0)
+            if not self._demuxed(flow, pkt, b0):
+                flow.non_media += 1
             return
         if is_rtcp_type(data[off + 1]):
             self._rtcp_packet(flow, pkt)
         else:
             self._rtp_packet(flow, pkt)
-
-    def _demuxed(self, flow: Flow, b0: int) -> None:
-        if b0 < 4:
-            flow.stun += 1
-        elif 20 <= b0 <= 63:
-            flow.dtls += 1
-        elif 16 <= b0 <= 19:
-            flow.zrtp += 1
-        else:
-            flow.non_media += 1
 
     def _rtp_packet(self, flow: Flow, pkt) -> None:
         hdr = parse_rtp(pkt.data, pkt.off, pkt.end)
@@ -127,8 +152,8 @@ class MediaTracker:
             payload_verdict = stream.classifier.feed(pkt.data, hdr.payload_off, pkt.end, hdr.pt, hdr.ssrc, hdr.ts)
             if payload_verdict is not None:
                 stream.classifier = None
-        sdp_verdict = self._signaled(flow)
-        verdict = combine(sdp_verdict, payload_verdict, stream)
+                stream.payload_verdict = payload_verdict
+        verdict = self._judge(flow, payload_verdict)
         if verdict is not None:
             self._apply(flow, stream, verdict, pkt.ts)
 
@@ -150,15 +175,30 @@ class MediaTracker:
         self._apply(flow, stream, verdict, pkt.ts)
 
     def _rtcp_verdict(self, flow: Flow, stream: StreamState) -> Verdict:
-        sdp = self._signaled(flow)
-        if sdp is not None and sdp.encrypted is not None:
-            return sdp
+        signaled = merge_signaled(self._signaled(flow), self._keying(flow))
+        if signaled is not None and signaled.encrypted is not None:
+            return signaled
         srtcp, plain = stream.pt_counts.get("srtcp", 0), stream.pt_counts.get("plain", 0)
         if srtcp > plain:
             return Verdict(True, "unknown", 0.8, (f"rtcp: {srtcp} packets carry an SRTCP E|index trailer",), "rtcp")
         return Verdict(False, None, 0.8, (f"rtcp: {plain} compound packets parse exactly as plain RTCP",), "rtcp")
 
     # -- verdicts -----------------------------------------------------------------------------
+    def _judge(self, flow: Flow, payload: Verdict | None) -> Verdict | None:
+        return combine(self._signaled(flow), self._keying(flow), payload)
+
+    def _keying(self, flow: Flow) -> Verdict | None:
+        """A key exchange seen on this 5-tuple, in either direction (RFC 7983 demux)."""
+        reverse = self.tables.get(flow.transport, {}).get((flow.key[2], flow.key[3], flow.key[0], flow.key[1]))
+        hints = {flow.keying_hint, reverse.keying_hint if reverse is not None else None}
+        if "dtls-srtp" in hints:
+            return KEYING_VERDICTS["dtls-srtp"]
+        if "zrtp" in hints:
+            return KEYING_VERDICTS["zrtp"]
+        if "dtls" in hints:
+            return KEYING_VERDICTS["dtls"]
+        return None
+
     def _signaled(self, flow: Flow) -> Verdict | None:
         binding = flow.binding
         if binding is None:
@@ -245,9 +285,7 @@ class MediaTracker:
         if stream.kind == "rtcp":
             self._apply(flow, stream, self._rtcp_verdict(flow, stream), ts)
             return
-        payload = Verdict(stream.encrypted, stream.keying, stream.confidence, tuple(stream.evidence),
-                          stream.verdict_source) if stream.verdict_source == "payload" else None
-        verdict = combine(self._signaled(flow), payload, stream)
+        verdict = self._judge(flow, stream.payload_verdict)
         if verdict is not None:
             self._apply(flow, stream, verdict, ts)
 
@@ -258,7 +296,8 @@ class MediaTracker:
                 continue
             payload = stream.classifier.decide(final=True) if stream.classifier is not None else None
             stream.classifier = None
-            verdict = combine(self._signaled(flow), payload, stream) or UNDECIDED
+            stream.payload_verdict = payload
+            verdict = self._judge(flow, payload) or UNDECIDED
             self._apply(flow, stream, verdict, stream.last_seen)
 
     def forget(self, flow: Flow) -> None:
@@ -270,24 +309,49 @@ class MediaTracker:
                     del self.by_endpoint[endpoint]
 
 
-def combine(sdp: Verdict | None, payload: Verdict | None, stream: StreamState) -> Verdict | None:
-    """SDP decides when it can; the packets decide otherwise. A confident disagreement of the
-    packets with the SDP wins (what is on the wire is what an eavesdropper gets) and is said."""
-    if sdp is not None and sdp.encrypted is not None:
-        if payload is not None and payload.encrypted != sdp.encrypted and payload.confidence >= 0.9:
-            note = (f"disagreement: SDP says {'SRTP' if sdp.encrypted else 'RTP'} but the packets are "
-                    f"{'encrypted' if payload.encrypted else 'cleartext'}")
-            return Verdict(payload.encrypted, payload.keying, payload.confidence,
-                           payload.evidence + sdp.evidence + (note,), "payload")
-        if payload is not None:
-            return Verdict(sdp.encrypted, sdp.keying, max(sdp.confidence, payload.confidence),
-                           sdp.evidence + payload.evidence, "sdp")
+def merge_signaled(sdp: Verdict | None, keying: Verdict | None) -> Verdict | None:
+    """What signaling and the key exchange on the 5-tuple say together, before the packets speak."""
+    if sdp is None or sdp.encrypted is None:
+        return keying or sdp
+    if keying is None:
         return sdp
+    if sdp.encrypted:
+        name = keying.keying if sdp.keying in (None, "unknown", "zrtp") else sdp.keying
+        return Verdict(True, name, max(sdp.confidence, keying.confidence), sdp.evidence + keying.evidence, "sdp")
+    note = "disagreement: SDP negotiated plain RTP but a key exchange runs on the media 5-tuple"
+    return Verdict(True, keying.keying, keying.confidence, keying.evidence + sdp.evidence + (note,), keying.source)
+
+
+def combine(sdp: Verdict | None, keying: Verdict | None, payload: Verdict | None) -> Verdict | None:
+    """Signaling and key exchange decide when they can; the packets decide otherwise. A confident
+    disagreement of the packets wins (what is on the wire is what an eavesdropper gets) and is said."""
+    signaled = merge_signaled(sdp, keying)
+    if signaled is not None and signaled.encrypted is not None:
+        if payload is not None and payload.encrypted != signaled.encrypted and payload.confidence >= 0.9:
+            said = "SRTP" if signaled.encrypted else "plain RTP"
+            seen = "encrypted" if payload.encrypted else "cleartext"
+            note = f"disagreement: signaling says {said} but the packets are {seen}"
+            return Verdict(payload.encrypted, payload.keying, payload.confidence,
+                           payload.evidence + signaled.evidence + (note,), "payload")
+        if payload is not None:
+            return Verdict(signaled.encrypted, signaled.keying, max(signaled.confidence, payload.confidence),
+                           signaled.evidence + payload.evidence, signaled.source)
+        return signaled
     if payload is not None:
-        keying = sdp.keying if (sdp is not None and payload.encrypted) else payload.keying
-        return Verdict(payload.encrypted, keying, payload.confidence,
-                       payload.evidence + (sdp.evidence if sdp else ()), "payload")
+        keying_name = signaled.keying if (signaled is not None and payload.encrypted) else payload.keying
+        return Verdict(payload.encrypted, keying_name, payload.confidence,
+                       payload.evidence + (signaled.evidence if signaled else ()), "payload")
     return None
+
+
+def _channel_data(pkt):
+    """The packet inside a TURN ChannelData message (RFC 8656 section 12.4), as a view."""
+    length = int.from_bytes(pkt.data[pkt.off + 2:pkt.off + 4], "big")
+    if length < 4 or pkt.off + 4 + length > pkt.end:
+        return None
+    inner = copy(pkt)
+    inner.off, inner.end = pkt.off + 4, pkt.off + 4 + length
+    return inner
 
 
 def _looks_srtcp(data: bytes, end: int, shape) -> bool:

@@ -46,8 +46,8 @@ else
   done
 fi
 
-[[ $EUID -eq 0 ]] || die "needs root (network namespaces)"
-for t in ip tc tcpdump tshark baresip sipp openssl python3 editcap flock ss; do
+[[ $EUID -eq 0 || $VERIFY_ONLY == 1 ]] || die "needs root (network namespaces)"
+for t in ip tc tcpdump tshark baresip sipp openssl python3 editcap flock ss sed awk; do
   command -v "$t" >/dev/null || die "missing tool: $t"
 done
 [[ -d /usr/lib/baresip/modules ]] || die "baresip modules not found in /usr/lib/baresip/modules"
@@ -60,13 +60,26 @@ WORK=$(mktemp -d -t vrec-record.XXXXXX)
 PIDS=()          # every background process this script started
 NAMESPACES=()    # every namespace this script created
 
-stop_pid() {     # stop_pid PID: SIGTERM, short grace period, then SIGKILL
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
+alive() {        # alive PID: running (a zombie child that was not reaped yet does not count)
+  local st
+  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+  [[ -n $st && $st != Z ]]
+}
+dead() { ! alive "$1"; }
+forget_pid() {   # forget_pid PID: drop a reaped PID from PIDS so it is never signalled again
+  local p keep=()
+  for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+stop_pid() {     # stop_pid PID: SIGTERM, up to 3 s grace, SIGKILL; reap it. PID must be our child
+  local pid=$1 i       # (an unreaped child keeps its PID, so signalling it cannot hit anyone else)
+  if alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 30); do alive "$pid" || break; sleep 0.1; done
+    alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  fi
   wait "$pid" 2>/dev/null || true
+  forget_pid "$pid"
 }
 
 lab_down() {      # stop what we started, delete the namespaces we created
@@ -226,8 +239,8 @@ prepare_baresip() {
 # run_baresip SCENARIO_DIR TRANSPORT
 run_baresip() {
   local w=$1 tp=$2
-  # callee B: auto-answer; it quits on its own well after the caller hung up
-  ( cd "$w/B" && exec ip netns exec $NS_B baresip -4 -s -f "$w/B" -t $((MEDIA_SECS + 8)) ) \
+  # callee B: auto-answer; stopped after the caller hung up (-t is only a safety net)
+  ( cd "$w/B" && exec ip netns exec $NS_B baresip -4 -s -f "$w/B" -t $((MEDIA_SECS + 40)) ) \
       </dev/null >"$w/B.raw" 2>&1 &
   local bp=$!; PIDS+=("$bp")
   local lport=5060 lproto=udp
@@ -245,22 +258,23 @@ run_baresip() {
   else
     log "WARNING: caller saw no incoming RTP within 15 s"
   fi
-  kill -TERM "$ap" 2>/dev/null || true
-  wait_for 5 bash -c "! kill -0 $ap" || true
+  if alive "$ap"; then kill -TERM "$ap"; fi
+  wait_for 5 dead "$ap" || log "WARNING: caller did not quit within 5 s"
   stop_pid "$ap"
   # B has received the BYE; give it a moment for the RTCP BYE, then stop it
   sleep 0.5
   stop_pid "$bp"
   {
-    echo "##### phone A (caller) 10.250.7.11 - baresip $(baresip_version) -s trace"
+    echo "##### phone A (caller) $A_IP - baresip $(baresip_version) -s trace"
     clean_log "$w/A.raw"
     echo
-    echo "##### phone B (callee) 10.250.7.12 - baresip $(baresip_version) -s trace"
+    echo "##### phone B (callee) $B_IP - baresip $(baresip_version) -s trace"
     clean_log "$w/B.raw"
   } >"$w/sip.log"
 }
 
 baresip_version() { dpkg-query -W -f '${Version}' baresip-core 2>/dev/null || echo '?'; }
+sipp_version() { sipp -v 2>/dev/null | grep -o 'v[0-9][0-9.]*[0-9]' | head -1; }
 
 # prepare_sipp SCENARIO_DIR
 prepare_sipp() {
@@ -285,15 +299,16 @@ run_sipp() {
         -mi $A_IP -mp 7000 -m 1 -nostdin -trace_msg -message_file "$w/A.msg" -trace_err -error_file "$w/A.err" ) \
       </dev/null >"$w/A.raw" 2>&1 &
   local ap=$!; PIDS+=("$ap")
-  wait "$ap" || log "sipp uac exited non-zero (see $w/A.raw)"
+  wait "$ap" || log "WARNING: sipp uac exited non-zero: $(tail -3 "$w/A.raw")"
+  forget_pid "$ap"
   sleep 0.5
   stop_pid "$bp"
   {
-    echo "##### phone A (caller) 10.250.7.11 - sipp $(sipp -v 2>/dev/null | grep -o 'v[0-9.]*[^ ]*' | head -1) -sn uac_pcap -trace_msg"
-    cat "$w/A.msg" 2>/dev/null
+    echo "##### phone A (caller) $A_IP - sipp $(sipp_version) -sn uac_pcap -trace_msg"
+    sed 's/\r$//' "$w/A.msg"
     echo
-    echo "##### phone B (callee) 10.250.7.12 - sipp -sn uas -rtp_echo -trace_msg"
-    cat "$w/B.msg" 2>/dev/null
+    echo "##### phone B (callee) $B_IP - sipp $(sipp_version) -sn uas -rtp_echo -trace_msg"
+    sed 's/\r$//' "$w/B.msg"
   } >"$w/sip.log"
 }
 
@@ -410,6 +425,19 @@ def parse_sdp(lines):
             sdp["fingerprint"] = True
     return sdp
 
+def rtcp_kind(p):
+    """'clear' if p is a complete cleartext RTCP compound packet, 'srtcp' if it is an RTCP
+    header followed by ciphertext + E|index (E bit set) + 80-bit tag, else 'unknown'."""
+    o = 0
+    while o + 4 <= len(p) and p[o] >> 6 == 2 and 200 <= p[o + 1] <= 206:
+        o += (int.from_bytes(p[o + 2:o + 4], "big") + 1) * 4
+    if o == len(p):
+        return "clear"
+    first = (int.from_bytes(p[2:4], "big") + 1) * 4
+    if len(p) >= 14 + 8 and first <= len(p) - 14 and p[len(p) - 14] & 0x80:
+        return "srtcp"
+    return "unknown"
+
 def entropy(data):
     if not data:
         return 0.0
@@ -447,6 +475,7 @@ def analyse(scen):
     sip_udp = sip_tcp = tls_hello_5061 = 0
     dtls_media = 0
     flows = collections.defaultdict(lambda: {"n": 0, "pt": collections.Counter(), "ssrc": set(), "payload": bytearray()})
+    rtcp = collections.defaultdict(collections.Counter)
     media_ports = {o["port"], o["port"] + 1, a["port"], a["port"] + 1}
     for (flen, protos, src, sport, dst, dport, tsport, tdport, hs, pt, ssrc, payload) in rows:
         layers = protos.split(":")
@@ -460,6 +489,11 @@ def analyse(scen):
             tls_hello_5061 += 1
         if "dtls" in layers and sport and int(sport) in media_ports and int(dport) in media_ports:
             dtls_media += 1
+        if sport and int(sport) in media_ports and int(dport) in media_ports and payload:
+            b = bytes.fromhex(payload)
+            if len(b) >= 8 and b[0] >> 6 == 2 and 200 <= b[1] <= 204:   # RTCP (not muxed here)
+                rtcp[(src, int(sport), dst, int(dport))][rtcp_kind(b)] += 1
+                continue
         if "rtp" in layers and "rtcp" not in layers and pt:
             f = flows[(src, int(sport), dst, int(dport))]
             f["n"] += 1
@@ -489,6 +523,9 @@ def analyse(scen):
                       "encrypted": encrypted_sdp, "packets": f["n"], "payload_type": audio_pt,
                       "ssrc": sorted(f["ssrc"])[0] if len(f["ssrc"]) == 1 else sorted(f["ssrc"]),
                       "payload_entropy": round(h, 2)})
+    rtcp_list = [{"src": t[0], "src_port": t[1], "dst": t[2], "dst_port": t[3], "kind": "rtcp",
+                  "packets": sum(c.values()), "cleartext_packets": c["clear"], "srtcp_packets": c["srtcp"]}
+                 for t, c in sorted(rtcp.items())]
     for t, f in flows.items():
         if f["n"] >= 5:
             fail(scen, "unexpected RTP-looking flow %s:%d -> %s:%d (%d packets)" % (t + (f["n"],)))
@@ -518,10 +555,11 @@ def analyse(scen):
         notes.append("SDP answer of sipp's built-in uas says PCMU (PT 0) but both directions carry "
                      "PT 8 PCMA (uac plays a PCMA pcap, uas echoes it); DTMF PT 101 at the end")
     if keying:
-        notes.append("RTCP APP/BYE from baresip are sent in clear even though media is SRTP")
+        notes.append("baresip sends its first RTCP APP (PING) and the final RTCP BYE+SDES in clear "
+                     "even though media is SRTP; this is not cleartext audio")
     return {
         "file": scen + ".pcap", "signaling": signaling, "profile": profile, "codec": codec,
-        "media": media, "keying": keying,
+        "media": media, "keying": keying, "rtcp": rtcp_list,
         "offer_profile": o["proto"], "offer_crypto": bool(o["crypto"]), "crypto_suite": (a["crypto"] or [None])[0],
         "packets": npk, "bytes": nbytes, "notes": "; ".join(notes),
     }
@@ -578,7 +616,8 @@ PY
 # ---------------------------------------------------------------- main
 if [[ $VERIFY_ONLY == 1 ]]; then
   write_verify_py "$WORK/verify.py"
-  exec python3 "$WORK/verify.py" "$HERE" "${SCENARIOS[*]}" "${ALL_SCENARIOS[*]}"
+  python3 "$WORK/verify.py" "$HERE" "${SCENARIOS[*]}" "${ALL_SCENARIOS[*]}"
+  exit $?        # (not exec: the EXIT trap must still remove $WORK)
 fi
 lab_up
 for s in "${SCENARIOS[@]}"; do
