@@ -17,9 +17,10 @@ MAX_SSRC_CHANGES = 4
 
 
 class RtpDetector:
-    __slots__ = ("last", "pairs", "examined", "ssrc_changes", "packets_to_match")
+    __slots__ = ("last", "pairs", "examined", "ssrc_changes", "packets_to_match", "held")
 
     def __init__(self):
+        self.held: list = []      # packets examined before the match, replayed into the stream
         self.last: RtpHeader | None = None
         self.pairs = 0
         self.examined = 0

@@ -12,7 +12,7 @@ from collectors.classify.signaled import signaled_verdict
 from collectors.classify.verdict import Verdict
 from collectors.events import StreamVerdict
 from collectors.flows import MEDIA, NEW, OTHER, Flow
-from collectors.media.detect import MATCH, NO_MATCH, RtpDetector
+from collectors.media.detect import MATCH, NEED_MORE, NO_MATCH, RtpDetector
 from collectors.media.dtls import hello_use_srtp, is_dtls_record
 from collectors.media.rtcp import parse_rtcp
 from collectors.media.rtp import is_rtcp_type, parse_rtp, static_codec
@@ -100,6 +100,8 @@ class MediaTracker:
         result = detector.feed(parse_rtp(data, off, end), announced)
         if result == MATCH:
             self._become_media(flow, pkt)
+        elif result == NEED_MORE:
+            detector.held.append(pkt)
         elif result == NO_MATCH:
             flow.state = OTHER
             flow.detector = None
@@ -107,14 +109,21 @@ class MediaTracker:
     def _rtp_miss(self, flow: Flow, pkt) -> None:
         detector = flow.detector or RtpDetector()
         flow.detector = detector
-        if detector.feed(None, False) == NO_MATCH:
+        result = detector.feed(None, False)
+        if result == NO_MATCH:
             flow.state = OTHER
             flow.detector = None
+        else:
+            detector.held.append(pkt)
 
     def _become_media(self, flow: Flow, pkt) -> None:
         flow.state = MEDIA
         for endpoint in ((flow.key[0], flow.key[1]), (flow.key[2], flow.key[3])):
             self.by_endpoint.setdefault(endpoint, []).append(flow)
+        held = flow.detector.held if flow.detector is not None else ()
+        flow.detector = None
+        for earlier in held:        # the packets it took to recognise the stream count too
+            self.packet(flow, earlier)
         self.packet(flow, pkt)
 
     # -- decided media flows ------------------------------------------------------------------

@@ -137,7 +137,7 @@ def packetize_with_ssrc_change(stream: RtpStream, payloads: Sequence[Payload], a
 T = TypeVar("T")
 
 
-def impair(packets: Sequence[T], loss: float = 0.0, reorder: float = 0.0, seed: int = 0,
+def impair(packets: Sequence[T], loss: float = 0.0, reorder: float = 0.0, seed: int | str = 0,
            jitter: float = 0.0) -> list[T]:
     """Seeded network impairment of timed packets (objects with ``.time``).
 

@@ -151,15 +151,18 @@ def response(d: Dialog, code: int, method: str, cseq: int, *, body: bytes = b"",
 
 
 def invite(d: Dialog, sdp: str, multipart: bool = False) -> bytes:
+    """INVITE carrying the offer ``sdp`` (optionally inside multipart/mixed)."""
     body, ctype = sdp_body(sdp, multipart)
     return request(d, "INVITE", 1, body=body, content_type=ctype)
 
 
 def ack(d: Dialog) -> bytes:
+    """ACK for the 200 OK to the INVITE (CSeq 1, new branch)."""
     return request(d, "ACK", 1, in_dialog=True)
 
 
 def bye(d: Dialog) -> bytes:
+    """The caller's BYE (CSeq 2) to the callee's Contact."""
     return request(d, "BYE", 2, in_dialog=True)
 
 

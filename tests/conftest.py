@@ -1,0 +1,65 @@
+"""Shared fixtures: run the analyzer the way users do and check every report against the schema."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from appliance.analyze import analyze_files
+from appliance.schema import report_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+SHARED = ROOT.parent / "shared"
+APPLIANCE = Path(sys.executable).parent / "appliance"
+_VALIDATOR = jsonschema.Draft202012Validator(report_schema())
+
+
+def validate_report(report: dict) -> dict:
+    """Every report a test produces must satisfy the shipped JSON Schema."""
+    errors = sorted(_VALIDATOR.iter_errors(report), key=lambda e: list(e.path))
+    assert not errors, "report violates voip-report/1: " + "; ".join(
+        f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors[:5])
+    return report
+
+
+def analyze(*paths) -> dict:
+    """In-process analysis (same pipeline as the CLI), schema-checked."""
+    return validate_report(analyze_files([str(p) for p in paths]))
+
+
+def analyze_cli(*paths, check: bool = True) -> dict:
+    """The console script as users run it, schema-checked."""
+    proc = subprocess.run([str(APPLIANCE), "analyze", *map(str, paths), "--format", "json"],
+                          capture_output=True, text=True, timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return validate_report(json.loads(proc.stdout))
+
+
+def stream_by_tuple(report: dict, src: str, sport: int, dst: str, dport: int, kind: str = "rtp") -> dict:
+    matches = [s for s in report["streams"] if (s["src"], s["src_port"], s["dst"], s["dst_port"], s["kind"])
+               == (src, sport, dst, dport, kind)]
+    assert matches, f"no {kind} stream {src}:{sport} -> {dst}:{dport} in {[s['id'] for s in report['streams']]}"
+    return matches[0]
+
+
+def alert_pairs(report: dict) -> set[tuple[str, str]]:
+    return {(a["type"], a["endpoint"]) for a in report["alerts"]}
+
+
+def need_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
