@@ -35,6 +35,7 @@ class Policy:
         self.alerts: dict[tuple, Alert] = {}
         self.srtp_offers: dict[str, SdpObserved] = {}     # call_id -> the SDP that offered SRTP
         self.call_transport: dict[str, str] = {}
+        self.tls_parties: set[str] = set()      # endpoints seen talking SIP over TLS
 
     def observe(self, event) -> None:
         if isinstance(event, StreamVerdict):
@@ -59,6 +60,9 @@ class Policy:
         if transport in ("tls", "wss"):
             severity = "critical"
             evidence.append(f"signaling: the call was set up over {transport.upper()}, the media is not protected")
+        elif ev.call_id is None and ev.src in self.tls_parties and ev.dst in self.tls_parties:
+            severity = "critical"
+            evidence.append(f"signaling: {ev.src} and {ev.dst} talk SIP over TLS, yet this media is not protected")
         codec = ev.codec or "unknown codec"
         self._raise(Alert(CLEARTEXT_MEDIA, severity, ev.src, ev.dst, ev.stream_id, ev.call_id,
                           f"{ev.src} sends cleartext {codec} RTP to {ev.dst}:{ev.dst_port}",
@@ -83,6 +87,7 @@ class Policy:
 
     def _signaling(self, ev: SignalingObserved) -> None:
         if ev.transport not in CLEARTEXT_TRANSPORTS:
+            self.tls_parties.update((ev.client, ev.server))
             return
         self._raise(Alert(
             CLEARTEXT_SIGNALING, self._severity(CLEARTEXT_SIGNALING), ev.client, ev.server, None, None,

@@ -88,7 +88,8 @@ class MediaTracker:
             flow.binding = self.calls.binding_for(*flow.key)
         if is_rtcp_type(data[off + 1]):
             shape = parse_rtcp(data, off, end)
-            if shape is not None and (flow.binding is not None or shape.types[0] in (200, 201)):
+            if shape is not None and (flow.binding is not None or shape.types[0] in (200, 201)
+                                      or self._next_to_rtp(flow)):
                 self._become_media(flow, pkt)
                 return
             self._rtp_miss(flow, pkt)
@@ -105,6 +106,12 @@ class MediaTracker:
         elif result == NO_MATCH:
             flow.state = OTHER
             flow.detector = None
+
+    def _next_to_rtp(self, flow: Flow) -> bool:
+        """RTCP's conventional place (RFC 3550 section 11): one port above a recognised RTP stream."""
+        src, sport, dst, dport = flow.key
+        sibling = self.tables.get(flow.transport, {}).get((src, sport - 1, dst, dport - 1))
+        return sibling is not None and sibling.rtp is not None
 
     def _rtp_miss(self, flow: Flow, pkt) -> None:
         detector = flow.detector or RtpDetector()
