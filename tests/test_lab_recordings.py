@@ -11,6 +11,7 @@ from scapy.layers.l2 import Ether
 from scapy.utils import RawPcapReader, wrpcap
 
 from tests.conftest import DATA, alert_pairs, analyze, stream_by_tuple
+from tests.data.lab.golden import golden_path, summary
 from tests.tshark import rtp_streams, same_streams
 
 LAB = DATA / "lab"
@@ -99,3 +100,10 @@ def test_tshark_sees_the_same_rtp_streams(reports, capture):
     theirs = rtp_streams(LAB / capture["file"], ports)
     assert theirs, "tshark found no RTP at all"
     assert same_streams(theirs, reports[capture["file"]])
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=by_file)
+def test_decisions_match_the_golden_report(reports, capture):
+    """Regression guard: verdicts, packets-to-verdict and alerts as reviewed (see golden.py)."""
+    expected = json.loads(golden_path(LAB / capture["file"]).read_text())
+    assert json.loads(json.dumps(summary(reports[capture["file"]]), default=list)) == expected
