@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 from appliance.alerts import (CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING, SDES_KEYS_EXPOSED, SRTP_DOWNGRADE,
                               Alert)
-from collectors.events import SdpObserved, SignalingObserved, StreamVerdict
+from dataclasses import replace
+
+from collectors.events import ExposureProven, SdpObserved, SignalingObserved, StreamVerdict
 
 CLEARTEXT_TRANSPORTS = ("udp", "tcp", "ws")
 DEFAULT_SEVERITIES = {CLEARTEXT_MEDIA: "high", SRTP_DOWNGRADE: "high", SDES_KEYS_EXPOSED: "critical",
@@ -44,6 +46,8 @@ class Policy:
             self._sdp(event)
         elif isinstance(event, SignalingObserved):
             self._signaling(event)
+        elif isinstance(event, ExposureProven):
+            self._exposure(event)
 
     # -- rules ---------------------------------------------------------------------------------
     def _stream(self, ev: StreamVerdict) -> None:
@@ -84,6 +88,19 @@ class Policy:
                 f"SRTP master keys of {ev.sender} travelled in cleartext SIP/{ev.signaling_transport.upper()}",
                 (f"sdp: a=crypto ({', '.join(ev.crypto_suites)}) in {ev.message} over "
                  f"{ev.signaling_transport}",), ev.ts, (SDES_KEYS_EXPOSED, ev.call_id, ev.sender)))
+
+    def _exposure(self, ev: ExposureProven) -> None:
+        """Attach the decryption proof to the keys-exposed alert of that sender and call."""
+        key = (SDES_KEYS_EXPOSED, ev.call_id, ev.sender)
+        alert = self.alerts.get(key)
+        if alert is None:
+            return
+        summary = alert.summary
+        if ev.decrypted:
+            summary += f": proven, {ev.decrypted}/{ev.tried} of its SRTP packets decrypt"
+        self.alerts[key] = replace(alert, summary=summary, stream=alert.stream or ev.stream_id,
+                                   evidence=alert.evidence + ("exposure: " + ev.text,))
+        self.on_alert(self.alerts[key])
 
     def _signaling(self, ev: SignalingObserved) -> None:
         if ev.transport not in CLEARTEXT_TRANSPORTS:

@@ -50,7 +50,7 @@ def _stream_entry(pipeline: Pipeline, flow: Flow, stream) -> dict:
         "first_seen": stream.first_seen, "last_seen": stream.last_seen,
         "call_id": flow.binding.call_id if flow.binding else None,
         "confidence": round(stream.confidence, 3),
-        "evidence": list(stream.evidence),
+        "evidence": stream.evidence + stream.notes,
         "verdict_after_packets": stream.decided_after,
         "verdict_source": stream.verdict_source,
     }

@@ -61,3 +61,16 @@ class SignalingObserved:
     server_port: int
     ts: float
     user_agent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureProven:
+    """Keys from cleartext signaling were tried on the sender's SRTP stream (no key material here)."""
+    call_id: str
+    sender: str
+    stream_id: str
+    decrypted: int
+    tried: int
+    suite: str | None
+    text: str            # e.g. "decrypted 20/20 packets with the keys from the INVITE from 10.0.0.1"
+    ts: float

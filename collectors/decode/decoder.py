@@ -151,7 +151,7 @@ class Decoder:
     def _transport(self, ts, data, off, end, proto, src, dst, vlan, src_mac, depth):
         if proto == UDP:
             sport, dport, ulen, _sum = UDP_HDR.unpack_from(data, off)
-            if ulen < 8:
+            if ulen < 8 or off + 8 > end:  # header past the IP payload: read from padding/garbage
                 raise ValueError("bad UDP length")
             if dport == VXLAN_PORT and depth < MAX_DEPTH and end - off >= 16 + 14 and data[off + 8] & 0x08:
                 self.counts["encapsulated"] += 1

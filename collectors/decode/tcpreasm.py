@@ -22,8 +22,8 @@ class TcpReassembler:
 
     def feed(self, seq: int, payload: bytes, syn: bool = False) -> tuple[bytes, bool]:
         """(contiguous new bytes, whether a hole was skipped before them)."""
-        if syn:
-            self.next_seq = (seq + 1) % SEQ_MOD
+        if syn:                                 # the SYN takes one sequence number; data follows it
+            seq = self.next_seq = (seq + 1) % SEQ_MOD
         if not payload:
             return b"", False
         if self.next_seq is None:
@@ -36,10 +36,10 @@ class TcpReassembler:
             payload, ahead = payload[overlap:], 0
         gap = False
         if ahead:
-            if len(self.held) < MAX_HELD_SEGMENTS:
-                self.held.setdefault(seq, payload)
+            self.held.setdefault(seq, payload)
+            if len(self.held) <= MAX_HELD_SEGMENTS:
                 return b"", False
-            self._skip_to_lowest_held()
+            self._skip_to_lowest_held()         # this segment is held too: drained below, not lost
             gap = True
             out = bytearray()
         else:

@@ -9,7 +9,7 @@ class StreamState:
 
     __slots__ = ("kind", "packets", "bytes", "first_seen", "last_seen", "ssrcs", "pt_counts",
                  "rtcp_types", "encrypted", "keying", "confidence", "evidence", "decided_after",
-                 "codec", "verdict_source", "classifier", "payload_verdict", "emitted")
+                 "codec", "verdict_source", "classifier", "payload_verdict", "emitted", "exposure", "notes")
 
     def __init__(self, kind: str, ts: float):
         self.kind = kind                  # "rtp" | "rtcp"
@@ -30,6 +30,8 @@ class StreamState:
         self.classifier = None            # the keyless classifier's per-stream state, while deciding
         self.payload_verdict = None       # the keyless classifier's verdict, once it has one
         self.emitted = False
+        self.exposure = None              # ExposureProbe while proving SDES exposure; False: not applicable
+        self.notes: list[str] = []        # findings beside the verdict (proof of exposure ...)
 
     def count(self, ts: float, size: int) -> None:
         self.packets += 1

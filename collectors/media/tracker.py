@@ -10,9 +10,10 @@ from copy import copy
 from collectors.classify.payload import PayloadClassifier
 from collectors.classify.signaled import signaled_verdict
 from collectors.classify.verdict import Verdict
-from collectors.events import StreamVerdict
+from collectors.events import ExposureProven, StreamVerdict
 from collectors.flows import MEDIA, NEW, OTHER, Flow
 from collectors.media.detect import MATCH, NEED_MORE, NO_MATCH, RtpDetector
+from collectors.media.exposure import ExposureProbe
 from collectors.media.dtls import hello_use_srtp, is_dtls_record
 from collectors.media.rtcp import parse_rtcp
 from collectors.media.rtp import is_rtcp_type, parse_rtp, static_codec
@@ -23,6 +24,7 @@ STUN_COOKIE = b"\x21\x12\xa4\x42"
 ZRTP_COOKIE = b"ZRTP"
 MAX_NON_MEDIA = 8
 REBIND_IDLE = 2.0
+CLEARTEXT_SIGNALING = ("udp", "tcp", "ws")
 CALL_END_GRACE = 1.0
 SRTCP_TRAILERS = (14, 8, 4)     # E|index + tag: HMAC-SHA1-80, HMAC-SHA1-32, AES-GCM (tag inside)
 KEYING_VERDICTS = {
@@ -159,6 +161,8 @@ class MediaTracker:
         stream.add_pt(hdr.pt)
         if stream.classifier is not None or stream.encrypted is None:
             self._classify_rtp(flow, stream, pkt, hdr)
+        if stream.exposure is not False:
+            self._probe_exposure(flow, stream, pkt)
 
     def _classify_rtp(self, flow: Flow, stream: StreamState, pkt, hdr) -> None:
         payload_verdict = None
@@ -172,6 +176,36 @@ class MediaTracker:
         verdict = self._judge(flow, payload_verdict)
         if verdict is not None:
             self._apply(flow, stream, verdict, pkt.ts)
+
+    def _probe_exposure(self, flow: Flow, stream: StreamState, pkt) -> None:
+        probe = stream.exposure
+        if probe is None:
+            probe = stream.exposure = self._exposure_probe(flow) or False
+            if probe is False:
+                return
+        if probe.add(pkt.data[pkt.off:pkt.end]):
+            self._prove(flow, stream, pkt.ts)
+
+    def _exposure_probe(self, flow: Flow) -> ExposureProbe | None:
+        """A probe when the sender's own a=crypto keys travelled in cleartext signaling."""
+        binding = flow.binding
+        call = self.calls.calls.get(binding.call_id) if binding is not None else None
+        if call is None or call.transport not in CLEARTEXT_SIGNALING:
+            return None
+        for seen in reversed(call.history):
+            if seen.sender == flow.src and binding.index < len(seen.sdp.media):
+                cryptos = seen.sdp.media[binding.index].crypto
+                return ExposureProbe(list(cryptos), f"{seen.message} from {seen.sender}") if cryptos else None
+        return None
+
+    def _prove(self, flow: Flow, stream: StreamState, ts: float) -> None:
+        probe = stream.exposure
+        result = probe.prove()
+        stream.exposure = False
+        text = result.text(probe.source)
+        stream.notes.append("exposure: " + text)
+        self.emit(ExposureProven(flow.binding.call_id, flow.src, flow.stream_id("rtp"), result.decrypted,
+                                 result.tried, result.suite, text, ts))
 
     def _rtcp_packet(self, flow: Flow, pkt) -> None:
         shape = parse_rtcp(pkt.data, pkt.off, pkt.end)
@@ -245,7 +279,7 @@ class MediaTracker:
         return StreamVerdict(
             flow.stream_id(stream.kind), flow.src, flow.sport, flow.dst, flow.dport, flow.transport,
             stream.kind, bool(stream.encrypted), stream.keying if stream.encrypted else None, stream.codec,
-            binding.call_id if binding else None, stream.confidence, tuple(stream.evidence),
+            binding.call_id if binding else None, stream.confidence, tuple(stream.evidence + stream.notes),
             stream.first_seen, ts, stream.decided_after, stream.verdict_source or "",
             stream.kind == "rtp" and self.carries_media(flow, stream))
 
@@ -307,6 +341,9 @@ class MediaTracker:
 
     def finalise(self, flow: Flow) -> None:
         """A flow ended: streams still undecided get the classifiers' judgement on what was seen."""
+        rtp = flow.rtp
+        if rtp is not None and rtp.exposure and rtp.exposure.packets:
+            self._prove(flow, rtp, rtp.last_seen)
         for stream in (flow.rtp, flow.rtcp):
             if stream is None or (stream.classifier is None and stream.encrypted is not None):
                 continue

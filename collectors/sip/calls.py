@@ -81,7 +81,7 @@ class CallTable:
         return call, self._record_sdp(call, msg, src, dst, ts, sdp)
 
     def _record_sdp(self, call, msg, src, dst, ts, sdp) -> SdpSeen:
-        label = msg.method or f"{msg.status} {msg.cseq_method or ''}".strip()
+        label = msg.method or f"{msg.status} response to {msg.cseq_method or 'request'}"
         pending = call.offer is not None and call.answer is None and call.offer.sender != src
         repeated_answer = (call.answer is not None and msg.status is not None
                            and call.answer.sender == src)   # 183 then 200 with the same answer

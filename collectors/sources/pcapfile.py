@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import logging
 import os
+import struct
+import zlib
 from typing import Iterator
+
+from scapy.error import Scapy_Exception
 
 from collectors.errors import NotACaptureError
 from collectors.sources.frame import Frame
 
 MAX_RECORD = 0xFFFF * 4  # scapy bounds each record read to this
+_READ_ERRORS = (OSError, OverflowError, zlib.error, struct.error, Scapy_Exception)  # damaged past here
 
 
 class PcapFileSource:
@@ -37,27 +42,45 @@ class PcapFileSource:
     def packets(self) -> Iterator[Frame]:
         reader = self._reader
         ng = hasattr(reader, "interfaces")
+        # One record (pcap) or block (pcapng) per call, so the end of the last whole one is known;
+        # scapy's iterator would hide a cut record header and bound records to 65535 bytes.
+        read = reader._read_block if ng else reader._read_packet
         fixed_linktype = getattr(reader, "linktype", 1)
-        truncated_records = 0
+        scale = 1e-9 if getattr(reader, "nano", False) else 1e-6
+        boundary, count, truncated = reader.f.tell(), 0, False
         try:
-            for data, meta in _quiet(reader):
-                if ng:
-                    ts = _ng_timestamp(meta)
-                    yield Frame(ts, meta.linktype, data, meta.wirelen)
-                else:
-                    if len(data) < min(meta.caplen, MAX_RECORD):
-                        truncated_records += 1
-                    scale = 1e-9 if reader.nano else 1e-6
+            with _scapy_quiet():
+                while True:
+                    try:
+                        record = read(MAX_RECORD)
+                    except EOFError:  # scapy's end of file, or gzip's "compressed file ended"
+                        truncated = reader.f.tell() > boundary or _stream_continues(reader.f)
+                        break
+                    except _READ_ERRORS:
+                        truncated = True
+                        break
+                    if ng:
+                        boundary = reader.f.tell()
+                        if record is not None:
+                            data, meta = record
+                            count += 1
+                            yield Frame(_ng_timestamp(meta), meta.linktype, data, meta.wirelen)
+                        continue
+                    data, meta = record
+                    if len(data) < min(meta.caplen, MAX_RECORD):  # the last record, cut short
+                        truncated = True
+                        break
+                    boundary += 16 + meta.caplen
+                    count += 1
                     yield Frame(meta.sec + meta.usec * scale, fixed_linktype, data, meta.wirelen)
         finally:
-            self._finish(truncated_records)
+            self._finish(truncated, count, boundary)
 
-    def _finish(self, truncated_records: int) -> None:
-        consumed = self.position
-        if truncated_records or (not self._gzip and consumed < self.size):
-            self.warnings.append(
-                f"{self.path}: capture is truncated (read {consumed} of {self.size} bytes); "
-                "analysed the packets before the cut")
+    def _finish(self, truncated: bool, count: int, boundary: int) -> None:
+        if truncated:
+            where = "" if self._gzip else f" at byte {boundary} of {self.size}"
+            self.warnings.append(f"{self.path}: capture is truncated{where} (after {count} packets); "
+                                 "analysed the packets before the cut")
         self._reader.close()
 
 
@@ -69,7 +92,6 @@ def _file_size(path: str) -> int:
 
 
 def _open_reader(path: str):
-    from scapy.error import Scapy_Exception
     from scapy.utils import RawPcapReader
     if os.path.isdir(path):
         raise NotACaptureError(f"{path}: is a directory, not a capture file")
@@ -87,11 +109,12 @@ def _ng_timestamp(meta) -> float:
     return ((meta.tshigh << 32) | meta.tslow) / float(meta.tsresol)
 
 
-def _quiet(reader):
-    """Iterate scapy's reader with its per-packet warnings silenced (we count problems ourselves)."""
-    with _scapy_quiet():
-        for item in reader:
-            yield item
+def _stream_continues(f) -> bool:
+    """Whether bytes (or a damaged gzip stream) remain after scapy stopped reading."""
+    try:
+        return bool(f.read(1))
+    except (EOFError, OSError, zlib.error):
+        return True
 
 
 class _scapy_quiet:

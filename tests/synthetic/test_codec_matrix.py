@@ -7,6 +7,9 @@ travelled in cleartext SIP.
 """
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from tests.conftest import alert_pairs, analyze, stream_by_tuple
@@ -51,6 +54,21 @@ def test_verdict_and_alerts(tmp_path, codec, suite, signaling):
         assert (("cleartext_media", sender) in alerts) is not encrypted
     sdes_over_cleartext = encrypted and signaling in ("udp", "tcp")
     assert any(t == "sdes_keys_exposed" for t, _ in alerts) is sdes_over_cleartext
+    if sdes_over_cleartext:
+        check_exposure_proof(report, call)
     if signaling in ("udp", "tcp"):
         assert ("cleartext_signaling", call.streams[0].src.ip) in alerts or \
                ("cleartext_signaling", call.streams[1].src.ip) in alerts
+
+
+def check_exposure_proof(report: dict, call) -> None:
+    """Keys from the cleartext SDP decrypt the sender's stream (tag verified); the keys never show."""
+    exposed = [a for a in report["alerts"] if a["type"] == "sdes_keys_exposed"]
+    assert {a["endpoint"] for a in exposed} == {m.src.ip for m in call.streams}
+    for alert in exposed:
+        sender = next(m for m in call.streams if m.src.ip == alert["endpoint"])
+        proof = f"decrypted {min(20, len(sender.packets))}/{min(20, len(sender.packets))} packets"
+        assert any(proof in e for e in alert["evidence"]), alert["evidence"]
+    text = json.dumps(report)
+    for key in call.keys.values():
+        assert base64.b64encode(key).decode()[:16] not in text
