@@ -12,24 +12,30 @@ PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 
 
 def analyze_files(paths: list[str], policy_settings: PolicySettings | None = None,
-                  pipeline_settings: PipelineSettings | None = None, progress=None) -> dict:
+                  pipeline_settings: PipelineSettings | None = None, progress=None,
+                  progress_min_bytes: int = PROGRESS_MIN_BYTES) -> dict:
     """Analyse the captures in order through one pipeline; raises NotACaptureError up front."""
     sources = [PcapFileSource(path) for path in paths]
     policy = Policy(policy_settings)
     pipeline = Pipeline(policy.observe, pipeline_settings)
-    captures = [_read(source, pipeline, progress) for source in sources]
+    captures = [_read(source, pipeline, progress if source.size >= progress_min_bytes else None)
+                for source in sources]
     pipeline.finish()
     return build_report(captures, pipeline, policy.active())
 
 
+def _ticking(source: PcapFileSource, tick):
+    for count, frame in enumerate(source.packets()):
+        if not count & 0x3FFF:
+            tick(source.position)
+        yield frame
+
+
 def _read(source: PcapFileSource, pipeline: Pipeline, progress) -> dict:
     packets0, bytes0, errors0 = pipeline.packets, pipeline.bytes, pipeline.decode_errors
-    feed = pipeline.feed
-    bar = progress(source) if progress and source.size >= PROGRESS_MIN_BYTES else nullcontext()
+    bar = progress(source) if progress else nullcontext()
     with bar as tick:
-        for count, (ts, linktype, data, wirelen) in enumerate(source.packets()):
-            feed(ts, linktype, data, wirelen)
-            if tick is not None and not count & 0x3FFF:
-                tick(source.position)
+        frames = source.packets() if tick is None else _ticking(source, tick)
+        pipeline.feed_many(frames)
     return {"path": source.path, "packets": pipeline.packets - packets0, "bytes": pipeline.bytes - bytes0,
             "decode_errors": pipeline.decode_errors - errors0, "warnings": list(source.warnings)}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from collectors.decode import Decoder
 from collectors.decode.packet import TCP, UDP, Packet
 from collectors.endpoints import EndpointTable
+from collectors.fastpath import FastPath, fast_shape
 from collectors.flows import MEDIA, NEW, OTHER, SIP, TLS, Flow, FlowTable
 from collectors.media.tcpframing import TcpMediaFramer, detect_framing
 from collectors.media.tracker import MediaTracker
@@ -42,6 +43,7 @@ class Pipeline:
         self.udp = FlowTable("udp", self._expired, settings.idle_timeout, settings.max_flows)
         self.tcp = FlowTable("tcp", self._expired, settings.idle_timeout, settings.max_flows)
         self.media.tables = {"udp": self.udp.flows, "tcp": self.tcp.flows}
+        self.fast = FastPath()
         self.finished: list[Flow] = []
         self.packets = 0
         self.bytes = 0
@@ -51,17 +53,43 @@ class Pipeline:
     def feed(self, ts: float, linktype: int, data: bytes, wirelen: int | None = None) -> None:
         self.packets += 1
         self.bytes += wirelen or len(data)
+        if self._next_sweep is None or ts >= self._next_sweep:
+            self._sweep(ts)
+        common = linktype == 1 and fast_shape(data)
+        if common and self.fast.count(ts, data):
+            return
+        self._full_path(ts, linktype, data, common)
+
+    def feed_many(self, frames) -> None:
+        """`feed` for an iterable of (ts, linktype, data, wirelen), with the settled-stream shortcut
+        inlined: most frames of a busy mirror port only need counting."""
+        count, full, shape = self.fast.count, self._full_path, fast_shape
+        packets = octets = 0
+        next_sweep = self._next_sweep
+        for ts, linktype, data, wirelen in frames:
+            packets += 1
+            octets += wirelen
+            if next_sweep is None or ts >= next_sweep:
+                self._sweep(ts)
+                next_sweep = self._next_sweep
+            common = linktype == 1 and shape(data)
+            if not (common and count(ts, data)):
+                full(ts, linktype, data, common)
+        self.packets += packets
+        self.bytes += octets
+
+    def _full_path(self, ts: float, linktype: int, data: bytes, common: bool) -> None:
         pkt = self.decoder.decode(ts, linktype, data)
         if pkt is None:
             return
-        if self._next_sweep is None or ts >= self._next_sweep:
-            self._sweep(ts)
         if pkt.proto == UDP:
-            self._udp(pkt)
+            flow = self._udp(pkt)
+            if common and flow is not None and flow.state == MEDIA:
+                self.fast.arm(flow, data)
         else:
             self._tcp(pkt)
 
-    def _udp(self, pkt) -> None:
+    def _udp(self, pkt) -> Flow:
         key = (pkt.src, pkt.sport, pkt.dst, pkt.dport)
         flow = self.udp.flows.get(key) or self._new_flow(self.udp, key, pkt)
         flow.packets += 1
@@ -71,12 +99,13 @@ class Pipeline:
         if state == MEDIA:
             self.media.packet(flow, pkt)
         elif state == OTHER or pkt.off >= pkt.end:
-            return
+            pass
         elif state == SIP or (state == NEW and looks_like_sip(pkt.data, pkt.off)):
             flow.state = SIP
             self.sip.datagram(pkt, flow.src, flow.dst)
         else:
             self.media.candidate(flow, pkt)
+        return flow
 
     def _tcp(self, pkt) -> None:
         key = (pkt.src, pkt.sport, pkt.dst, pkt.dport)
@@ -139,6 +168,7 @@ class Pipeline:
         self.tcp.sweep(now)
 
     def _expired(self, flow: Flow) -> None:
+        self.fast.forget(flow)
         if flow.rtp is not None or flow.rtcp is not None:
             self.media.forget(flow)
             self.media.finalise(flow)

@@ -32,3 +32,51 @@ def test_json_stdout_is_clean_when_stderr_is_a_pipe():
     proc = subprocess.run([str(APPLIANCE), "analyze", str(LAB / "tcp-pcmu.pcap")], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.lstrip().startswith("{") and proc.stderr == ""
+
+
+def test_progress_reaches_the_end_of_a_large_capture():
+    """The progress seam gets the file position as reading advances, ending at the file size."""
+    from contextlib import contextmanager
+
+    from appliance.analyze import analyze_files
+    seen = []
+
+    @contextmanager
+    def recorder(source):
+        yield seen.append
+        seen.append(source.position)
+
+    path = LAB / "udp-pcmu.pcap"
+    analyze_files([str(path)], progress=recorder, progress_min_bytes=0)
+    assert seen == sorted(seen) and seen[-1] == path.stat().st_size and len(seen) >= 2
+
+
+def test_progress_bar_draws_on_a_terminal(tmp_path):
+    """On a terminal, a large capture gets a progress bar on stderr; stdout stays pure JSON."""
+    import os
+    import pty
+
+    big = tmp_path / "big.pcap"
+    frames = (LAB / "udp-pcmu.pcap").read_bytes()
+    header, body = frames[:24], frames[24:]
+    big.write_bytes(header + body * 120)           # ~9 MB: above the progress threshold
+    out_fd = os.open(tmp_path / "out.json", os.O_WRONLY | os.O_CREAT)
+    pid, master = pty.fork()
+    if pid == 0:
+        os.dup2(out_fd, 1)
+        os.execv(str(APPLIANCE), [str(APPLIANCE), "analyze", str(big)])
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    os.close(out_fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+    import json
+    assert json.loads((tmp_path / "out.json").read_text())["captures"][0]["packets"] > 10000
+    assert str(big) in b"".join(chunks).decode("utf-8", "replace")
