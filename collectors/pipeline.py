@@ -19,6 +19,7 @@ from collectors.sip.calls import CallTable
 from collectors.sip.handler import SipHandler
 from collectors.sip.message import looks_like_sip
 from collectors.sip.tcpstream import START_LINE, TcpSipStream
+from collectors.sip.websocket import WsSipStream, is_sip_upgrade
 
 SWEEP_INTERVAL = 1.0
 TCP_SIP_PROBE_SEGMENTS = 4
@@ -120,8 +121,9 @@ class Pipeline:
             self._probe_tcp(flow, pkt)
         if flow.state == SIP:
             payload = pkt.data[pkt.off:pkt.end]
+            transport = "ws" if isinstance(flow.app, WsSipStream) else "tcp"
             for msg in flow.app.feed(pkt.tcp_seq, payload, syn=bool(pkt.tcp_flags & 0x02)):
-                self.sip.on_message(msg, flow.src, flow.sport, flow.dst, flow.dport, "tcp", pkt.ts)
+                self.sip.on_message(msg, flow.src, flow.sport, flow.dst, flow.dport, transport, pkt.ts)
 
     def _probe_tcp(self, flow: Flow, pkt) -> None:
         if pkt.off >= pkt.end:
@@ -129,6 +131,8 @@ class Pipeline:
         data, off = pkt.data, pkt.off
         if looks_like_sip(data, off) or START_LINE.search(data, off, pkt.end):
             flow.state, flow.app = SIP, TcpSipStream()
+        elif is_sip_upgrade(data, off, pkt.end):
+            flow.state, flow.app = SIP, WsSipStream()
         elif (framing := detect_framing(data, off, pkt.end)) is not None:
             flow.app = TcpMediaFramer(framing)
             self._tcp_media(flow, pkt)

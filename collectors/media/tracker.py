@@ -14,6 +14,7 @@ from collectors.events import ExposureProven, StreamVerdict
 from collectors.flows import MEDIA, NEW, OTHER, Flow
 from collectors.media.detect import MATCH, NEED_MORE, NO_MATCH, RtpDetector
 from collectors.media.exposure import ExposureProbe
+from collectors.media.zrtp import zrtp_message_type, zrtp_verdict
 from collectors.media.dtls import hello_use_srtp, is_dtls_record
 from collectors.media.rtcp import parse_rtcp
 from collectors.media.rtp import is_rtcp_type, parse_rtp, static_codec
@@ -30,7 +31,6 @@ SRTCP_TRAILERS = (14, 8, 4)     # E|index + tag: HMAC-SHA1-80, HMAC-SHA1-32, AES
 KEYING_VERDICTS = {
     "dtls-srtp": Verdict(True, "dtls-srtp", 0.95, ("dtls: handshake with use_srtp on the media 5-tuple (RFC 5764)",),
                          "dtls"),
-    "zrtp": Verdict(True, "zrtp", 0.9, ("zrtp: key agreement on the media 5-tuple (RFC 6189)",), "zrtp"),
     "dtls": Verdict(True, "dtls-srtp", 0.8, ("dtls: handshake on the media 5-tuple (RFC 7983 demux)",), "dtls"),
 }
 UNDECIDED = Verdict(False, None, 0.3, ("too few packets for a verdict",), "undecided")
@@ -71,6 +71,9 @@ class MediaTracker:
         elif 16 <= b0 <= 19 and data[off + 4:off + 8] == ZRTP_COOKIE:
             flow.zrtp += 1
             flow.keying_hint = "zrtp"
+            kind = zrtp_message_type(data, off, end)
+            if kind and kind not in flow.zrtp_messages and len(flow.zrtp_messages) < 12:
+                flow.zrtp_messages += (kind,)
         elif 64 <= b0 <= 79 and end - off >= 8:
             inner = _channel_data(pkt)
             if inner is None:
@@ -244,7 +247,7 @@ class MediaTracker:
         if "dtls-srtp" in hints:
             return KEYING_VERDICTS["dtls-srtp"]
         if "zrtp" in hints:
-            return KEYING_VERDICTS["zrtp"]
+            return zrtp_verdict(flow.zrtp_messages + (reverse.zrtp_messages if reverse is not None else ()))
         if "dtls" in hints:
             return KEYING_VERDICTS["dtls"]
         return None
