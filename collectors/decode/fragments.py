@@ -10,6 +10,7 @@ from collections import OrderedDict
 MAX_PENDING = 2048
 MAX_AGE = 30.0
 MAX_DATAGRAM = 65535
+MAX_HELD_BYTES = 2 * MAX_DATAGRAM  # per datagram: room for retransmitted overlaps, not for a flood of them
 
 
 class _Pending:
@@ -39,10 +40,11 @@ class FragmentTable:
         entry = self._pending.get(key)
         if entry is None:
             entry = self._new_entry(key, ts)
-        if offset + len(piece) > MAX_DATAGRAM:
+        new_piece = offset not in entry.pieces
+        if offset + len(piece) > MAX_DATAGRAM or (new_piece and entry.size + len(piece) > MAX_HELD_BYTES):
             del self._pending[key]
             return None
-        if offset not in entry.pieces:
+        if new_piece:
             entry.pieces[offset] = piece
             entry.size += len(piece)
         if not more:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import struct
 import zlib
 from typing import Iterator
 
@@ -18,7 +17,7 @@ from collectors.errors import NotACaptureError
 from collectors.sources.frame import Frame
 
 MAX_RECORD = 0xFFFF * 4  # scapy bounds each record read to this
-_READ_ERRORS = (OSError, OverflowError, zlib.error, struct.error, Scapy_Exception)  # damaged past here
+_READ_ERRORS = (OSError, OverflowError, zlib.error, Scapy_Exception)  # the file is damaged past here
 
 
 class PcapFileSource:
@@ -45,6 +44,8 @@ class PcapFileSource:
         # One record (pcap) or block (pcapng) per call, so the end of the last whole one is known;
         # scapy's iterator would hide a cut record header and bound records to 65535 bytes.
         read = reader._read_block if ng else reader._read_packet
+        if ng:
+            _interfaces_per_section(reader)
         fixed_linktype = getattr(reader, "linktype", 1)
         scale = 1e-9 if getattr(reader, "nano", False) else 1e-6
         boundary, count, truncated = reader.f.tell(), 0, False
@@ -107,6 +108,17 @@ def _ng_timestamp(meta) -> float:
     if meta.tshigh is None:
         return 0.0
     return ((meta.tshigh << 32) | meta.tslow) / float(meta.tsresol)
+
+
+def _interfaces_per_section(reader) -> None:
+    """pcapng numbers interfaces per section, but scapy keeps appending them: without this, interface 0
+    of a second section (`cat a.pcapng b.pcapng`) would take the first section's link type."""
+    read_section_header = reader._read_block_shb
+
+    def new_section() -> None:
+        read_section_header()
+        reader.interfaces.clear()
+    reader._read_block_shb = new_section
 
 
 def _stream_continues(f) -> bool:
