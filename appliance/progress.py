@@ -1,6 +1,7 @@
 """A progress bar on stderr for large captures (rich; silent when stderr is not a terminal)."""
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -12,5 +13,5 @@ def file_progress(source):
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
                   console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task(source.path, total=source.size)
+        task = bar.add_task(os.path.basename(source.path), total=source.size)
         yield lambda position: bar.update(task, completed=position)

@@ -80,4 +80,4 @@ def test_progress_bar_draws_on_a_terminal(tmp_path):
     import json
     assert json.loads((tmp_path / "out.json").read_text())["captures"][0]["packets"] > 10000
     drawn = b"".join(chunks).decode("utf-8", "replace")
-    assert "━" in drawn and "MB" in drawn, drawn[-300:]      # the bar and the bytes read
+    assert "big.pcap" in drawn and "━" in drawn and "MB" in drawn, drawn[-300:]   # name, bar, bytes read
