@@ -1,30 +1,47 @@
-"""Decide early, then only count (as nDPI does): the per-packet shortcut for decided RTP streams.
+"""Decide early, then only count (as nDPI does): the per-packet shortcut for settled RTP streams.
 
 Once an RTP stream's verdict is settled, a frame of the commonest shape (Ethernet, untagged IPv4
 without options, not a fragment, UDP) whose addresses, ports, SSRC and payload type match is only
-counted: no decoding, no classifiers. Any other frame takes the full path, which re-arms the entry.
+counted, in its entry: no decoding, no classifiers, no allocation beyond the key. Entries fold their
+counts into the flow and stream (`flush`) before anything reads them. Any other frame takes the full
+path, which re-arms the entry.
 """
 from __future__ import annotations
 
 import struct
 
-ETH_IPV4_IHL5 = b"\x08\x00\x45"
+SHAPE = b"\x08\x00\x45"      # at offset 12: IPv4 ethertype, version 4 with a 20-byte header
 UDP_PROTO = 17
-RTP_AT = 42          # RTP header offset in such a frame
+RTP_AT = 42                  # RTP header offset in such a frame
 PORTS = struct.Struct("!HH")
 
 
 class FastEntry:
-    __slots__ = ("flow", "stream", "ssrc_bytes", "ssrc", "pt")
+    __slots__ = ("flow", "stream", "ssrc_bytes", "ssrc", "pt", "packets", "octets", "last")
 
     def __init__(self, flow, stream, ssrc_bytes: bytes, pt: int):
         self.flow, self.stream = flow, stream
         self.ssrc_bytes, self.ssrc, self.pt = ssrc_bytes, int.from_bytes(ssrc_bytes, "big"), pt
+        self.packets = self.octets = 0
+        self.last = 0.0
+
+    def flush(self) -> None:
+        if not self.packets:
+            return
+        flow, stream, packets = self.flow, self.stream, self.packets
+        flow.packets += packets
+        flow.bytes += self.octets
+        stream.packets += packets
+        stream.bytes += self.octets
+        flow.last_seen = stream.last_seen = self.last
+        stream.ssrcs[self.ssrc] = stream.ssrcs.get(self.ssrc, 0) + packets
+        stream.pt_counts[self.pt] = stream.pt_counts.get(self.pt, 0) + packets
+        self.packets = self.octets = 0
 
 
 def fast_shape(data: bytes) -> bool:
     """Ethernet + IPv4 (IHL 5, no fragment) + UDP with room for an RTP header."""
-    return (len(data) >= RTP_AT + 12 and data[12:15] == ETH_IPV4_IHL5 and data[23] == UDP_PROTO
+    return (data.startswith(SHAPE, 12) and len(data) >= RTP_AT + 12 and data[23] == UDP_PROTO
             and not (data[20] & 0x3F or data[21]))
 
 
@@ -36,24 +53,16 @@ def flow_key_bytes(flow) -> bytes:
 class FastPath:
     def __init__(self):
         self.entries: dict[bytes, FastEntry] = {}
-        self.hits = 0
 
     def count(self, ts: float, data: bytes) -> bool:
-        """Count the frame if a settled stream owns it; False sends it down the full path."""
+        """Count the frame if a settled stream owns it; False sends it down the full path.
+        (`Pipeline.feed_many` inlines this for speed: keep the two in step.)"""
         entry = self.entries.get(data[26:38])
-        if entry is None or data[50:54] != entry.ssrc_bytes or (data[43] & 0x7F) != entry.pt \
-                or data[42] >> 6 != 2:
+        if entry is None or not data.startswith(entry.ssrc_bytes, 50) or data[43] & 0x7F != entry.pt:
             return False
-        size = ((data[38] << 8) | data[39]) - 8
-        flow, stream = entry.flow, entry.stream
-        flow.packets += 1
-        flow.bytes += size
-        flow.last_seen = stream.last_seen = ts
-        stream.packets += 1
-        stream.bytes += size
-        stream.ssrcs[entry.ssrc] = stream.ssrcs.get(entry.ssrc, 0) + 1
-        stream.pt_counts[entry.pt] += 1
-        self.hits += 1
+        entry.packets += 1
+        entry.octets += ((data[38] << 8) | data[39]) - 8
+        entry.last = ts
         return True
 
     def arm(self, flow, data: bytes) -> None:
@@ -63,9 +72,20 @@ class FastPath:
                 or stream.encrypted is None or 192 <= data[RTP_AT + 1] <= 223:
             return
         pt = data[RTP_AT + 1] & 0x7F
-        if pt in stream.pt_counts:
-            self.entries[data[26:38]] = FastEntry(flow, stream, data[50:54], pt)
+        if pt not in stream.pt_counts:
+            return
+        key = data[26:38]
+        old = self.entries.get(key)
+        if old is not None:
+            old.flush()
+        self.entries[key] = FastEntry(flow, stream, data[50:54], pt)
+
+    def flush(self) -> None:
+        for entry in self.entries.values():
+            entry.flush()
 
     def forget(self, flow) -> None:
         if flow.transport == "udp" and len(flow.key[0]) == 4:
-            self.entries.pop(flow_key_bytes(flow), None)
+            entry = self.entries.pop(flow_key_bytes(flow), None)
+            if entry is not None:
+                entry.flush()

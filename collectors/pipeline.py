@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from collectors.decode import Decoder
 from collectors.decode.packet import TCP, UDP, Packet
 from collectors.endpoints import EndpointTable
-from collectors.fastpath import FastPath, fast_shape
+from collectors.fastpath import SHAPE, FastPath, fast_shape
 from collectors.flows import MEDIA, NEW, OTHER, SIP, TLS, Flow, FlowTable
 from collectors.media.tcpframing import TcpMediaFramer, detect_framing
 from collectors.media.tracker import MediaTracker
@@ -62,9 +62,9 @@ class Pipeline:
         self._full_path(ts, linktype, data, common)
 
     def feed_many(self, frames) -> None:
-        """`feed` for an iterable of (ts, linktype, data, wirelen), with the settled-stream shortcut
-        inlined: most frames of a busy mirror port only need counting."""
-        count, full, shape = self.fast.count, self._full_path, fast_shape
+        """`feed` for an iterable of (ts, linktype, data, wirelen), with `FastPath.count` inlined:
+        most frames of a busy mirror port belong to settled streams and only need counting."""
+        entries, full = self.fast.entries.get, self._full_path
         packets = octets = 0
         next_sweep = self._next_sweep
         for ts, linktype, data, wirelen in frames:
@@ -73,9 +73,17 @@ class Pipeline:
             if next_sweep is None or ts >= next_sweep:
                 self._sweep(ts)
                 next_sweep = self._next_sweep
-            common = linktype == 1 and shape(data)
-            if not (common and count(ts, data)):
-                full(ts, linktype, data, common)
+            if linktype == 1 and data.startswith(SHAPE, 12) and data[23] == 17 and not (data[20] & 0x3F or data[21]) \
+                    and len(data) >= 54:
+                entry = entries(data[26:38])
+                if entry is not None and data.startswith(entry.ssrc_bytes, 50) and data[43] & 0x7F == entry.pt:
+                    entry.packets += 1
+                    entry.octets += ((data[38] << 8) | data[39]) - 8
+                    entry.last = ts
+                    continue
+                full(ts, linktype, data, True)
+            else:
+                full(ts, linktype, data, False)
         self.packets += packets
         self.bytes += octets
 
@@ -168,6 +176,7 @@ class Pipeline:
     # -- housekeeping ---------------------------------------------------------------------
     def _sweep(self, now: float) -> None:
         self._next_sweep = now + SWEEP_INTERVAL
+        self.fast.flush()
         self.udp.sweep(now)
         self.tcp.sweep(now)
 
@@ -180,10 +189,12 @@ class Pipeline:
 
     def finish(self) -> None:
         """End of input: retire every flow so each stream gets its final verdict."""
+        self.fast.flush()
         self.udp.retire_all()
         self.tcp.retire_all()
 
     def media_flows(self) -> list[Flow]:
+        self.fast.flush()
         live = [f for table in (self.udp, self.tcp) for f in table.flows.values()
                 if f.rtp is not None or f.rtcp is not None]
         return self.finished + live

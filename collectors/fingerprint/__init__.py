@@ -25,9 +25,24 @@ from .oui import is_locally_administered, normalise_mac, oui_text, vendor_of
 from .phone_vendors import HARD_PHONE, canonical_vendor, rejects_wildcard_certs, vendor_for_org
 from .user_agent import PBX, classify_user_agent
 
-__all__ = ["DeviceEvidence", "CdpInfo", "DhcpInfo", "LldpInfo", "NetworkPolicy", "classify_cdp", "classify_dhcp",
-           "classify_lldp", "classify_user_agent", "parse_cdp", "parse_cdp_frame", "parse_dhcp", "parse_lldp",
-           "parse_lldp_frame", "rejects_wildcard_certs", "vendor_of"]
+__all__ = [
+    "CdpInfo",
+    "DeviceEvidence",
+    "DhcpInfo",
+    "LldpInfo",
+    "NetworkPolicy",
+    "classify_cdp",
+    "classify_dhcp",
+    "classify_lldp",
+    "classify_user_agent",
+    "parse_cdp",
+    "parse_cdp_frame",
+    "parse_dhcp",
+    "parse_lldp",
+    "parse_lldp_frame",
+    "rejects_wildcard_certs",
+    "vendor_of",
+]
 
 RANK_L2, RANK_SIP, RANK_DHCP, RANK_OUI = 4, 3, 2, 1
 PRECEDENCE = "lldp/cdp > user-agent > dhcp > oui"
@@ -48,7 +63,7 @@ class Claim:
 
 class DeviceEvidence:
     """Accumulates what one endpoint showed; cheap to feed, `describe()` merges on demand."""
-    __slots__ = ("mac", "dhcp", "lldp", "cdp", "user_agents", "server_headers")
+    __slots__ = ("cdp", "dhcp", "lldp", "mac", "server_headers", "user_agents")
 
     def __init__(self, mac: str | bytes | None = None):
         self.mac: str | None = None

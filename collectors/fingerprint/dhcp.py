@@ -2,7 +2,8 @@
 
 Parsed by hand from bytes (scapy's DHCP layer is far too slow for the packet path). `parse_dhcp` takes the
 UDP payload and returns a `DhcpInfo`, or None for anything that is not a BOOTP message with the DHCP magic
-cookie. Options cut short by the capture end parsing (`truncated=True`) without raising.
+cookie. Options cut short by the end of the capture keep what came before and set `truncated`; nothing
+raises.
 """
 from __future__ import annotations
 

@@ -9,12 +9,14 @@ nothing is guessed beyond what the string says. `device_class` is None when unde
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from .phone_vendors import GATEWAY, HARD_PHONE, canonical_vendor
 
 SOFTPHONE, PBX = "softphone", "pbx"
 MAX_AGENT = 200
+CACHE_SIZE = 1024          # phones repeat their User-Agent in every message
 
 
 class Rule(NamedTuple):
@@ -135,16 +137,22 @@ _RULES = tuple((re.compile(r.pattern, re.I), r) for r in PRODUCT_RULES)
 _MODEL_CLASSES = tuple((v, re.compile(p, re.I), c) for v, p, c in MODEL_CLASSES)
 _KEYWORDS = tuple((c, re.compile(p, re.I)) for c, p in CLASS_KEYWORDS)
 # "Name/1.2", "Name 1.2" or "Name Model1 1.2": a first token followed by a version (maybe after a model).
-_PRODUCT = re.compile(r"^(?P<name>[A-Za-z][\w.+-]*?)(?:[/\s]+(?P<model>[A-Za-z]+[-_]?\d[\w-]*))?[/\s]+v?"
+_PRODUCT = re.compile(r"^(?P<name>[A-Za-z][\w.+-]*)(?:[/\s]+(?P<model>[A-Za-z]+[-_]?\d[\w-]*))?[/\s]+v?"
                       r"(?P<fw>\d+(?:\.\w+)+)(?:[\s/(;,]|$)")
 
 
 def classify_user_agent(agent: str | None, server_header: bool = False
                         ) -> tuple[str | None, str | None, str | None, str | None, list[str]]:
     """(vendor, model, firmware, device_class, evidence) from a User-Agent (or Server) value."""
-    agent = " ".join((agent or "").split())[:MAX_AGENT]
+    vendor, model, firmware, device_class, evidence = _classify(" ".join((agent or "").split())[:MAX_AGENT],
+                                                                server_header)
+    return vendor, model, firmware, device_class, list(evidence)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _classify(agent: str, server_header: bool):
     if not agent:
-        return None, None, None, None, []
+        return None, None, None, None, ()
     label = "server" if server_header else "user-agent"
     hit = _product(agent, label)
     return hit if hit is not None else _fallback(agent, label)
@@ -160,7 +168,7 @@ def _product(agent: str, label: str):
         device_class = _model_class(rule.vendor, model) or rule.device_class
         note = f" ({rule.note})" if rule.note else ""
         what = device_class.replace("_", " ") if device_class else "device class unknown"
-        evidence = [f"{label}: {agent!r} = {rule.vendor}{' ' + model if model else ''}{note}, {what}"]
+        evidence = (f"{label}: {agent!r} = {rule.vendor}{' ' + model if model else ''}{note}, {what}",)
         return rule.vendor, model, groups.get("fw"), device_class, evidence
     return None
 
@@ -174,15 +182,16 @@ def _model_class(vendor: str | None, model: str | None) -> str | None:
 def _fallback(agent: str, label: str):
     """Keyword class; vendor from the phone-vendor table or a product-like first token; never invented."""
     device_class, keyword = next(((c, m.group(0)) for c, p in _KEYWORDS if (m := p.search(agent))), (None, None))
-    vendor, model, firmware = canonical_vendor(agent), None, None
+    first_token = re.split(r"[\s/;(]", agent, maxsplit=1)[0]
+    vendor, model, firmware = canonical_vendor(first_token), None, None
     product = _PRODUCT.match(agent)
     if product and _product_like(product.group("name")):
         vendor = vendor or product.group("name")
         model, firmware = product.group("model"), product.group("fw")
     if device_class:
-        evidence = [f"{label}: {keyword!r} in {agent!r} suggests {device_class.replace('_', ' ')}"]
+        evidence = (f"{label}: {keyword!r} in {agent!r} suggests {device_class.replace('_', ' ')}",)
     else:
-        evidence = [f"{label}: {agent!r} (not a known product)"]
+        evidence = (f"{label}: {agent!r} (not a known product)",)
     return vendor, model, firmware, device_class, evidence
 
 

@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
 ISO = "%Y-%m-%dT%H:%M:%SZ"
@@ -25,7 +25,7 @@ _PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, OverflowError)
 
 @dataclass(frozen=True, slots=True)
 class CertInfo:
-    subject: str                    # RFC 4514, e.g. 'CN=pbx.example.com,O=Example'
+    subject: str                    # RFC 4514 (last RDN first), e.g. 'O=Example,CN=pbx.example.com'
     issuer: str
     not_before: str                 # ISO 8601 UTC, 'YYYY-MM-DDTHH:MM:SSZ'
     not_after: str

@@ -7,10 +7,14 @@ from pathlib import Path
 import netaddr.eui
 import pytest
 
-from collectors.fingerprint.oui import (is_locally_administered, mac_bytes, normalise_mac, oui_text,
-                                        vendor_of)
-from collectors.fingerprint.phone_vendors import (PHONE_VENDORS, canonical_vendor, rejects_wildcard_certs,
-                                                  vendor_for_org, vendor_named)
+from collectors.fingerprint.oui import is_locally_administered, mac_bytes, normalise_mac, oui_text, vendor_of
+from collectors.fingerprint.phone_vendors import (
+    PHONE_VENDORS,
+    canonical_vendor,
+    rejects_wildcard_certs,
+    vendor_for_org,
+    vendor_named,
+)
 
 # Organisation names exactly as netaddr 1.3's copy of the IEEE registry spells them (checked, not guessed).
 REAL_PHONE_OUIS = [

@@ -54,7 +54,8 @@ MESSAGE = st.tuples(st.sampled_from([1, 2, 11, 14, 20]), st.binary(max_size=300)
        extra=st.sampled_from([b"", record(20, b"\x01"), record(21, b"\x02\x28"), record(23, b"x")]),
        sizes=SIZES)
 def test_random_handshake_messages_in_valid_records(client, server, extra, sizes):
-    events = [("client", record(22, b"".join(client)) + extra), ("server", record(22, b"".join(server)) + extra)]
+    events = [("client", record(22, b"".join(client)) + extra),
+              ("server", record(22, b"".join(server)) + extra)]
     feed_checked(TlsSession(), events, sizes)
 
 

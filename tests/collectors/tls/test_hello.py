@@ -52,7 +52,8 @@ def test_tls13_server_hello_and_hello_retry_request():
 
 
 def test_server_hello_alpn():
-    sh = TLSServerHello(version=0x0303, cipher=0xC02F, ext=[TLS_Ext_ALPN(protocols=[ProtocolName(protocol=b"sip")])])
+    alpn = TLS_Ext_ALPN(protocols=[ProtocolName(protocol=b"sip")])
+    sh = TLSServerHello(version=0x0303, cipher=0xC02F, ext=[alpn])
     assert parse_server_hello(body(sh)).alpn == "sip"
 
 
