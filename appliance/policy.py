@@ -13,14 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from appliance.alerts import (CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING, SDES_KEYS_EXPOSED, SRTP_DOWNGRADE,
-                              Alert)
+                              TLS_RECONNECT_STORM, WEAK_TLS, Alert)
 from dataclasses import replace
 
-from collectors.events import ExposureProven, SdpObserved, SignalingObserved, StreamVerdict
+from collections import deque
+
+from collectors.events import (ExposureProven, SdpObserved, SignalingObserved, StreamVerdict, TlsHandshake,
+                               TlsObserved)
 
 CLEARTEXT_TRANSPORTS = ("udp", "tcp", "ws")
 DEFAULT_SEVERITIES = {CLEARTEXT_MEDIA: "high", SRTP_DOWNGRADE: "high", SDES_KEYS_EXPOSED: "critical",
-                      CLEARTEXT_SIGNALING: "medium", "weak_tls": "medium"}
+                      CLEARTEXT_SIGNALING: "medium", WEAK_TLS: "medium", TLS_RECONNECT_STORM: "high"}
+OLD_TLS = ("SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1")
 MIN_CONFIDENCE = 0.5
 
 
@@ -28,6 +32,8 @@ MIN_CONFIDENCE = 0.5
 class PolicySettings:
     severities: dict = field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
     min_confidence: float = MIN_CONFIDENCE
+    storm_handshakes: int = 20          # ClientHellos to one server ...
+    storm_window: float = 10.0          # ... within this many seconds make a reconnect storm
 
 
 class Policy:
@@ -38,6 +44,7 @@ class Policy:
         self.srtp_offers: dict[str, SdpObserved] = {}     # call_id -> the SDP that offered SRTP
         self.call_transport: dict[str, str] = {}
         self.tls_parties: set[str] = set()      # endpoints seen talking SIP over TLS
+        self.handshakes: dict[tuple, deque] = {}  # (server, port) -> recent (ts, client)
 
     def observe(self, event) -> None:
         if isinstance(event, StreamVerdict):
@@ -48,6 +55,10 @@ class Policy:
             self._signaling(event)
         elif isinstance(event, ExposureProven):
             self._exposure(event)
+        elif isinstance(event, TlsObserved):
+            self._tls(event)
+        elif isinstance(event, TlsHandshake):
+            self._handshake(event)
 
     # -- rules ---------------------------------------------------------------------------------
     def _stream(self, ev: StreamVerdict) -> None:
@@ -102,6 +113,34 @@ class Policy:
                                    evidence=alert.evidence + ("exposure: " + ev.text,))
         self.on_alert(self.alerts[key])
 
+    def _tls(self, ev: TlsObserved) -> None:
+        if not ev.is_sip:
+            return
+        findings, serious = tls_findings(ev)
+        if not findings:
+            return
+        severity = "high" if serious else self._severity(WEAK_TLS)
+        self._raise(Alert(
+            WEAK_TLS, severity, ev.server, ev.client, None, None,
+            f"SIP-TLS server {ev.server}:{ev.server_port}: " + "; ".join(f.split(":")[0] for f in findings),
+            tuple(findings) + (ev.sip_reason,), ev.ts, (WEAK_TLS, ev.server, ev.server_port)))
+
+    def _handshake(self, ev: TlsHandshake) -> None:
+        recent = self.handshakes.setdefault((ev.server, ev.server_port), deque())
+        recent.append((ev.ts, ev.client))
+        while recent and recent[0][0] < ev.ts - self.settings.storm_window:
+            recent.popleft()
+        if len(recent) < self.settings.storm_handshakes:
+            return
+        clients = len({client for _, client in recent})
+        self._raise(Alert(
+            TLS_RECONNECT_STORM, self._severity(TLS_RECONNECT_STORM), ev.server, None, None, None,
+            f"{len(recent)} TLS handshakes to {ev.server}:{ev.server_port} within {self.settings.storm_window:g} s "
+            f"from {clients} client(s)",
+            (f"tls: {len(recent)} ClientHellos in {ev.ts - recent[0][0]:.1f} s (threshold "
+             f"{self.settings.storm_handshakes} in {self.settings.storm_window:g} s)",),
+            recent[0][0], (TLS_RECONNECT_STORM, ev.server, ev.server_port)))
+
     def _signaling(self, ev: SignalingObserved) -> None:
         if ev.transport not in CLEARTEXT_TRANSPORTS:
             self.tls_parties.update((ev.client, ev.server))
@@ -136,3 +175,24 @@ def _offer_text(offer: SdpObserved) -> str:
     if offer.fingerprint:
         parts.append("a=fingerprint")
     return " + ".join(parts)
+
+
+def tls_findings(ev: TlsObserved) -> tuple[list[str], bool]:
+    """What is weak about a SIP-TLS connection, and whether any of it is serious."""
+    findings, serious = [], False
+    if ev.version in OLD_TLS:
+        findings.append(f"old protocol: {ev.version} (below TLS 1.2)")
+        serious = True
+    if ev.weak_cipher:
+        findings.append(f"weak cipher: {ev.cipher} ({ev.weak_cipher})")
+        serious = True
+    for problem in ev.certificate_problems:
+        if problem.startswith("wildcard"):
+            if ev.client_rejects_wildcards:
+                findings.append(f"wildcard certificate: presented to a {ev.client_vendor} phone, which rejects "
+                                "wildcard certificates")
+        else:
+            findings.append(problem)
+    if ev.alert and ev.alert.startswith("fatal"):
+        findings.append(f"handshake failed: the client sent the alert {ev.alert}")
+    return findings, serious

@@ -104,9 +104,7 @@ def _endpoints(pipeline: Pipeline, streams: list[dict], signaling: list[dict], a
     out = []
     for ip in ips:
         endpoint = pipeline.endpoints.endpoints.get(ip)
-        if endpoint is None:
-            out.append({"ip": ip, "mac": None, "vendor": None, "model": None, "user_agent": None,
-                        "device_class": "unknown", "evidence": []})
-            continue
-        out.append({"ip": ip, "mac": endpoint.mac, "user_agent": endpoint.user_agent, **endpoint.describe()})
+        described = pipeline.endpoints.describe(ip)
+        out.append({"ip": ip, "mac": endpoint.mac if endpoint else None,
+                    "user_agent": endpoint.user_agent if endpoint else None, **described})
     return out

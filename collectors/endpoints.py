@@ -1,23 +1,17 @@
-"""What the wire tells about each IP endpoint: MAC address, SIP User-Agent/Server, device class."""
+"""What the wire tells about each IP endpoint: its MAC address, SIP User-Agent/Server values, and the
+layer-2 and DHCP announcements of the device behind that MAC. `describe` merges them through
+`collectors.fingerprint.DeviceEvidence`, so a hard phone hidden behind SIP-TLS is still recognised
+from its OUI, DHCP fingerprint or LLDP-MED/CDP announcement."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-MAX_ENDPOINTS = 100000
-MAX_AGENTS = 4
+from collectors.fingerprint import DeviceEvidence, rejects_wildcard_certs
+from collectors.fingerprint.oui import normalise_mac
 
-HARD_PHONE = re.compile(r"yealink|polycom|cisco[-/ ]?(cp|sip(phone|ip)?|ata|spa)|grandstream|snom|avaya|mitel|"
-                        r"aastra|panasonic|kx-|fanvil|htek|gigaset|alcatel|unify|openstage|obihai|poly|vtech|"
-                        r"akuvox|escene|flyingvoice|ale-|tip-|linksys", re.I)
-SOFTPHONE = re.compile(r"zoiper|linphone|x-lite|bria|microsip|jitsi|baresip|blink|counterpath|telephone|"
-                       r"csipsimple|groundwire|acrobits|sipdroid|twinkle|ekiga|phoner|webrtc|sip\.js|jssip|"
-                       r"sipml5|mozilla|chrome|3cxphone|teams", re.I)
-PBX = re.compile(r"asterisk|freeswitch|3cx(?!phone)|freepbx|kamailio|opensips|yate|elastix|issabel|"
-                 r"cisco-cucm|cucm|broadworks|sems|drachtio|wazo|vitalpbx|fusionpbx|sip express", re.I)
-GATEWAY = re.compile(r"cisco-sipgateway|audiocodes|mediant|sonus|ribbon|patton|dialogic|sbc|"
-                     r"ingate|oracle|acme|cisco-ios|ata|mediatrix|sangoma|vega|fritz", re.I)
-VENDOR_MODEL = re.compile(r"^\s*([A-Za-z][A-Za-z\-]*?)[ /_-]*((?:SIP-)?[A-Za-z]*[-_ ]?[A-Za-z]*\d[\w\-.]*)?(?:[ /]|$)")
+MAX_ENDPOINTS = 100000
+MAX_DEVICES = 100000
+MAX_AGENTS = 4
 
 
 @dataclass(slots=True)
@@ -25,21 +19,25 @@ class Endpoint:
     ip: str
     mac: str | None = None
     user_agents: list[str] = field(default_factory=list)
-    server_role: bool = False          # answered with a Server header
+    server_headers: list[str] = field(default_factory=list)
 
     @property
     def user_agent(self) -> str | None:
-        return self.user_agents[0] if self.user_agents else None
+        return (self.user_agents or self.server_headers or [None])[0]
 
-    def describe(self) -> dict:
-        vendor, model = vendor_model(self.user_agent)
-        device_class, evidence = classify_device(self.user_agent, self.server_role)
-        return {"vendor": vendor, "model": model, "device_class": device_class, "evidence": evidence}
+
+@dataclass(slots=True)
+class Layer2Device:
+    """DHCP, LLDP and CDP announcements of one MAC address."""
+    dhcp: object = None
+    lldp: object = None
+    cdp: object = None
 
 
 class EndpointTable:
     def __init__(self):
         self.endpoints: dict[str, Endpoint] = {}
+        self.devices: dict[str, Layer2Device] = {}       # by normalised MAC
 
     def touch(self, ip: str) -> Endpoint | None:
         endpoint = self.endpoints.get(ip)
@@ -54,35 +52,66 @@ class EndpointTable:
                 endpoint.mac = mac
 
     def saw_agent(self, ip: str, agent: str | None, is_server_header: bool) -> None:
-        if not agent:
-            return
-        endpoint = self.touch(ip)
+        endpoint = self.touch(ip) if agent else None
         if endpoint is None:
             return
+        values = endpoint.server_headers if is_server_header else endpoint.user_agents
         agent = agent[:200]
-        if agent not in endpoint.user_agents and len(endpoint.user_agents) < MAX_AGENTS:
-            endpoint.user_agents.append(agent)
-        endpoint.server_role = endpoint.server_role or is_server_header
+        if agent not in values and len(values) < MAX_AGENTS:
+            values.append(agent)
 
+    def saw_dhcp(self, info) -> None:
+        """A DHCP client message: remember it by MAC, and tie the MAC to the address it holds."""
+        device = self._device(info.mac)
+        if device is None:
+            return
+        device.dhcp = info
+        for ip in (info.client_ip, info.your_ip):
+            if ip and ip != "0.0.0.0":
+                self.saw_mac(ip, normalise_mac(info.mac))
 
-def classify_device(agent: str | None, server_role: bool) -> tuple[str, list[str]]:
-    if not agent:
-        return "unknown", []
-    for label, pattern in (("pbx", PBX), ("gateway", GATEWAY), ("hard_phone", HARD_PHONE), ("softphone", SOFTPHONE)):
-        match = pattern.search(agent)
-        if match:
-            return label, [f"user-agent: {match.group(0)!r} in {agent!r}"]
-    if server_role:
-        return "pbx", [f"server header: {agent!r}"]
-    return "unknown", [f"user-agent: {agent!r} (not a known product)"]
+    def saw_lldp(self, info) -> None:
+        device = self._device(info.src_mac)
+        if device is not None:
+            device.lldp = info
+            if info.management_ip:
+                self.saw_mac(info.management_ip, normalise_mac(info.src_mac))
 
+    def saw_cdp(self, info) -> None:
+        device = self._device(info.src_mac)
+        if device is not None:
+            device.cdp = info
+            for ip in info.addresses[:1]:
+                self.saw_mac(ip, normalise_mac(info.src_mac))
 
-def vendor_model(agent: str | None) -> tuple[str | None, str | None]:
-    if not agent:
-        return None, None
-    match = VENDOR_MODEL.match(agent)
-    if not match:
-        return None, None
-    vendor = match.group(1) or None
-    model = match.group(2) or None
-    return vendor, model
+    def _device(self, mac) -> Layer2Device | None:
+        key = normalise_mac(mac) if mac else None
+        if key is None:
+            return None
+        device = self.devices.get(key)
+        if device is None and len(self.devices) < MAX_DEVICES:
+            device = self.devices[key] = Layer2Device()
+        return device
+
+    def describe(self, ip: str) -> dict:
+        """vendor, model, firmware, device_class and evidence of an endpoint."""
+        endpoint = self.endpoints.get(ip)
+        evidence = DeviceEvidence(endpoint.mac if endpoint else None)
+        if endpoint is not None:
+            for agent in endpoint.user_agents:
+                evidence.add_user_agent(agent)
+            for server in endpoint.server_headers:
+                evidence.add_server_header(server)
+            device = self.devices.get(endpoint.mac) if endpoint.mac else None
+            if device is not None:
+                evidence.add_dhcp(device.dhcp)
+                evidence.add_lldp(device.lldp)
+                evidence.add_cdp(device.cdp)
+        described = evidence.describe()
+        described["device_class"] = described.get("device_class") or "unknown"
+        return described
+
+    def wildcard_policy(self, ip: str) -> tuple[str | None, bool]:
+        """(vendor, whether that vendor's phones reject wildcard certificates) for an endpoint."""
+        vendor = self.describe(ip)["vendor"]
+        return vendor, bool(vendor) and rejects_wildcard_certs(vendor)

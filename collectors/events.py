@@ -74,3 +74,33 @@ class ExposureProven:
     suite: str | None
     text: str            # e.g. "decrypted 20/20 packets with the keys from the INVITE from 10.0.0.1"
     ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class TlsHandshake:
+    """A ClientHello: one (re)connection attempt to a TLS server (for reconnect storms)."""
+    client: str
+    server: str
+    server_port: int
+    ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class TlsObserved:
+    """What a TLS connection showed of itself, once its handshake was over (or the input ended)."""
+    client: str
+    client_port: int
+    server: str
+    server_port: int
+    ts: float
+    is_sip: bool
+    sip_reason: str
+    version: str | None
+    sni: str | None
+    cipher: str | None
+    weak_cipher: str | None          # why the cipher is weak, if it is
+    certificate: dict | None         # contract fields of the server's leaf certificate
+    certificate_problems: tuple[str, ...]
+    client_vendor: str | None
+    client_rejects_wildcards: bool
+    alert: str | None                # a cleartext TLS alert, e.g. "fatal unknown_ca"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from collectors.decode import Decoder
 from collectors.decode.packet import TCP, UDP, Packet
 from collectors.endpoints import EndpointTable
+from collectors.fingerprint import parse_cdp_frame, parse_dhcp, parse_lldp_frame
 from collectors.fastpath import SHAPE, FastPath, fast_shape
 from collectors.flows import MEDIA, NEW, OTHER, SIP, TLS, Flow, FlowTable
 from collectors.media.tcpframing import TcpMediaFramer, detect_framing
@@ -20,10 +21,12 @@ from collectors.sip.handler import SipHandler
 from collectors.sip.message import looks_like_sip
 from collectors.sip.tcpstream import START_LINE, TcpSipStream
 from collectors.sip.websocket import WsSipStream, is_sip_upgrade
+from collectors.tls.records import looks_like_tls
+from collectors.tls.tracker import TlsTracker
 
 SWEEP_INTERVAL = 1.0
+DHCP_PORTS = frozenset({(68, 67), (67, 68)})
 TCP_SIP_PROBE_SEGMENTS = 4
-TLS_SIP_PORTS = frozenset({5061})
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Pipeline:
     def __init__(self, emit, settings: PipelineSettings | None = None):
         settings = settings or PipelineSettings()
         self.emit = emit
-        self.decoder = Decoder()
+        self.decoder = Decoder(layer2=self._layer2)
         self.calls = CallTable()
         self.endpoints = EndpointTable()
         self.media = MediaTracker(self.calls, emit)
@@ -45,6 +48,7 @@ class Pipeline:
         self.tcp = FlowTable("tcp", self._expired, settings.idle_timeout, settings.max_flows)
         self.media.tables = {"udp": self.udp.flows, "tcp": self.tcp.flows}
         self.fast = FastPath()
+        self.tls = TlsTracker(self.sip, self.endpoints, emit)
         self.finished: list[Flow] = []
         self.packets = 0
         self.bytes = 0
@@ -105,6 +109,9 @@ class Pipeline:
         flow.bytes += pkt.end - pkt.off
         flow.last_seen = pkt.ts
         state = flow.state
+        if state == NEW and (pkt.sport, pkt.dport) in DHCP_PORTS:
+            self._dhcp(flow, pkt)
+            return flow
         if state == MEDIA:
             self.media.packet(flow, pkt)
         elif state == OTHER or pkt.off >= pkt.end:
@@ -127,7 +134,9 @@ class Pipeline:
             return
         if flow.state == NEW:
             self._probe_tcp(flow, pkt)
-        if flow.state == SIP:
+        if flow.state == TLS:
+            self.tls.segment(flow, pkt)
+        elif flow.state == SIP:
             payload = pkt.data[pkt.off:pkt.end]
             transport = "ws" if isinstance(flow.app, WsSipStream) else "tcp"
             for msg in flow.app.feed(pkt.tcp_seq, payload, syn=bool(pkt.tcp_flags & 0x02)):
@@ -144,9 +153,8 @@ class Pipeline:
         elif (framing := detect_framing(data, off, pkt.end)) is not None:
             flow.app = TcpMediaFramer(framing)
             self._tcp_media(flow, pkt)
-        elif data[off] == 0x16 and pkt.end - off > 5 and data[off + 1] == 0x03:
-            flow.state = TLS
-            self._tls_signaling(flow, pkt)
+        elif looks_like_tls(data[off:pkt.end]) or _tls_record_start(data, off, pkt.end):
+            flow.state, flow.app = TLS, self.tls.conversation(flow, pkt.ts)
         elif flow.packets >= TCP_SIP_PROBE_SEGMENTS:
             flow.state = OTHER
 
@@ -162,10 +170,21 @@ class Pipeline:
             else:
                 self.media.candidate(flow, view)
 
-    def _tls_signaling(self, flow: Flow, pkt) -> None:
-        """TLS towards a SIP-TLS port: a signaling session whose content we cannot read."""
-        if flow.dport in TLS_SIP_PORTS:
-            self.sip.tls_session(flow.src, flow.sport, flow.dst, flow.dport, pkt.ts)
+    def _dhcp(self, flow: Flow, pkt) -> None:
+        info = parse_dhcp(pkt.data[pkt.off:pkt.end])
+        if info is not None and info.op == 1:        # client messages describe the client
+            self.endpoints.saw_dhcp(info)
+
+    def _layer2(self, ethertype: int, frame: bytes) -> None:
+        """LLDP(-MED) and CDP announcements name the device behind a MAC address."""
+        if ethertype == 0x88CC:
+            info = parse_lldp_frame(frame)
+            if info is not None:
+                self.endpoints.saw_lldp(info)
+        else:
+            info = parse_cdp_frame(frame)
+            if info is not None:
+                self.endpoints.saw_cdp(info)
 
     def _new_flow(self, table: FlowTable, key: tuple, pkt) -> Flow:
         flow = table.create(key, pkt.ts)
@@ -182,6 +201,8 @@ class Pipeline:
 
     def _expired(self, flow: Flow) -> None:
         self.fast.forget(flow)
+        if flow.state == TLS:
+            self.tls.closed(flow)
         if flow.rtp is not None or flow.rtcp is not None:
             self.media.forget(flow)
             self.media.finalise(flow)
@@ -190,6 +211,7 @@ class Pipeline:
     def finish(self) -> None:
         """End of input: retire every flow so each stream gets its final verdict."""
         self.fast.flush()
+        self.tls.report_all()
         self.udp.retire_all()
         self.tcp.retire_all()
 
@@ -202,3 +224,10 @@ class Pipeline:
     @property
     def decode_errors(self) -> int:
         return self.decoder.decode_errors + self.sip.errors
+
+
+def _tls_record_start(data: bytes, off: int, end: int) -> bool:
+    """A TLS record header (any content type) at the start of a segment: a connection whose
+    handshake happened before the capture began."""
+    return end - off >= 5 and 20 <= data[off] <= 23 and data[off + 1] == 3 and data[off + 2] <= 4 \
+        and 0 < ((data[off + 3] << 8) | data[off + 4]) <= 18432

@@ -19,6 +19,7 @@ RAW_ALIASES = (12, 14)
 ETH_IPV4, ETH_IPV6, ETH_VLAN, ETH_QINQ, ETH_QINQ_OLD = 0x0800, 0x86DD, 0x8100, 0x88A8, 0x9100
 ETH_MPLS, ETH_MPLS_MC, ETH_TEB, ETH_ERSPAN2, ETH_ERSPAN3 = 0x8847, 0x8848, 0x6558, 0x88BE, 0x22EB
 VLAN_TYPES = (ETH_VLAN, ETH_QINQ, ETH_QINQ_OLD)
+ETH_LLDP = 0x88CC
 
 IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_GRE, IPPROTO_IPV6, IPPROTO_ICMPV6 = 1, 4, 47, 41, 58
 IPV6_EXT_HEADERS = (0, 43, 60, 135, 139, 140)  # hop-by-hop, routing, dest opts, mobility, HIP, shim6
@@ -37,7 +38,8 @@ GRE_HDR = struct.Struct("!HH")
 class Decoder:
     """Stateful only for fragment reassembly; counters say what was seen and skipped."""
 
-    def __init__(self):
+    def __init__(self, layer2=None):
+        self.layer2 = layer2          # called with (ethertype, frame) for LLDP and 802.3/LLC (CDP) frames
         self.fragments = FragmentTable()
         self.decode_errors = 0
         self.counts = {"non_ip": 0, "icmp": 0, "icmp_errors": 0, "other_ip": 0, "encapsulated": 0,
@@ -75,6 +77,10 @@ class Decoder:
             raise ValueError("short ethernet header")
         src_mac = data[off + 6:off + 12]
         ethertype = U16.unpack_from(data, off + 12)[0]
+        if (ethertype == ETH_LLDP or ethertype < 0x0600) and self.layer2 is not None:
+            self.counts["non_ip"] += 1
+            self.layer2(ethertype, data[off:])
+            return None
         return self._ethertype(ts, data, off + 14, ethertype, 0, src_mac, depth)
 
     def _ethertype(self, ts, data, off, ethertype, vlan, src_mac, depth):

@@ -47,12 +47,14 @@ class SipHandler:
             return
         self.on_message(msg, src, pkt.sport, dst, pkt.dport, "udp", pkt.ts)
 
-    def tls_session(self, client: str, cport: int, server: str, sport: int, ts: float) -> None:
+    def tls_session(self, client: str, cport: int, server: str, sport: int, ts: float, tls: dict | None) -> None:
+        """SIP inside TLS: the session is known, its messages are not."""
         key = ("tls",) + tuple(sorted(((client, cport), (server, sport))))
         if key in self.sessions:
+            self.sessions[key].tls = self.sessions[key].tls or tls
             return
         if len(self.sessions) < MAX_SESSIONS:
-            self.sessions[key] = SignalingSession("tls", client, cport, server, sport, ts)
+            self.sessions[key] = SignalingSession("tls", client, cport, server, sport, ts, tls=tls)
         self.emit(SignalingObserved("tls", client, cport, server, sport, ts, None))
 
     def on_message(self, msg: SipMessage, src: str, sport: int, dst: str, dport: int, transport: str,
