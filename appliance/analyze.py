@@ -31,11 +31,21 @@ def _ticking(source: PcapFileSource, tick):
         yield frame
 
 
+def _ticking_walk(source: PcapFileSource, pipeline: Pipeline, tick):
+    def consume(buf, pos, layout):
+        result = pipeline.feed_records(buf, pos, layout)
+        tick(source.position)
+        return result
+    return consume
+
+
 def _read(source: PcapFileSource, pipeline: Pipeline, progress) -> dict:
     packets0, bytes0, errors0 = pipeline.packets, pipeline.bytes, pipeline.decode_errors
     bar = progress(source) if progress else nullcontext()
     with bar as tick:
-        frames = source.packets() if tick is None else _ticking(source, tick)
-        pipeline.feed_many(frames)
+        if source.walkable:
+            source.walk(pipeline.feed_records if tick is None else _ticking_walk(source, pipeline, tick))
+        else:
+            pipeline.feed_many(source.packets() if tick is None else _ticking(source, tick))
     return {"path": source.path, "packets": pipeline.packets - packets0, "bytes": pipeline.bytes - bytes0,
             "decode_errors": pipeline.decode_errors - errors0, "warnings": list(source.warnings)}

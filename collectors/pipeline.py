@@ -91,6 +91,48 @@ class Pipeline:
         self.packets += packets
         self.bytes += octets
 
+    def feed_records(self, buf: bytes, pos: int, layout) -> tuple[int, int, bool]:
+        """Walk the classic-pcap records in `buf` from `pos` (see `PcapFileSource.walk`): frames
+        of settled streams are counted in place, without being copied out; the rest go the full way.
+        Returns where the first incomplete record starts, the records fed, and whether a record
+        header was impossible (a damaged file)."""
+        entries, full = self.fast.entries.get, self._full_path
+        unpack, scale, linktype, max_record = layout.header.unpack_from, layout.scale, layout.linktype, layout.max_record
+        ethernet = linktype == 1
+        size, start = len(buf), pos
+        packets = octets = 0
+        next_sweep = self._next_sweep
+        damaged = False
+        while size - pos >= 16:
+            sec, frac, caplen, wirelen = unpack(buf, pos)
+            p, end = pos + 16, pos + 16 + caplen
+            if caplen > max_record:
+                damaged = True
+                break
+            if end > size:
+                break
+            ts = sec + frac * scale
+            pos = end
+            packets += 1
+            octets += wirelen
+            if next_sweep is None or ts >= next_sweep:
+                self._sweep(ts)
+                next_sweep = self._next_sweep
+            if ethernet and caplen >= 54:
+                entry = entries(buf[p + 26:p + 38])
+                if entry is not None and buf.startswith(entry.ssrc_bytes, p + 50) \
+                        and buf[p + 43] & 0x7F == entry.pt and buf.startswith(SHAPE, p + 12) and buf[p + 23] == 17:
+                    entry.packets += 1
+                    entry.octets += ((buf[p + 38] << 8) | buf[p + 39]) - 8
+                    entry.last = ts
+                    continue
+                full(ts, linktype, buf[p:end], fast_shape(buf[p:end]))
+            else:
+                full(ts, linktype, buf[p:end], False)
+        self.packets += packets
+        self.bytes += octets
+        return pos - start, packets, damaged
+
     def _full_path(self, ts: float, linktype: int, data: bytes, common: bool) -> None:
         pkt = self.decoder.decode(ts, linktype, data)
         if pkt is None:

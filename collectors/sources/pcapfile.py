@@ -10,7 +10,7 @@ import logging
 import os
 import struct
 import zlib
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from scapy.error import Scapy_Exception
 
@@ -20,6 +20,14 @@ from collectors.sources.frame import Frame
 BULK_READ = 1 << 22
 MAX_RECORD = 0xFFFF * 4  # scapy bounds each record read to this
 _READ_ERRORS = (OSError, OverflowError, zlib.error, Scapy_Exception)  # the file is damaged past here
+
+
+class RecordLayout(NamedTuple):
+    """How to read the records of one classic pcap file."""
+    header: struct.Struct      # sec, frac, caplen, wirelen in the file's byte order
+    scale: float               # fraction of a second per `frac` unit
+    linktype: int
+    max_record: int
 
 
 class PcapFileSource:
@@ -46,6 +54,38 @@ class PcapFileSource:
         if not ng and not self._gzip:
             return self._bulk_records(reader)
         return self._records(reader, ng)
+
+    @property
+    def walkable(self) -> bool:
+        """Classic uncompressed pcap: its records can be handed over in bulk (`walk`)."""
+        return not hasattr(self._reader, "interfaces") and not self._gzip
+
+    def walk(self, consume) -> None:
+        """Hand whole regions of records to `consume(buf, start, layout) -> (stop, count, damaged)`,
+        which walks the records itself: the fastest way through a large classic pcap. `stop` is
+        where the first incomplete record begins; `damaged` says a record header was impossible."""
+        reader = self._reader
+        layout = RecordLayout(struct.Struct(reader.endian + "IIII"), 1e-9 if reader.nano else 1e-6,
+                              reader.linktype, MAX_RECORD)
+        boundary, count, buf, truncated = reader.f.tell(), 0, b"", False
+        try:
+            while True:
+                chunk = reader.f.read(BULK_READ)
+                if not chunk:
+                    truncated = bool(buf)
+                    break
+                buf = buf + chunk if buf else chunk
+                stop, records, damaged = consume(buf, 0, layout)
+                count += records
+                boundary += stop
+                if damaged:
+                    truncated = True
+                    break
+                buf = buf[stop:]
+        except OSError:
+            truncated = True
+        finally:
+            self._finish(truncated, count, boundary)
 
     def _bulk_records(self, reader) -> Iterator[Frame]:
         """Classic pcap after scapy validated its header: records cut from large reads.
