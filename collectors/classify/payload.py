@@ -29,6 +29,7 @@ BIAS_SIGMAS_CLEAR = 8.0
 BIAS_SIGMAS_RANDOM = 4.0
 HIST_SIGMAS_CLEAR = 12.0
 HIST_SIGMAS_RANDOM = 5.0
+FEW_PACKETS = 5              # below this, a stream that ended gets no lean at all
 MAX_EVENT_CODE = 16          # DTMF 0-9 * # A-D and flash
 
 
@@ -141,11 +142,26 @@ class PayloadClassifier:
         return None
 
     def _few_packets(self) -> Verdict | None:
-        """A stream that ended early: only the length signal is trustworthy on so few packets."""
+        """A stream that ended early. The length signal counts most; otherwise constant bits are
+        weighed against what chance gives on so few packets (Poisson, mean B * 2^(1-n)), and a weak
+        lean is given with low confidence (no alert is raised on it)."""
+        lengths = self._length_evidence()
         if self.length_clear >= 2 and not self.length_tag:
-            return self._clear(0.6, self._length_evidence() + [f"payload: only {self.n} packets"])
+            return self._clear(0.6, lengths + [f"payload: only {self.n} packets"])
         if self.length_tag >= 2 and not self.length_clear:
-            return self._encrypted(0.6, self._length_evidence() + [f"payload: only {self.n} packets"])
+            return self._encrypted(0.6, lengths + [f"payload: only {self.n} packets"])
+        if self.n < FEW_PACKETS:
+            return None
+        constant = self._constant_bits()
+        chance = self.prefix_len * 8 * 2.0 ** (1 - self.n)
+        surprise = _poisson_tail(constant, chance)
+        hist = self._hist_sigmas()
+        if surprise < 1e-4 or hist >= HIST_SIGMAS_CLEAR:
+            return self._clear(0.55, [f"payload: {constant} constant bit positions over only {self.n} packets "
+                                      f"(chance would give {chance:.1f}); byte distribution {hist:.1f} sigma"])
+        if surprise > 0.05 and hist < HIST_SIGMAS_RANDOM:
+            return self._encrypted(0.45, [f"payload: no structure beyond chance in only {self.n} packets "
+                                          "(a lean, not a verdict)"])
         return None
 
     def _constant_bits(self) -> int:
@@ -186,3 +202,14 @@ class PayloadClassifier:
 
     def _encrypted(self, confidence: float, evidence: list[str]) -> Verdict:
         return Verdict(True, "unknown", confidence, tuple(evidence), "payload")
+
+
+def _poisson_tail(k: int, mean: float) -> float:
+    """P(X >= k) for X ~ Poisson(mean)."""
+    if k <= 0:
+        return 1.0
+    term = total = math.exp(-mean)
+    for i in range(1, k):
+        term *= mean / i
+        total += term
+    return max(0.0, 1.0 - total)

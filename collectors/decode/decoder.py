@@ -25,6 +25,7 @@ IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_GRE, IPPROTO_IPV6, IPPROTO_ICMPV6 = 1, 4, 47
 IPV6_EXT_HEADERS = (0, 43, 60, 135, 139, 140)  # hop-by-hop, routing, dest opts, mobility, HIP, shim6
 IPV6_FRAGMENT, IPV6_AH, IPV6_NONE = 44, 51, 59
 VXLAN_PORT = 4789
+GTPU_PORT = 2152
 MAX_DEPTH = 4
 
 U16 = struct.Struct("!H")
@@ -162,6 +163,11 @@ class Decoder:
             if dport == VXLAN_PORT and depth < MAX_DEPTH and end - off >= 16 + 14 and data[off + 8] & 0x08:
                 self.counts["encapsulated"] += 1
                 return self._ethernet(ts, data[:end], off + 16, depth + 1)
+            if GTPU_PORT in (sport, dport) and depth < MAX_DEPTH:
+                inner = _gtpu_payload(data, off + 8, min(off + ulen, end))
+                if inner is not None:
+                    self.counts["encapsulated"] += 1
+                    return self._ip(ts, data[:inner[1]], inner[0], vlan, src_mac, depth + 1)
             return Packet(ts, data, off + 8, min(off + ulen, end), UDP, src, dst, sport, dport, src_mac, vlan)
         if proto == TCP:
             sport, dport, seq, _ack, doff, flags = TCP_HDR.unpack_from(data, off)
@@ -201,3 +207,22 @@ class Decoder:
         is_error = icmp_type in (3, 4, 5, 11, 12) if proto == IPPROTO_ICMP else icmp_type < 128
         if is_error:
             self.counts["icmp_errors"] += 1
+
+
+def _gtpu_payload(data: bytes, off: int, end: int) -> tuple[int, int] | None:
+    """(start, end) of the user IP packet inside a GTPv1-U G-PDU (3GPP TS 29.281), if it is one."""
+    if end - off < 8 or data[off] & 0xE0 != 0x20 or data[off + 1] != 0xFF:
+        return None
+    flags, pos = data[off], off + 8
+    if flags & 0x07:                       # sequence number, N-PDU number, next extension type
+        if end - pos < 4:
+            return None
+        next_type, pos = data[pos + 3], pos + 4
+        while next_type and pos < end:     # extension headers: length in 4-byte units
+            length = data[pos] * 4
+            if length == 0 or pos + length > end:
+                return None
+            next_type, pos = data[pos + length - 1], pos + length
+    if pos >= end or data[pos] >> 4 not in (4, 6):
+        return None
+    return pos, end
