@@ -51,14 +51,13 @@ def parse_rtp(data: bytes, off: int, end: int) -> RtpHeader | None:
             return None
         _profile, words = EXT_HDR.unpack_from(data, start)
         start += 4 + 4 * words
-    stop = end
-    if b0 & 0x20:  # padding: the last byte counts the padding bytes, itself included
-        pad = data[end - 1]
-        if pad == 0:
-            return None
-        stop = end - pad
-    if start > stop:
+    if start > end:
         return None
+    stop = end
+    if b0 & 0x20:  # padding: the last byte counts the padding bytes, itself included. Under SRTP
+        pad = data[end - 1]   # that byte is the auth tag's: an impossible count is not a reason to drop
+        if 0 < pad <= end - start:
+            stop = end - pad
     return RtpHeader(b1 >> 7, b1 & 0x7F, seq, ts, ssrc, csrc_count, has_ext, start, stop)
 
 

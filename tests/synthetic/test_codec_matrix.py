@@ -45,6 +45,9 @@ def test_verdict_and_alerts(tmp_path, codec, suite, signaling):
         assert stream["encrypted"] is encrypted, stream["evidence"]
         assert stream["packets"] == len(media.packets)
         assert set(stream["ssrcs"]) == set(media.ssrcs)
+        assert 1 <= stream["verdict_after_packets"] <= 50
+        for control in (s for s in report["streams"] if s["kind"] == "rtcp" and s["src"] == media.src.ip):
+            assert control["encrypted"] is encrypted, control["evidence"]     # SRTCP trailer or plain RTCP
         if signaling in ("udp", "tcp"):
             assert stream["call_id"] is not None
             assert (stream["codec"] or "").upper() == codec.upper()
