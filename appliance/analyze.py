@@ -6,6 +6,7 @@ from contextlib import nullcontext
 from appliance.policy import Policy, PolicySettings
 from appliance.report import build_report
 from collectors.pipeline import Pipeline, PipelineSettings
+from collectors.snapshot import take_snapshot
 from collectors.sources.pcapfile import PcapFileSource
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
@@ -21,7 +22,7 @@ def analyze_files(paths: list[str], policy_settings: PolicySettings | None = Non
     captures = [_read(source, pipeline, progress if source.size >= progress_min_bytes else None)
                 for source in sources]
     pipeline.finish()
-    return build_report(captures, pipeline, policy.active())
+    return build_report(captures, take_snapshot(pipeline), policy.active())
 
 
 def _ticking(source: PcapFileSource, tick):

@@ -1,0 +1,80 @@
+"""The pipeline's state as plain data: what a report is built from. Plain dicts and lists, so a
+snapshot can cross a process boundary (live workers) and snapshots of several workers can merge."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from collectors.flows import Flow
+
+
+@dataclass
+class Snapshot:
+    streams: list[dict] = field(default_factory=list)
+    signaling: list[dict] = field(default_factory=list)
+    calls: list[dict] = field(default_factory=list)          # without stream membership (derived later)
+    endpoints: dict[str, dict] = field(default_factory=dict)  # ip -> mac, user_agent, vendor, ... evidence
+
+
+def take_snapshot(pipeline) -> Snapshot:
+    streams = sorted((_stream_entry(pipeline, flow, stream) for flow in pipeline.media_flows()
+                      for stream in (flow.rtp, flow.rtcp) if stream is not None and stream.packets),
+                     key=lambda s: (s["first_seen"], s["id"]))
+    signaling = [_session_entry(s) for s in sorted(pipeline.sip.sessions.values(), key=lambda s: s.first_seen)]
+    calls = [_call_entry(c) for c in sorted(pipeline.calls.calls.values(), key=lambda c: c.first_seen)]
+    return Snapshot(streams, signaling, calls, _endpoints(pipeline, streams, signaling))
+
+
+def _stream_entry(pipeline, flow: Flow, stream) -> dict:
+    is_rtp = stream.kind == "rtp"
+    encrypted = bool(stream.encrypted)
+    return {
+        "id": flow.stream_id(stream.kind),
+        "src": flow.src, "src_port": flow.sport, "dst": flow.dst, "dst_port": flow.dport,
+        "transport": flow.transport, "kind": stream.kind,
+        "encrypted": encrypted, "keying": (stream.keying or "unknown") if encrypted else None,
+        "ssrcs": sorted(stream.ssrcs),
+        "payload_types": sorted(stream.pt_counts) if is_rtp else [],
+        "codec": pipeline.media.stream_codec(flow, stream) if is_rtp else None,
+        "packets": stream.packets, "bytes": stream.bytes,
+        "first_seen": stream.first_seen, "last_seen": stream.last_seen,
+        "call_id": flow.binding.call_id if flow.binding else None,
+        "confidence": round(stream.confidence, 3),
+        "evidence": stream.evidence + stream.notes,
+        "verdict_after_packets": stream.decided_after,
+        "verdict_source": stream.verdict_source,
+    }
+
+
+def _session_entry(s) -> dict:
+    return {"transport": s.transport, "client": s.client, "client_port": s.client_port,
+            "server": s.server, "server_port": s.server_port, "tls": s.tls,
+            "user_agents": list(s.user_agents), "call_ids": list(s.call_ids), "first_seen": s.first_seen}
+
+
+def _call_entry(call) -> dict:
+    return {"call_id": call.call_id, "from": call.from_uri, "to": call.to_uri,
+            "signaling_transport": call.transport, "offer": _profile(call.offer),
+            "answer": _profile(call.answer), "first_seen": call.first_seen}
+
+
+def _profile(seen) -> str | None:
+    if seen is None:
+        return None
+    for media in seen.sdp.media:
+        if media.is_rtp and media.port:
+            return media.proto
+    return seen.sdp.media[0].proto if seen.sdp.media else None
+
+
+def _endpoints(pipeline, streams: list[dict], signaling: list[dict]) -> dict[str, dict]:
+    """Endpoints that take part in VoIP (streams, signaling) or told who they are (User-Agent)."""
+    table = pipeline.endpoints
+    ips = dict.fromkeys([ip for s in streams for ip in (s["src"], s["dst"])] +
+                        [ip for s in signaling for ip in (s["client"], s["server"])] +
+                        [ip for ip, e in table.endpoints.items() if e.user_agents or e.server_headers])
+    out = {}
+    for ip in ips:
+        endpoint = table.endpoints.get(ip)
+        out[ip] = {"ip": ip, "mac": endpoint.mac if endpoint else None,
+                   "user_agent": endpoint.user_agent if endpoint else None, **table.describe(ip)}
+    return out
