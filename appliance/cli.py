@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from enum import Enum
-from typing import List
+from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -19,6 +19,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 class ReportFormat(str, Enum):
     json = "json"
     table = "table"
+
+
+class LiveFormat(str, Enum):
+    json = "json"
+    table = "table"
+    jsonl = "jsonl"
 
 
 @app.callback()
@@ -37,7 +43,46 @@ def analyze(captures: List[str] = typer.Argument(..., metavar="CAPTURE...", help
     for capture in report["captures"]:
         for warning in capture["warnings"]:
             print(f"appliance: warning: {warning}", file=sys.stderr)
-    if format is ReportFormat.json:
+    _print_report(report, format.value)
+
+
+@app.command()
+def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mirror (SPAN) port"),
+            duration: Optional[float] = typer.Option(None, help="stop after SECONDS and print the report"),
+            workers: int = typer.Option(0, help="worker processes joined by PACKET_FANOUT (0: one per core)"),
+            format: LiveFormat = typer.Option(LiveFormat.jsonl, "--format", "-f",
+                                              help="jsonl: each alert as it happens; json/table: the report"),
+            bpf: Optional[str] = typer.Option(None, "--filter", help="BPF capture filter (default: all IP)"),
+            ring_kib: int = typer.Option(64 * 1024, help="receive ring per worker, KiB")) -> None:
+    """Classify live traffic on a mirror port: alerts within a second, the report at the end."""
+    import os
+
+    from appliance.collect import CollectSettings, collect as run_collect
+    from collectors.sources.live import DEFAULT_FILTER
+    settings = CollectSettings(interface, duration, workers or os.cpu_count() or 1, bpf or DEFAULT_FILTER,
+                               ring_kib=ring_kib)
+    printer = _alert_printer(format)
+    report = run_collect(settings, on_alert=printer)
+    capture = report["captures"][0]
+    print(f"appliance: {capture['path']}: {capture['packets']} packets, {capture['drops']} dropped, "
+          f"{len(report['alerts'])} alerts", file=sys.stderr)
+    if duration is not None and format is not LiveFormat.jsonl:
+        _print_report(report, format.value)
+
+
+def _alert_printer(format):
+    def print_alert(alert: dict) -> None:
+        if format is LiveFormat.jsonl:
+            sys.stdout.write(json.dumps(alert) + "\n")
+        else:
+            print(f"appliance: alert: {alert['severity']} {alert['type']} {alert['endpoint']}: {alert['summary']}",
+                  file=sys.stderr)
+        sys.stdout.flush()
+    return print_alert
+
+
+def _print_report(report: dict, format: str) -> None:
+    if format == "json":
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
     else:
         from appliance.table import render

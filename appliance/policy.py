@@ -45,6 +45,7 @@ class Policy:
         self.call_transport: dict[str, str] = {}
         self.tls_parties: set[str] = set()      # endpoints seen talking SIP over TLS
         self.handshakes: dict[tuple, deque] = {}  # (server, port) -> recent (ts, client)
+        self.describe = lambda ip: "unknown"      # ip -> device_class, where the caller knows it
 
     def observe(self, event) -> None:
         if isinstance(event, StreamVerdict):

@@ -234,6 +234,11 @@ class Pipeline:
             self.endpoints.saw_mac(flow.src, ":".join(f"{b:02x}" for b in pkt.src_mac))
         return flow
 
+    def tick(self, now: float) -> None:
+        """Housekeeping on the wall clock: idle flows expire even when no packet arrives."""
+        if self._next_sweep is None or now >= self._next_sweep:
+            self._sweep(now)
+
     # -- housekeeping ---------------------------------------------------------------------
     def _sweep(self, now: float) -> None:
         self._next_sweep = now + SWEEP_INTERVAL

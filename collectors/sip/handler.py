@@ -13,6 +13,7 @@ from collectors.sip.sdp import parse_sdp
 
 MAX_SESSIONS = 50000
 MAX_CALL_IDS = 64
+CALL_CHANGING = ("INVITE", "BYE", "CANCEL", "UPDATE", "PRACK", "ACK")
 
 
 @dataclass(slots=True)
@@ -38,6 +39,7 @@ class SipHandler:
         self.sessions: dict[tuple, SignalingSession] = {}
         self.errors = 0
         self.messages = 0
+        self.share = None     # callable(msg, src, sport, dst, dport, transport, ts): tell other workers
 
     def datagram(self, pkt, src: str, dst: str) -> None:
         try:
@@ -69,6 +71,17 @@ class SipHandler:
         if call_id and call_id not in session.call_ids and len(session.call_ids) < MAX_CALL_IDS:
             session.call_ids.append(call_id)
         self._sdp(msg, src, dst, transport, ts)
+        if self.share is not None and (msg.method in CALL_CHANGING or msg.body):
+            self.share(msg, src, sport, dst, dport, transport, ts)
+
+    def apply_shared(self, msg: SipMessage, src: str, sport: int, dst: str, dport: int, transport: str,
+                     ts: float) -> None:
+        """A SIP message another worker saw: update calls and media bindings, announce nothing."""
+        raw = find_sdp(msg.header("content-type"), msg.body)
+        sdp = parse_sdp(raw) if raw else None
+        _call, seen = self.calls.on_message(msg, src, dst, transport, ts, sdp)
+        if seen is not None:
+            self.media.on_sdp(_announced(sdp, src), ts)
 
     def _session(self, msg, src, sport, dst, dport, transport, ts) -> SignalingSession:
         key = (transport,) + tuple(sorted(((src, sport), (dst, dport))))

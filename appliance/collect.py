@@ -1,0 +1,151 @@
+"""`appliance collect`: live classification on a mirror port, alerts as they happen, and at the end
+the same report as `analyze` (captures[0].path = "live:IFACE", packets and kernel drops).
+
+One worker runs in this process; several run as processes joined by PACKET_FANOUT (flow hash). Each
+worker's events come here, where one policy turns them into alerts; SIP that changes calls is
+relayed between workers so media is tied to its call whichever worker saw the SIP.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import time
+from dataclasses import dataclass
+
+from appliance.policy import Policy, PolicySettings
+from appliance.report import build_report, merge_snapshots
+from collectors.capture import CaptureLoop
+from collectors.pipeline import Pipeline, PipelineSettings
+from collectors.snapshot import take_snapshot
+from collectors.sources.live import DEFAULT_FILTER, CaptureError, LiveSource
+
+POLL = 0.1
+
+
+@dataclass(frozen=True)
+class CollectSettings:
+    interface: str
+    duration: float | None = None
+    workers: int = 1
+    bpf_filter: str = DEFAULT_FILTER
+    ring_kib: int = 64 * 1024              # receive ring per worker (the socket buffer of a mirror port)
+    pipeline: PipelineSettings = PipelineSettings()
+    policy: PolicySettings = PolicySettings()
+
+
+def collect(settings: CollectSettings, on_alert=None, stop=None) -> dict:
+    """Capture until `duration` passes or `stop()` is true; returns the report."""
+    policy = Policy(settings.policy, lambda alert: on_alert and on_alert(alert.to_dict(policy.describe(alert.endpoint))))
+    deadline = time.monotonic() + settings.duration if settings.duration else None
+    should_stop = _stopper(deadline, stop)
+    if settings.workers <= 1:
+        snapshot, stats = _single(settings, policy, should_stop)
+    else:
+        snapshot, stats = _parallel(settings, policy, should_stop)
+    capture = {"path": f"live:{settings.interface}", "packets": stats["packets"], "bytes": stats["bytes"],
+               "decode_errors": stats["decode_errors"], "drops": stats["drops"], "warnings": stats["warnings"]}
+    return build_report([capture], snapshot, policy.active())
+
+
+def open_source(settings: CollectSettings, fanout_group: int | None = None) -> LiveSource:
+    block = min(1 << 22, max(1 << 16, settings.ring_kib * 1024 // 8))
+    blocks = max(2, settings.ring_kib * 1024 // block)
+    return LiveSource(settings.interface, settings.bpf_filter, fanout_group, block_size=block, block_count=blocks)
+
+
+def _stopper(deadline, stop):
+    def should_stop() -> bool:
+        return (deadline is not None and time.monotonic() >= deadline) or (stop is not None and stop())
+    return should_stop
+
+
+def _single(settings: CollectSettings, policy: Policy, should_stop):
+    source = open_source(settings)
+    try:
+        pipeline = Pipeline(policy.observe, settings.pipeline)
+        policy.describe = lambda ip: pipeline.endpoints.describe(ip)["device_class"]
+        loop = CaptureLoop(source, pipeline)
+        try:
+            loop.run(should_stop)
+        except KeyboardInterrupt:
+            pass
+        stats = loop.finish()
+        return take_snapshot(pipeline), {**stats, "warnings": []}
+    finally:
+        source.close()
+
+
+# -- several workers ---------------------------------------------------------------------------
+def _parallel(settings: CollectSettings, policy: Policy, should_stop):
+    context = multiprocessing.get_context("fork")
+    events, stop = context.Queue(), context.Event()
+    inboxes = [context.Queue() for _ in range(settings.workers)]
+    group = os.getpid() & 0xFFFF
+    workers = [context.Process(target=_worker, args=(n, settings, group, events, inboxes[n], stop), daemon=True)
+               for n in range(settings.workers)]
+    for worker in workers:
+        worker.start()
+    try:
+        results = _coordinate(policy, events, inboxes, stop, should_stop, len(workers))
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=10)
+            if worker.is_alive():
+                worker.terminate()
+    snapshots = [snapshot for snapshot, _ in results]
+    stats = {key: sum(s[key] for _, s in results) for key in ("packets", "bytes", "drops", "decode_errors")}
+    return merge_snapshots(snapshots), {**stats, "warnings": []}
+
+
+def _coordinate(policy, events, inboxes, stop, should_stop, count) -> list:
+    results: list = []
+    while len(results) < count:
+        if should_stop():
+            stop.set()
+        try:
+            kind, worker, *payload = events.get(timeout=POLL)
+        except queue.Empty:
+            continue
+        except KeyboardInterrupt:
+            stop.set()
+            continue
+        if kind == "event":
+            policy.observe(payload[0])
+        elif kind == "sip":
+            for n, inbox in enumerate(inboxes):
+                if n != worker:
+                    inbox.put(payload[0])
+        elif kind == "done":
+            results.append((payload[0], payload[1]))
+        elif kind == "error":
+            stop.set()
+            raise CaptureError(payload[0])
+    return results
+
+
+def _worker(n: int, settings: CollectSettings, group: int, events, inbox, stop) -> None:
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # the coordinator decides when to stop
+    try:
+        source = open_source(settings, fanout_group=group)
+    except CaptureError as exc:
+        events.put(("error", n, str(exc)))
+        return
+    pipeline = Pipeline(lambda event: events.put(("event", n, event)), settings.pipeline)
+    pipeline.sip.share = lambda *message: events.put(("sip", n, message))
+    loop = CaptureLoop(source, pipeline, inbox=lambda: _drain(inbox))
+    loop.run(stop.is_set)
+    stats = loop.finish()
+    source.close()
+    events.put(("done", n, take_snapshot(pipeline), stats))
+
+
+def _drain(inbox) -> list:
+    items = []
+    while True:
+        try:
+            items.append(inbox.get_nowait())
+        except queue.Empty:
+            return items
