@@ -104,3 +104,12 @@ class TlsObserved:
     client_vendor: str | None
     client_rejects_wildcards: bool
     alert: str | None                # a cleartext TLS alert, e.g. "fatal unknown_ca"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvidence:
+    """The first frames of a stream flagged cleartext, kept as evidence (for a pcap download)."""
+    stream_id: str
+    src: str
+    dst: str
+    frames: tuple[tuple[float, int, bytes], ...]     # (timestamp, pcap link type, frame bytes)

@@ -14,7 +14,7 @@ MAX_FLOWS = 262144
 class Flow:
     __slots__ = ("key", "transport", "src", "dst", "sport", "dport", "first_seen", "last_seen", "packets",
                  "bytes", "state", "detector", "rtp", "rtcp", "binding", "stun", "dtls", "zrtp", "turn",
-                 "non_media", "serial", "app", "keying_hint", "zrtp_messages")
+                 "non_media", "serial", "app", "keying_hint", "zrtp_messages", "evidence")
 
     def __init__(self, key: tuple, transport: str, ts: float, serial: int):
         self.key = key
@@ -31,6 +31,7 @@ class Flow:
         self.stun = self.dtls = self.zrtp = self.turn = self.non_media = 0
         self.keying_hint = None  # "dtls-srtp" | "dtls" | "zrtp": key exchange seen on this 5-tuple
         self.zrtp_messages: tuple[str, ...] = ()   # ZRTP message types seen, in order
+        self.evidence: list | None = []  # first frames (ts, linktype, bytes) while RTP-shaped; None once sent
         self.serial = serial     # >0 when this 5-tuple was used before and expired
         self.app = None          # per-application state (SIP TCP stream, TLS observer ...)
 

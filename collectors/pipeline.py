@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from collectors.decode import Decoder
 from collectors.decode.packet import TCP, UDP, Packet
 from collectors.endpoints import EndpointTable
+from collectors.events import StreamEvidence
 from collectors.fingerprint import parse_cdp_frame, parse_dhcp, parse_lldp_frame
 from collectors.fastpath import SHAPE, FastPath, fast_shape
 from collectors.flows import MEDIA, NEW, OTHER, SIP, TLS, Flow, FlowTable
@@ -26,6 +27,7 @@ from collectors.tls.tracker import TlsTracker
 
 SWEEP_INTERVAL = 1.0
 DHCP_PORTS = frozenset({(68, 67), (67, 68)})
+EVIDENCE_FRAMES = 16
 TCP_SIP_PROBE_SEGMENTS = 4
 
 
@@ -33,6 +35,7 @@ TCP_SIP_PROBE_SEGMENTS = 4
 class PipelineSettings:
     idle_timeout: float = 60.0
     max_flows: int = 262144
+    max_finished: int = 100000     # ended streams kept for the report
 
 
 class Pipeline:
@@ -49,7 +52,9 @@ class Pipeline:
         self.media.tables = {"udp": self.udp.flows, "tcp": self.tcp.flows}
         self.fast = FastPath()
         self.tls = TlsTracker(self.sip, self.endpoints, emit)
+        self.settings = settings
         self.finished: list[Flow] = []
+        self.finished_dropped = 0
         self.packets = 0
         self.bytes = 0
         self._next_sweep = None
@@ -139,7 +144,9 @@ class Pipeline:
             return
         if pkt.proto == UDP:
             flow = self._udp(pkt)
-            if common and flow is not None and flow.state == MEDIA:
+            if flow.evidence is not None and (flow.state == MEDIA or flow.detector is not None):
+                self._keep_evidence(flow, ts, linktype, data)
+            if common and flow.state == MEDIA and flow.evidence is None:
                 self.fast.arm(flow, data)
         else:
             self._tcp(pkt)
@@ -212,6 +219,26 @@ class Pipeline:
             else:
                 self.media.candidate(flow, view)
 
+    def _keep_evidence(self, flow: Flow, ts: float, linktype: int, data: bytes) -> None:
+        """The first frames of a media stream (bounded), handed on once the stream is flagged
+        cleartext; dropped once it is settled as encrypted."""
+        if len(flow.evidence) < EVIDENCE_FRAMES:
+            flow.evidence.append((ts, linktype, data))
+        stream = flow.rtp
+        if stream is None or stream.classifier is not None or stream.encrypted is None:
+            return
+        if stream.encrypted:
+            flow.evidence = None
+        elif len(flow.evidence) >= EVIDENCE_FRAMES:
+            self._offer_evidence(flow)
+
+    def _offer_evidence(self, flow: Flow) -> None:
+        stream = flow.rtp
+        if stream is None or stream.encrypted is not False or stream.classifier is not None or not flow.evidence:
+            return
+        self.emit(StreamEvidence(flow.stream_id("rtp"), flow.src, flow.dst, tuple(flow.evidence)))
+        flow.evidence = None
+
     def _dhcp(self, flow: Flow, pkt) -> None:
         info = parse_dhcp(pkt.data[pkt.off:pkt.end])
         if info is not None and info.op == 1:        # client messages describe the client
@@ -253,7 +280,13 @@ class Pipeline:
         if flow.rtp is not None or flow.rtcp is not None:
             self.media.forget(flow)
             self.media.finalise(flow)
+            if flow.evidence:
+                self._offer_evidence(flow)
+            flow.evidence = flow.detector = flow.app = None
             self.finished.append(flow)
+            if len(self.finished) > self.settings.max_finished:
+                del self.finished[:len(self.finished) // 10]    # a long live run keeps the recent ones
+                self.finished_dropped += len(self.finished) // 10
 
     def finish(self) -> None:
         """End of input: retire every flow so each stream gets its final verdict."""

@@ -11,3 +11,4 @@ class Verdict:
     confidence: float
     evidence: tuple[str, ...]
     source: str                   # which classifier: "sdp", "payload", ...
+    provisional: bool = False     # given to meet the packet budget; the classifier keeps looking

@@ -174,7 +174,8 @@ class MediaTracker:
         if stream.classifier is not None:
             payload_verdict = stream.classifier.feed(pkt.data, hdr.payload_off, pkt.end, hdr.pt, hdr.ssrc, hdr.ts)
             if payload_verdict is not None:
-                stream.classifier = None
+                if not payload_verdict.provisional:
+                    stream.classifier = None
                 stream.payload_verdict = payload_verdict
         verdict = self._judge(flow, payload_verdict)
         if verdict is not None:
@@ -350,7 +351,7 @@ class MediaTracker:
         for stream in (flow.rtp, flow.rtcp):
             if stream is None or (stream.classifier is None and stream.encrypted is not None):
                 continue
-            payload = stream.classifier.decide(final=True) if stream.classifier is not None else None
+            payload = stream.classifier.decide(ended=True) if stream.classifier is not None else None
             stream.classifier = None
             stream.payload_verdict = payload
             verdict = self._judge(flow, payload) or UNDECIDED
