@@ -25,7 +25,7 @@ TPACKET_V3 = 2
 PACKET_FANOUT_HASH, PACKET_FANOUT_FLAG_DEFRAG = 0, 0x8000
 ETH_P_ALL = 0x0003
 TP_STATUS_USER, TP_STATUS_VLAN_VALID, TP_STATUS_VLAN_TPID_VALID = 1, 1 << 4, 1 << 6
-DEFAULT_FILTER = ("ip or ip6 or ether proto 0x8847 or ether proto 0x88cc or ether dst 01:00:0c:cc:cc:cc "
+DEFAULT_FILTER = ("ip or ip6 or arp or ether proto 0x8847 or ether proto 0x88cc or ether dst 01:00:0c:cc:cc:cc "
                   "or vlan")   # `vlan` last: libpcap shifts the offsets of what follows it
 
 REQ3 = struct.Struct("IIIIIII")        # block_size, block_nr, frame_size, frame_nr, tov_ms, priv, features

@@ -153,3 +153,21 @@ def start_call(lab: dict, tmp_path, seconds: int) -> list[subprocess.Popen]:
                                "-t", str(seconds + 2), "-e", f"/dial sip:b@{lab['b_ip']}"],
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return [caller, callee]
+
+
+def test_cap_net_raw_and_cap_net_admin_are_enough():
+    """Least privilege: an unprivileged user holding only CAP_NET_RAW and CAP_NET_ADMIN captures."""
+    need_tool("setpriv")
+    need_tool("tcpreplay")
+    with replay_link() as (mon, monitor_if, src, replay_if):
+        collector = subprocess.Popen(
+            ["ip", "netns", "exec", mon, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             "--inh-caps=-all,+net_raw,+net_admin", "--ambient-caps=-all,+net_raw,+net_admin",
+             str(APPLIANCE), "collect", "--interface", monitor_if, "--duration", "6", "--format", "json",
+             "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        sh("ip", "netns", "exec", src, "tcpreplay", "-q", "--topspeed", "-i", replay_if, str(LAB / "udp-pcmu.pcap"))
+        out, err = collector.communicate(timeout=60)
+    assert collector.returncode == 0, err
+    report = validate_report(json.loads(out))
+    assert report["captures"][0]["packets"] == analyze(LAB / "udp-pcmu.pcap")["captures"][0]["packets"]
