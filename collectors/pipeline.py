@@ -151,12 +151,16 @@ class Pipeline:
         else:
             self._tcp(pkt)
 
-    def _udp(self, pkt) -> Flow:
+    def _counted_flow(self, table: FlowTable, pkt) -> Flow:
         key = (pkt.src, pkt.sport, pkt.dst, pkt.dport)
-        flow = self.udp.flows.get(key) or self._new_flow(self.udp, key, pkt)
+        flow = table.flows.get(key) or self._new_flow(table, key, pkt)
         flow.packets += 1
         flow.bytes += pkt.end - pkt.off
         flow.last_seen = pkt.ts
+        return flow
+
+    def _udp(self, pkt) -> Flow:
+        flow = self._counted_flow(self.udp, pkt)
         state = flow.state
         if state == NEW and (pkt.sport, pkt.dport) in DHCP_PORTS:
             self._dhcp(flow, pkt)
@@ -173,11 +177,7 @@ class Pipeline:
         return flow
 
     def _tcp(self, pkt) -> None:
-        key = (pkt.src, pkt.sport, pkt.dst, pkt.dport)
-        flow = self.tcp.flows.get(key) or self._new_flow(self.tcp, key, pkt)
-        flow.packets += 1
-        flow.bytes += pkt.end - pkt.off
-        flow.last_seen = pkt.ts
+        flow = self._counted_flow(self.tcp, pkt)
         if isinstance(flow.app, TcpMediaFramer):
             self._tcp_media(flow, pkt)
             return

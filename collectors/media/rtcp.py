@@ -51,3 +51,17 @@ def parse_rtcp(data: bytes, off: int, end: int) -> RtcpShape | None:
     if not types:
         return None
     return RtcpShape(tuple(types), pos - off, total, ssrc)
+
+
+SRTCP_TRAILERS = (14, 8, 4)     # E|index + tag: HMAC-SHA1-80, HMAC-SHA1-32, AES-GCM (tag inside)
+
+
+def looks_srtcp(data: bytes, end: int, shape) -> bool:
+    """SRTCP: bytes left after the clear walk, with the E flag set where an index word would sit."""
+    if shape.exact:
+        return False
+    for trailer in SRTCP_TRAILERS:
+        pos = end - trailer
+        if shape.trailer >= trailer and data[pos] & 0x80:
+            return True
+    return False

@@ -5,10 +5,10 @@ RFC 7983 demultiplexing on the first byte: 0-3 STUN, 16-19 ZRTP, 20-63 DTLS, 128
 """
 from __future__ import annotations
 
-from copy import copy
 
 from collectors.classify.payload import PayloadClassifier
 from collectors.classify.signaled import signaled_verdict
+from collectors.classify.combine import KEYING_VERDICTS, combine, merge_signaled
 from collectors.classify.verdict import Verdict
 from collectors.events import ExposureProven, StreamVerdict
 from collectors.flows import MEDIA, NEW, OTHER, Flow
@@ -16,9 +16,10 @@ from collectors.media.detect import MATCH, NEED_MORE, NO_MATCH, RtpDetector
 from collectors.media.exposure import ExposureProbe
 from collectors.media.zrtp import zrtp_message_type, zrtp_verdict
 from collectors.media.dtls import hello_use_srtp, is_dtls_record
-from collectors.media.rtcp import parse_rtcp
+from collectors.media.rtcp import looks_srtcp, parse_rtcp
 from collectors.media.rtp import is_rtcp_type, parse_rtp, static_codec
 from collectors.media.stream import StreamState
+from collectors.media.turn import channel_data
 from collectors.sip.calls import CallTable
 
 STUN_COOKIE = b"\x21\x12\xa4\x42"
@@ -27,12 +28,6 @@ MAX_NON_MEDIA = 8
 REBIND_IDLE = 2.0
 CLEARTEXT_SIGNALING = ("udp", "tcp", "ws")
 CALL_END_GRACE = 1.0
-SRTCP_TRAILERS = (14, 8, 4)     # E|index + tag: HMAC-SHA1-80, HMAC-SHA1-32, AES-GCM (tag inside)
-KEYING_VERDICTS = {
-    "dtls-srtp": Verdict(True, "dtls-srtp", 0.95, ("dtls: handshake with use_srtp on the media 5-tuple (RFC 5764)",),
-                         "dtls"),
-    "dtls": Verdict(True, "dtls-srtp", 0.8, ("dtls: handshake on the media 5-tuple (RFC 7983 demux)",), "dtls"),
-}
 UNDECIDED = Verdict(False, None, 0.3, ("too few packets for a verdict",), "undecided")
 
 
@@ -75,7 +70,7 @@ class MediaTracker:
             if kind and kind not in flow.zrtp_messages and len(flow.zrtp_messages) < 12:
                 flow.zrtp_messages += (kind,)
         elif 64 <= b0 <= 79 and end - off >= 8:
-            inner = _channel_data(pkt)
+            inner = channel_data(pkt)
             if inner is None:
                 return False
             flow.turn += 1
@@ -222,7 +217,7 @@ class MediaTracker:
         stream.add_ssrc(shape.ssrc)
         for pt in shape.types[:4]:
             stream.rtcp_types[pt] = stream.rtcp_types.get(pt, 0) + 1
-        srtcp = _looks_srtcp(pkt.data, pkt.end, shape)
+        srtcp = looks_srtcp(pkt.data, pkt.end, shape)
         key = "srtcp" if srtcp else "plain"
         stream.pt_counts[key] = stream.pt_counts.get(key, 0) + 1   # reused as shape counter for RTCP
         verdict = self._rtcp_verdict(flow, stream)
@@ -364,59 +359,3 @@ class MediaTracker:
                 flows.remove(flow)
                 if not flows:
                     del self.by_endpoint[endpoint]
-
-
-def merge_signaled(sdp: Verdict | None, keying: Verdict | None) -> Verdict | None:
-    """What signaling and the key exchange on the 5-tuple say together, before the packets speak."""
-    if sdp is None or sdp.encrypted is None:
-        return keying or sdp
-    if keying is None:
-        return sdp
-    if sdp.encrypted:
-        name = keying.keying if sdp.keying in (None, "unknown", "zrtp") else sdp.keying
-        return Verdict(True, name, max(sdp.confidence, keying.confidence), sdp.evidence + keying.evidence, "sdp")
-    note = "disagreement: SDP negotiated plain RTP but a key exchange runs on the media 5-tuple"
-    return Verdict(True, keying.keying, keying.confidence, keying.evidence + sdp.evidence + (note,), keying.source)
-
-
-def combine(sdp: Verdict | None, keying: Verdict | None, payload: Verdict | None) -> Verdict | None:
-    """Signaling and key exchange decide when they can; the packets decide otherwise. A confident
-    disagreement of the packets wins (what is on the wire is what an eavesdropper gets) and is said."""
-    signaled = merge_signaled(sdp, keying)
-    if signaled is not None and signaled.encrypted is not None:
-        if payload is not None and payload.encrypted != signaled.encrypted and payload.confidence >= 0.9:
-            said = "SRTP" if signaled.encrypted else "plain RTP"
-            seen = "encrypted" if payload.encrypted else "cleartext"
-            note = f"disagreement: signaling says {said} but the packets are {seen}"
-            return Verdict(payload.encrypted, payload.keying, payload.confidence,
-                           payload.evidence + signaled.evidence + (note,), "payload")
-        if payload is not None:
-            return Verdict(signaled.encrypted, signaled.keying, max(signaled.confidence, payload.confidence),
-                           signaled.evidence + payload.evidence, signaled.source)
-        return signaled
-    if payload is not None:
-        keying_name = signaled.keying if (signaled is not None and payload.encrypted) else payload.keying
-        return Verdict(payload.encrypted, keying_name, payload.confidence,
-                       payload.evidence + (signaled.evidence if signaled else ()), "payload")
-    return None
-
-
-def _channel_data(pkt):
-    """The packet inside a TURN ChannelData message (RFC 8656 section 12.4), as a view."""
-    length = int.from_bytes(pkt.data[pkt.off + 2:pkt.off + 4], "big")
-    if length < 4 or pkt.off + 4 + length > pkt.end:
-        return None
-    inner = copy(pkt)
-    inner.off, inner.end = pkt.off + 4, pkt.off + 4 + length
-    return inner
-
-
-def _looks_srtcp(data: bytes, end: int, shape) -> bool:
-    """SRTCP: bytes left after the clear walk, with the E flag set where an index word would sit."""
-    if shape.exact:
-        return False
-    for trailer in SRTCP_TRAILERS:
-        pos = end - trailer
-        if shape.trailer >= trailer and data[pos] & 0x80:
-            return True
-    return False
