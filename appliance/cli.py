@@ -66,7 +66,7 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
     capture = report["captures"][0]
     print(f"appliance: {capture['path']}: {capture['packets']} packets, {capture['drops']} dropped, "
           f"{len(report['alerts'])} alerts", file=sys.stderr)
-    if duration is not None and format is not LiveFormat.jsonl:
+    if format is not LiveFormat.jsonl:      # at the end of --duration, or when interrupted
         _print_report(report, format.value)
 
 
