@@ -24,6 +24,7 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench.offline
+	$(BIN)/python -m bench.live
 
 lab-record: install
 	tests/data/lab/record.sh

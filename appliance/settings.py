@@ -1,0 +1,62 @@
+"""Settings, built once at start-up from the environment (or passed in by tests) and handed down.
+
+| variable                   | meaning                                              | default                       |
+| APPLIANCE_DATA_DIR         | where the embedded SQLite store and state live      | ~/.local/share/voip-appliance |
+| APPLIANCE_DATABASE_URL     | SQLAlchemy URL (PostgreSQL for several sensors)      | SQLite in the data dir        |
+| APPLIANCE_SECRET_KEY       | Fernet key(s) encrypting webhook secrets in the store | none: webhooks with secrets refused |
+| APPLIANCE_SENSOR_ID        | this sensor's id in a shared store                   | the host name                 |
+| APPLIANCE_INTERFACES       | comma-separated mirror ports `appliance run` captures on | none                      |
+| APPLIANCE_HOST / _PORT     | where `appliance serve` listens                      | 127.0.0.1 / 8080              |
+| APPLIANCE_RETENTION_DAYS   | purge data older than this                           | 30                            |
+"""
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from appliance.errors import UsageError
+from appliance.store import StoreSettings
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    sensor_id: str = "sensor"
+    interfaces: tuple[str, ...] = ()
+    host: str = "127.0.0.1"
+    port: int = 8080
+    retention_days: int = 30
+
+    @classmethod
+    def from_env(cls, env=None) -> "Settings":
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("APPLIANCE_DATA_DIR") or Path.home() / ".local" / "share" / "voip-appliance")
+        return cls(
+            data_dir=data_dir.expanduser(),
+            database_url=env.get("APPLIANCE_DATABASE_URL") or None,
+            secret_key=env.get("APPLIANCE_SECRET_KEY") or None,
+            sensor_id=env.get("APPLIANCE_SENSOR_ID") or socket.gethostname(),
+            interfaces=tuple(i.strip() for i in env.get("APPLIANCE_INTERFACES", "").split(",") if i.strip()),
+            host=env.get("APPLIANCE_HOST") or "127.0.0.1",
+            port=_int(env, "APPLIANCE_PORT", 8080),
+            retention_days=_int(env, "APPLIANCE_RETENTION_DAYS", 30),
+        )
+
+    def store(self) -> StoreSettings:
+        if not self.database_url:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        return StoreSettings(self.database_url, self.data_dir, secret_key=self.secret_key)
+
+
+def _int(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise UsageError(f"{name}={raw!r} is not a number") from None

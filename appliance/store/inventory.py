@@ -1,0 +1,129 @@
+"""Upserting what a sensor saw (endpoints, calls, streams, signaling sessions) from a report dict
+(contract voip-report/1) at the end of an import or a live run, and the row look-ups the recorder
+shares. Existing rows are fetched in chunks, so a large report costs few round trips."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from appliance.store import posture
+from appliance.store.columns import from_epoch
+from appliance.store.models import Alert, Call, Endpoint, SignalingSession, Stream
+
+CHUNK = 500
+MAX_LIST = 100          # call_ids / user_agents kept per signaling session
+
+
+def get_or_new(session: Session, model, **key):
+    """The row with these key columns, or a new one added to the session with them."""
+    row = session.scalars(select(model).filter_by(**key)).one_or_none()
+    if row is None:
+        row = model(**key)
+        session.add(row)
+    return row
+
+
+def touch(row, first: datetime | None, last: datetime | None) -> None:
+    """Widen a row's first_seen/last_seen to include [first, last]."""
+    first, last = first or last, last or first
+    if first is not None and (row.first_seen is None or first < row.first_seen):
+        row.first_seen = first
+    if last is not None and (row.last_seen is None or last > row.last_seen):
+        row.last_seen = last
+
+
+def merged(values: list, more, limit: int = MAX_LIST) -> list:
+    return list(dict.fromkeys([*(values or []), *(more or [])]))[-limit:]
+
+
+def record_report(session: Session, sensor: str, report: dict, now: datetime) -> None:
+    streams = report.get("streams", [])
+    _streams(session, sensor, streams, now)
+    _signaling(session, sensor, report.get("signaling", []), now)
+    _calls(session, sensor, report.get("calls", []), {s["id"]: s for s in streams}, now)
+    _endpoints(session, sensor, report.get("endpoints", []), posture.from_report(report, now), now)
+
+
+def _existing(session: Session, model, sensor: str, column, keys: list) -> dict:
+    rows = {}
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start:start + CHUNK]
+        for row in session.scalars(select(model).where(model.sensor_id == sensor, column.in_(chunk))):
+            rows[getattr(row, column.key)] = row
+    return rows
+
+
+def _streams(session: Session, sensor: str, streams: list[dict], now: datetime) -> None:
+    known = _existing(session, Stream, sensor, Stream.stream_id, [s["id"] for s in streams])
+    for entry in streams:
+        row = known.get(entry["id"])
+        if row is None:
+            row = known[entry["id"]] = Stream(sensor_id=sensor, stream_id=entry["id"])
+            session.add(row)
+        for name in ("src", "src_port", "dst", "dst_port", "transport", "kind", "encrypted", "keying", "codec",
+                     "packets", "bytes", "confidence"):
+            setattr(row, name, entry[name])
+        row.ssrcs, row.payload_types = list(entry["ssrcs"]), list(entry.get("payload_types", []))
+        row.evidence = list(entry["evidence"])
+        row.call_id = entry["call_id"] or row.call_id
+        row.verdict_source = entry.get("verdict_source") or row.verdict_source
+        row.packets_to_verdict = entry.get("verdict_after_packets") or row.packets_to_verdict
+        touch(row, from_epoch(entry["first_seen"]), from_epoch(entry["last_seen"]))
+
+
+def _signaling(session: Session, sensor: str, sessions: list[dict], now: datetime) -> None:
+    for entry in sessions:
+        row = get_or_new(session, SignalingSession, sensor_id=sensor, transport=entry["transport"],
+                         client=entry["client"], client_port=entry["client_port"], server=entry["server"],
+                         server_port=entry["server_port"])
+        row.tls = entry.get("tls") or row.tls
+        row.user_agents = merged(row.user_agents, entry.get("user_agents"))
+        row.call_ids = merged(row.call_ids, entry.get("call_ids"))
+        touch(row, from_epoch(entry.get("first_seen")) or now, now)
+
+
+def _calls(session: Session, sensor: str, calls: list[dict], streams: dict, now: datetime) -> None:
+    known = _existing(session, Call, sensor, Call.call_id, [c["call_id"] for c in calls])
+    for entry in calls:
+        row = known.get(entry["call_id"])
+        if row is None:
+            row = known[entry["call_id"]] = Call(sensor_id=sensor, call_id=entry["call_id"])
+            session.add(row)
+        row.from_uri, row.to_uri = entry.get("from") or row.from_uri, entry.get("to") or row.to_uri
+        row.signaling_transport = entry.get("signaling_transport") or row.signaling_transport
+        row.offer, row.answer = entry.get("offer") or row.offer, entry.get("answer") or row.answer
+        row.media_encrypted = entry.get("media_encrypted")
+        members = [streams[i] for i in entry.get("streams", []) if i in streams]
+        first = from_epoch(min((s["first_seen"] for s in members), default=entry.get("first_seen")))
+        last = from_epoch(max((s["last_seen"] for s in members), default=None))
+        touch(row, first or now, last or first or now)
+
+
+def _endpoints(session: Session, sensor: str, endpoints: list[dict], postures: dict, now: datetime) -> None:
+    entries = {e["ip"]: e for e in endpoints}
+    ips = list(dict.fromkeys([*entries, *postures]))
+    known = _existing(session, Endpoint, sensor, Endpoint.ip, ips)
+    for ip in ips:
+        row = known.get(ip)
+        if row is None:
+            row = known[ip] = Endpoint(sensor_id=sensor, ip=ip, device_class="unknown", evidence=[])
+            session.add(row)
+        entry = entries.get(ip, {})
+        for name in ("mac", "vendor", "model", "firmware", "user_agent"):
+            setattr(row, name, entry.get(name) or getattr(row, name))
+        if entry.get("device_class", "unknown") != "unknown":
+            row.device_class = entry["device_class"]
+            session.execute(update(Alert).where(Alert.sensor_id == sensor, Alert.endpoint == ip,
+                                                Alert.device_class == "unknown")
+                            .values(device_class=entry["device_class"]))
+        row.evidence = entry.get("evidence") or row.evidence or []
+        seen = postures.get(ip, {})
+        for name in ("signaling_tls", "media_srtp", "keying", "certificate_state"):
+            if seen.get(name) is not None:
+                setattr(row, name, seen[name])
+        cleartext = from_epoch(seen.get("last_cleartext_media"))
+        if cleartext and (row.last_cleartext_media is None or cleartext > row.last_cleartext_media):
+            row.last_cleartext_media = cleartext
+        touch(row, now, now)

@@ -1,0 +1,89 @@
+"""The webhook outbox: a `deliveries` row per enabled webhook is written in the same transaction as a
+new or re-opened alert (so no alert is lost and none is sent that was rolled back); the dispatcher
+claims due rows, sends them, and marks them delivered or failed (with exponential back-off).
+
+Claiming locks the rows with FOR UPDATE SKIP LOCKED on PostgreSQL (several dispatchers never take the
+same row) and leases them by moving `next_attempt_at`, so the HTTP call happens outside the lock."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from appliance.store.columns import to_epoch, utcnow
+from appliance.store.errors import NotFound
+from appliance.store.models import Alert, Delivery, Webhook
+
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+MAX_ATTEMPTS = 10
+LEASE = timedelta(minutes=2)
+MAX_ERROR = 2000
+
+
+def alert_payload(alert: Alert, event: str) -> dict:
+    """The contract's alert fields plus the store's identity and lifecycle; `event` is new|reopened."""
+    return {"event": event, "id": alert.id, "sensor": alert.sensor_id, "state": alert.state, "count": alert.count,
+            "type": alert.type, "severity": alert.severity, "endpoint": alert.endpoint, "peer": alert.peer,
+            "stream": alert.stream, "call_id": alert.call_id, "summary": alert.summary,
+            "evidence": list(alert.evidence), "device_class": alert.device_class,
+            "first_seen": to_epoch(alert.first_seen), "last_seen": to_epoch(alert.last_seen)}
+
+
+def enqueue(session: Session, alert: Alert, event: str, now: datetime | None = None) -> int:
+    """One pending delivery per enabled webhook; the alert must have its id (flushed). Returns how many."""
+    now = now or utcnow()
+    payload = alert_payload(alert, event)
+    hooks = session.scalars(select(Webhook.id).where(Webhook.enabled.is_(True))).all()
+    session.add_all(Delivery(webhook_id=hook, alert_id=alert.id, payload=payload, state="pending", attempts=0,
+                             next_attempt_at=now, created_at=now) for hook in hooks)
+    return len(hooks)
+
+
+def due_deliveries(session: Session, now: datetime | None = None, limit: int = 50,
+                   lease: timedelta = LEASE) -> list[Delivery]:
+    """Claim up to `limit` pending deliveries that are due (webhook loaded), leased for `lease`."""
+    now = now or utcnow()
+    query = (select(Delivery).join(Delivery.webhook)
+             .where(Delivery.state == "pending", Delivery.next_attempt_at <= now, Webhook.enabled.is_(True))
+             .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
+             .options(selectinload(Delivery.webhook)))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Delivery)
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.next_attempt_at = now + lease
+    return rows
+
+
+def mark_delivered(session: Session, delivery_id: int, now: datetime | None = None) -> Delivery:
+    row = _get(session, delivery_id)
+    row.state, row.delivered_at, row.last_error = "delivered", now or utcnow(), None
+    row.attempts += 1
+    return row
+
+
+def mark_failed(session: Session, delivery_id: int, error: str, now: datetime | None = None,
+                max_attempts: int = MAX_ATTEMPTS) -> Delivery:
+    """Count the attempt; retry after a growing pause, or give up (state failed) after `max_attempts`."""
+    row = _get(session, delivery_id)
+    row.attempts += 1
+    row.last_error = error[:MAX_ERROR]
+    if row.attempts >= max_attempts:
+        row.state = "failed"
+    else:
+        row.next_attempt_at = (now or utcnow()) + backoff(row.attempts)
+    return row
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... at most an hour."""
+    return min(BACKOFF_BASE * (2 ** min(max(0, attempts - 1), 16)), BACKOFF_CAP)
+
+
+def _get(session: Session, delivery_id: int) -> Delivery:
+    row = session.get(Delivery, delivery_id)
+    if row is None:
+        raise NotFound(f"no delivery {delivery_id}")
+    return row

@@ -1,0 +1,194 @@
+"""What the API reads and changes, as functions over a Session (one per request): alerts with filters
+and pagination and their lifecycle (acknowledge, resolve), the inventory (sensors, endpoints with
+posture, calls, streams) and an alert's evidence frames. Webhooks, tokens, the outbox and retention
+live in their own modules and are re-exported here, so the API imports one module.
+
+Alert lifecycle: open -> acknowledged -> resolved, or open -> resolved. Repeating an action is a no-op
+(the first who/when stay; a new comment replaces the old); acknowledging a resolved alert is refused.
+Only the recorder re-opens an alert, when it fires again."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from appliance.store.columns import to_epoch, utcnow
+from appliance.store.errors import InvalidTransition, NotFound
+from appliance.store.models import Alert, Call, Endpoint, EvidencePacket, Sensor, Stream
+from appliance.store.outbox import due_deliveries, mark_delivered, mark_failed  # noqa: F401  (re-exported)
+from appliance.store.retention import purge  # noqa: F401
+from appliance.store.tokens import create_token, list_tokens, revoke_token, verify_token  # noqa: F401
+from appliance.store.webhooks import (create_webhook, delete_webhook, get_webhook, list_webhooks,  # noqa: F401
+                                      update_webhook, webhook_secret)
+
+__all__ = ["Page", "list_alerts", "get_alert", "acknowledge", "resolve", "evidence_frames", "list_sensors",
+           "list_endpoints", "get_endpoint", "list_streams", "get_stream", "list_calls", "get_call",
+           "create_webhook", "list_webhooks", "get_webhook", "update_webhook", "delete_webhook", "webhook_secret",
+           "create_token", "verify_token", "revoke_token", "list_tokens",
+           "due_deliveries", "mark_delivered", "mark_failed", "purge"]
+T = TypeVar("T")
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int                      # rows matching the filters (all pages)
+    next_cursor: int | None = None  # pass as `after` for the next page (keyset); None: last page
+
+
+# -- alerts ----------------------------------------------------------------------------------------
+def list_alerts(session: Session, *, type: str | Sequence[str] | None = None,
+                severity: str | Sequence[str] | None = None, state: str | Sequence[str] | None = None,
+                endpoint: str | None = None, sensor: str | None = None, since: datetime | None = None,
+                until: datetime | None = None, limit: int = 50, offset: int = 0,
+                after: int | None = None) -> Page[Alert]:
+    """Newest first (by id). `since`/`until` select alerts active in that window (last seen at or
+    after `since`, first seen at or before `until`). Page by `offset`, or by keyset: `after` =
+    the previous page's `next_cursor`."""
+    query = select(Alert)
+    for column, value in ((Alert.type, type), (Alert.severity, severity), (Alert.state, state)):
+        query = _match(query, column, value)
+    query = _match(_match(query, Alert.endpoint, endpoint), Alert.sensor_id, sensor)
+    if since is not None:
+        query = query.where(Alert.last_seen >= since)
+    if until is not None:
+        query = query.where(Alert.first_seen <= until)
+    total = _count(session, query)
+    if after is not None:
+        query = query.where(Alert.id < after)
+    limit = _limit(limit)
+    items = list(session.scalars(query.order_by(Alert.id.desc()).limit(limit + 1).offset(max(0, offset))))
+    more = len(items) > limit
+    return Page(items[:limit], total, items[limit - 1].id if more else None)
+
+
+def get_alert(session: Session, alert_id: int, lock: bool = False) -> Alert:
+    if lock and session.get_bind().dialect.name == "postgresql":
+        row = session.get(Alert, alert_id, with_for_update=True)
+    else:
+        row = session.get(Alert, alert_id)
+    if row is None:
+        raise NotFound(f"no alert {alert_id}")
+    return row
+
+
+def acknowledge(session: Session, alert_id: int, who: str, comment: str | None = None,
+                now: datetime | None = None) -> Alert:
+    row = get_alert(session, alert_id, lock=True)
+    if row.state == "resolved":
+        raise InvalidTransition(f"alert {alert_id} is resolved; it re-opens by itself if it fires again")
+    if row.state == "open":
+        row.state, row.acknowledged_by, row.acknowledged_at = "acknowledged", who, now or utcnow()
+    row.comment = comment if comment is not None else row.comment
+    return row
+
+
+def resolve(session: Session, alert_id: int, who: str, comment: str | None = None,
+            now: datetime | None = None) -> Alert:
+    row = get_alert(session, alert_id, lock=True)
+    if row.state != "resolved":
+        row.state, row.resolved_by, row.resolved_at = "resolved", who, now or utcnow()
+    row.comment = comment if comment is not None else row.comment
+    return row
+
+
+def evidence_frames(session: Session, alert_id: int) -> list[tuple[float, int, bytes]]:
+    """(timestamp, pcap link type, frame) of an alert's evidence: its own frames and its stream's."""
+    alert = get_alert(session, alert_id)
+    owners = [EvidencePacket.alert_id == alert.id]
+    if alert.stream:
+        owners.append(EvidencePacket.stream_row_id.in_(
+            select(Stream.id).where(Stream.sensor_id == alert.sensor_id, Stream.stream_id == alert.stream)))
+    rows = session.scalars(select(EvidencePacket).where(or_(*owners))
+                           .order_by(EvidencePacket.ts, EvidencePacket.seq, EvidencePacket.id))
+    return [(to_epoch(r.ts), r.linktype, bytes(r.frame)) for r in rows]
+
+
+# -- inventory -------------------------------------------------------------------------------------
+def list_sensors(session: Session) -> list[Sensor]:
+    return list(session.scalars(select(Sensor).order_by(Sensor.id)))
+
+
+def list_endpoints(session: Session, *, sensor: str | None = None, ip: str | None = None,
+                   device_class: str | Sequence[str] | None = None, media_srtp: bool | None = None,
+                   signaling_tls: bool | None = None, limit: int = 50, offset: int = 0) -> Page[Endpoint]:
+    """Endpoints with their posture, by IP. `media_srtp=False`: endpoints seen sending cleartext media."""
+    query = _match(_match(_match(select(Endpoint), Endpoint.sensor_id, sensor), Endpoint.ip, ip),
+                   Endpoint.device_class, device_class)
+    if media_srtp is not None:
+        query = query.where(Endpoint.media_srtp.is_(media_srtp))
+    if signaling_tls is not None:
+        query = query.where(Endpoint.signaling_tls.is_(signaling_tls))
+    return _page(session, query, (Endpoint.ip, Endpoint.sensor_id), limit, offset)
+
+
+def get_endpoint(session: Session, endpoint_id: int) -> Endpoint:
+    return _get(session, Endpoint, endpoint_id)
+
+
+def list_streams(session: Session, *, sensor: str | None = None, endpoint: str | None = None,
+                 call_id: str | None = None, kind: str | None = None, encrypted: bool | None = None,
+                 since: datetime | None = None, limit: int = 50, offset: int = 0) -> Page[Stream]:
+    """Streams, most recently seen first; `endpoint` matches either side."""
+    query = _match(_match(_match(select(Stream), Stream.sensor_id, sensor), Stream.call_id, call_id),
+                   Stream.kind, kind)
+    if endpoint is not None:
+        query = query.where(or_(Stream.src == endpoint, Stream.dst == endpoint))
+    if encrypted is not None:
+        query = query.where(Stream.encrypted.is_(encrypted))
+    if since is not None:
+        query = query.where(Stream.last_seen >= since)
+    return _page(session, query, (Stream.last_seen.desc(), Stream.id.desc()), limit, offset)
+
+
+def get_stream(session: Session, stream_row_id: int) -> Stream:
+    return _get(session, Stream, stream_row_id)
+
+
+def list_calls(session: Session, *, sensor: str | None = None, media_encrypted: bool | None = None,
+               since: datetime | None = None, limit: int = 50, offset: int = 0) -> Page[Call]:
+    query = _match(select(Call), Call.sensor_id, sensor)
+    if media_encrypted is not None:
+        query = query.where(Call.media_encrypted.is_(media_encrypted))
+    if since is not None:
+        query = query.where(Call.last_seen >= since)
+    return _page(session, query, (Call.last_seen.desc(), Call.id.desc()), limit, offset)
+
+
+def get_call(session: Session, call_row_id: int) -> Call:
+    return _get(session, Call, call_row_id)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _match(query: Select, column, value) -> Select:
+    if value is None:
+        return query
+    if isinstance(value, str):
+        return query.where(column == value)
+    return query.where(column.in_(list(value)))
+
+
+def _count(session: Session, query: Select) -> int:
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def _limit(limit: int) -> int:
+    return max(1, min(int(limit), MAX_LIMIT))
+
+
+def _page(session: Session, query: Select, order, limit: int, offset: int) -> Page:
+    total = _count(session, query)
+    items = list(session.scalars(query.order_by(*order).limit(_limit(limit)).offset(max(0, offset))))
+    return Page(items, total)
+
+
+def _get(session: Session, model, row_id: int):
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"no {model.__tablename__[:-1]} {row_id}")
+    return row

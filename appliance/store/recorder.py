@@ -1,0 +1,238 @@
+"""The seam from collector and policy to the store. Feed it the collector's events (`observe`), the
+policy's alerts (`alert`, from `Policy(on_alert=...)`) and, at the end of an import or a live run,
+the report (`snapshot`). Each call is one transaction.
+
+Alerts are deduplicated per sensor by a stable key made from `Alert.key`: the first firing inserts an
+open alert (count 1); firing again bumps `count` and `last_seen` and replaces the evidence; a
+resolved alert that fires again is re-opened. The policy also calls back when it adds to an alert it
+raised (the decryption proof of exposed keys): that is the same occurrence (same key and first_seen
+as this recorder last stored), so it replaces summary and evidence without counting. A new or
+re-opened alert writes its webhook deliveries in the same transaction (the outbox)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from appliance.alerts import CLEARTEXT_MEDIA
+from appliance.alerts import Alert as PolicyAlert
+from appliance.store import outbox, posture
+from appliance.store.columns import from_epoch
+from appliance.store.engine import Store
+from appliance.store.inventory import get_or_new, merged, record_report, touch
+from appliance.store.models import Alert, Call, Endpoint, EvidencePacket, Sensor, SignalingSession, Stream
+from collectors.events import SdpObserved, SignalingObserved, StreamEvidence, StreamVerdict, TlsObserved
+
+MAX_FRAMES_PER_STREAM = 16
+MAX_REMEMBERED = 100_000        # occurrences remembered to tell an update from a new firing
+SECURE_SIGNALING = ("tls", "wss")
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    alert_id: int
+    outcome: str            # "new" | "updated" (same occurrence) | "repeated" | "reopened"
+    deliveries: int         # outbox rows written
+
+
+def dedup_key(alert: PolicyAlert) -> str:
+    """A stable string for an alert's identity: the SHA-256 of its key tuple as canonical JSON."""
+    key = alert.key or (alert.type, alert.endpoint, alert.peer, alert.stream, alert.call_id)
+    text = json.dumps(list(key), separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Recorder:
+    def __init__(self, store: Store, sensor_id: str, sensor_name: str | None = None, clock=time.time):
+        self.store = store
+        self.sensor_id = sensor_id
+        self.sensor_name = sensor_name
+        self.clock = clock
+        self._sensor_known = False
+        self._occurrences: OrderedDict[str, float] = OrderedDict()     # dedup key -> first_seen
+
+    # -- entry points ---------------------------------------------------------------------------
+    def observe(self, event) -> None:
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            self._write(lambda session: handler(self, session, event))
+
+    def alert(self, alert: PolicyAlert, device_class: str = "unknown") -> Recorded:
+        key = dedup_key(alert)
+        same = self._occurrences.get(key) == alert.first_seen
+        recorded = self._write(lambda session: self._alert(session, alert, key, same, device_class))
+        self._occurrences[key] = alert.first_seen
+        self._occurrences.move_to_end(key)
+        if len(self._occurrences) > MAX_REMEMBERED:
+            self._occurrences.popitem(last=False)
+        return recorded
+
+    def snapshot(self, report: dict) -> None:
+        """Upsert streams, signaling sessions, calls and endpoints (with posture) from a report."""
+        now = from_epoch(self.clock())
+
+        def upsert(session: Session) -> None:
+            record_report(session, self.sensor_id, report, now)
+            self._sensor(session, self.sensor_id).last_seen = now
+        self._write(upsert)
+
+    def sensor_stats(self, sensor_id: str, packets: int, drops: int) -> None:
+        """Add packets and kernel drops counted since the last call to a sensor's totals."""
+        def add(session: Session) -> None:
+            sensor = self._sensor(session, sensor_id)
+            session.flush()
+            sensor.packets = Sensor.packets + packets
+            sensor.drops = Sensor.drops + drops
+            sensor.last_seen = from_epoch(self.clock())
+        self._write(add)
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _write(self, work):
+        with self.store.session() as session:
+            if not self._sensor_known:
+                self._sensor(session, self.sensor_id)
+                session.flush()
+            result = work(session)
+        self._sensor_known = True
+        return result
+
+    def _sensor(self, session: Session, sensor_id: str) -> Sensor:
+        sensor = session.get(Sensor, sensor_id)
+        if sensor is None:
+            now = from_epoch(self.clock())
+            sensor = Sensor(id=sensor_id, name=self.sensor_name if sensor_id == self.sensor_id else None,
+                            first_seen=now, last_seen=now, packets=0, drops=0)
+            session.add(sensor)
+        return sensor
+
+    def _endpoint(self, session: Session, ip: str, ts: float) -> Endpoint:
+        row = get_or_new(session, Endpoint, sensor_id=self.sensor_id, ip=ip)
+        if row.device_class is None:
+            row.device_class, row.evidence = "unknown", []
+        touch(row, from_epoch(ts), from_epoch(ts))
+        return row
+
+    def _stream(self, session: Session, stream_id: str) -> Stream | None:
+        return session.scalars(select(Stream).filter_by(sensor_id=self.sensor_id, stream_id=stream_id)).one_or_none()
+
+    # -- alerts ----------------------------------------------------------------------------------
+    def _alert(self, session: Session, alert: PolicyAlert, key: str, same: bool, device_class: str) -> Recorded:
+        query = select(Alert).filter_by(sensor_id=self.sensor_id, dedup_key=key)
+        if self.store.dialect == "postgresql":
+            query = query.with_for_update()
+        row = session.scalars(query).one_or_none()
+        first_seen = from_epoch(alert.first_seen)
+        now = max(from_epoch(self.clock()), first_seen)
+        if row is None:
+            row = Alert(sensor_id=self.sensor_id, dedup_key=key, state="open", count=1, first_seen=first_seen,
+                        last_seen=now, device_class=device_class)
+            session.add(row)
+            outcome = "new"
+        else:
+            outcome = "updated" if same else "reopened" if row.state == "resolved" else "repeated"
+            row.count += 0 if same else 1
+            touch(row, first_seen, now)
+            if device_class != "unknown":
+                row.device_class = device_class
+            if outcome == "reopened":
+                row.state = "open"
+                row.acknowledged_by = row.acknowledged_at = row.resolved_by = row.resolved_at = None
+        row.type, row.severity, row.endpoint, row.peer = alert.type, alert.severity, alert.endpoint, alert.peer
+        row.stream, row.call_id = alert.stream or row.stream, alert.call_id or row.call_id
+        row.summary, row.evidence = alert.summary, list(alert.evidence)
+        if alert.type == CLEARTEXT_MEDIA:
+            endpoint = self._endpoint(session, alert.endpoint, alert.first_seen)
+            endpoint.media_srtp = False
+            if endpoint.last_cleartext_media is None or first_seen > endpoint.last_cleartext_media:
+                endpoint.last_cleartext_media = first_seen
+        session.flush()
+        deliveries = outbox.enqueue(session, row, outcome, now) if outcome in ("new", "reopened") else 0
+        return Recorded(row.id, outcome, deliveries)
+
+    # -- collector events ------------------------------------------------------------------------
+    def _verdict(self, session: Session, ev: StreamVerdict) -> None:
+        row = self._stream(session, ev.stream_id)
+        if row is None:
+            row = Stream(sensor_id=self.sensor_id, stream_id=ev.stream_id, ssrcs=[], payload_types=[],
+                         packets=0, bytes=0)
+            session.add(row)
+        row.src, row.src_port, row.dst, row.dst_port = ev.src, ev.src_port, ev.dst, ev.dst_port
+        row.transport, row.kind, row.encrypted, row.keying = ev.transport, ev.kind, ev.encrypted, ev.keying
+        row.codec, row.confidence, row.evidence = ev.codec or row.codec, ev.confidence, list(ev.evidence)
+        row.call_id = ev.call_id or row.call_id
+        row.verdict_source, row.packets_to_verdict = ev.source, ev.packets_to_verdict
+        touch(row, from_epoch(ev.first_seen), from_epoch(ev.ts))
+        if ev.kind == "rtp" and (ev.encrypted or ev.carries_media):
+            endpoint = self._endpoint(session, ev.src, ev.ts)
+            endpoint.media_srtp = ev.encrypted
+            endpoint.keying = ev.keying if ev.encrypted else endpoint.keying
+
+    def _evidence(self, session: Session, ev: StreamEvidence) -> None:
+        row = self._stream(session, ev.stream_id)
+        if row is None:
+            row = Stream(sensor_id=self.sensor_id, stream_id=ev.stream_id, ssrcs=[], payload_types=[],
+                         packets=0, bytes=0, evidence=[], **_tuple_of(ev))
+            if ev.frames:
+                touch(row, from_epoch(ev.frames[0][0]), from_epoch(ev.frames[-1][0]))
+            session.add(row)
+            session.flush()
+        kept = session.scalar(select(func.count()).select_from(EvidencePacket)
+                              .where(EvidencePacket.stream_row_id == row.id)) or 0
+        for seq, (ts, linktype, frame) in enumerate(ev.frames[:max(0, MAX_FRAMES_PER_STREAM - kept)], kept):
+            session.add(EvidencePacket(sensor_id=self.sensor_id, stream_row_id=row.id, seq=seq, ts=from_epoch(ts),
+                                       linktype=linktype, frame=bytes(frame)))
+
+    def _sdp(self, session: Session, ev: SdpObserved) -> None:
+        row = get_or_new(session, Call, sensor_id=self.sensor_id, call_id=ev.call_id)
+        row.signaling_transport = row.signaling_transport or ev.signaling_transport
+        profile = ev.profiles[0] if ev.profiles else None
+        if ev.is_offer:
+            row.offer = profile or row.offer
+        else:
+            row.answer = profile or row.answer
+        touch(row, from_epoch(ev.ts), from_epoch(ev.ts))
+
+    def _signaling(self, session: Session, ev: SignalingObserved) -> None:
+        row = get_or_new(session, SignalingSession, sensor_id=self.sensor_id, transport=ev.transport,
+                         client=ev.client, client_port=ev.client_port, server=ev.server, server_port=ev.server_port)
+        row.user_agents = merged(row.user_agents, [ev.user_agent] if ev.user_agent else [])
+        row.call_ids = row.call_ids or []
+        touch(row, from_epoch(ev.ts), from_epoch(ev.ts))
+        for ip in (ev.client, ev.server):
+            self._endpoint(session, ip, ev.ts).signaling_tls = ev.transport in SECURE_SIGNALING
+        client = self._endpoint(session, ev.client, ev.ts)
+        client.user_agent = client.user_agent or ev.user_agent
+
+    def _tls(self, session: Session, ev: TlsObserved) -> None:
+        if not ev.is_sip:
+            return
+        row = get_or_new(session, SignalingSession, sensor_id=self.sensor_id, transport="tls", client=ev.client,
+                         client_port=ev.client_port, server=ev.server, server_port=ev.server_port)
+        row.tls = {"version": ev.version, "sni": ev.sni, "cipher": ev.cipher, "certificate": ev.certificate}
+        row.user_agents, row.call_ids = row.user_agents or [], row.call_ids or []
+        touch(row, from_epoch(ev.ts), from_epoch(ev.ts))
+        server = self._endpoint(session, ev.server, ev.ts)
+        server.signaling_tls = True
+        if ev.certificate is not None:
+            server.certificate_state = posture.from_problems(ev.certificate_problems)
+
+    _handlers = {StreamVerdict: _verdict, StreamEvidence: _evidence, SdpObserved: _sdp,
+                 SignalingObserved: _signaling, TlsObserved: _tls}
+
+
+def _tuple_of(ev: StreamEvidence) -> dict:
+    """The 5-tuple and kind from a collector stream id "udp:SRC:SPORT-DST:DPORT/rtp[#n]"."""
+    try:
+        transport, rest = ev.stream_id.split(":", 1)
+        rest, kind = rest.rsplit("/", 1)
+        left, right = rest.split("-", 1)
+        (src, sport), (dst, dport) = left.rsplit(":", 1), right.rsplit(":", 1)
+        return {"transport": transport, "kind": kind.split("#")[0], "src": src, "src_port": int(sport),
+                "dst": dst, "dst_port": int(dport)}
+    except ValueError:
+        return {"transport": "udp", "kind": "rtp", "src": ev.src, "src_port": 0, "dst": ev.dst, "dst_port": 0}

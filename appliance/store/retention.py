@@ -1,0 +1,38 @@
+"""Retention: forget what is older than the retention period. Kept whatever its age: open and
+acknowledged alerts, the streams (and evidence frames) they point at, endpoints (the inventory),
+pending deliveries, sensors, webhooks, tokens, switches."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy.orm import Session
+
+from appliance.store.columns import utcnow
+from appliance.store.models import Alert, Call, Delivery, EvidencePacket, SignalingSession, Stream
+
+
+def purge(session: Session, older_than: timedelta, now: datetime | None = None) -> dict[str, int]:
+    """Delete resolved alerts resolved before the cut-off (with their deliveries and frames), streams
+    last seen before it that no remaining alert points at (with their frames), finished deliveries,
+    calls and signaling sessions last seen before it. Returns rows deleted per table."""
+    cutoff = (now or utcnow()) - older_than
+    old_alerts = select(Alert.id).where(Alert.state == "resolved", Alert.resolved_at < cutoff)
+    kept_alert = exists().where(Alert.sensor_id == Stream.sensor_id, Alert.stream == Stream.stream_id,
+                                or_(Alert.state != "resolved", Alert.resolved_at >= cutoff))
+    old_streams = select(Stream.id).where(Stream.last_seen < cutoff, ~kept_alert)
+    finished = or_(and_(Delivery.state == "delivered", Delivery.delivered_at < cutoff),
+                   and_(Delivery.state == "failed", Delivery.created_at < cutoff))
+    steps = (
+        ("evidence_packets", delete(EvidencePacket).where(or_(EvidencePacket.alert_id.in_(old_alerts),
+                                                               EvidencePacket.stream_row_id.in_(old_streams)))),
+        ("deliveries", delete(Delivery).where(or_(Delivery.alert_id.in_(old_alerts), finished))),
+        ("streams", delete(Stream).where(Stream.id.in_(old_streams))),
+        ("alerts", delete(Alert).where(Alert.id.in_(old_alerts))),
+        ("calls", delete(Call).where(Call.last_seen < cutoff)),
+        ("signaling_sessions", delete(SignalingSession).where(SignalingSession.last_seen < cutoff)),
+    )
+    counts = {}
+    for table, statement in steps:
+        counts[table] = session.execute(statement.execution_options(synchronize_session=False)).rowcount
+    return counts

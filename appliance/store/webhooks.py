@@ -1,0 +1,78 @@
+"""Webhook targets: create, list, get, update, delete. The signing secret is needed in clear to sign
+each delivery, so it is stored Fernet-encrypted with the key from settings (`Store.secrets`) and
+decrypted only by `webhook_secret`."""
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from appliance.store.columns import utcnow
+from appliance.store.crypto import SecretBox
+from appliance.store.errors import InvalidValue, NotFound
+from appliance.store.models import WEBHOOK_FORMATS, Webhook
+
+UNSET = object()
+
+
+def create_webhook(session: Session, box: SecretBox, url: str, format: str = "generic",
+                   secret: str | None = None, name: str | None = None, enabled: bool = True,
+                   created_by: str | None = None, now: datetime | None = None) -> Webhook:
+    row = Webhook(url=_url(url), format=_format(format), name=name, enabled=enabled,
+                  secret_encrypted=box.encrypt(secret) if secret else None,
+                  created_by=created_by, created_at=now or utcnow())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_webhooks(session: Session) -> list[Webhook]:
+    return list(session.scalars(select(Webhook).order_by(Webhook.id)))
+
+
+def get_webhook(session: Session, webhook_id: int) -> Webhook:
+    row = session.get(Webhook, webhook_id)
+    if row is None:
+        raise NotFound(f"no webhook {webhook_id}")
+    return row
+
+
+def update_webhook(session: Session, box: SecretBox, webhook_id: int, *, url: str | None = None,
+                   format: str | None = None, secret=UNSET, name=UNSET, enabled: bool | None = None) -> Webhook:
+    """Change the given fields; `secret=None` removes the secret, leaving it out keeps it."""
+    row = get_webhook(session, webhook_id)
+    if url is not None:
+        row.url = _url(url)
+    if format is not None:
+        row.format = _format(format)
+    if secret is not UNSET:
+        row.secret_encrypted = box.encrypt(secret) if secret else None
+    if name is not UNSET:
+        row.name = name
+    if enabled is not None:
+        row.enabled = enabled
+    return row
+
+
+def delete_webhook(session: Session, webhook_id: int) -> None:
+    """Delete a webhook and its deliveries."""
+    session.delete(get_webhook(session, webhook_id))
+
+
+def webhook_secret(box: SecretBox, webhook: Webhook) -> str | None:
+    return box.decrypt(webhook.secret_encrypted) if webhook.secret_encrypted else None
+
+
+def _url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidValue(f"a webhook URL must be http(s)://host/...: {url!r}")
+    return url
+
+
+def _format(format: str) -> str:
+    if format not in WEBHOOK_FORMATS:
+        raise InvalidValue(f"webhook format must be one of {', '.join(WEBHOOK_FORMATS)}")
+    return format
