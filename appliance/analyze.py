@@ -14,15 +14,30 @@ PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 
 def analyze_files(paths: list[str], policy_settings: PolicySettings | None = None,
                   pipeline_settings: PipelineSettings | None = None, progress=None,
-                  progress_min_bytes: int = PROGRESS_MIN_BYTES) -> dict:
-    """Analyse the captures in order through one pipeline; raises NotACaptureError up front."""
+                  progress_min_bytes: int = PROGRESS_MIN_BYTES, recorder=None) -> dict:
+    """Analyse the captures in order through one pipeline; raises NotACaptureError up front.
+
+    `recorder` (the store's seam: `observe(event)`, `alert(alert, device_class)`) also receives every
+    collector event and every new or updated alert, as live traffic would give them."""
     sources = [PcapFileSource(path) for path in paths]
-    policy = Policy(policy_settings)
-    pipeline = Pipeline(policy.observe, pipeline_settings)
+    on_alert = None if recorder is None else (lambda alert: recorder.alert(alert, policy.describe(alert.endpoint)))
+    policy = Policy(policy_settings, on_alert)
+    pipeline = Pipeline(_fan_out(recorder, policy), pipeline_settings)
+    policy.describe = lambda ip: pipeline.endpoints.describe(ip)["device_class"]
     captures = [_read(source, pipeline, progress if source.size >= progress_min_bytes else None)
                 for source in sources]
     pipeline.finish()
     return build_report(captures, take_snapshot(pipeline), policy.active())
+
+
+def _fan_out(recorder, policy: Policy):
+    if recorder is None:
+        return policy.observe
+
+    def emit(event) -> None:
+        recorder.observe(event)
+        policy.observe(event)
+    return emit
 
 
 def _ticking(source: PcapFileSource, tick):
