@@ -9,7 +9,9 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
+from appliance.commands import db_app, import_command, secret_key_command, token_app, webhook_app
 from appliance.errors import ApplianceError
+from appliance.store.errors import StoreError
 from collectors.errors import CollectorError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -25,6 +27,13 @@ class LiveFormat(str, Enum):
     json = "json"
     table = "table"
     jsonl = "jsonl"
+
+
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+app.add_typer(webhook_app, name="webhook")
+app.command("import")(import_command)
+app.command("secret-key")(secret_key_command)
 
 
 @app.callback()
@@ -93,7 +102,7 @@ def _print_report(report: dict, format: str) -> None:
 def main() -> None:
     try:
         app()
-    except (CollectorError, ApplianceError) as exc:
+    except (CollectorError, ApplianceError, StoreError) as exc:
         print(f"appliance: error: {exc}", file=sys.stderr)
         sys.exit(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:

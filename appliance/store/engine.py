@@ -102,7 +102,8 @@ class Store:
     def secrets(self) -> SecretBox:
         if self._box is None:
             if not self.settings.secret_key:
-                raise ConfigError("no secret key is configured to encrypt webhook secrets")
+                raise ConfigError("no secret key is configured to encrypt webhook secrets: set "
+                                  "APPLIANCE_SECRET_KEY (`appliance secret-key` makes one)")
             self._box = SecretBox(self.settings.secret_key)
         return self._box
 
