@@ -62,16 +62,25 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
             format: LiveFormat = typer.Option(LiveFormat.jsonl, "--format", "-f",
                                               help="jsonl: each alert as it happens; json/table: the report"),
             bpf: Optional[str] = typer.Option(None, "--filter", help="BPF capture filter (default: all IP)"),
-            ring_kib: int = typer.Option(64 * 1024, help="receive ring per worker, KiB")) -> None:
+            ring_kib: int = typer.Option(64 * 1024, help="receive ring per worker, KiB"),
+            store: bool = typer.Option(False, "--store", help="record events and alerts in the store")) -> None:
     """Classify live traffic on a mirror port: alerts within a second, the report at the end."""
     import os
 
     from appliance.collect import CollectSettings, collect as run_collect
     from collectors.sources.live import DEFAULT_FILTER
+    from appliance.settings import Settings
+    env = Settings.from_env()
     settings = CollectSettings(interface, duration, workers or os.cpu_count() or 1, bpf or DEFAULT_FILTER,
-                               ring_kib=ring_kib)
+                               ring_kib=ring_kib, sensor_id=env.sensor_id)
     printer = _alert_printer(format)
-    report = run_collect(settings, on_alert=printer)
+    if store:
+        from appliance.commands import open_migrated_store
+        from appliance.store.recorder import Recorder
+        with open_migrated_store(env) as opened:
+            report = run_collect(settings, on_alert=printer, recorder=Recorder(opened, env.sensor_id))
+    else:
+        report = run_collect(settings, on_alert=printer)
     capture = report["captures"][0]
     print(f"appliance: {capture['path']}: {capture['packets']} packets, {capture['drops']} dropped, "
           f"{len(report['alerts'])} alerts", file=sys.stderr)

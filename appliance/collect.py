@@ -30,22 +30,51 @@ class CollectSettings:
     workers: int = 1
     bpf_filter: str = DEFAULT_FILTER
     ring_kib: int = 64 * 1024              # receive ring per worker (the socket buffer of a mirror port)
+    sensor_id: str = "sensor"
     pipeline: PipelineSettings = PipelineSettings()
     policy: PolicySettings = PolicySettings()
 
 
-def collect(settings: CollectSettings, on_alert=None, stop=None) -> dict:
-    """Capture until `duration` passes or `stop()` is true; returns the report."""
-    policy = Policy(settings.policy, lambda alert: on_alert and on_alert(alert.to_dict(policy.describe(alert.endpoint))))
+def collect(settings: CollectSettings, on_alert=None, stop=None, recorder=None) -> dict:
+    """Capture until `duration` passes or `stop()` is true; returns the report. `recorder` (the
+    store's seam) receives every event, every new or updated alert and the sensor's counters."""
+    def alerted(alert) -> None:
+        device_class = policy.describe(alert.endpoint)
+        if recorder is not None:
+            recorder.alert(alert, device_class)
+        if on_alert is not None:
+            on_alert(alert.to_dict(device_class))
+
+    policy = Policy(settings.policy, alerted)
+    sink = Sink(policy, recorder, settings.sensor_id)
     deadline = time.monotonic() + settings.duration if settings.duration else None
     should_stop = _stopper(deadline, stop)
     if settings.workers <= 1:
-        snapshot, stats = _single(settings, policy, should_stop)
+        snapshot, stats = _single(settings, sink, should_stop)
     else:
-        snapshot, stats = _parallel(settings, policy, should_stop)
+        snapshot, stats = _parallel(settings, sink, should_stop)
     capture = {"path": f"live:{settings.interface}", "packets": stats["packets"], "bytes": stats["bytes"],
                "decode_errors": stats["decode_errors"], "drops": stats["drops"], "warnings": stats["warnings"]}
-    return build_report([capture], snapshot, policy.active())
+    report = build_report([capture], snapshot, policy.active())
+    if recorder is not None:
+        recorder.snapshot(report)
+    return report
+
+
+class Sink:
+    """Where workers' events and counters go: the policy, and the store when there is one."""
+
+    def __init__(self, policy: Policy, recorder, sensor_id: str):
+        self.policy, self.recorder, self.sensor_id = policy, recorder, sensor_id
+
+    def event(self, event) -> None:
+        if self.recorder is not None:
+            self.recorder.observe(event)
+        self.policy.observe(event)
+
+    def counters(self, packets: int, drops: int) -> None:
+        if self.recorder is not None:
+            self.recorder.sensor_stats(self.sensor_id, packets, drops)
 
 
 def open_source(settings: CollectSettings, fanout_group: int | None = None) -> LiveSource:
@@ -60,12 +89,12 @@ def _stopper(deadline, stop):
     return should_stop
 
 
-def _single(settings: CollectSettings, policy: Policy, should_stop):
+def _single(settings: CollectSettings, sink: Sink, should_stop):
     source = open_source(settings)
     try:
-        pipeline = Pipeline(policy.observe, settings.pipeline)
-        policy.describe = lambda ip: pipeline.endpoints.describe(ip)["device_class"]
-        loop = CaptureLoop(source, pipeline)
+        pipeline = Pipeline(sink.event, settings.pipeline)
+        sink.policy.describe = lambda ip: pipeline.endpoints.describe(ip)["device_class"]
+        loop = CaptureLoop(source, pipeline, on_counters=sink.counters)
         try:
             loop.run(should_stop)
         except KeyboardInterrupt:
@@ -77,7 +106,7 @@ def _single(settings: CollectSettings, policy: Policy, should_stop):
 
 
 # -- several workers ---------------------------------------------------------------------------
-def _parallel(settings: CollectSettings, policy: Policy, should_stop):
+def _parallel(settings: CollectSettings, sink: Sink, should_stop):
     context = multiprocessing.get_context("fork")
     events, stop = context.Queue(), context.Event()
     inboxes = [context.Queue() for _ in range(settings.workers)]
@@ -87,7 +116,7 @@ def _parallel(settings: CollectSettings, policy: Policy, should_stop):
     for worker in workers:
         worker.start()
     try:
-        results = _coordinate(policy, events, inboxes, stop, should_stop, len(workers))
+        results = _coordinate(sink, events, inboxes, stop, should_stop, len(workers))
     finally:
         stop.set()
         for worker in workers:
@@ -99,7 +128,7 @@ def _parallel(settings: CollectSettings, policy: Policy, should_stop):
     return merge_snapshots(snapshots), {**stats, "warnings": []}
 
 
-def _coordinate(policy, events, inboxes, stop, should_stop, count) -> list:
+def _coordinate(sink: Sink, events, inboxes, stop, should_stop, count) -> list:
     results: list = []
     while len(results) < count:
         if should_stop():
@@ -112,7 +141,9 @@ def _coordinate(policy, events, inboxes, stop, should_stop, count) -> list:
             stop.set()
             continue
         if kind == "event":
-            policy.observe(payload[0])
+            sink.event(payload[0])
+        elif kind == "counters":
+            sink.counters(*payload)
         elif kind == "sip":
             for n, inbox in enumerate(inboxes):
                 if n != worker:
@@ -135,7 +166,8 @@ def _worker(n: int, settings: CollectSettings, group: int, events, inbox, stop) 
         return
     pipeline = Pipeline(lambda event: events.put(("event", n, event)), settings.pipeline)
     pipeline.sip.share = lambda *message: events.put(("sip", n, message))
-    loop = CaptureLoop(source, pipeline, inbox=lambda: _drain(inbox))
+    loop = CaptureLoop(source, pipeline, inbox=lambda: _drain(inbox),
+                       on_counters=lambda packets, drops: events.put(("counters", n, packets, drops)))
     loop.run(stop.is_set)
     stats = loop.finish()
     source.close()

@@ -10,14 +10,18 @@ from __future__ import annotations
 import time
 
 TICK = 0.1
+COUNTERS_EVERY = 5.0
 
 
 class CaptureLoop:
-    def __init__(self, source, pipeline, inbox=None):
+    def __init__(self, source, pipeline, inbox=None, on_counters=None):
         self.source = source
         self.pipeline = pipeline
         self.inbox = inbox or (lambda: ())     # -> iterable of shared SIP messages from other workers
+        self.on_counters = on_counters         # called about every COUNTERS_EVERY s with (packets, drops) since
         self.packets = 0
+        self._reported = (0, 0)
+        self._next_counters = 0.0
 
     def run(self, should_stop) -> None:
         pipeline, source = self.pipeline, self.source
@@ -27,11 +31,25 @@ class CaptureLoop:
             self.packets += pipeline.packets - before
             for shared in self.inbox():
                 pipeline.sip.apply_shared(*shared)
-            pipeline.tick(time.time())
+            now = time.time()
+            pipeline.tick(now)
+            if self.on_counters is not None and now >= self._next_counters:
+                self._next_counters = now + COUNTERS_EVERY
+                self.report_counters()
+
+    def report_counters(self) -> None:
+        """Hand on the frames processed and kernel drops since the last report (for sensor stats)."""
+        self.source.statistics()
+        packets, drops = self.pipeline.packets, self.source.kernel_drops
+        self.on_counters(packets - self._reported[0], drops - self._reported[1])
+        self._reported = (packets, drops)
 
     def finish(self) -> dict:
         """Stop: every stream gets its final verdict; returns the capture counters."""
         self.pipeline.finish()
-        self.source.statistics()
+        if self.on_counters is not None:
+            self.report_counters()
+        else:
+            self.source.statistics()
         return {"packets": self.pipeline.packets, "bytes": self.pipeline.bytes,
                 "drops": self.source.kernel_drops, "decode_errors": self.pipeline.decode_errors}

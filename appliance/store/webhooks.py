@@ -1,6 +1,9 @@
 """Webhook targets: create, list, get, update, delete. The signing secret is needed in clear to sign
 each delivery, so it is stored Fernet-encrypted with the key from settings (`Store.secrets`) and
-decrypted only by `webhook_secret`."""
+decrypted only by `webhook_secret`.
+
+HTTP formats (generic, slack, teams, alertmanager) go to an http(s):// URL; the SIEM formats (syslog:
+RFC 5424, cef: ArcSight CEF in a syslog message) to `syslog+udp://host[:port]` or `syslog+tcp://host[:port]`."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,12 +18,15 @@ from appliance.store.errors import InvalidValue, NotFound
 from appliance.store.models import WEBHOOK_FORMATS, Webhook
 
 UNSET = object()
+SYSLOG_FORMATS = ("syslog", "cef")
+SCHEMES = {"http": ("http", "https"), "syslog": ("syslog+udp", "syslog+tcp")}
 
 
 def create_webhook(session: Session, box: SecretBox, url: str, format: str = "generic",
                    secret: str | None = None, name: str | None = None, enabled: bool = True,
                    created_by: str | None = None, now: datetime | None = None) -> Webhook:
-    row = Webhook(url=_url(url), format=_format(format), name=name, enabled=enabled,
+    format = _format(format)
+    row = Webhook(url=_url(url, format), format=format, name=name, enabled=enabled,
                   secret_encrypted=box.encrypt(secret) if secret else None,
                   created_by=created_by, created_at=now or utcnow())
     session.add(row)
@@ -43,10 +49,9 @@ def update_webhook(session: Session, box: SecretBox, webhook_id: int, *, url: st
                    format: str | None = None, secret=UNSET, name=UNSET, enabled: bool | None = None) -> Webhook:
     """Change the given fields; `secret=None` removes the secret, leaving it out keeps it."""
     row = get_webhook(session, webhook_id)
-    if url is not None:
-        row.url = _url(url)
-    if format is not None:
-        row.format = _format(format)
+    if url is not None or format is not None:
+        new_format = _format(format) if format is not None else row.format
+        row.url, row.format = _url(url if url is not None else row.url, new_format), new_format
     if secret is not UNSET:
         row.secret_encrypted = box.encrypt(secret) if secret else None
     if name is not UNSET:
@@ -65,9 +70,17 @@ def webhook_secret(box: SecretBox, webhook: Webhook) -> str | None:
     return box.decrypt(webhook.secret_encrypted) if webhook.secret_encrypted else None
 
 
-def _url(url: str) -> str:
+def _url(url: str, format: str = "generic") -> str:
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if format in SYSLOG_FORMATS:
+        try:
+            valid = parts.scheme in SCHEMES["syslog"] and bool(parts.hostname) and parts.port != 0
+        except ValueError:                      # a port that is not a number or out of range
+            valid = False
+        if not valid:
+            raise InvalidValue(f"a {format} webhook URL must be syslog+udp://host:port or syslog+tcp://host:port: "
+                               f"{url!r}")
+    elif parts.scheme not in SCHEMES["http"] or not parts.netloc:
         raise InvalidValue(f"a webhook URL must be http(s)://host/...: {url!r}")
     return url
 

@@ -171,3 +171,30 @@ def test_cap_net_raw_and_cap_net_admin_are_enough():
     assert collector.returncode == 0, err
     report = validate_report(json.loads(out))
     assert report["captures"][0]["packets"] == analyze(LAB / "udp-pcmu.pcap")["captures"][0]["packets"]
+
+
+def test_collect_records_into_the_store(tmp_path):
+    """`collect --store`: alerts, streams and the sensor's counters land in the store."""
+    from appliance.store import StoreSettings, open_store
+    from appliance.store.queries import list_alerts, list_sensors, list_streams
+    need_tool("tcpreplay")
+    env = {**__import__("os").environ, "APPLIANCE_DATA_DIR": str(tmp_path / "data"), "APPLIANCE_SENSOR_ID": "span-1"}
+    env.pop("APPLIANCE_DATABASE_URL", None)
+    with replay_link() as (mon, monitor_if, src, replay_if):
+        collector = subprocess.Popen(collect_cmd(mon, monitor_if, "--duration", "8", "--format", "jsonl",
+                                                 "--workers", "2", "--store"),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        time.sleep(2.5)
+        sh("ip", "netns", "exec", src, "tcpreplay", "-q", "-i", replay_if, str(LAB / "udp-srtp-fallback.pcap"))
+        out, err = collector.communicate(timeout=60)
+    assert collector.returncode == 0, err
+    printed = {(a["type"], a["endpoint"]) for a in map(json.loads, out.splitlines())}
+    store = open_store(StoreSettings(None, tmp_path / "data"))
+    with store.session(readonly=True) as session:
+        stored = {(a.type, a.endpoint) for a in list_alerts(session, sensor="span-1", limit=100).items}
+        [sensor] = list_sensors(session)
+        streams = list_streams(session).items
+    store.close()
+    assert stored == printed and ("srtp_downgrade", "10.250.7.11") in stored
+    assert sensor.packets == analyze(LAB / "udp-srtp-fallback.pcap")["captures"][0]["packets"]
+    assert len([s for s in streams if s.kind == "rtp"]) == 2
