@@ -158,7 +158,7 @@ def upgrade() -> None:
            _str("name", 100), _str("url", nullable=False), _str("format", 16, nullable=False),
            _str("secret_encrypted"), sa.Column("enabled", sa.Boolean(), nullable=False),
            _str("created_by", 100), _ts("created_at"),
-           _one_of("webhooks", "format", ("generic", "slack", "teams", "alertmanager")))
+           _one_of("webhooks", "format", ("generic", "slack", "teams", "alertmanager", "syslog", "cef")))
 
     _table("deliveries",
            _id("webhook_id", nullable=False), _id("alert_id", nullable=False),

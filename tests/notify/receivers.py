@@ -1,0 +1,144 @@
+"""Real receivers for delivery tests: an HTTP server that records what it is sent and answers from a
+script, and syslog collectors on UDP and TCP (RFC 6587 octet counting). Each runs in a thread on
+127.0.0.1 and a free port (or a given one, to bring a receiver up where one was down)."""
+from __future__ import annotations
+
+import socket
+import socketserver
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Request:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+Answer = tuple[int, dict[str, str]]
+
+
+class HttpReceiver:
+    """`answer(n, request) -> (status, headers)` for the n-th request to a path (0-based); 200 by default."""
+
+    def __init__(self, answer: Callable[[int, Request], Answer] | None = None, port: int = 0, delay: float = 0.0):
+        self.answer = answer or (lambda n, request: (200, {}))
+        self.delay = delay
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                request = Request(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                with receiver._lock:
+                    n = sum(1 for r in receiver.requests if r.path == request.path)
+                    receiver.requests.append(request)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                status, headers = receiver.answer(n, request)
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except (BrokenPipeError, ConnectionResetError):     # the client gave up (timeout test)
+                    pass
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def to(self, path: str) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.path == path]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def free_port() -> int:
+    """A port nothing listens on (just now)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SyslogCollector:
+    """Collects syslog messages: one per datagram (udp), octet-counted frames (tcp)."""
+
+    def __init__(self, transport: str):
+        self.transport = transport
+        self.messages: list[bytes] = []
+        self._arrived = threading.Condition()
+        if transport == "udp":
+            self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._sock.bind(("127.0.0.1", 0))
+            self._sock.settimeout(0.05)
+            self.port = self._sock.getsockname()[1]
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._udp, daemon=True)
+        else:
+            collector = self
+
+            class Handler(socketserver.StreamRequestHandler):
+                def handle(self) -> None:
+                    while True:
+                        length = b""
+                        while (char := self.rfile.read(1)) not in (b" ", b""):
+                            length += char
+                        if not length:
+                            return
+                        collector._add(self.rfile.read(int(length)))
+
+            self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+            self._server.daemon_threads = True
+            self.port = self._server.server_address[1]
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                            daemon=True)
+        self._thread.start()
+
+    def url(self, query: str = "") -> str:
+        return f"syslog+{self.transport}://127.0.0.1:{self.port}" + (f"?{query}" if query else "")
+
+    def wait(self, count: int, timeout: float = 5.0) -> list[bytes]:
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.messages) >= count, timeout)
+            return list(self.messages)
+
+    def _add(self, message: bytes) -> None:
+        with self._arrived:
+            self.messages.append(message)
+            self._arrived.notify_all()
+
+    def _udp(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._add(self._sock.recv(65535))
+            except (TimeoutError, OSError):
+                continue
+
+    def stop(self) -> None:
+        if self.transport == "udp":
+            self._stop.set()
+            self._thread.join(1)
+            self._sock.close()
+        else:
+            self._server.shutdown()
+            self._server.server_close()

@@ -1,0 +1,204 @@
+"""HTTP deliveries end to end: alerts recorded in the store (the outbox), a Dispatcher, and real
+receivers on 127.0.0.1. Time is an injected clock, so retries are driven without sleeping."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from appliance.notify import Dispatcher
+from appliance.notify.dispatcher import PERMANENT_ATTEMPTS
+from appliance.store import outbox, queries
+from appliance.store.columns import from_epoch
+from appliance.store.importer import import_captures
+from appliance.store.models import Delivery
+from appliance.store.recorder import Recorder
+from tests.notify.receivers import HttpReceiver
+from tests.store.helpers import T0, Clock, policy_alert
+
+CAPTURE = Path(__file__).resolve().parents[1] / "data" / "lab" / "udp-srtp-fallback.pcap"
+SECRET = "s3cret-signing-key"
+
+
+def add_hook(store, url: str, format: str = "generic", secret: str | None = None, name: str | None = None) -> int:
+    with store.session() as s:
+        return queries.create_webhook(s, store.secrets, url, format, secret=secret, name=name).id
+
+
+def record(store, clock, count: int, start: int = 0) -> list[int]:
+    recorder = Recorder(store, "sensor-1", clock=clock)
+    return [recorder.alert(policy_alert(endpoint=f"10.0.0.{n}", summary=f"cleartext RTP #{n}")).alert_id
+            for n in range(start, start + count)]
+
+
+def deliveries(store, webhook_id: int) -> list[Delivery]:
+    with store.session(readonly=True) as s:
+        return list(s.scalars(select(Delivery).where(Delivery.webhook_id == webhook_id).order_by(Delivery.id)))
+
+
+def alert_ids(requests) -> list[int]:
+    return [json.loads(r.body)["id"] for r in requests]
+
+
+def test_generic_payload_arrives_signed(store, receiver):
+    hook = add_hook(store, receiver.url("/generic"), secret=SECRET)
+    clock = Clock()
+    [alert_id] = record(store, clock, 1)
+    with Dispatcher(store, clock=clock) as dispatcher:
+        assert dispatcher.run_once() == 1
+    [request] = receiver.to("/generic")
+    expected = "sha256=" + hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(request.headers["x-appliance-signature"], expected)
+    [row] = deliveries(store, hook)
+    assert request.headers["x-appliance-delivery"] == str(row.id)
+    assert request.headers["content-type"].startswith("application/json")
+    body = json.loads(request.body)
+    assert body == {"type": "cleartext_media", "severity": "high", "endpoint": "10.0.0.0", "peer": "10.0.0.2",
+                    "stream": "udp:10.0.0.0:4000-10.0.0.2:5000/rtp", "call_id": None, "summary": "cleartext RTP #0",
+                    "evidence": ["payload: PCMU"], "first_seen": T0, "device_class": "unknown",
+                    "id": alert_id, "sensor": "sensor-1", "state": "open", "count": 1, "last_seen": clock.now,
+                    "event": "new"}
+    assert (row.state, row.attempts, row.last_error) == ("delivered", 1, None)
+    assert row.delivered_at == from_epoch(clock.now)
+
+
+def test_chat_and_alertmanager_payloads_from_a_capture(store, receiver):
+    add_hook(store, receiver.url("/slack"), "slack")
+    add_hook(store, receiver.url("/teams"), "teams")
+    add_hook(store, receiver.url("/am"), "alertmanager", name="noc-am")
+    report = import_captures(store, "lab", [str(CAPTURE)])
+    alerts = len(report["alerts"])
+    assert alerts >= 1
+    with Dispatcher(store, external_url="https://appliance.example/") as dispatcher:
+        assert dispatcher.run_once() == 3 * alerts
+    slack, teams, am = (receiver.to(p) for p in ("/slack", "/teams", "/am"))
+    assert len(slack) == len(teams) == len(am) == alerts
+    first = report["alerts"][0]
+
+    message = json.loads(slack[0].body)
+    assert first["type"] in message["text"] and first["endpoint"] in message["text"]
+    assert [b["type"] for b in message["blocks"]][:3] == ["header", "section", "section"]
+    assert message["blocks"][0]["text"]["type"] == "plain_text"
+    assert all(f["type"] == "mrkdwn" for f in message["blocks"][2]["fields"])
+    assert message["blocks"][-1]["elements"][0]["url"].startswith("https://appliance.example/alerts/")
+
+    card = json.loads(teams[0].body)
+    assert card["type"] == "message"
+    [attachment] = card["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    content = attachment["content"]
+    assert (content["type"], content["version"]) == ("AdaptiveCard", "1.4")
+    facts = {f["title"]: f["value"] for f in next(b for b in content["body"] if b["type"] == "FactSet")["facts"]}
+    assert (facts["Type"], facts["Endpoint"]) == (first["type"], first["endpoint"])
+
+    payload = json.loads(am[0].body)
+    assert set(payload) >= {"version", "groupKey", "status", "receiver", "groupLabels", "commonLabels",
+                            "commonAnnotations", "externalURL", "alerts"}
+    assert (payload["version"], payload["status"], payload["receiver"]) == ("4", "firing", "noc-am")
+    assert payload["externalURL"] == "https://appliance.example/"
+    [entry] = payload["alerts"]
+    assert set(entry) == {"status", "labels", "annotations", "startsAt", "endsAt", "generatorURL", "fingerprint"}
+    assert entry["labels"]["alertname"] == first["type"]
+    assert (entry["labels"]["severity"], entry["labels"]["endpoint"]) == (first["severity"], first["endpoint"])
+    assert entry["labels"]["sensor"] == "lab"
+    assert entry["annotations"]["summary"] and entry["annotations"]["description"]
+    assert datetime.fromisoformat(entry["startsAt"].replace("Z", "+00:00")).timestamp() == pytest.approx(
+        first["first_seen"], abs=0.001)
+    assert entry["endsAt"] == "0001-01-01T00:00:00Z"
+    assert len(entry["fingerprint"]) == 16 and int(entry["fingerprint"], 16) >= 0
+    assert payload["commonLabels"] == entry["labels"]
+    assert payload["groupKey"].startswith("{}:{") and 'alertname="' in payload["groupKey"]
+    assert len({json.loads(r.body)["alerts"][0]["fingerprint"] for r in am}) == alerts
+
+
+def test_retried_until_accepted_and_later_alerts_wait(store):
+    clock = Clock()
+    receiver = HttpReceiver(lambda n, request: (503, {}) if n < 3 else (200, {}))
+    try:
+        hook = add_hook(store, receiver.url(), secret=SECRET)
+        record(store, clock, 2)
+        dispatcher = Dispatcher(store, clock=clock)
+        first, second = (d.id for d in deliveries(store, hook))
+        for attempt in range(1, 4):
+            assert dispatcher.run_once() == 1                       # the second waits behind the first
+            row = deliveries(store, hook)[0]
+            assert (row.state, row.attempts) == ("pending", attempt)
+            assert row.last_error.startswith("HTTP 503")
+            assert row.next_attempt_at == from_epoch(clock.now) + outbox.backoff(attempt)
+            assert deliveries(store, hook)[1].next_attempt_at == row.next_attempt_at   # held, not counted
+            clock.now += 1
+            assert dispatcher.run_once() == 0                       # nothing due before the back-off ends
+            clock.now = row.next_attempt_at.timestamp()
+        assert dispatcher.run_once() == 2
+        dispatcher.close()
+        rows = deliveries(store, hook)
+        assert [(r.state, r.attempts, r.last_error) for r in rows] == [("delivered", 4, None), ("delivered", 1, None)]
+        requests = receiver.to("/hook")
+        assert [r.headers["x-appliance-delivery"] for r in requests] == [str(first)] * 4 + [str(second)]
+        assert len({r.body for r in requests[:4]}) == 1              # the same signed body on every retry
+    finally:
+        receiver.stop()
+
+
+def test_client_errors_are_given_up_sooner_and_do_not_block(store):
+    clock = Clock()
+    receiver = HttpReceiver(lambda n, request: (404, {}) if json.loads(request.body)["summary"].endswith("#0")
+                            else (200, {}))
+    try:
+        hook = add_hook(store, receiver.url())
+        record(store, clock, 2)
+        with Dispatcher(store, clock=clock) as dispatcher:
+            for _ in range(PERMANENT_ATTEMPTS):
+                dispatcher.run_once()
+                clock.now += 3600
+            assert dispatcher.run_once() == 0
+        rows = deliveries(store, hook)
+        assert (rows[0].state, rows[0].attempts) == ("failed", PERMANENT_ATTEMPTS)
+        assert rows[0].last_error.startswith("HTTP 404")
+        assert (rows[1].state, rows[1].attempts) == ("delivered", 1)
+        summaries = [json.loads(r.body)["summary"] for r in receiver.to("/hook")]
+        assert [s[-2:] for s in summaries] == ["#0"] * PERMANENT_ATTEMPTS + ["#1"]
+    finally:
+        receiver.stop()
+
+
+def test_retry_after_and_timeouts_are_retried(store):
+    clock = Clock()
+    slow = HttpReceiver(delay=1.0)
+    busy = HttpReceiver(lambda n, request: (429, {"Retry-After": "600"}) if n == 0 else (200, {}))
+    try:
+        slow_hook, busy_hook = add_hook(store, slow.url()), add_hook(store, busy.url())
+        record(store, clock, 1)
+        with Dispatcher(store, clock=clock, timeout=0.2) as dispatcher:
+            assert dispatcher.run_once() == 2
+        [timed_out], [throttled] = deliveries(store, slow_hook), deliveries(store, busy_hook)
+        assert (timed_out.state, timed_out.attempts) == ("pending", 1)
+        assert timed_out.last_error.startswith("timed out")
+        assert (throttled.state, throttled.attempts) == ("pending", 1)
+        assert throttled.last_error.startswith("HTTP 429")
+        assert throttled.next_attempt_at == from_epoch(clock.now) + timedelta(seconds=600)
+    finally:
+        slow.stop()
+        busy.stop()
+
+
+def test_logs_carry_neither_secret_nor_url_token(store, receiver, caplog):
+    token = "T000/B000/XXXXsecretpath"
+    add_hook(store, receiver.url(f"/services/{token}"), secret=SECRET)
+    down = HttpReceiver()
+    down_url = down.url(f"/services/{token}")
+    down.stop()
+    add_hook(store, down_url, "slack")
+    clock = Clock()
+    record(store, clock, 1)
+    with caplog.at_level(logging.DEBUG), Dispatcher(store, clock=clock) as dispatcher:
+        assert dispatcher.run_once() == 2
+    assert "delivered" in caplog.text and "failed" in caplog.text
+    assert token not in caplog.text and SECRET not in caplog.text
+    assert "cleartext RTP" not in caplog.text                      # no payloads either
