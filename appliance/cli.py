@@ -88,6 +88,24 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
         _print_report(report, format.value)
 
 
+@app.command()
+def serve(host: Optional[str] = typer.Option(None, help="listen address (default APPLIANCE_HOST or 127.0.0.1)"),
+          port: Optional[int] = typer.Option(None, help="listen port (default APPLIANCE_PORT or 8080)")) -> None:
+    """Run the REST API, the live alert feed and the webhook dispatcher."""
+    from appliance.service import serve as run_service
+    from appliance.settings import Settings
+    run_service(Settings.from_env(), host, port)
+
+
+@app.command()
+def run(host: Optional[str] = typer.Option(None, help="listen address"),
+        port: Optional[int] = typer.Option(None, help="listen port")) -> None:
+    """`serve`, plus a collector on each interface of APPLIANCE_INTERFACES."""
+    from appliance.service import run as run_all
+    from appliance.settings import Settings
+    run_all(Settings.from_env(), host, port)
+
+
 def _alert_printer(format):
     def print_alert(alert: dict) -> None:
         if format is LiveFormat.jsonl:

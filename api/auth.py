@@ -1,0 +1,91 @@
+"""Who is calling: `Authorization: Bearer TOKEN`, checked against the store's API tokens, and whether
+their role is enough. Roles are ordered viewer < operator < admin; a route names the least it needs
+through a typed alias (`Viewer`, `Operator`, `Admin`).
+
+401 (with `WWW-Authenticate: Bearer`) when the token is missing, unknown or revoked; 403 when its role
+is too low. Both messages name the role the route needs. The live alert stream also takes `?token=`,
+because a browser's EventSource cannot set headers (`StreamViewer`).
+
+A token is looked up in a read-only session; the writing session `verify_token` needs to record
+`last_used_at` is opened only when that timestamp is due (at most once a minute per token), so reads
+do not queue for SQLite's write lock behind the collector."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Security, status
+from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.deps import StoreDep
+from appliance.store import Store, queries
+from appliance.store.models import ROLES
+
+RANK = {role: n for n, role in enumerate(ROLES)}
+bearer = HTTPBearer(auto_error=False, description="An API token (`appliance token create`, or POST /api/v1/tokens).")
+query_token = APIKeyQuery(name="token", auto_error=False,
+                          description="The API token as a query parameter, for EventSource (live stream only).")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    token_id: int
+    name: str
+    role: str
+
+
+def verify(store: Store, token: str) -> Principal | None:
+    """The live token's identity, or None (unknown or revoked)."""
+    with store.session(readonly=True) as session:
+        row = queries.verify_token(session, token)
+        if row is None:
+            return None
+        principal, due = Principal(row.id, row.name, row.role), session.is_modified(row)
+    if due:
+        with store.session() as session:
+            if queries.verify_token(session, token) is None:      # revoked meanwhile
+                return None
+    return principal
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _check(store: Store, role: str, token: str | None) -> Principal:
+    if not token:
+        raise _unauthorized(f"an API token with the {role} role (or higher) is needed: "
+                            "send Authorization: Bearer TOKEN")
+    principal = verify(store, token)
+    if principal is None:
+        raise _unauthorized(f"the API token is unknown or revoked; a token with the {role} role (or higher) "
+                            "is needed")
+    if RANK[principal.role] < RANK[role]:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role} role (or higher); the token "
+                            f"{principal.name!r} has the {principal.role} role")
+    return principal
+
+
+def require(role: str):
+    """A dependency admitting tokens with `role` or a higher one."""
+    def dependency(store: StoreDep,
+                   credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> Principal:
+        return _check(store, role, credentials.credentials if credentials else None)
+    dependency.__name__ = f"require_{role}"
+    return dependency
+
+
+def require_for_stream(role: str):
+    """Like `require`, also taking the token from `?token=` (the header wins when both are sent)."""
+    def dependency(store: StoreDep,
+                   credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+                   token: Annotated[str | None, Security(query_token)]) -> Principal:
+        return _check(store, role, credentials.credentials if credentials else token)
+    dependency.__name__ = f"require_{role}_for_stream"
+    return dependency
+
+
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+Operator = Annotated[Principal, Depends(require("operator"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+StreamViewer = Annotated[Principal, Depends(require_for_stream("viewer"))]

@@ -1,0 +1,73 @@
+"""Typed dependencies shared by the routers: the store the app was created with, and one session per
+request — read-only for reads, writing (one transaction, committed when the route returns and rolled
+back when it raises) for changes. Both end before the response is sent (`scope="function"`). And
+a guard that refuses undeclared query parameters."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
+
+from appliance.store import Store
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def read_session(store: StoreDep) -> Iterator[Session]:
+    with store.session(readonly=True) as session:
+        yield session
+
+
+def write_session(store: StoreDep) -> Iterator[Session]:
+    with store.session() as session:
+        yield session
+
+
+ReadSessionDep = Annotated[Session, Depends(read_session, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(write_session, scope="function")]
+
+
+def known_query_only(request: Request) -> None:
+    """Refuse query parameters the operation does not declare (422): a misspelt filter (`?stat=open`)
+    must not silently list everything. The declared names come from the app's OpenAPI document."""
+    allowed = _query_names(request.app, request.url.path[len(request.scope.get("root_path", "")):],
+                           request.method.lower())
+    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in allowed]
+    if unknown:
+        raise RequestValidationError([{"loc": ("query", name), "msg": "unknown query parameter",
+                                       "type": "extra_forbidden"} for name in unknown])
+
+
+def _query_names(app, path: str, method: str) -> frozenset[str]:
+    operations = app.state.__dict__.get("_query_operations")
+    if operations is None:
+        operations = app.state.__dict__["_query_operations"] = _operations(app.openapi())
+    for pattern, by_method in operations:
+        if pattern.fullmatch(path):
+            return by_method.get(method, frozenset())
+    return frozenset()
+
+
+def _operations(document: dict) -> list[tuple[re.Pattern, dict[str, frozenset[str]]]]:
+    """(path pattern, method -> query names) for every path; literal paths before templated ones."""
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    out = []
+    for path, item in document.get("paths", {}).items():
+        pattern = re.compile(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)))
+        by_method = {}
+        for method, operation in item.items():
+            names = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+            for requirement in operation.get("security", []):
+                names |= {schemes[s]["name"] for s in requirement if schemes.get(s, {}).get("in") == "query"}
+            by_method[method] = frozenset(names)
+        out.append((pattern, by_method))
+    return sorted(out, key=lambda entry: "[^/]+" in entry[0].pattern)

@@ -1,0 +1,12 @@
+"""Entry point for uvicorn: `uvicorn --factory api.main:app_factory` (settings from APPLIANCE_* variables,
+read when the server starts, not at import)."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.app import create_app
+from appliance.settings import Settings
+
+
+def app_factory() -> FastAPI:
+    return create_app(Settings.from_env())

@@ -1,0 +1,97 @@
+"""Prometheus exposition of the store: a custom collector that reads it on every scrape (so several
+API processes, or an API beside the collector, report the same numbers and nothing is double
+counted), registered in a registry of its own per app (no global state).
+
+Series (all prefixed `appliance_`):
+  sensor_packets_total{sensor}, sensor_drops_total{sensor}   counters the sensors report
+  sensor_last_seen_timestamp_seconds{sensor}
+  streams{kind,verdict}            verdict: encrypted | cleartext | unknown
+  alerts{type,state}               every known type and state, zeros included
+  webhook_deliveries{state}        pending | delivered | failed
+The store has no aggregate queries, so the grouped counts are read here with SQLAlchemy."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from appliance.alerts import ALERT_TYPES
+from appliance.store import Store, queries
+from appliance.store.columns import to_epoch
+from appliance.store.models import ALERT_STATES, DELIVERY_STATES, Alert, Delivery, Stream
+
+VERDICTS = {True: "encrypted", False: "cleartext", None: "unknown"}
+
+
+class StoreCollector(Collector):
+    def __init__(self, store: Store):
+        self.store = store
+
+    def describe(self) -> list[Metric]:
+        return []                       # nothing to describe up front: registering must not read the store
+
+    def collect(self) -> Iterator[Metric]:
+        with self.store.session(readonly=True) as session:
+            sensors = queries.list_sensors(session)
+            streams = session.execute(select(Stream.kind, Stream.encrypted, func.count())
+                                      .group_by(Stream.kind, Stream.encrypted)).all()
+            alerts = session.execute(select(Alert.type, Alert.state, func.count())
+                                     .group_by(Alert.type, Alert.state)).all()
+            deliveries = session.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all()
+        yield from _sensors(sensors)
+        yield _streams(streams)
+        yield _alerts(alerts)
+        yield _deliveries(deliveries)
+
+
+def _sensors(sensors) -> Iterator[Metric]:
+    packets = CounterMetricFamily("appliance_sensor_packets", "Packets a sensor has captured", labels=["sensor"])
+    drops = CounterMetricFamily("appliance_sensor_drops", "Packets the kernel dropped before a sensor saw them",
+                                labels=["sensor"])
+    seen = GaugeMetricFamily("appliance_sensor_last_seen_timestamp_seconds", "When a sensor last reported",
+                             labels=["sensor"])
+    for sensor in sensors:
+        packets.add_metric([sensor.id], sensor.packets)
+        drops.add_metric([sensor.id], sensor.drops)
+        seen.add_metric([sensor.id], to_epoch(sensor.last_seen))
+    return iter((packets, drops, seen))
+
+
+def _streams(rows) -> Metric:
+    family = GaugeMetricFamily("appliance_streams", "Media streams in the store by verdict",
+                               labels=["kind", "verdict"])
+    counts = {("rtp", "encrypted"): 0, ("rtp", "cleartext"): 0, ("rtcp", "encrypted"): 0, ("rtcp", "cleartext"): 0}
+    for kind, encrypted, count in rows:
+        key = (kind, VERDICTS[encrypted])
+        counts[key] = counts.get(key, 0) + count
+    for labels, count in sorted(counts.items()):
+        family.add_metric(list(labels), count)
+    return family
+
+
+def _alerts(rows) -> Metric:
+    family = GaugeMetricFamily("appliance_alerts", "Alerts in the store by type and state", labels=["type", "state"])
+    counts = {(kind, state): 0 for kind in ALERT_TYPES for state in ALERT_STATES}
+    for kind, state, count in rows:
+        counts[(kind, state)] = counts.get((kind, state), 0) + count
+    for labels, count in sorted(counts.items()):
+        family.add_metric(list(labels), count)
+    return family
+
+
+def _deliveries(rows) -> Metric:
+    family = GaugeMetricFamily("appliance_webhook_deliveries", "Webhook deliveries in the outbox by state",
+                               labels=["state"])
+    counts = dict.fromkeys(DELIVERY_STATES, 0) | {state: count for state, count in rows}
+    for state, count in counts.items():
+        family.add_metric([state], count)
+    return family
+
+
+def registry_for(store: Store) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StoreCollector(store))
+    return registry

@@ -1,0 +1,36 @@
+"""Endpoints (IP addresses) with what they are and their security posture."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.auth import Viewer
+from api.deps import ReadSessionDep
+from api.routes import AUTH, NOT_FOUND, RowId
+from api.schemas import EndpointPublic, Page, Text
+from appliance.store import queries
+
+router = APIRouter(prefix="/endpoints", tags=["inventory"], responses=AUTH)
+
+
+@router.get("", summary="List endpoints with their posture")
+def list_endpoints(
+    session: ReadSessionDep, _: Viewer,
+    sensor: Annotated[Text(64), Query()] = None,
+    ip: Annotated[Text(45), Query()] = None,
+    device_class: Annotated[list[Text(20)], Query(description="repeat for several")] = None,
+    media_srtp: Annotated[bool, Query(description="false: seen sending cleartext media")] = None,
+    signaling_tls: Annotated[bool, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> Page[EndpointPublic]:
+    page = queries.list_endpoints(session, sensor=sensor, ip=ip, device_class=device_class, media_srtp=media_srtp,
+                                  signaling_tls=signaling_tls, limit=limit, offset=offset)
+    return Page[EndpointPublic](items=[EndpointPublic.from_row(row) for row in page.items], total=page.total,
+                                limit=limit, offset=offset)
+
+
+@router.get("/{row_id}", responses=NOT_FOUND, summary="One endpoint")
+def get_endpoint(row_id: RowId, session: ReadSessionDep, _: Viewer) -> EndpointPublic:
+    return EndpointPublic.from_row(queries.get_endpoint(session, row_id))

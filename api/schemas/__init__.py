@@ -1,0 +1,20 @@
+"""The API's Pydantic models (only at the edge): a family per resource — `...Public` what is returned,
+`...Create` / `...Update` what is accepted. Alerts and streams keep the report contract's field names
+(CONTRACT.md, voip-report/1) and add the store's identity and lifecycle; times are seconds since the
+epoch (floats), as in the contract. Rows become models through `from_row`, so no ORM object (and no
+lazy load) leaves a session.
+
+Modules: common (value types, errors, pages, health), alerts, inventory (streams, calls, endpoints,
+sensors), admin (webhooks, tokens)."""
+from api.schemas.admin import (TokenCreate, TokenCreated, TokenPublic, WebhookCreate, WebhookPublic, WebhookUpdate,
+                               url_suits)
+from api.schemas.alerts import AlertAction, AlertPage, AlertPublic
+from api.schemas.common import (MAX_ID, AlertState, AlertType, ErrorPublic, FieldError, HealthPublic, Moment, Page,
+                                Role, Severity, Text, WebhookFormat)
+from api.schemas.inventory import (CallDetailPublic, CallPublic, EndpointPublic, PosturePublic, SensorPublic,
+                                   StreamPublic)
+
+__all__ = ["MAX_ID", "AlertAction", "AlertPage", "AlertPublic", "AlertState", "AlertType", "CallDetailPublic",
+           "CallPublic", "EndpointPublic", "ErrorPublic", "FieldError", "HealthPublic", "Moment", "Page",
+           "PosturePublic", "Role", "SensorPublic", "Severity", "StreamPublic", "Text", "TokenCreate", "TokenCreated",
+           "TokenPublic", "WebhookCreate", "WebhookFormat", "WebhookPublic", "WebhookUpdate", "url_suits"]

@@ -1,0 +1,51 @@
+"""Alerts: the contract's alert fields (CONTRACT.md) plus the store's identity and lifecycle."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import AlertState, Text
+from appliance.store.columns import to_epoch
+
+
+class AlertPublic(BaseModel):
+    id: int
+    sensor: str
+    type: str
+    severity: str
+    endpoint: str
+    peer: str | None
+    stream: str | None
+    call_id: str | None
+    summary: str
+    evidence: list[str]
+    device_class: str
+    state: AlertState
+    count: int
+    first_seen: float
+    last_seen: float
+    acknowledged_by: str | None
+    acknowledged_at: float | None
+    resolved_by: str | None
+    resolved_at: float | None
+    comment: str | None
+
+    @classmethod
+    def from_row(cls, row) -> AlertPublic:
+        return cls(id=row.id, sensor=row.sensor_id, type=row.type, severity=row.severity, endpoint=row.endpoint,
+                   peer=row.peer, stream=row.stream, call_id=row.call_id, summary=row.summary,
+                   evidence=list(row.evidence or []), device_class=row.device_class, state=row.state,
+                   count=row.count, first_seen=to_epoch(row.first_seen), last_seen=to_epoch(row.last_seen),
+                   acknowledged_by=row.acknowledged_by, acknowledged_at=to_epoch(row.acknowledged_at),
+                   resolved_by=row.resolved_by, resolved_at=to_epoch(row.resolved_at), comment=row.comment)
+
+
+class AlertPage(BaseModel):
+    items: list[AlertPublic]
+    total: int = Field(description="alerts matching the filters, over all pages")
+    next_cursor: int | None = Field(description="pass as `cursor` for the next page; null on the last page")
+
+
+class AlertAction(BaseModel):
+    """Body of ack/resolve; a comment replaces the alert's previous one."""
+    model_config = ConfigDict(extra="forbid")
+    comment: Text(2000) | None = None

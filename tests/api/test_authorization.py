@@ -1,0 +1,110 @@
+"""Who may do what, over every route and method of the app: no token, an unknown token and a revoked
+one get 401 (with `WWW-Authenticate: Bearer` and the role needed), a token whose role is too low gets
+403 (naming the role), and a sufficient one gets 2xx. The table below must list exactly the app's
+routes, so a route added without deciding its role fails here."""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from api.app import create_app
+from appliance.store import queries
+from appliance.store.models import ROLES, Alert
+from tests.api.conftest import IDENTITIES, QUICK, serve
+
+V, O, A = "viewer", "operator", "admin"
+PUBLIC = None
+REQUIRED = {
+    ("GET", "/health"): PUBLIC, ("GET", "/openapi.json"): PUBLIC, ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC, ("GET", "/redoc"): PUBLIC,
+    ("GET", "/metrics"): V,
+    ("GET", "/api/v1/alerts"): V, ("GET", "/api/v1/alerts/stream"): V, ("GET", "/api/v1/alerts/{alert_id}"): V,
+    ("POST", "/api/v1/alerts/{alert_id}/ack"): O, ("POST", "/api/v1/alerts/{alert_id}/resolve"): O,
+    ("GET", "/api/v1/alerts/{alert_id}/pcap"): V,
+    ("GET", "/api/v1/streams"): V, ("GET", "/api/v1/streams/{row_id}"): V,
+    ("GET", "/api/v1/calls"): V, ("GET", "/api/v1/calls/{row_id}"): V,
+    ("GET", "/api/v1/endpoints"): V, ("GET", "/api/v1/endpoints/{row_id}"): V,
+    ("GET", "/api/v1/sensors"): V,
+    ("GET", "/api/v1/webhooks"): O, ("POST", "/api/v1/webhooks"): O, ("GET", "/api/v1/webhooks/{webhook_id}"): O,
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): O, ("DELETE", "/api/v1/webhooks/{webhook_id}"): O,
+    ("GET", "/api/v1/tokens"): A, ("POST", "/api/v1/tokens"): A, ("DELETE", "/api/v1/tokens/{token_id}"): A,
+}
+BODIES = {
+    ("POST", "/api/v1/alerts/{alert_id}/ack"): {"comment": "matrix"},
+    ("POST", "/api/v1/alerts/{alert_id}/resolve"): {"comment": "matrix"},
+    ("POST", "/api/v1/webhooks"): {"url": "https://hooks.example.org/noc", "secret": "s3cret"},
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): {"name": "renamed"},
+    ("POST", "/api/v1/tokens"): {"name": "new", "role": "viewer"},
+}
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    """(method, path) of every route; FastAPI >= 0.16x keeps included routers as nodes of `app.routes`,
+    which `iter_route_contexts` flattens."""
+    try:
+        from fastapi.routing import iter_route_contexts
+        routes = list(iter_route_contexts(app.routes))
+    except ImportError:                                     # older FastAPI: app.routes is already flat
+        routes = app.routes
+    return {(method, route.path) for route in routes for method in (getattr(route, "methods", None) or ())
+            if method != "HEAD"}
+
+
+def test_the_table_lists_every_route(app):
+    assert app_routes(app) == set(REQUIRED), "a route was added or removed: decide its role in REQUIRED"
+
+
+def expected(identity: str, role: str | None) -> int | str:
+    if role is PUBLIC:
+        return "2xx"
+    if identity in ("none", "bad", "revoked"):
+        return 401
+    return 403 if ROLES.index(identity) < ROLES.index(role) else "2xx"
+
+
+def path_for(lab, template: str) -> str:
+    """The path with ids of rows that exist; DELETE targets are made afresh for each call."""
+    with lab.store.session() as session:
+        alert = session.query(Alert).filter_by(type="cleartext_media").order_by(Alert.id).first()
+        params = {"alert_id": alert.id, "row_id": 1}
+        if "{webhook_id}" in template:
+            params["webhook_id"] = queries.create_webhook(session, lab.store.secrets, "https://h.example.org/x").id
+        if "{token_id}" in template:
+            params["token_id"] = queries.create_token(session, "victim", "viewer").row.id
+    return template.format(**params)
+
+
+def check(response: httpx.Response, identity: str, role: str | None) -> None:
+    want = expected(identity, role)
+    where = f"{response.request.method} {response.request.url.path} as {identity}"
+    if want == "2xx":
+        assert 200 <= response.status_code < 300, f"{where}: {response.status_code} {response.text[:200]}"
+        return
+    assert response.status_code == want, f"{where}: {response.status_code} {response.text[:200]}"
+    detail = response.json()["detail"]
+    assert f"the {role} role" in detail, f"{where}: the message does not name the role: {detail!r}"
+    if want == 401:
+        assert response.headers.get("www-authenticate") == "Bearer", where
+
+
+@pytest.mark.parametrize("method,template", sorted(k for k in REQUIRED if k[1] != "/api/v1/alerts/stream"))
+def test_route_by_identity(lab, client, method, template):
+    role = REQUIRED[(method, template)]
+    for identity in IDENTITIES:
+        response = client.request(method, path_for(lab, template), headers=lab.headers(identity),
+                                  json=BODIES.get((method, template)))
+        check(response, identity, role)
+
+
+def test_live_stream_by_identity(lab):
+    """The SSE route streams forever, so it is asked over a real socket and closed after the headers."""
+    role = REQUIRED[("GET", "/api/v1/alerts/stream")]
+    with serve(create_app(lab.settings, lab.store, live=QUICK)) as url, httpx.Client(base_url=url,
+                                                                                          timeout=5.0) as http:
+        for identity in IDENTITIES:
+            with http.stream("GET", "/api/v1/alerts/stream", headers=lab.headers(identity)) as response:
+                if 200 <= response.status_code < 300:
+                    assert response.headers["content-type"].startswith("text/event-stream")
+                else:
+                    response.read()
+                check(response, identity, role)

@@ -1,0 +1,78 @@
+"""`appliance serve` end to end, as an operator runs it: a token from the CLI, captures imported
+while the service runs, alerts over the REST API, and the webhook dispatcher posting to a real
+receiver on loopback."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+
+from tests.conftest import APPLIANCE, DATA
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Receiver(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        Receiver.received.append((dict(self.headers), json.loads(body)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_serve_api_and_webhooks(tmp_path):
+    port, hook_port = free_port(), free_port()
+    receiver = ThreadingHTTPServer(("127.0.0.1", hook_port), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    env = {**os.environ, "APPLIANCE_DATA_DIR": str(tmp_path / "data"), "APPLIANCE_SENSOR_ID": "lab"}
+    env.pop("APPLIANCE_DATABASE_URL", None)
+    env["APPLIANCE_SECRET_KEY"] = subprocess.run([str(APPLIANCE), "secret-key"], capture_output=True,
+                                                 text=True, env=env).stdout.strip()
+
+    def cli(*args):
+        proc = subprocess.run([str(APPLIANCE), *args], capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    token = cli("token", "create", "noc", "--role", "viewer").strip().splitlines()[-1]
+    cli("webhook", "add", f"http://127.0.0.1:{hook_port}/alerts", "--format", "generic", "--secret", "k")
+    service = subprocess.Popen([str(APPLIANCE), "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        cli("import", str(DATA / "lab" / "udp-srtp-fallback.pcap"))
+        headers = {"Authorization": f"Bearer {token}"}
+        alerts = httpx.get(f"{base}/api/v1/alerts", headers=headers, params={"type": "srtp_downgrade"}).json()
+        assert sorted(a["endpoint"] for a in alerts["items"]) == ["10.250.7.11", "10.250.7.12"]
+        assert httpx.get(f"{base}/api/v1/alerts").status_code == 401
+        deadline = time.monotonic() + 30
+        while len(Receiver.received) < 6 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        types = sorted(payload["type"] for _, payload in Receiver.received)
+        assert "srtp_downgrade" in types and len(types) == 6
+        assert all(h.get("X-Appliance-Signature", "").startswith("sha256=") for h, _ in Receiver.received)
+    finally:
+        service.terminate()
+        service.wait(timeout=30)
+        receiver.shutdown()
