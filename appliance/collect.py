@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import sys
 import time
 from dataclasses import dataclass
 
@@ -91,6 +92,7 @@ def _stopper(deadline, stop):
 
 def _single(settings: CollectSettings, sink: Sink, should_stop):
     source = open_source(settings)
+    _announce(1)
     try:
         pipeline = Pipeline(sink.event, settings.pipeline)
         sink.policy.describe = lambda ip: pipeline.endpoints.describe(ip)["device_class"]
@@ -130,6 +132,7 @@ def _parallel(settings: CollectSettings, sink: Sink, should_stop):
 
 def _coordinate(sink: Sink, events, inboxes, stop, should_stop, count) -> list:
     results: list = []
+    ready = 0
     while len(results) < count:
         if should_stop():
             stop.set()
@@ -148,6 +151,10 @@ def _coordinate(sink: Sink, events, inboxes, stop, should_stop, count) -> list:
             for n, inbox in enumerate(inboxes):
                 if n != worker:
                     inbox.put(payload[0])
+        elif kind == "ready":
+            ready += 1
+            if ready == count:
+                _announce(count)
         elif kind == "done":
             results.append((payload[0], payload[1]))
         elif kind == "error":
@@ -164,6 +171,7 @@ def _worker(n: int, settings: CollectSettings, group: int, events, inbox, stop) 
     except CaptureError as exc:
         events.put(("error", n, str(exc)))
         return
+    events.put(("ready", n))
     pipeline = Pipeline(lambda event: events.put(("event", n, event)), settings.pipeline)
     pipeline.sip.share = lambda *message: events.put(("sip", n, message))
     loop = CaptureLoop(source, pipeline, inbox=lambda: _drain(inbox),
@@ -172,6 +180,11 @@ def _worker(n: int, settings: CollectSettings, group: int, events, inbox, stop) 
     stats = loop.finish()
     source.close()
     events.put(("done", n, take_snapshot(pipeline), stats))
+
+
+def _announce(workers: int) -> None:
+    """One line on stderr once every worker listens: frames from now on are seen."""
+    print(f"appliance: capturing with {workers} worker(s)", file=sys.stderr, flush=True)
 
 
 def _drain(inbox) -> list:

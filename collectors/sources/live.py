@@ -8,6 +8,7 @@ busy port). Kernel drops are read from PACKET_STATISTICS. VLAN tags the kernel t
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import mmap
 import select
@@ -25,6 +26,7 @@ TPACKET_V3 = 2
 PACKET_FANOUT_HASH, PACKET_FANOUT_FLAG_DEFRAG = 0, 0x8000
 ETH_P_ALL = 0x0003
 TP_STATUS_USER, TP_STATUS_VLAN_VALID, TP_STATUS_VLAN_TPID_VALID = 1, 1 << 4, 1 << 6
+SO_ATTACH_FILTER, SO_DETACH_FILTER = 26, 27
 DEFAULT_FILTER = ("ip or ip6 or arp or ether proto 0x8847 or ether proto 0x88cc or ether dst 01:00:0c:cc:cc:cc "
                   "or vlan")   # `vlan` last: libpcap shifts the offsets of what follows it
 
@@ -65,14 +67,17 @@ class LiveSource:
             block_timeout_ms, 0, 0))
         self.ring = mmap.mmap(sock.fileno(), self.block_size * self.block_count, mmap.MAP_SHARED,
                               mmap.PROT_READ | mmap.PROT_WRITE)
-        if bpf_filter:
-            _attach_filter(sock, bpf_filter, self.interface)
+        sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, _DROP_ALL.program)   # nothing until fully set up
         _bind(sock, self.interface)
         membership = struct.pack("IHH8s", socket.if_nametoindex(self.interface), PACKET_MR_PROMISC, 0, b"")
         sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP, membership)
-        if fanout_group is not None:
+        if fanout_group is not None:   # joined before any frame is let in: no frame reaches two workers
             mode = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG
             sock.setsockopt(SOL_PACKET, PACKET_FANOUT, struct.pack("I", (fanout_group & 0xFFFF) | mode << 16))
+        if bpf_filter:
+            _attach_filter(sock, bpf_filter, self.interface)
+        else:
+            sock.setsockopt(socket.SOL_SOCKET, SO_DETACH_FILTER, 0)
 
     def packets(self, timeout: float = 0.1) -> Iterator[Frame]:
         """Frames of the ring blocks ready now (waiting up to `timeout` for the first one)."""
@@ -113,13 +118,23 @@ class LiveSource:
         self.sock.close()
 
 
+class _DropAll:
+    """A classic BPF program of one instruction, `ret #0`: the socket takes no frame."""
+    def __init__(self):
+        self._insn = ctypes.create_string_buffer(struct.pack("HBBI", 0x06, 0, 0, 0))
+        self.program = struct.pack("HL", 1, ctypes.addressof(self._insn))
+
+
+_DROP_ALL = _DropAll()
+
+
 def _open_socket(interface: str) -> socket.socket:
     try:
         socket.if_nametoindex(interface)
     except OSError:
         raise CaptureError(f"interface {interface!r} does not exist") from None
     try:
-        return socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        return socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)   # takes frames only once bound
     except PermissionError:
         raise CaptureError(f"capturing on {interface} needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous "
                            "mode and fanout): run as root or grant the capabilities") from None

@@ -21,6 +21,19 @@ def collect_cmd(ns: str, interface: str, *args: str) -> list[str]:
     return ["ip", "netns", "exec", ns, str(APPLIANCE), "collect", "--interface", interface, *args]
 
 
+def wait_ready(collector: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Block until the collector says every worker listens (its stderr line), however loaded the
+    machine is; the rest of stderr stays readable through communicate()."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = collector.stderr.readline()
+        if not line:
+            break
+        if line.startswith("appliance: capturing"):
+            return
+    raise AssertionError("the collector never reported that it was capturing")
+
+
 def decisions(report: dict) -> dict:
     streams = sorted((s["id"], s["kind"], s["encrypted"], s["keying"], s["codec"], s["packets"], s["call_id"])
                      for s in report["streams"])
@@ -37,7 +50,7 @@ def replay_live(capture, workers: int) -> dict:
         collector = subprocess.Popen(collect_cmd(mon, monitor_if, "--duration", duration, "--format", "json",
                                                  "--workers", str(workers)),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)                               # the collector opens its ring first
+        wait_ready(collector)
         sh("ip", "netns", "exec", src, "tcpreplay", "-q", "-i", replay_if, str(capture))
         out, err = collector.communicate(timeout=60)
     assert collector.returncode == 0, err
@@ -73,7 +86,7 @@ def test_drops_are_true_counts(tmp_path):
         collector = subprocess.Popen(collect_cmd(mon, monitor_if, "--duration", "6", "--format", "json",
                                                  "--workers", "1", "--ring-kib", "128"),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
+        wait_ready(collector)
         sh("ip", "netns", "exec", src, "tcpreplay", "-q", "--topspeed", "--loop", "5", "-i", replay_if, str(path))
         out, err = collector.communicate(timeout=60)
     assert collector.returncode == 0, err
@@ -109,7 +122,7 @@ def test_alert_arrives_while_a_real_call_is_running(tmp_path):
         collector = subprocess.Popen(collect_cmd(lab["mon"], lab["monitor_if"], "--format", "jsonl",
                                                  "--workers", "2", "--duration", "25"),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
+        wait_ready(collector)
         phones = start_call(lab, tmp_path, seconds=8)
         alert, running = None, None
         deadline = time.monotonic() + 20
@@ -165,7 +178,7 @@ def test_cap_net_raw_and_cap_net_admin_are_enough():
              "--inh-caps=-all,+net_raw,+net_admin", "--ambient-caps=-all,+net_raw,+net_admin",
              str(APPLIANCE), "collect", "--interface", monitor_if, "--duration", "6", "--format", "json",
              "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
+        wait_ready(collector)
         sh("ip", "netns", "exec", src, "tcpreplay", "-q", "--topspeed", "-i", replay_if, str(LAB / "udp-pcmu.pcap"))
         out, err = collector.communicate(timeout=60)
     assert collector.returncode == 0, err
@@ -184,7 +197,7 @@ def test_collect_records_into_the_store(tmp_path):
         collector = subprocess.Popen(collect_cmd(mon, monitor_if, "--duration", "8", "--format", "jsonl",
                                                  "--workers", "2", "--store"),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        time.sleep(2.5)
+        wait_ready(collector)
         sh("ip", "netns", "exec", src, "tcpreplay", "-q", "-i", replay_if, str(LAB / "udp-srtp-fallback.pcap"))
         out, err = collector.communicate(timeout=60)
     assert collector.returncode == 0, err
