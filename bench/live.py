@@ -145,7 +145,7 @@ def _row(workers, rate, count, tcpreplay, collector, out) -> dict:
     return {"workers": workers, "requested_pps": rate, "limit": count, "sent": sent, "send_s": send_s,
             "sent_pps": sent_pps, "tcpreplay_failed": int(failed[1]) if failed else None,
             "received": received, "drops": drops, "drop_pct": round(100 * drops / sent, 3) if ok and sent else None,
-            "accounted": ok, "collector": collector, "tcpreplay": tcpreplay}
+            "accounted": ok, "collector": collector, "tcpreplay": tcpreplay, "loadavg_after": os.getloadavg()}
 
 
 def table(rows: list[dict]) -> list[str]:
@@ -219,7 +219,8 @@ def main() -> int:
     print("CPU s = user + system of the collector and its workers over the whole run "
           f"(~{WARMUP_S:g} s warm-up, replay, drain, report); peak RSS = largest single process")
     result = {"generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cpus": os.cpu_count(),
-              "kernel": os.uname().release, "loadavg_before": load, "tcpreplay": _first_line(sh("tcpreplay", "--version", check=False)),
+              "kernel": os.uname().release, "loadavg_before": load,
+              "tcpreplay": _first_line(sh("tcpreplay", "--version", check=False)),
               "capture": {"path": pcap, "packets": truth["packets"]}, "seconds": seconds, "warmup_s": WARMUP_S,
               "target": verdict(rows), "results": rows}
     with open(OUT_DIR / "live.json", "w") as f:
