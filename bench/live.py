@@ -4,7 +4,8 @@ For each worker count (1, 2) and each requested rate (BENCH_LIVE_RATES, packets/
 50000,100000,200000) the benchmark
 
 1. starts `appliance collect --interface <monitor> --workers N --duration D --format json` in the
-   monitor namespace and gives it WARMUP_S to open its TPACKET_V3 ring;
+   monitor namespace and waits until it says "appliance: capturing" on stderr (every worker's
+   TPACKET_V3 ring is open), at most WARMUP_S;
 2. replays bench/out/offline.pcap (bench.offline's capture, generated if missing) with
    `tcpreplay --pps=RATE --limit=COUNT` into the other end of the veth pair, COUNT = RATE *
    BENCH_LIVE_SECONDS (default 6; the file is looped when COUNT exceeds it; `--duration` stops a
@@ -43,7 +44,7 @@ from bench.tools import appliance_bin, warm_cache
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 WORKERS = (1, 2)
-WARMUP_S = 2.0                     # the collector opens its ring before the replay starts
+WARMUP_S = 3.0                     # longest wait for the collector to open its ring before the replay
 SLACK_S = 3.0                      # collector duration beyond the longest replay allowed
 TARGET_PPS = 200_000
 _ACTUAL = re.compile(r"Actual: (\d+) packets \((\d+) bytes\) sent in ([\d.]+) seconds")
@@ -120,15 +121,26 @@ def run_one(link, pcap: str, total: int, workers: int, rate: int, seconds: float
                "--workers", str(workers), "--duration", f"{duration:g}", "--format", "json"]
     collector_proc, c_start = spawn(collect, out["collector.stdout"], out["collector.stderr"])
     try:
-        time.sleep(WARMUP_S)
+        ready_s = wait_ready(out["collector.stderr"], c_start)
         replay_proc, r_start = spawn(replay + [pcap], out["tcpreplay.stdout"], out["tcpreplay.stderr"])
         tcpreplay = reap(replay_proc, r_start, cap_s + 30)
     except BaseException:
-        collector_proc.send_signal(signal.SIGINT)   # the collector stops its workers and exits
+        os.kill(collector_proc.pid, signal.SIGINT)   # by PID (no poll(): wait4 reaps); it stops its workers
         reap(collector_proc, c_start, 15)
         raise
     collector = reap(collector_proc, c_start, duration + 60)
-    return _row(workers, rate, count, tcpreplay, collector, out)
+    return _row(workers, rate, count, tcpreplay, collector | {"ready_s": ready_s}, out)
+
+
+def wait_ready(stderr: Path, started: float) -> float | None:
+    """Seconds until the collector says "appliance: capturing" (every worker listens), at most
+    WARMUP_S; None when it did not say so in time: the replay starts anyway (and a late ring shows as
+    received + drops < sent)."""
+    while time.perf_counter() - started < WARMUP_S:     # no poll(): os.wait4 must reap it, for its rusage
+        if b"appliance: capturing" in stderr.read_bytes():
+            return round(time.perf_counter() - started, 3)
+        time.sleep(0.02)
+    return None
 
 
 def _row(workers, rate, count, tcpreplay, collector, out) -> dict:
@@ -217,7 +229,7 @@ def main() -> int:
     for line in table(rows):
         print(line)
     print("CPU s = user + system of the collector and its workers over the whole run "
-          f"(~{WARMUP_S:g} s warm-up, replay, drain, report); peak RSS = largest single process")
+          "(start-up, replay, idle tail, report); peak RSS = largest single process")
     result = {"generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cpus": os.cpu_count(),
               "kernel": os.uname().release, "loadavg_before": load,
               "tcpreplay": _first_line(sh("tcpreplay", "--version", check=False)),
