@@ -11,7 +11,6 @@ from rich.console import Console
 
 from appliance.commands import db_app, import_command, secret_key_command, token_app, webhook_app
 from appliance.errors import ApplianceError
-from appliance.store.errors import StoreError
 from collectors.errors import CollectorError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -129,7 +128,7 @@ def _print_report(report: dict, format: str) -> None:
 def main() -> None:
     try:
         app()
-    except (CollectorError, ApplianceError, StoreError) as exc:
+    except (CollectorError, ApplianceError) as exc:        # StoreError is an ApplianceError
         print(f"appliance: error: {exc}", file=sys.stderr)
         sys.exit(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -77,4 +76,3 @@ def _purge(store, settings: Settings, stop: threading.Event) -> None:
                 purge(session, timedelta(days=settings.retention_days))
         except Exception as exc:       # the next hour tries again; the service keeps serving
             print(f"appliance: retention purge failed: {exc}", file=sys.stderr)
-        time.sleep(0)

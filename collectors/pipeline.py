@@ -285,8 +285,9 @@ class Pipeline:
             flow.evidence = flow.detector = flow.app = None
             self.finished.append(flow)
             if len(self.finished) > self.settings.max_finished:
-                del self.finished[:len(self.finished) // 10]    # a long live run keeps the recent ones
-                self.finished_dropped += len(self.finished) // 10
+                dropped = len(self.finished) // 10          # a long live run keeps the recent ones
+                del self.finished[:dropped]
+                self.finished_dropped += dropped
 
     def finish(self) -> None:
         """End of input: retire every flow so each stream gets its final verdict."""
