@@ -11,6 +11,7 @@ from rich.console import Console
 
 from appliance.commands import db_app, import_command, secret_key_command, token_app, webhook_app
 from appliance.errors import ApplianceError
+from appliance.switch_commands import span_app, switch_app
 from collectors.errors import CollectorError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -31,6 +32,8 @@ class LiveFormat(str, Enum):
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(switch_app, name="switch")
+app.add_typer(span_app, name="span")
 app.command("import")(import_command)
 app.command("secret-key")(secret_key_command)
 

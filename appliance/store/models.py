@@ -182,8 +182,9 @@ class EvidencePacket(Base):
 
 
 class Switch(Base):
-    """A switch the appliance may configure SPAN on. `credential_ref` names where the secret lives
-    (e.g. `env:CORE1_PASSWORD`, `file:/etc/appliance/core1`), never the secret itself."""
+    """A switch the appliance may configure SPAN on. `credential_ref` and `secret_ref` name where the
+    password (or key file) and the enable secret live (`env:CORE1_PASSWORD`, `keyfile:/etc/appliance/core1`),
+    never the secret itself (appliance.switches.credentials)."""
     __tablename__ = "switches"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -192,6 +193,8 @@ class Switch(Base):
     port: Mapped[int] = mapped_column(Integer, default=22)
     username: Mapped[str | None] = mapped_column(String(100))
     credential_ref: Mapped[str | None] = mapped_column(String(200))
+    secret_ref: Mapped[str | None] = mapped_column(String(200))
+    session_number: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -203,13 +206,31 @@ class SpanSession(Base):
     switch_id: Mapped[int] = mapped_column(Id, ForeignKey("switches.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     sources: Mapped[list] = mapped_column(default=list)
+    source_vlans: Mapped[list | None] = mapped_column(default=list)
     destination: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(16), default="planned")
     applied_by: Mapped[str | None] = mapped_column(String(100))
     applied_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+    verified_ok: Mapped[bool | None] = mapped_column(Boolean)
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     switch: Mapped[Switch] = relationship()
+
+
+class SpanAction(Base):
+    """The audit trail of SPAN control: who did what to which switch, when, and how it ended."""
+    __tablename__ = "span_actions"
+    __table_args__ = (Index("ix_span_actions_switch_name_at", "switch_name", "at"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    switch_name: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    session: Mapped[dict | None] = mapped_column()
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class Webhook(Base):

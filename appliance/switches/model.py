@@ -51,7 +51,7 @@ class MirrorSession:
             raise UsageError("a mirror needs a --destination port (the port the appliance listens on)")
         ports = tuple(_port_source(text) for text in sources)
         vids = tuple(_vlan_source(text) for text in vlans)
-        destination = destination.strip()
+        destination = _port_source(destination).port
         if any(p.port == destination for p in ports):
             raise UsageError(f"the destination {destination} cannot also be a source")
         return cls(_dedupe(ports), _dedupe(vids), destination, name, number)

@@ -1,37 +1,36 @@
-"""Platform drivers, chosen by Netmiko device_type."""
+"""Platform drivers, chosen by Netmiko device_type. Each is imported when first asked for."""
 from __future__ import annotations
 
-from appliance.switches.drivers.arista_eos import AristaEos
-from appliance.switches.drivers.aruba_aoscx import ArubaAoscx
+from importlib import import_module
+
 from appliance.switches.drivers.base import Driver, Plan
-from appliance.switches.drivers.cisco_ios import CiscoIos
-from appliance.switches.drivers.cisco_nxos import CiscoNxos
-from appliance.switches.drivers.dell_os10 import DellOs10
-from appliance.switches.drivers.hp_procurve import HpProcurve
-from appliance.switches.drivers.juniper_junos import JuniperJunos
-from appliance.switches.drivers.linux_tc import LinuxTc
-from appliance.switches.drivers.ovs import OvsLinux
 from appliance.switches.errors import Unsupported
 
-DRIVERS: dict[str, type[Driver]] = {
-    "cisco_ios": CiscoIos, "cisco_xe": CiscoIos,
-    "cisco_nxos": CiscoNxos,
-    "arista_eos": AristaEos,
-    "juniper_junos": JuniperJunos, "juniper": JuniperJunos,
-    "aruba_aoscx": ArubaAoscx,
-    "hp_procurve": HpProcurve, "aruba_procurve": HpProcurve, "aruba_osswitch": HpProcurve,
-    "dell_os10": DellOs10,
-    "ovs_linux": OvsLinux,
-    "linux": LinuxTc,
+DRIVERS: dict[str, str] = {
+    "cisco_ios": "cisco_ios:CiscoIos", "cisco_xe": "cisco_ios:CiscoIos",
+    "cisco_nxos": "cisco_nxos:CiscoNxos",
+    "arista_eos": "arista_eos:AristaEos",
+    "juniper_junos": "juniper_junos:JuniperJunos", "juniper": "juniper_junos:JuniperJunos",
+    "aruba_aoscx": "aruba_aoscx:ArubaAoscx",
+    "hp_procurve": "hp_procurve:HpProcurve", "aruba_procurve": "hp_procurve:HpProcurve",
+    "aruba_osswitch": "hp_procurve:HpProcurve",
+    "dell_os10": "dell_os10:DellOs10",
+    "ovs_linux": "ovs:OvsLinux",
+    "linux": "linux_tc:LinuxTc",
 }
 
 
-def for_device_type(device_type: str) -> Driver:
+def driver_class(device_type: str) -> type[Driver]:
     try:
-        return DRIVERS[device_type]()
+        module, name = DRIVERS[device_type].split(":")
     except KeyError:
         raise Unsupported(f"no SPAN driver for device type {device_type!r}; known: "
                           f"{', '.join(sorted(DRIVERS))}") from None
+    return getattr(import_module(f"{__name__}.{module}"), name)
 
 
-__all__ = ["DRIVERS", "Driver", "Plan", "for_device_type"]
+def for_device_type(device_type: str) -> Driver:
+    return driver_class(device_type)()
+
+
+__all__ = ["DRIVERS", "Driver", "Plan", "driver_class", "for_device_type"]

@@ -26,7 +26,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
     def text(self) -> str:
-        lines = [f"# {self.device_type}: create (configuration mode)" if self.create else ""]
+        lines = [f"# {self.device_type}: create" if self.create else ""]
         lines += self.create
         for title, commands in (("read back", self.verify), ("remove", self.remove), ("save (off by default)", self.save)):
             if commands:

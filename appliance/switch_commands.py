@@ -1,0 +1,181 @@
+"""CLI commands `switch` (the switches the appliance may configure) and `span` (its mirror session on
+one of them). Secrets are never arguments: a password or enable secret is named by the environment
+variable that holds it, a key by its file."""
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import List, Optional
+
+import typer
+
+from appliance.errors import UsageError
+from appliance.settings import Settings
+
+switch_app = typer.Typer(help="Switches the appliance configures SPAN on.", no_args_is_help=True)
+span_app = typer.Typer(help="The appliance's mirror (SPAN) session on a switch.", no_args_is_help=True)
+
+SOURCE_HELP = "a mirrored port, PORT[:rx|tx|both] (default both); repeat for more"
+VLAN_HELP = "a mirrored VLAN, VID[:rx|tx|both] (default rx); repeat for more"
+DEST_HELP = "the switch port the appliance's mirror NIC is cabled to"
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:                  # no user name (container without passwd entry)
+        return "cli"
+
+
+def _control(settings: Settings, store):
+    from appliance.switches.connection import ConnectSettings
+    from appliance.switches.control import SpanControl
+    return SpanControl(store, ConnectSettings(session_log_dir=settings.data_dir / "switch-logs"))
+
+
+@switch_app.command("add")
+def switch_add(name: str,
+               device_type: str = typer.Option(..., "--device-type", help="Netmiko device type, e.g. cisco_ios"),
+               host: str = typer.Option(..., "--host"), port: int = typer.Option(22, "--port"),
+               username: str = typer.Option(..., "--username"),
+               key_file: Optional[str] = typer.Option(None, "--key-file", help="SSH private key file"),
+               password_env: Optional[str] = typer.Option(None, "--password-env",
+                                                          help="environment variable holding the password"),
+               secret_env: Optional[str] = typer.Option(None, "--secret-env",
+                                                        help="environment variable holding the enable secret"),
+               session_number: int = typer.Option(7, "--session-number",
+                                                  help="the mirror session number the appliance owns")) -> None:
+    """Register a switch; its secrets stay where they are (environment or key file)."""
+    from appliance.commands import open_migrated_store
+    from appliance.store import switches as registry
+    from appliance.switches.credentials import env_ref, keyfile_ref
+    from appliance.switches.drivers import driver_class
+    driver_class(device_type)                                   # Unsupported for an unknown type
+    if (key_file is None) == (password_env is None):
+        raise UsageError("give exactly one of --key-file or --password-env")
+    credential = keyfile_ref(key_file) if key_file else env_ref(password_env)
+    secret = env_ref(secret_env) if secret_env else None
+    with open_migrated_store() as store, store.session() as session:
+        registry.add_switch(session, name, device_type, host, port=port, username=username,
+                            credential_ref=credential, secret_ref=secret, session_number=session_number,
+                            created_by=_actor())
+    print(f"switch {name}: {device_type} at {username}@{host}:{port}, credentials from {credential}")
+
+
+@switch_app.command("list")
+def switch_list() -> None:
+    from appliance.commands import open_migrated_store
+    from appliance.store import switches as registry
+    with open_migrated_store() as store, store.session(readonly=True) as session:
+        for row in registry.list_switches(session):
+            span = registry.span_session(session, row)
+            state = f"span {span.state}" + (f" -> {span.destination}" if span.state == "applied" else "") \
+                if span else "no span"
+            print(f"{row.name}\t{row.device_type}\t{row.username}@{row.host}:{row.port}\t{state}")
+
+
+@switch_app.command("remove")
+def switch_remove(name: str) -> None:
+    """Forget a switch (refused while the appliance's mirror is applied on it)."""
+    from appliance.commands import open_migrated_store
+    from appliance.store import switches as registry
+    with open_migrated_store() as store, store.session() as session:
+        registry.remove_switch(session, name)
+    print(f"switch {name} removed")
+
+
+@span_app.command("plan")
+def span_plan(name: str, source: List[str] = typer.Option([], "--source", help=SOURCE_HELP),
+              source_vlan: List[str] = typer.Option([], "--source-vlan", help=VLAN_HELP),
+              destination: str = typer.Option(..., "--destination", help=DEST_HELP)) -> None:
+    """Print the commands that would create, read back and remove the session, without connecting."""
+    from appliance.commands import open_migrated_store
+    settings = Settings.from_env()
+    with open_migrated_store(settings) as store:
+        plan = _control(settings, store).plan(name, source, source_vlan, destination)
+    sys.stdout.write(plan.text())
+
+
+@span_app.command("apply")
+def span_apply(name: str, source: List[str] = typer.Option([], "--source", help=SOURCE_HELP),
+               source_vlan: List[str] = typer.Option([], "--source-vlan", help=VLAN_HELP),
+               destination: str = typer.Option(..., "--destination", help=DEST_HELP),
+               dry_run: bool = typer.Option(False, "--dry-run",
+                                            help="check against the switch's candidate config, change nothing"),
+               check_interface: Optional[str] = typer.Option(None, "--check-interface",
+                                                             help="after applying, listen here for mirrored "
+                                                                  "traffic (default: first APPLIANCE_INTERFACES)"),
+               check_seconds: float = typer.Option(5.0, "--check-seconds")) -> None:
+    """Create (or update) the appliance's session, read it back, then check the wire."""
+    from appliance.commands import open_migrated_store
+    settings = Settings.from_env()
+    with open_migrated_store(settings) as store:
+        control = _control(settings, store)
+        if dry_run:
+            sys.stdout.write(control.dry_run(name, source, source_vlan, destination, _actor()).rstrip() + "\n")
+            return
+        outcome = control.apply(name, source, source_vlan, destination, _actor())
+        _print_outcome(name, outcome, "applied" if outcome.changed else "already in place")
+        if not outcome.matches:
+            raise typer.Exit(1)
+        _wire_check(control, name, check_interface or next(iter(settings.interfaces), None), check_seconds)
+
+
+@span_app.command("verify")
+def span_verify(name: str,
+                check_interface: Optional[str] = typer.Option(None, "--check-interface",
+                                                              help="also listen here for mirrored traffic"),
+                check_seconds: float = typer.Option(5.0, "--check-seconds")) -> None:
+    """Read the session back; exit 0 only when the switch holds exactly what was applied."""
+    from appliance.commands import open_migrated_store
+    settings = Settings.from_env()
+    with open_migrated_store(settings) as store:
+        control = _control(settings, store)
+        outcome = control.verify(name, _actor())
+        _print_outcome(name, outcome, "matches" if outcome.matches else "DOES NOT MATCH")
+        if not outcome.matches:
+            raise typer.Exit(1)
+        _wire_check(control, name, check_interface, check_seconds)
+
+
+@span_app.command("remove")
+def span_remove(name: str) -> None:
+    """Remove the appliance's session (only its own) and read back that it is gone."""
+    from appliance.commands import open_migrated_store
+    settings = Settings.from_env()
+    with open_migrated_store(settings) as store:
+        outcome = _control(settings, store).remove(name, _actor())
+    print(f"switch {name}: " + ("session removed" if outcome.changed else "no appliance session was there"))
+
+
+@span_app.command("log")
+def span_log(name: Optional[str] = typer.Argument(None), limit: int = typer.Option(20, "--limit")) -> None:
+    """Who did what to which switch, and how it ended."""
+    from appliance.commands import open_migrated_store
+    from appliance.store import switches as registry
+    with open_migrated_store() as store, store.session(readonly=True) as session:
+        for row in registry.list_actions(session, name, limit):
+            print(f"{row.at:%Y-%m-%d %H:%M:%S}\t{row.switch_name}\t{row.action}\t{'ok' if row.ok else 'FAILED'}\t"
+                  f"{row.actor}\t{row.detail or ''}")
+
+
+def _print_outcome(name: str, outcome, verdict: str) -> None:
+    print(f"switch {name}: session {verdict}")
+    if outcome.observed is not None:
+        seen = outcome.observed
+        print(f"  sources: {', '.join(map(str, seen.sources)) or '-'}; VLANs: {', '.join(map(str, seen.vlans)) or '-'}; "
+              f"destination: {seen.destination or '-'}")
+    for difference in outcome.differences:
+        print(f"  difference: {difference}")
+
+
+def _wire_check(control, name: str, interface: str | None, seconds: float) -> None:
+    if not interface:
+        print("wire check skipped: no --check-interface and no APPLIANCE_INTERFACES", file=sys.stderr)
+        return
+    from appliance.switches.wirecheck import check_mirror
+    check = check_mirror(interface, seconds)
+    control.record_wire_check(name, _actor(), check)
+    print(check.message())
+    if not check.ok:
+        raise typer.Exit(4)

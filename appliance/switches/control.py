@@ -1,0 +1,125 @@
+"""SPAN control against the store: look the switch up, connect, run the operation, and record the
+outcome and who asked for it, whether it worked or not. The CLI and the API both go through here.
+
+    control = SpanControl(store, ConnectSettings(session_log_dir=data_dir / "switch-logs"))
+    outcome = control.apply("core1", ["Gi1/0/5:both"], ["100:rx"], "Gi1/0/48", actor="cli")"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from appliance.switches import operations
+from appliance.switches.connection import ConnectSettings, SwitchAccess, connect
+from appliance.switches.drivers import Plan, for_device_type
+from appliance.switches.errors import SwitchError
+from appliance.switches.model import MirrorSession
+from appliance.switches.operations import Outcome
+from appliance.store import switches as registry
+
+
+@dataclass
+class SpanControl:
+    store: object
+    connect_settings: ConnectSettings = field(default_factory=ConnectSettings)
+    environ: dict | None = None
+    connector: object = connect
+
+    def plan(self, name: str, sources: list[str], vlans: list[str], destination: str) -> Plan:
+        access, _recorded = self._load(name)
+        return for_device_type(access.device_type).plan(self._wanted(access, sources, vlans, destination))
+
+    def apply(self, name: str, sources: list[str], vlans: list[str], destination: str, actor: str) -> Outcome:
+        access, recorded = self._load(name)
+        driver = for_device_type(access.device_type)
+        wanted = self._wanted(access, sources, vlans, destination)
+        try:
+            with self.connector(access, self.connect_settings, self.environ) as conn:
+                outcome = operations.apply(conn, driver, wanted, recorded)
+        except SwitchError as exc:
+            self._record(name, "apply", actor, False, wanted, str(exc), state="failed")
+            raise
+        detail = "; ".join(outcome.differences) or ("applied" if outcome.changed else "already in place")
+        self._record(name, "apply", actor, outcome.matches, wanted, detail,
+                     state="applied", error=None if outcome.matches else detail)
+        return outcome
+
+    def dry_run(self, name: str, sources: list[str], vlans: list[str], destination: str, actor: str) -> str:
+        access, recorded = self._load(name)
+        driver = for_device_type(access.device_type)
+        wanted = self._wanted(access, sources, vlans, destination)
+        try:
+            with self.connector(access, self.connect_settings, self.environ) as conn:
+                report = operations.dry_run(conn, driver, wanted, recorded)
+        except SwitchError as exc:
+            self._record(name, "dry-run", actor, False, wanted, str(exc))
+            raise
+        self._record(name, "dry-run", actor, True, wanted, report)
+        return report
+
+    def verify(self, name: str, actor: str) -> Outcome:
+        access, recorded = self._load(name)
+        if recorded is None:
+            raise SwitchError(f"the appliance has no SPAN session applied on switch {name}: nothing to verify")
+        driver = for_device_type(access.device_type)
+        try:
+            with self.connector(access, self.connect_settings, self.environ) as conn:
+                outcome = operations.verify(conn, driver, recorded)
+        except SwitchError as exc:
+            self._record(name, "verify", actor, False, recorded.to_dict(), str(exc), verified=False)
+            raise
+        detail = "; ".join(outcome.differences) or "matches"
+        self._record(name, "verify", actor, outcome.matches, recorded.to_dict(), detail, verified=outcome.matches)
+        return outcome
+
+    def remove(self, name: str, actor: str) -> Outcome:
+        access, recorded = self._load(name)
+        driver = for_device_type(access.device_type)
+        probe = MirrorSession(name=MirrorSession().name, number=self._number(name))
+        try:
+            with self.connector(access, self.connect_settings, self.environ) as conn:
+                outcome = operations.remove(conn, driver, recorded, probe)
+        except SwitchError as exc:
+            self._record(name, "remove", actor, False, recorded.to_dict() if recorded else None, str(exc))
+            raise
+        self._record(name, "remove", actor, True, recorded.to_dict() if recorded else None,
+                     "removed" if outcome.changed else "no session was on the switch", state="removed")
+        return outcome
+
+    def record_wire_check(self, name: str, actor: str, check) -> None:
+        """Keep the result of listening on the collector's port after a change (`wirecheck.WireCheck`)."""
+        with self.store.session() as session:
+            registry.record_action(session, name, "wire-check", actor, check.ok, None, check.message())
+
+    # -- store ---------------------------------------------------------------------------------
+    def _load(self, name: str) -> tuple[SwitchAccess, MirrorSession | None]:
+        with self.store.session(readonly=True) as session:
+            row = registry.get_switch(session, name)
+            access = SwitchAccess(row.name, row.device_type, row.host, row.port, row.username,
+                                  row.credential_ref, row.secret_ref)
+            recorded = registry.recorded_session(session, row)
+        return access, MirrorSession.from_dict(recorded) if recorded else None
+
+    def _number(self, name: str) -> int:
+        with self.store.session(readonly=True) as session:
+            return registry.get_switch(session, name).session_number
+
+    def _wanted(self, access: SwitchAccess, sources, vlans, destination) -> MirrorSession:
+        return MirrorSession.build(sources, vlans, destination, number=self._number(access.name))
+
+    def _record(self, name: str, action: str, actor: str, ok: bool, wanted, detail: str, *,
+                state: str | None = None, error: str | None = None, verified: bool | None = None) -> None:
+        wanted_dict = wanted.to_dict() if isinstance(wanted, MirrorSession) else wanted
+        with self.store.session() as session:
+            registry.record_action(session, name, action, actor, ok, wanted_dict, detail)
+            switch = registry.get_switch(session, name)
+            if state == "failed" and registry.span_session(session, switch) is not None \
+                    and registry.span_session(session, switch).state == "applied":
+                state = None                # a failed change leaves the applied session as it was recorded
+            if state is not None and wanted_dict is not None:
+                registry.record_span(session, switch, wanted_dict, state, actor, error)
+            elif state == "removed":
+                span = registry.span_session(session, switch)
+                if span is not None:
+                    span.state = "removed"
+            if verified is not None:
+                registry.record_verification(session, switch, verified, None if verified else detail)
+
