@@ -41,7 +41,7 @@ class MediaTracker:
     # -- undecided flows ---------------------------------------------------------------------
     def candidate(self, flow: Flow, pkt) -> None:
         b0 = pkt.data[pkt.off]
-        if 128 <= b0 < 192:
+        if 128 <= b0 < 192 and pkt.end - pkt.off >= 2:   # one byte: no RTP/RTCP type to look at
             self._try_media(flow, pkt)
         elif self._demuxed(flow, pkt, b0):
             return
@@ -137,7 +137,7 @@ class MediaTracker:
     def packet(self, flow: Flow, pkt) -> None:
         data, off, end = pkt.data, pkt.off, pkt.end
         b0 = data[off]
-        if not 128 <= b0 < 192:
+        if not 128 <= b0 < 192 or end - off < 2:
             if not self._demuxed(flow, pkt, b0):
                 flow.non_media += 1
             return
