@@ -1,0 +1,55 @@
+"""Dell OS10: `monitor session 7 type local` with sources, destination and `no shutdown`, read back
+from the table of `show monitor session 7` (one row per source). OS10 has no description on a
+session, so it cannot mark one as ours."""
+from __future__ import annotations
+
+import re
+
+from appliance.switches.drivers.base import Driver
+from appliance.switches.drivers.cli import merge, port_sources, vlan_sources
+from appliance.switches.model import MirrorSession
+
+ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(rx|tx|both)\s+(?:\S+\s+){4}(true|false)\s*(.*?)\s*$",
+                 re.I | re.M)
+PORT = re.compile(r"(?i)^\s*(?:eth(?:ernet)?)\s*(\d[\d/:]*)\s*$")
+
+
+class DellOs10(Driver):
+    device_type = "dell_os10"
+    notes = ("OS10 sessions carry no name or description: ownership is judged from the recorded session",)
+
+    def create_commands(self, session: MirrorSession) -> list[str]:
+        return ([f"monitor session {session.number} type local"]
+                + [f" source interface {source.port} {source.direction}" for source in session.sources]
+                + [f" source interface vlan{vlan.vlan} {vlan.direction}" for vlan in session.vlans]
+                + [f" destination interface {session.destination}", " no shutdown"])
+
+    def remove_commands(self, session: MirrorSession) -> list[str]:
+        return [f"no monitor session {session.number}"]
+
+    def verify_commands(self, session: MirrorSession) -> list[str]:
+        return [f"show monitor session {session.number}"]
+
+    def save_commands(self) -> list[str]:
+        return ["copy running-configuration startup-configuration"]
+
+    def port_name(self, port: str) -> str:
+        found = PORT.match(port)
+        return f"ethernet{found.group(1)}" if found else port.strip().lower().replace(" ", "")
+
+    def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
+        rows = [row for row in ROW.findall("\n".join(outputs)) if int(row[0]) == session.number]
+        if not rows:
+            return None
+        ports, vids = {}, {}
+        for _, source, _, direction, _, _ in rows:
+            vlan = re.match(r"(?i)^vlan\s*(\d+)$", source)
+            if vlan:
+                merge(vids, int(vlan.group(1)), direction.lower())
+            else:
+                merge(ports, self.port_name(source), direction.lower())
+        _, _, destination, _, state, why = rows[0]
+        return MirrorSession(port_sources(ports),
+                             vlan_sources(vids),
+                             self.port_name(destination), session.name, session.number,
+                             {"state": f"{state.lower()} ({why})" if why else state.lower()})
