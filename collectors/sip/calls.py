@@ -13,6 +13,8 @@ from collectors.sip.message import SipMessage
 from collectors.sip.sdp import Media, SessionDescription
 
 MAX_CALLS = 20000
+MAX_HISTORY = 64               # SDPs kept per call: the first offer and the latest ones
+MAX_INDEX = 8 * MAX_CALLS      # announced media addresses; the oldest are forgotten first
 
 
 @dataclass(slots=True)
@@ -92,6 +94,8 @@ class CallTable:
         else:
             call.offer, call.answer = seen, None
         call.history.append(seen)
+        if len(call.history) > MAX_HISTORY:     # endless re-INVITEs: drop the oldest but the first
+            del call.history[1]
         self._index_media(call.call_id, src, sdp)
         return seen
 
@@ -107,6 +111,8 @@ class CallTable:
             rtcp_packed = _pack(media.rtcp_address) if media.rtcp_address else packed
             if rtcp_packed is not None and not media.rtcp_mux:
                 self.index[(rtcp_packed, rtcp_port)] = Binding(call_id, i, owner, "rtcp", False)
+        while len(self.index) > MAX_INDEX:
+            del self.index[next(iter(self.index))]
 
     def binding_for(self, src: bytes, sport: int, dst: bytes, dport: int) -> Binding | None:
         """The m-line announcing this flow's destination (preferred) or its source."""
