@@ -70,6 +70,8 @@ class FlowTable:
         flow = self.flows.pop(key)
         if flow.rtp is not None or flow.rtcp is not None:
             self.serials[key] = flow.serial + 1
+            if len(self.serials) > self.max_flows:      # a flood of short streams: forget the oldest
+                del self.serials[next(iter(self.serials))]
         self.on_expire(flow)
 
     def _evict(self, now: float) -> None:
