@@ -15,16 +15,16 @@ from dataclasses import dataclass
 import anyio
 from fastapi import APIRouter, Depends, FastAPI
 
-from api import errors, openapi
+from api import dashboard, errors, openapi
 from api.deps import known_query_only
 from api.metrics import registry_for
-from api.routes import alert_stream, alerts, calls, endpoints, sensors, service, streams, tokens, webhooks
+from api.routes import alert_stream, alerts, calls, endpoints, sensors, service, stats, streams, tokens, webhooks
 from appliance.settings import Settings
 from appliance.store import Store, migrate, open_store
 from appliance.store.crypto import SecretBox
 
 API_PREFIX = "/api/v1"
-ROUTERS = (alert_stream, alerts, streams, calls, endpoints, sensors, webhooks, tokens)   # the stream before /{id}
+ROUTERS = (alert_stream, alerts, streams, calls, endpoints, sensors, webhooks, tokens, stats)   # the stream before /{id}
 
 
 @dataclass(frozen=True)
@@ -62,5 +62,6 @@ def create_app(settings: Settings, store: Store | None = None, *, live: LiveSett
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(service.router, dependencies=[Depends(known_query_only)])
+    app.include_router(dashboard.router)                # the NOC dashboard at /
     openapi.install(app)
     return app
