@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Until the service exists (issue 5), `run` classifies the project's own recorded real-client calls.
+# The first run: a SQLite store in .appliance/ (or APPLIANCE_DATA_DIR), the project's recorded real-client
+# calls imported once, a new admin token printed, a collector on APPLIANCE_INTERFACES if set, and the
+# dashboard on http://127.0.0.1:8080/ (`appliance first-run`).
 run: install
-	$(BIN)/appliance analyze tests/data/lab/*.pcap --format table
+	APPLIANCE_DATA_DIR="$${APPLIANCE_DATA_DIR:-$(CURDIR)/.appliance}" $(BIN)/appliance first-run
 
 test: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q

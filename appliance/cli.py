@@ -35,6 +35,8 @@ app.add_typer(webhook_app, name="webhook")
 app.add_typer(switch_app, name="switch")
 app.add_typer(span_app, name="span")
 app.command("import")(import_command)
+from appliance.firstrun import first_run_command  # noqa: E402  (the newcomer's `make run`)
+app.command("first-run")(first_run_command)
 app.command("secret-key")(secret_key_command)
 
 
