@@ -28,6 +28,13 @@ bench: install
 	$(BIN)/python -m bench.offline
 	$(BIN)/python -m bench.live
 
+# Fuzzing of every decoder and parser with atheris (tests/fuzz/README.md): FUZZ_RUNS inputs per target,
+# a hang is an input over 5 s, an RSS over 1 GiB is unbounded memory; prints the table of results.
+FUZZ_RUNS ?= 1000000
+FUZZ_JOBS ?= 1
+fuzz: install
+	$(BIN)/python -m tests.fuzz.run --runs $(FUZZ_RUNS) --jobs $(FUZZ_JOBS) --timeout 5 --rss-limit-mb 1024 $(FUZZ_ARGS)
+
 lab-record: install
 	tests/data/lab/record.sh
 
