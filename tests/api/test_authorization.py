@@ -28,6 +28,8 @@ REQUIRED = {
     ("GET", "/api/v1/webhooks"): O, ("POST", "/api/v1/webhooks"): O, ("GET", "/api/v1/webhooks/{webhook_id}"): O,
     ("PATCH", "/api/v1/webhooks/{webhook_id}"): O, ("DELETE", "/api/v1/webhooks/{webhook_id}"): O,
     ("GET", "/api/v1/tokens"): A, ("POST", "/api/v1/tokens"): A, ("DELETE", "/api/v1/tokens/{token_id}"): A,
+    ("GET", "/api/v1/stats/media"): V,
+    ("GET", "/"): PUBLIC, ("GET", "/dashboard/{name}"): PUBLIC, ("GET", "/dashboard/session"): V,
 }
 BODIES = {
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {"comment": "matrix"},
@@ -71,6 +73,8 @@ def path_for(lab, template: str) -> str:
             params["webhook_id"] = queries.create_webhook(session, lab.store.secrets, "https://h.example.org/x").id
         if "{token_id}" in template:
             params["token_id"] = queries.create_token(session, "victim", "viewer").row.id
+        if template.startswith("/dashboard/"):
+            params["name"] = "app.js"
     return template.format(**params)
 
 
