@@ -42,6 +42,9 @@ class AristaEos(Driver):
     def port_name(self, port: str) -> str:
         return abbreviate(port, NAMES)
 
+    def configure(self, conn, commands: list[str]) -> str:
+        return send_config(conn, commands)          # as the base, with the switch's message in the error
+
     def dry_run(self, conn, commands: list[str]) -> str:
         """The session diff of the commands, then `abort`: the running config is not touched."""
         conn.config_mode(config_command=f"configure session {CONFIG_SESSION}")

@@ -6,7 +6,7 @@ import re
 
 from appliance.switches.drivers.base import Driver
 from appliance.switches.drivers.cli import (abbreviate, direction_word, items, merge, port_sources,
-                                            vlan_ids, vlan_sources)
+                                            send_config, vlan_ids, vlan_sources)
 from appliance.switches.model import MirrorSession
 
 NAMES = {"FastEthernet": "Fa", "GigabitEthernet": "Gi", "TwoGigabitEthernet": "Tw", "FiveGigabitEthernet": "Fi",
@@ -43,6 +43,9 @@ class CiscoIos(Driver):
 
     def port_name(self, port: str) -> str:
         return abbreviate(port, NAMES)
+
+    def configure(self, conn, commands: list[str]) -> str:
+        return send_config(conn, commands)          # as the base, with the switch's message in the error
 
     def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
         text = "\n".join(outputs)

@@ -13,10 +13,17 @@ def send_config(conn, commands: list[str], *, error_pattern: str = ERROR_PATTERN
     """`send_config_set` that raises SwitchCommandError, after `leave(conn)`, when a command is refused."""
     from netmiko.exceptions import ConfigInvalidException
     try:
-        return conn.send_config_set(commands, error_pattern=error_pattern, read_timeout=30, **options)
+        return conn.send_config_set(commands, error_pattern=whole_line(error_pattern), read_timeout=30, **options)
     except ConfigInvalidException as exc:
         leave(conn)
         raise SwitchCommandError(f"the switch refused a command: {_first_line(str(exc))}") from exc
+
+
+def whole_line(pattern: str) -> str:
+    """The error pattern extended to the end of its line, so Netmiko's exception quotes the switch's
+    message (`% Invalid input detected ...`) rather than only the matched `%`."""
+    body = pattern[len("(?m)"):] if pattern.startswith("(?m)") else pattern
+    return f"(?m)(?:{body}).*"
 
 
 def leave_with_end(conn) -> None:

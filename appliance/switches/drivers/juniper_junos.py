@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from appliance.switches.drivers.base import ERROR_PATTERN, Driver
-from appliance.switches.drivers.cli import items, merge, port_sources, vlan_ids, vlan_sources
+from appliance.switches.drivers.cli import items, merge, port_sources, vlan_ids, vlan_sources, whole_line
 from appliance.switches.errors import SwitchCommandError
 from appliance.switches.model import MirrorSession
 
@@ -49,7 +49,7 @@ class JuniperJunos(Driver):
         from netmiko.exceptions import ConfigInvalidException
         try:
             output = conn.send_config_set(commands, config_mode_command="configure private",
-                                          exit_config_mode=False, error_pattern=ERROR_PATTERN, read_timeout=30)
+                                          exit_config_mode=False, error_pattern=whole_line(ERROR_PATTERN), read_timeout=30)
             output += conn.commit(check=True)
             output += conn.commit()
         except (ConfigInvalidException, ValueError) as exc:
@@ -66,7 +66,7 @@ class JuniperJunos(Driver):
         try:
             conn.config_mode(config_command="configure private")
             conn.send_config_set(commands, enter_config_mode=False, exit_config_mode=False,
-                                 error_pattern=ERROR_PATTERN, read_timeout=30)
+                                 error_pattern=whole_line(ERROR_PATTERN), read_timeout=30)
             checked = conn.commit(check=True)
             return conn.send_command("show | compare") + "\n" + checked
         except (ConfigInvalidException, ValueError) as exc:
@@ -123,7 +123,8 @@ def discard(conn) -> None:
 
 
 def reason(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    detail = [line for line in lines if re.search(r"error|invalid|unknown|syntax|failed", line, re.I)
-              and not line.startswith("Commit failed with")]
-    return "; ".join(detail[:3] or lines[:1])[:300]
+    """The messages of a Junos refusal: indented lines under `'statement'`, and `error:`/`syntax error.`."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    detail = [line.strip() for line in lines if re.match(r"^ {4}\S", line)
+              or (re.search(r"error|invalid|unknown|syntax", line, re.I) and not line.startswith("Commit failed"))]
+    return "; ".join(detail[:4] or [lines[0].strip() if lines else "no reason given"])[:300]
