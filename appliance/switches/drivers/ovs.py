@@ -59,7 +59,7 @@ class OvsLinux(ShellDriver):
         outputs_port = _set(row["output_port"])
         destination = names.get(outputs_port[0], outputs_port[0]) if outputs_port else ""
         owner = dict(_map(row["external_ids"])).get("owner")
-        extra = {"marker": SESSION_NAME if owner == OWNER and row["name"] == session.name else row["name"]}
+        extra = {"marker": SESSION_NAME if owner == OWNER else f"external_ids:owner={owner or '(none)'}"}
         return MirrorSession(sources, vlans, destination, row["name"], session.number, extra)
 
     def differences(self, wanted: MirrorSession, observed: MirrorSession) -> list[str]:
