@@ -3,6 +3,7 @@
     app = create_app(Settings.from_env())            # what `api.main:app_factory` does for uvicorn
     app = create_app(settings, store=store)          # tests: a store they filled themselves
     app = create_app(settings, live=LiveSettings(poll_interval=0.1))   # a quicker live feed
+    app = create_app(settings, store, switch_connector=refuse)      # no SSH to generated hosts
 
 Start-up migrates the database to the code's head (Alembic), so a new release is ready when it
 answers; shut-down closes the store if the app opened it. A malformed `APPLIANCE_SECRET_KEY` is
@@ -18,13 +19,16 @@ from fastapi import APIRouter, Depends, FastAPI
 from api import dashboard, errors, openapi
 from api.deps import known_query_only
 from api.metrics import registry_for
-from api.routes import alert_stream, alerts, calls, endpoints, sensors, service, stats, streams, tokens, webhooks
+from api.routes import (alert_stream, alerts, calls, endpoints, sensors, service, stats, streams, switches, tokens,
+                        webhooks)
 from appliance.settings import Settings
 from appliance.store import Store, migrate, open_store
 from appliance.store.crypto import SecretBox
+from appliance.switches.connection import connect
 
 API_PREFIX = "/api/v1"
-ROUTERS = (alert_stream, alerts, streams, calls, endpoints, sensors, webhooks, tokens, stats)   # the stream before /{id}
+ROUTERS = (alert_stream, alerts, streams, calls, endpoints, sensors, webhooks, tokens, stats,   # the stream before /{id}
+           switches)
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,8 @@ class LiveSettings:
     token_recheck: float = 30.0         # seconds between checks that a stream's token is still valid
 
 
-def create_app(settings: Settings, store: Store | None = None, *, live: LiveSettings | None = None) -> FastAPI:
+def create_app(settings: Settings, store: Store | None = None, *, live: LiveSettings | None = None,
+               switch_connector=None) -> FastAPI:
     if settings.secret_key:
         SecretBox(settings.secret_key)                  # ConfigError now rather than at the first webhook
     owned = store is None
@@ -55,6 +60,7 @@ def create_app(settings: Settings, store: Store | None = None, *, live: LiveSett
     app.state.settings, app.state.store = settings, store
     app.state.head = None
     app.state.live = live or LiveSettings()
+    app.state.switch_connector = switch_connector or connect      # tests: one that refuses to dial out
     app.state.metrics = registry_for(store)
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(known_query_only)])

@@ -1,5 +1,6 @@
 """Every error leaves as JSON `{"detail": "<a sentence>"}`: the store's refusals mapped to a status
-(NotFound 404, InvalidTransition 409, InvalidValue 422, ConfigError 503), request validation as 422
+(NotFound 404, InvalidTransition 409, InvalidValue 422, ConfigError 503), switch control's (a
+session that is not the appliance's 409, an unreachable or refusing switch 502, bad input 422), request validation as 422
 naming each bad field (listed again in `errors`), an unreachable or locked database as 503, and
 anything unexpected as a logged 500 without internals."""
 from __future__ import annotations
@@ -12,10 +13,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from appliance.errors import UsageError
 from appliance.store.errors import ConfigError, InvalidTransition, InvalidValue, NotFound, StoreError
+from appliance.switches.errors import (CredentialError, NotOurs, SwitchCommandError, SwitchConnectError, SwitchError,
+                                       Unsupported)
 
 log = logging.getLogger(__name__)
 STORE_STATUS = {NotFound: 404, InvalidTransition: 409, InvalidValue: 422, ConfigError: 503}
+SWITCH_STATUS = {NotOurs: 409, SwitchConnectError: 502, SwitchCommandError: 502, Unsupported: 422,
+                 CredentialError: 422}
 
 
 def error(status_code: int, detail: str, headers: dict | None = None, **extra) -> JSONResponse:
@@ -45,6 +51,15 @@ async def store_error(request: Request, exc: StoreError) -> JSONResponse:
     return error(status, str(exc) or type(exc).__name__)
 
 
+async def switch_error(request: Request, exc: SwitchError) -> JSONResponse:
+    status = next((code for kind, code in SWITCH_STATUS.items() if isinstance(exc, kind)), 409)
+    return error(status, str(exc) or type(exc).__name__)
+
+
+async def usage_error(request: Request, exc: UsageError) -> JSONResponse:
+    return error(422, str(exc))
+
+
 async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("store unavailable during %s %s: %s", request.method, request.url.path, exc)
     return error(503, "the store is unavailable (database unreachable or busy); try again shortly",
@@ -60,6 +75,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StoreError, store_error)
+    app.add_exception_handler(SwitchError, switch_error)
+    app.add_exception_handler(UsageError, usage_error)
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(InterfaceError, database_unavailable)
     app.add_exception_handler(Exception, internal_error)

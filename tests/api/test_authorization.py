@@ -4,12 +4,16 @@ one get 401 (with `WWW-Authenticate: Bearer` and the role needed), a token whose
 routes, so a route added without deciding its role fails here."""
 from __future__ import annotations
 
+import itertools
+
 import httpx
 import pytest
+from sqlalchemy import delete
 
 from api.app import create_app
 from appliance.store import queries
-from appliance.store.models import ROLES, Alert
+from appliance.store import switches
+from appliance.store.models import ROLES, Alert, Switch
 from tests.api.conftest import IDENTITIES, QUICK, serve
 
 V, O, A = "viewer", "operator", "admin"
@@ -29,15 +33,30 @@ REQUIRED = {
     ("PATCH", "/api/v1/webhooks/{webhook_id}"): O, ("DELETE", "/api/v1/webhooks/{webhook_id}"): O,
     ("GET", "/api/v1/tokens"): A, ("POST", "/api/v1/tokens"): A, ("DELETE", "/api/v1/tokens/{token_id}"): A,
     ("GET", "/api/v1/stats/media"): V,
+    ("GET", "/api/v1/switches"): V, ("POST", "/api/v1/switches"): O, ("GET", "/api/v1/switches/{name}"): V,
+    ("DELETE", "/api/v1/switches/{name}"): O, ("GET", "/api/v1/switches/{name}/actions"): V,
+    ("POST", "/api/v1/switches/{name}/span/plan"): V, ("PUT", "/api/v1/switches/{name}/span"): O,
+    ("POST", "/api/v1/switches/{name}/span/verify"): O, ("DELETE", "/api/v1/switches/{name}/span"): O,
     ("GET", "/"): PUBLIC, ("GET", "/dashboard/{name}"): PUBLIC, ("GET", "/dashboard/session"): V,
 }
+# Routes that dial the switch: past authorization they meet a closed loopback port (502), or for
+# verify, no applied session (409) — either way the caller got past the role check.
+DIALS = {("PUT", "/api/v1/switches/{name}/span"): 502, ("DELETE", "/api/v1/switches/{name}/span"): 502,
+         ("POST", "/api/v1/switches/{name}/span/verify"): 409}
+SPAN = {"sources": ["eth1"], "destination": "eth9"}
 BODIES = {
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {"comment": "matrix"},
     ("POST", "/api/v1/alerts/{alert_id}/resolve"): {"comment": "matrix"},
     ("POST", "/api/v1/webhooks"): {"url": "https://hooks.example.org/noc", "secret": "s3cret"},
     ("PATCH", "/api/v1/webhooks/{webhook_id}"): {"name": "renamed"},
     ("POST", "/api/v1/tokens"): {"name": "new", "role": "viewer"},
+    ("POST", "/api/v1/switches"): {"name": "matrix-new", "device_type": "ovs_linux", "host": "127.0.0.1",
+                                   "port": 1, "username": "root", "password_env": "MATRIX_PW"},
+    ("POST", "/api/v1/switches/{name}/span/plan"): SPAN, ("PUT", "/api/v1/switches/{name}/span"): SPAN,
 }
+
+
+SWITCH_NUMBERS = itertools.count()
 
 
 def app_routes(app) -> set[tuple[str, str]]:
@@ -56,12 +75,12 @@ def test_the_table_lists_every_route(app):
     assert app_routes(app) == set(REQUIRED), "a route was added or removed: decide its role in REQUIRED"
 
 
-def expected(identity: str, role: str | None) -> int | str:
+def expected(identity: str, role: str | None, dials: int | None = None) -> int | str:
     if role is PUBLIC:
         return "2xx"
     if identity in ("none", "bad", "revoked"):
         return 401
-    return 403 if ROLES.index(identity) < ROLES.index(role) else "2xx"
+    return 403 if ROLES.index(identity) < ROLES.index(role) else dials or "2xx"
 
 
 def path_for(lab, template: str) -> str:
@@ -75,16 +94,24 @@ def path_for(lab, template: str) -> str:
             params["token_id"] = queries.create_token(session, "victim", "viewer").row.id
         if template.startswith("/dashboard/"):
             params["name"] = "app.js"
+        elif "{name}" in template:                  # a fresh switch on a closed loopback port
+            params["name"] = f"matrix-{next(SWITCH_NUMBERS)}"
+            switches.add_switch(session, params["name"], "ovs_linux", "127.0.0.1", port=1, username="root",
+                                credential_ref="env:MATRIX_PW")
+        if template == "/api/v1/switches":
+            session.execute(delete(Switch).where(Switch.name == "matrix-new"))
     return template.format(**params)
 
 
-def check(response: httpx.Response, identity: str, role: str | None) -> None:
-    want = expected(identity, role)
+def check(response: httpx.Response, identity: str, role: str | None, dials: int | None = None) -> None:
+    want = expected(identity, role, dials)
     where = f"{response.request.method} {response.request.url.path} as {identity}"
     if want == "2xx":
         assert 200 <= response.status_code < 300, f"{where}: {response.status_code} {response.text[:200]}"
         return
     assert response.status_code == want, f"{where}: {response.status_code} {response.text[:200]}"
+    if want == dials:
+        return
     detail = response.json()["detail"]
     assert f"the {role} role" in detail, f"{where}: the message does not name the role: {detail!r}"
     if want == 401:
@@ -92,12 +119,13 @@ def check(response: httpx.Response, identity: str, role: str | None) -> None:
 
 
 @pytest.mark.parametrize("method,template", sorted(k for k in REQUIRED if k[1] != "/api/v1/alerts/stream"))
-def test_route_by_identity(lab, client, method, template):
+def test_route_by_identity(lab, client, method, template, monkeypatch):
+    monkeypatch.setenv("MATRIX_PW", "not-used-no-switch-listens")
     role = REQUIRED[(method, template)]
     for identity in IDENTITIES:
         response = client.request(method, path_for(lab, template), headers=lab.headers(identity),
                                   json=BODIES.get((method, template)))
-        check(response, identity, role)
+        check(response, identity, role, DIALS.get((method, template)))
 
 
 def test_live_stream_by_identity(lab):
