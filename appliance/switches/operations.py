@@ -36,7 +36,10 @@ def apply(conn, driver: Driver, wanted: MirrorSession, recorded: MirrorSession |
         if not driver.differences(wanted, existing):
             return Outcome(existing)                    # already in place: nothing to change
         driver.configure(conn, driver.remove_commands(existing))
-    output = driver.configure(conn, driver.create_commands(wanted))
+    try:
+        output = driver.configure(conn, driver.create_commands(wanted))
+    except SwitchCommandError as exc:
+        raise SwitchCommandError(f"{exc}{_roll_back(conn, driver, wanted)}") from exc
     observed = driver.read(conn, wanted)
     if observed is None:
         raise SwitchCommandError("the switch accepted the commands but holds no session afterwards")
@@ -76,6 +79,19 @@ def dry_run(conn, driver: Driver, wanted: MirrorSession, recorded: MirrorSession
         ensure_ours(driver, existing, recorded)
         commands = driver.remove_commands(existing) + commands
     return driver.dry_run(conn, commands)
+
+
+def _roll_back(conn, driver: Driver, wanted: MirrorSession) -> str:
+    """After a refused create: platforms that apply line by line (IOS) keep the lines before the refused
+    one. The session did not exist before (or was ours and removed), so what is there now is ours."""
+    try:
+        partial = driver.read(conn, wanted)
+        if partial is None:
+            return "; nothing was left on the switch"
+        driver.configure(conn, driver.remove_commands(partial))
+        return "; the partly applied session was removed again"
+    except SwitchCommandError as exc:
+        return f"; removing the partly applied session failed too: {exc}"
 
 
 def ensure_ours(driver: Driver, existing: MirrorSession, recorded: MirrorSession | None) -> None:

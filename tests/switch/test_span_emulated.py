@@ -8,10 +8,10 @@ from contextlib import contextmanager
 import pytest
 from netmiko import ConnectHandler
 
-from appliance.switches import drivers
-from appliance.switches.errors import SwitchCommandError, Unsupported
+from appliance.switches import drivers, operations
+from appliance.switches.errors import NotOurs, SwitchCommandError, Unsupported
 from appliance.switches.model import MirrorSession
-from tests.switch.emulator import DIALECTS, Emulator
+from tests.switch.emulator import DIALECTS, Emulator, SwitchState
 
 WANTED = {
     "cisco_ios": (["GigabitEthernet1/0/5:both", "Gi1/0/6:rx"], "Gi1/0/48"),
@@ -72,7 +72,8 @@ def test_create_reads_back_as_wanted_and_ours(switch):
         assert not conn.check_config_mode()
     assert observed is not None
     assert driver.differences(session, observed) == []
-    assert driver.owns(observed) is (None if switch.device_type == "cisco_ios" else True)
+    assert driver.owns(observed) is (None if switch.device_type in ("cisco_ios", "arista_eos", "juniper_junos")
+                                     else True)
     assert KEY[switch.device_type] in switch.state.sessions
 
 
@@ -131,8 +132,14 @@ def test_foreign_session_under_our_number_or_name_is_not_taken_for_ours(switch):
         observed = driver.read(conn, session)
     assert observed is not None and driver.differences(session, observed) != []
     expected = {"cisco_ios": None, "cisco_nxos": False, "aruba_aoscx": False,
-                "arista_eos": True, "juniper_junos": True}[switch.device_type]     # a name is its own marker
+                "arista_eos": None, "juniper_junos": None}[switch.device_type]     # a name proves nothing
     assert driver.owns(observed) is expected
+    before = switch.state.snapshot()
+    with connected(switch) as conn, pytest.raises(NotOurs):              # so the appliance refuses it
+        operations.apply(conn, driver, session, recorded=None)
+    with connected(switch) as conn, pytest.raises(NotOurs):
+        operations.remove(conn, driver, None, session)
+    assert switch.state.snapshot() == before
 
 
 def test_other_sessions_are_invisible_and_untouched(switch):
@@ -193,3 +200,15 @@ def test_save_writes_the_startup_config(switch):
     else:
         assert switch.state.saves == 1
         assert any(word in reply for word in ("[OK]", "Copy complete", "Success", "successfully"))
+
+
+def test_a_create_refused_halfway_is_rolled_back():
+    """IOS applies line by line: when a 2960-class switch refuses the VLAN source after the port
+    sources went in, `apply` removes the half-made session rather than leave it mirroring."""
+    with Emulator(DIALECTS["cisco_ios"], "cisco_ios", SwitchState(refuse_mix=True)) as switch:
+        driver = drivers.for_device_type("cisco_ios")
+        session = MirrorSession.build(["Gi1/0/5"], ["100"], "Gi1/0/48")
+        with connected(switch) as conn, pytest.raises(SwitchCommandError) as refused:
+            operations.apply(conn, driver, session, recorded=None)
+        assert "the partly applied session was removed again" in str(refused.value)
+        assert "7" not in switch.state.sessions

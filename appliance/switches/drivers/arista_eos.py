@@ -22,6 +22,7 @@ CONFIG_SESSION = "voipwatch"
 class AristaEos(Driver):
     device_type = "arista_eos"
     has_marker = True
+    marker_is_name = True       # a session named VOIPWATCH may still be someone else's: the store's record decides
     notes = ("EOS source VLAN support depends on the platform",)
 
     def create_commands(self, session: MirrorSession) -> list[str]:

@@ -12,7 +12,7 @@ from typing import ClassVar
 from appliance.switches.errors import SwitchCommandError, Unsupported
 from appliance.switches.model import SESSION_NAME, MirrorSession
 
-ERROR_PATTERN = r"(?m)^\s*%|[Ee]rror|[Ii]nvalid|[Ii]ncomplete|[Uu]nknown command|[Uu]nrecognized"
+ERROR_PATTERN = r"(?m)^\s*%|[Ee]rror|ERROR|[Ii]nvalid|[Ii]ncomplete|[Uu]nknown command|[Uu]nrecognized"
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Plan:
 class Driver:
     device_type: ClassVar[str] = ""
     has_marker: ClassVar[bool] = False      # parse() puts the session's name/description/comment in extra["marker"]
+    marker_is_name: ClassVar[bool] = False  # the "marker" is the session's own name (EOS, Junos): it proves nothing
     notes: ClassVar[tuple[str, ...]] = ()
 
     # -- rendering (pure) ----------------------------------------------------------------------
@@ -63,7 +64,7 @@ class Driver:
 
     def owns(self, observed: MirrorSession) -> bool | None:
         """True/False when the platform marks sessions (our name is there or not); None when it cannot tell."""
-        if not self.has_marker:
+        if not self.has_marker or self.marker_is_name:
             return None
         return observed.extra.get("marker") == SESSION_NAME
 
@@ -83,7 +84,7 @@ class Driver:
         """Send configuration commands; SwitchCommandError (and back out of config mode) when one is refused."""
         from netmiko.exceptions import ConfigInvalidException
         try:
-            return conn.send_config_set(commands, error_pattern=ERROR_PATTERN, read_timeout=30)
+            return conn.send_config_set(commands, error_pattern=whole_line(ERROR_PATTERN), read_timeout=30)
         except ConfigInvalidException as exc:
             _leave_config_mode(conn)
             raise SwitchCommandError(f"the switch refused a command: {_first_line(str(exc))}") from exc
@@ -94,6 +95,13 @@ class Driver:
     def dry_run(self, conn, commands: list[str]) -> str:
         """Check the commands against the switch's candidate configuration without changing it."""
         raise Unsupported(f"{self.device_type} has no candidate configuration; --dry-run prints the plan only")
+
+
+def whole_line(pattern: str) -> str:
+    """The error pattern extended to the end of its line, so Netmiko's exception quotes the switch's
+    message (`% Invalid input detected ...`) rather than only the matched `%`."""
+    body = pattern[len("(?m)"):] if pattern.startswith("(?m)") else pattern
+    return f"(?m)(?:{body}).*"
 
 
 def _leave_config_mode(conn) -> None:

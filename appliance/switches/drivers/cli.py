@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from appliance.switches.drivers.base import ERROR_PATTERN, _first_line, _leave_config_mode
+from appliance.switches.drivers.base import ERROR_PATTERN, _first_line, _leave_config_mode, whole_line
 from appliance.switches.errors import SwitchCommandError
 
 
@@ -17,13 +17,6 @@ def send_config(conn, commands: list[str], *, error_pattern: str = ERROR_PATTERN
     except ConfigInvalidException as exc:
         leave(conn)
         raise SwitchCommandError(f"the switch refused a command: {_first_line(str(exc))}") from exc
-
-
-def whole_line(pattern: str) -> str:
-    """The error pattern extended to the end of its line, so Netmiko's exception quotes the switch's
-    message (`% Invalid input detected ...`) rather than only the matched `%`."""
-    body = pattern[len("(?m)"):] if pattern.startswith("(?m)") else pattern
-    return f"(?m)(?:{body}).*"
 
 
 def leave_with_end(conn) -> None:

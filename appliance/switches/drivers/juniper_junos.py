@@ -20,6 +20,7 @@ STANZA = "forwarding-options analyzer"
 class JuniperJunos(Driver):
     device_type = "juniper_junos"
     has_marker = True
+    marker_is_name = True       # a session named VOIPWATCH may still be someone else's: the store's record decides
     notes = ("Junos applies the change on `commit` (after `commit check`); a commit is already persistent",
              "source VLANs are given by VLAN id; an analyzer that names its VLANs reads back without them")
 
