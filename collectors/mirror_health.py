@@ -19,9 +19,25 @@ MAX_STREAMS = 4096
 
 @dataclass
 class _Sequence:
-    last: int
+    """RFC 3550 A.3 style: loss = packets expected (from the highest sequence number) - packets received;
+    late packets count as received, so reordering is not loss. A restart starts a new run."""
+    highest: int
+    expected_before: int = 0        # of earlier runs (before a restart)
+    received_before: int = 0
+    first: int = 0
     received: int = 1
-    lost: int = 0
+
+    @property
+    def expected(self) -> int:
+        return self.expected_before + self.highest - self.first + 1
+
+    @property
+    def total_received(self) -> int:
+        return self.received_before + self.received
+
+    @property
+    def lost(self) -> int:
+        return max(0, self.expected - self.total_received)
 
 
 @dataclass
@@ -50,20 +66,24 @@ class MirrorHealth:
         state = self.streams.get(key)
         if state is None:
             if len(self.streams) < MAX_STREAMS:
-                self.streams[key] = _Sequence(header.seq)
+                self.streams[key] = _Sequence(header.seq, first=header.seq)
             return
-        step = seq_delta(header.seq, state.last)
-        if step <= 0:
-            return                                  # duplicate or reordered
-        state.received += 1
-        if step <= MAX_JUMP:
-            state.lost += step - 1
-        state.last = header.seq
+        step = seq_delta(header.seq, state.highest & 0xFFFF)
+        if step == 0:
+            return                                  # a duplicate
+        if step > MAX_JUMP or step < -MAX_JUMP:     # a restart: close this run, start another
+            state.expected_before, state.received_before = state.expected, state.total_received
+            state.first = state.highest = header.seq
+            state.received = 1
+            return
+        state.received += 1                         # late packets too: reordering is not loss
+        if step > 0:
+            state.highest += step
 
     def summary(self, kernel_drops: int = 0) -> dict:
-        streams = [s for s in self.streams.values() if s.received >= MIN_PACKETS]
+        streams = [s for s in self.streams.values() if s.total_received >= MIN_PACKETS]
         lost = sum(s.lost for s in streams)
-        expected = lost + sum(s.received for s in streams)
+        expected = sum(s.expected for s in streams)
         lossy = [s for s in streams if s.lost]
         ratio = lost / expected if expected else 0.0
         oversubscribed = len(streams) >= 2 and len(lossy) * 2 >= len(streams) and ratio >= LOSS_RATIO
