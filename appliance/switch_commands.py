@@ -102,6 +102,7 @@ def span_apply(name: str, source: List[str] = typer.Option([], "--source", help=
                destination: str = typer.Option(..., "--destination", help=DEST_HELP),
                dry_run: bool = typer.Option(False, "--dry-run",
                                             help="check against the switch's candidate config, change nothing"),
+               save: bool = typer.Option(False, "--save", help="also save the switch's startup configuration"),
                check_interface: Optional[str] = typer.Option(None, "--check-interface",
                                                              help="after applying, listen here for mirrored "
                                                                   "traffic (default: first APPLIANCE_INTERFACES)"),
@@ -114,7 +115,7 @@ def span_apply(name: str, source: List[str] = typer.Option([], "--source", help=
         if dry_run:
             sys.stdout.write(control.dry_run(name, source, source_vlan, destination, _actor()).rstrip() + "\n")
             return
-        outcome = control.apply(name, source, source_vlan, destination, _actor())
+        outcome = control.apply(name, source, source_vlan, destination, _actor(), save=save)
         _print_outcome(name, outcome, "applied" if outcome.changed else "already in place")
         if not outcome.matches:
             raise typer.Exit(1)

@@ -77,7 +77,7 @@ def apply_span(name: SwitchName, body: SpanRequest, request: Request, store: Sto
     if body.dry_run:
         report = control.dry_run(name, body.sources, body.source_vlans, body.destination, _actor(who))
         return OutcomePublic(switch=name, matches=False, changed=False, observed=None, differences=[], dry_run=report)
-    outcome = control.apply(name, body.sources, body.source_vlans, body.destination, _actor(who))
+    outcome = control.apply(name, body.sources, body.source_vlans, body.destination, _actor(who), save=body.save)
     return _outcome(name, outcome)
 
 

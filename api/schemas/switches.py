@@ -92,6 +92,7 @@ class SpanRequest(BaseModel):
     source_vlans: list[VlanSpec] = Field([], max_length=64, description="VID[:rx|tx|both]")
     destination: Port
     dry_run: bool = Field(False, description="check against the switch's candidate config, change nothing")
+    save: bool = Field(False, description="also save the switch's startup configuration (off: SPAN is often temporary)")
 
 
 class PlanPublic(BaseModel):

@@ -27,17 +27,22 @@ class SpanControl:
         access, _recorded = self._load(name)
         return for_device_type(access.device_type).plan(self._wanted(access, sources, vlans, destination))
 
-    def apply(self, name: str, sources: list[str], vlans: list[str], destination: str, actor: str) -> Outcome:
+    def apply(self, name: str, sources: list[str], vlans: list[str], destination: str, actor: str,
+              save: bool = False) -> Outcome:
+        """`save`: also write the switch's startup configuration once the read-back matches."""
         access, recorded = self._load(name)
         driver = for_device_type(access.device_type)
         wanted = self._wanted(access, sources, vlans, destination)
         try:
             with self.connector(access, self.connect_settings, self.environ) as conn:
                 outcome = operations.apply(conn, driver, wanted, recorded)
+                if save and outcome.matches:
+                    driver.save(conn)
         except SwitchError as exc:
             self._record(name, "apply", actor, False, wanted, str(exc), state="failed")
             raise
         detail = "; ".join(outcome.differences) or ("applied" if outcome.changed else "already in place")
+        detail += " and saved" if save and outcome.matches else ""
         self._record(name, "apply", actor, outcome.matches, wanted, detail,
                      state="applied", error=None if outcome.matches else detail)
         return outcome

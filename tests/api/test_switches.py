@@ -34,8 +34,10 @@ def test_operator_applies_verifies_and_removes_over_ssh(lab, client, ios):
     assert created.status_code == 201, created.text
     assert created.json()["credential_ref"] == f"env:{PASSWORD_ENV}" and created.json()["session"] is None
 
-    applied = client.put(f"{SWITCHES}/core1/span", headers=operator, json=SPAN)
+    assert ios.state.saves == 0
+    applied = client.put(f"{SWITCHES}/core1/span", headers=operator, json={**SPAN, "save": True})
     assert applied.status_code == 200, applied.text
+    assert ios.state.saves == 1 and "7" in ios.state.startup                # saved only because asked
     assert applied.json()["matches"] is True and applied.json()["changed"] is True
     assert applied.json()["observed"]["destination"] in ("Gi1/0/48", "GigabitEthernet1/0/48")
     held = ios.state.sessions["7"]                                      # what the emulated switch now holds
@@ -50,6 +52,7 @@ def test_operator_applies_verifies_and_removes_over_ssh(lab, client, ios):
     assert removed.json() == {"switch": "core1", "removed": True}
     assert "7" not in ios.state.sessions
     actions = client.get(f"{SWITCHES}/core1/actions", headers=viewer).json()
+    assert actions[-1]["detail"] == "applied and saved"
     assert [(a["action"], a["ok"], a["actor"]) for a in actions] == [
         ("remove", True, "api:operator-user"), ("verify", True, "api:operator-user"),
         ("apply", True, "api:operator-user")]
