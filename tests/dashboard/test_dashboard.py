@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from appliance.store import switches
 from appliance.store.importer import import_captures
 from tests.dashboard.conftest import CHROMIUM, LAB, sign_in
 
@@ -263,31 +264,35 @@ def test_endpoints_calls_streams_and_sensors_views(server, lab, page, shot):
     assert not page.errors
 
 
-SWITCH = {"name": "core-1", "device_type": "cisco_ios", "host": "192.0.2.10", "port": 22, "username": "noc",
-          "session": {"sources": ["Gi1/0/1", "Gi1/0/2"], "source_vlans": ["20"], "destination": "Gi1/0/48",
-                      "state": "applied", "applied_by": "admin-user", "applied_at": 1_700_000_000.0}}
+def _switches(lab) -> None:
+    """Two switches in the store the way `span apply` leaves them: one with the appliance's session
+    applied (recorded with who and when), one registered only."""
+    with lab.store.session() as session:
+        core = switches.add_switch(session, "core-1", "cisco_ios", "192.0.2.10", username="noc",
+                                   credential_ref="env:CORE1_PASSWORD", created_by="api:admin-user")
+        switches.record_span(session, core, {"name": "VOIPWATCH", "sources": ["Gi1/0/1:both", "Gi1/0/2:rx"],
+                                             "source_vlans": ["20:rx"], "destination": "Gi1/0/48"},
+                             "applied", "api:admin-user")
+        switches.add_switch(session, "edge-2", "arista_eos", "192.0.2.11", username="noc",
+                            credential_ref="env:EDGE2_PASSWORD", created_by="api:admin-user")
 
 
-@pytest.mark.parametrize("answer", ["real", "empty", "list"])
+@pytest.mark.parametrize("answer", ["list", "empty"])
 def test_span_sessions_view(server, lab, page, shot, answer):
-    """The real route when it exists (404 tolerated until then); the contract's list and an empty one
-    answered by the browser's router, so the view is checked before the route ships."""
-    if answer != "real":
-        body = "[]" if answer == "empty" else json.dumps([SWITCH, {**SWITCH, "name": "edge-2", "session": None}])
-        page.route("**/api/v1/switches", lambda route: route.fulfill(status=200, content_type="application/json",
-                                                                      body=body))
+    """What GET /api/v1/switches holds: each switch and the appliance's session on it, or none."""
+    if answer == "list":
+        _switches(lab)
     sign_in(page, server, lab.tokens["viewer"])
     page.click(".tab[data-view=span]")
     if answer == "list":
         page.wait_for_function("document.querySelectorAll('#span-table tbody tr').length === 2")
         first = page.locator("#span-table tbody tr").first.locator("td").all_text_contents()
         assert first[:4] == ["core-1", "cisco_ios", "192.0.2.10:22", "noc"]
-        assert first[4] == "Gi1/0/1, Gi1/0/2" and first[5] == "20" and first[6] == "Gi1/0/48" and first[7] == "applied"
+        assert first[4] == "Gi1/0/1:both, Gi1/0/2:rx" and first[5] == "20:rx" and first[6] == "Gi1/0/48"
+        assert first[7] == "applied" and first[8] == "api:admin-user"
         assert "no SPAN session" in page.locator("#span-table tbody tr").nth(1).text_content()
-    elif answer == "empty":
-        page.wait_for_selector("#span-empty:has-text('No switches configured')")
     else:
-        page.wait_for_selector("#span-empty:not(.hidden), #span-table tbody tr")
+        page.wait_for_selector("#span-empty:has-text('No switches configured')")
     assert page.text_content("#app-error") == ""
     shot(page, answer)
 
