@@ -23,11 +23,11 @@ def analyze_files(paths: list[str], policy_settings: PolicySettings | None = Non
     on_alert = None if recorder is None else (lambda alert: recorder.alert(alert, policy.describe(alert.endpoint)))
     policy = Policy(policy_settings, on_alert)
     pipeline = Pipeline(_fan_out(recorder, policy), pipeline_settings)
-    policy.describe = lambda ip: pipeline.endpoints.describe(ip)["device_class"]
+    policy.describe_endpoint = pipeline.endpoints.describe
     captures = [_read(source, pipeline, progress if source.size >= progress_min_bytes else None)
                 for source in sources]
     pipeline.finish()
-    return build_report(captures, take_snapshot(pipeline), policy.active())
+    return build_report(captures, take_snapshot(pipeline), policy.active(), policy.settings.rules)
 
 
 def _fan_out(recorder, policy: Policy):

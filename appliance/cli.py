@@ -52,7 +52,9 @@ def analyze(captures: List[str] = typer.Argument(..., metavar="CAPTURE...", help
     """Classify the VoIP traffic of captures: calls, streams, endpoints and alerts."""
     from appliance.analyze import analyze_files
     from appliance.progress import file_progress
-    report = analyze_files(captures, progress=file_progress if progress else None)
+    from appliance.settings import Settings
+    policy = Settings.from_env().policy                     # hard phones, exemptions, severities
+    report = analyze_files(captures, policy, progress=file_progress if progress else None)
     for capture in report["captures"]:
         for warning in capture["warnings"]:
             print(f"appliance: warning: {warning}", file=sys.stderr)
@@ -76,7 +78,7 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
     from appliance.settings import Settings
     env = Settings.from_env()
     settings = CollectSettings(interface, duration, workers or os.cpu_count() or 1, bpf or DEFAULT_FILTER,
-                               ring_kib=ring_kib, sensor_id=env.sensor_id)
+                               ring_kib=ring_kib, sensor_id=env.sensor_id, policy=env.policy)
     printer = _alert_printer(format)
     if store:
         from appliance.commands import open_migrated_store

@@ -56,7 +56,7 @@ def collect(settings: CollectSettings, on_alert=None, stop=None, recorder=None) 
         snapshot, stats = _parallel(settings, sink, should_stop)
     capture = {"path": f"live:{settings.interface}", "packets": stats["packets"], "bytes": stats["bytes"],
                "decode_errors": stats["decode_errors"], "drops": stats["drops"], "warnings": stats["warnings"]}
-    report = build_report([capture], snapshot, policy.active())
+    report = build_report([capture], snapshot, policy.active(), settings.policy.rules)
     if recorder is not None:
         recorder.snapshot(report)
     return report
@@ -95,7 +95,7 @@ def _single(settings: CollectSettings, sink: Sink, should_stop):
     _announce(1)
     try:
         pipeline = Pipeline(sink.event, settings.pipeline)
-        sink.policy.describe = lambda ip: pipeline.endpoints.describe(ip)["device_class"]
+        sink.policy.describe_endpoint = pipeline.endpoints.describe
         loop = CaptureLoop(source, pipeline, on_counters=sink.counters)
         try:
             loop.run(should_stop)

@@ -86,7 +86,7 @@ def prepare(settings: Settings, captures: Path | None = None) -> FirstRun:
         result = FirstRun(database=_database(settings), token="", captures_dir=folder,
                           skipped=[p.name for p in paths if p not in todo])
         if todo:
-            report = import_captures(store, LAB_SENSOR, [str(p) for p in todo])
+            report = import_captures(store, LAB_SENSOR, [str(p) for p in todo], settings.policy)
             result.imported = [p.name for p in todo]
             result.streams, result.alerts = len(report["streams"]), len(report["alerts"])
             done.update({_digest(p): p.name for p in todo})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from appliance.endpoint_rules import EndpointRules
 from appliance.alerts import (CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING, SDES_KEYS_EXPOSED, SRTP_DOWNGRADE,
                               TLS_RECONNECT_STORM, WEAK_TLS, Alert)
 from dataclasses import replace
@@ -34,6 +35,7 @@ class PolicySettings:
     min_confidence: float = MIN_CONFIDENCE
     storm_handshakes: int = 20          # ClientHellos to one server ...
     storm_window: float = 10.0          # ... within this many seconds make a reconnect storm
+    rules: EndpointRules = EndpointRules()  # hard phones, exemptions, which device classes alert
 
 
 class Policy:
@@ -45,7 +47,8 @@ class Policy:
         self.call_transport: dict[str, str] = {}
         self.tls_parties: set[str] = set()      # endpoints seen talking SIP over TLS
         self.handshakes: dict[tuple, deque] = {}  # (server, port) -> recent (ts, client)
-        self.describe = lambda ip: "unknown"      # ip -> device_class, where the caller knows it
+        self.describe_endpoint = lambda ip: {"device_class": "unknown"}   # the collector's view, set by the caller
+        self.held_back: dict[str, int] = {}       # alerts not raised, by reason (exemption, device class)
 
     def observe(self, event) -> None:
         if isinstance(event, StreamVerdict):
@@ -156,11 +159,27 @@ class Policy:
     def _severity(self, alert_type: str) -> str:
         return self.settings.severities.get(alert_type, DEFAULT_SEVERITIES.get(alert_type, "medium"))
 
+    def describe(self, ip: str) -> str:
+        """The endpoint's device class, the configured hard-phone rules applied."""
+        return self.settings.rules.classify(ip, self.describe_endpoint(ip))["device_class"]
+
     def _raise(self, alert: Alert) -> None:
         if alert.key in self.alerts:
             return
+        reason = self._held_back(alert)
+        if reason is not None:
+            self.held_back[reason] = self.held_back.get(reason, 0) + 1
+            return
         self.alerts[alert.key] = alert
         self.on_alert(alert)
+
+    def _held_back(self, alert: Alert) -> str | None:
+        rules = self.settings.rules
+        exemption = rules.exemption(alert.endpoint, alert.type)
+        if exemption is not None:
+            return f"exempt: {exemption.reason}"
+        device_class = self.describe(alert.endpoint)
+        return None if rules.alerts_on(device_class) else f"device class {device_class} does not alert"
 
     def _withdraw(self, key: tuple) -> None:
         self.alerts.pop(key, None)

@@ -7,9 +7,13 @@ SCHEMA = "voip-report/1"
 CLASS_RANK = {"unknown": 0}
 
 
-def build_report(captures: list[dict], snapshot: Snapshot, alerts: list) -> dict:
+def build_report(captures: list[dict], snapshot: Snapshot, alerts: list, rules=None) -> dict:
+    """`rules` (appliance.endpoint_rules.EndpointRules): the configured hard-phone rules, applied to
+    each endpoint's device class."""
     streams = snapshot.streams
     endpoints = _endpoints(snapshot, alerts)
+    if rules is not None:
+        endpoints = [rules.classify(e["ip"], e) for e in endpoints]
     classes = {e["ip"]: e["device_class"] for e in endpoints}
     return {
         "schema": SCHEMA,

@@ -22,8 +22,11 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
 
     from api.app import create_app
     from appliance.store import migrate, open_store
+    from appliance.notifiers import sync_notifiers
     migrate.upgrade(settings.store())
     store = open_store(settings.store())
+    for line in sync_notifiers(store, settings.notifiers):
+        print(f"appliance: {line}", file=sys.stderr, flush=True)
     stop = threading.Event()
     workers = [threading.Thread(target=_dispatch, args=(store, stop), name="dispatcher", daemon=True),
                threading.Thread(target=_purge, args=(store, settings, stop), name="retention", daemon=True)]

@@ -8,6 +8,10 @@
 | APPLIANCE_INTERFACES       | comma-separated mirror ports `appliance run` captures on | none                      |
 | APPLIANCE_HOST / _PORT     | where `appliance serve` listens                      | 127.0.0.1 / 8080              |
 | APPLIANCE_RETENTION_DAYS   | purge data older than this                           | 30                            |
+| APPLIANCE_CONFIG           | the TOML configuration file (appliance.config_file)  | /etc/appliance/appliance.toml if it exists |
+
+The configuration file holds the same settings (table [appliance]) plus the policy and the notifiers;
+a variable that is set wins over the file.
 """
 from __future__ import annotations
 
@@ -16,7 +20,9 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from appliance.config_file import config_path, load, policy_settings
 from appliance.errors import UsageError
+from appliance.policy import PolicySettings
 from appliance.store import StoreSettings
 
 
@@ -30,20 +36,33 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     retention_days: int = 30
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    notifiers: tuple[dict, ...] = ()                # [[notifiers]] of the configuration file
+    config_path: Path | None = None
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
         env = os.environ if env is None else env
-        data_dir = Path(env.get("APPLIANCE_DATA_DIR") or Path.home() / ".local" / "share" / "voip-appliance")
+        path = config_path(env)
+        document = load(path) if path else {}
+        file = {f"APPLIANCE_{key.upper()}": value for key, value in document.get("appliance", {}).items()}
+        get = lambda name: env.get(name) or file.get(name)                       # noqa: E731
+        data_dir = Path(get("APPLIANCE_DATA_DIR") or Path.home() / ".local" / "share" / "voip-appliance")
+        interfaces = get("APPLIANCE_INTERFACES") or ""
+        if isinstance(interfaces, str):
+            interfaces = interfaces.split(",")
         return cls(
-            data_dir=data_dir.expanduser(),
-            database_url=env.get("APPLIANCE_DATABASE_URL") or None,
-            secret_key=env.get("APPLIANCE_SECRET_KEY") or None,
-            sensor_id=env.get("APPLIANCE_SENSOR_ID") or socket.gethostname(),
-            interfaces=tuple(i.strip() for i in env.get("APPLIANCE_INTERFACES", "").split(",") if i.strip()),
-            host=env.get("APPLIANCE_HOST") or "127.0.0.1",
-            port=_int(env, "APPLIANCE_PORT", 8080),
-            retention_days=_int(env, "APPLIANCE_RETENTION_DAYS", 30),
+            data_dir=Path(data_dir).expanduser(),
+            database_url=get("APPLIANCE_DATABASE_URL") or None,
+            secret_key=env.get("APPLIANCE_SECRET_KEY") or None,          # never from the file
+            sensor_id=str(get("APPLIANCE_SENSOR_ID") or socket.gethostname()),
+            interfaces=tuple(str(i).strip() for i in interfaces if str(i).strip()),
+            host=get("APPLIANCE_HOST") or "127.0.0.1",
+            port=_int(get, "APPLIANCE_PORT", 8080),
+            retention_days=_int(get, "APPLIANCE_RETENTION_DAYS", 30),
+            policy=policy_settings(document, path.parent) if path else PolicySettings(),
+            notifiers=tuple(document.get("notifiers", [])),
+            config_path=path,
         )
 
     def store(self) -> StoreSettings:
@@ -52,8 +71,8 @@ class Settings:
         return StoreSettings(self.database_url, self.data_dir, secret_key=self.secret_key)
 
 
-def _int(env, name: str, default: int) -> int:
-    raw = env.get(name)
+def _int(get, name: str, default: int) -> int:
+    raw = get(name)
     if not raw:
         return default
     try:

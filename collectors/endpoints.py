@@ -20,6 +20,7 @@ class Endpoint:
     mac: str | None = None
     user_agents: list[str] = field(default_factory=list)
     server_headers: list[str] = field(default_factory=list)
+    vlan: int | None = None             # the 802.1Q VLAN its frames arrived in (a voice VLAN, say)
 
     @property
     def user_agent(self) -> str | None:
@@ -45,11 +46,13 @@ class EndpointTable:
             endpoint = self.endpoints[ip] = Endpoint(ip)
         return endpoint
 
-    def saw_mac(self, ip: str, mac: str | None) -> None:
+    def saw_mac(self, ip: str, mac: str | None, vlan: int = 0) -> None:
         if mac:
             endpoint = self.touch(ip)
             if endpoint is not None and endpoint.mac is None:
                 endpoint.mac = mac
+            if endpoint is not None and vlan and endpoint.vlan is None:
+                endpoint.vlan = vlan
 
     def saw_agent(self, ip: str, agent: str | None, is_server_header: bool) -> None:
         endpoint = self.touch(ip) if agent else None
@@ -109,6 +112,8 @@ class EndpointTable:
                 evidence.add_cdp(device.cdp)
         described = evidence.describe()
         described["device_class"] = described.get("device_class") or "unknown"
+        if endpoint is not None and endpoint.vlan is not None:
+            described["vlan"] = endpoint.vlan           # only when tagged frames said so
         return described
 
     def wildcard_policy(self, ip: str) -> tuple[str | None, bool]:
