@@ -136,6 +136,9 @@ class MediaTracker:
     # -- decided media flows ------------------------------------------------------------------
     def packet(self, flow: Flow, pkt) -> None:
         data, off, end = pkt.data, pkt.off, pkt.end
+        if off >= end:                  # an empty datagram on a media 5-tuple
+            flow.non_media += 1
+            return
         b0 = data[off]
         if not 128 <= b0 < 192 or end - off < 2:
             if not self._demuxed(flow, pkt, b0):
