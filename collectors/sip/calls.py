@@ -139,6 +139,6 @@ def _pack(address: str | None) -> bytes | None:
     for family in (socket.AF_INET, socket.AF_INET6):
         try:
             return socket.inet_pton(family, address)
-        except OSError:
+        except (OSError, ValueError):   # ValueError: a NUL in the text
             continue
     return None

@@ -118,7 +118,7 @@ def _announced(sdp, owner: str) -> list[tuple[bytes, int]]:
         for family in (socket.AF_INET, socket.AF_INET6):
             try:
                 packed = socket.inet_pton(family, address)
-            except OSError:
+            except (OSError, ValueError):   # ValueError: a NUL in the text
                 continue
             out.append((packed, media.port))
             out.append((packed, media.rtcp_port or media.port + 1))
