@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 from scapy.layers.inet import IP, UDP
@@ -162,3 +163,15 @@ def test_notifiers_from_the_file_become_webhooks_and_follow_edits(tmp_path):
             assert queries.webhook_secret(store.secrets, hook) == "s2" and "s2" not in hook.secret_encrypted
     finally:
         store.close()
+
+
+def test_the_shipped_example_is_valid_and_says_what_it_shows():
+    example = Path(__file__).resolve().parents[2] / "deploy" / "appliance.toml.example"
+    settings = Settings.from_env({"APPLIANCE_CONFIG": str(example)})
+    assert settings.interfaces == ("eth1",) and settings.sensor_id == "sensor-1"
+    rules = settings.policy.rules
+    assert rules.voice_vlans == {100} and "polycom" in rules.vendors
+    assert rules.exemption("10.20.255.10", "cleartext_media").reason.startswith("SIP trunk")
+    assert rules.exemption("10.20.255.10", "weak_tls") is None
+    assert rules.exemption("10.30.5.3", "weak_tls").reason == "recording media servers"
+    assert rules.classify("10.20.4.4", {"device_class": "unknown", "evidence": []})["device_class"] == "hard_phone"
