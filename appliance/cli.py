@@ -112,6 +112,22 @@ def run(host: Optional[str] = typer.Option(None, help="listen address"),
     run_all(Settings.from_env(), host, port)
 
 
+@app.command()
+def doctor(interface: Optional[str] = typer.Option(None, "--interface", "-i",
+                                                   help="the mirror port (default: APPLIANCE_INTERFACES)"),
+           seconds: float = typer.Option(3.0, "--seconds", help="how long to listen for mirrored traffic")) -> None:
+    """Check privileges, the mirror port, arriving traffic, drops, the store and each webhook."""
+    from appliance.doctor import FAIL, run_checks
+    from appliance.settings import Settings
+    checks = run_checks(Settings.from_env(), interface, seconds)
+    for check in checks:
+        print(check.line())
+    failed = sum(check.status == FAIL for check in checks)
+    print(f"{len(checks)} checks, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
 def _alert_printer(format):
     def print_alert(alert: dict) -> None:
         if format is LiveFormat.jsonl:
