@@ -81,10 +81,23 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
                                ring_kib=ring_kib, sensor_id=env.sensor_id, policy=env.policy)
     printer = _alert_printer(format)
     if store:
+        import logging
+
         from appliance.commands import open_migrated_store
+        from appliance.store.buffered import BufferedRecorder
         from appliance.store.recorder import Recorder
+        logging.basicConfig(level=logging.WARNING, format="appliance: %(message)s")   # store outages, on stderr
         with open_migrated_store(env) as opened:
-            report = run_collect(settings, on_alert=printer, recorder=Recorder(opened, env.sensor_id))
+            recorder = BufferedRecorder(Recorder(opened, env.sensor_id))
+            try:
+                report = run_collect(settings, on_alert=printer, recorder=recorder)
+            finally:
+                status = recorder.close()
+            if status.outages:
+                print(f"appliance: {status.line()}", file=sys.stderr)
+            if status.pending or status.dropped:
+                raise ApplianceError(f"{status.pending + status.dropped} writes did not reach the store "
+                                     f"({status.pending} still waiting at exit, {status.dropped} dropped)")
     else:
         report = run_collect(settings, on_alert=printer)
     capture = report["captures"][0]
