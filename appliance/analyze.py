@@ -27,7 +27,7 @@ def analyze_files(paths: list[str], policy_settings: PolicySettings | None = Non
     captures = [_read(source, pipeline, progress if source.size >= progress_min_bytes else None)
                 for source in sources]
     pipeline.finish()
-    return build_report(captures, take_snapshot(pipeline), policy.active(), policy.settings.rules)
+    return build_report(captures, take_snapshot(pipeline), policy.active(), policy.settings)
 
 
 def _fan_out(recorder, policy: Policy):

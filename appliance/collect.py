@@ -56,7 +56,7 @@ def collect(settings: CollectSettings, on_alert=None, stop=None, recorder=None) 
         snapshot, stats = _parallel(settings, sink, should_stop)
     capture = {"path": f"live:{settings.interface}", "packets": stats["packets"], "bytes": stats["bytes"],
                "decode_errors": stats["decode_errors"], "drops": stats["drops"], "warnings": stats["warnings"]}
-    report = build_report([capture], snapshot, policy.active(), settings.policy.rules)
+    report = build_report([capture], snapshot, policy.active(), settings.policy)
     if recorder is not None:
         recorder.snapshot(report)
     return report

@@ -8,6 +8,7 @@ documents every key.
     [policy]      min_confidence, alert_on_device_classes, [policy.severities], [policy.hard_phones],
                   [[policy.exempt]]
     [[notifiers]] name, url, format, secret_env, enabled
+    [privacy]     mask_sip_uris (also APPLIANCE_MASK_SIP_URIS=1)
 
 Unknown keys are refused with their name, so a misspelt option does not silently do nothing."""
 from __future__ import annotations
@@ -26,6 +27,7 @@ POLICY_KEYS = {"min_confidence", "alert_on_device_classes", "severities", "hard_
 HARD_PHONE_KEYS = {"vendors", "subnets", "voice_vlans", "inventory"}
 EXEMPT_KEYS = {"networks", "types", "reason"}
 NOTIFIER_KEYS = {"name", "url", "format", "secret_env", "enabled"}
+PRIVACY_KEYS = {"mask_sip_uris"}
 
 
 def config_path(env) -> Path | None:
@@ -45,7 +47,8 @@ def load(path: Path) -> dict:
         raise UsageError(f"{path}: cannot read the configuration file: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}") from None
-    _only(document, {"appliance", "policy", "notifiers"}, "", path)
+    _only(document, {"appliance", "policy", "notifiers", "privacy"}, "", path)
+    _only(document.get("privacy", {}), PRIVACY_KEYS, "privacy.", path)
     _only(document.get("appliance", {}), APPLIANCE_KEYS, "appliance.", path)
     policy = document.get("policy", {})
     _only(policy, POLICY_KEYS, "policy.", path)
@@ -64,8 +67,8 @@ def load(path: Path) -> dict:
     return document
 
 
-def policy_settings(document: dict, base_dir: Path):
-    """PolicySettings from the [policy] table (defaults where it is silent)."""
+def policy_settings(document: dict, base_dir: Path, privacy=None):
+    """PolicySettings from the [policy] table (defaults where it is silent) and the privacy settings."""
     from appliance.policy import DEFAULT_SEVERITIES, PolicySettings
     section = document.get("policy", {})
     defaults = PolicySettings()
@@ -74,7 +77,7 @@ def policy_settings(document: dict, base_dir: Path):
         min_confidence=float(section.get("min_confidence", defaults.min_confidence)),
         storm_handshakes=int(section.get("storm_handshakes", defaults.storm_handshakes)),
         storm_window=float(section.get("storm_window", defaults.storm_window)),
-        rules=build_rules(section, base_dir))
+        rules=build_rules(section, base_dir), **({"privacy": privacy} if privacy is not None else {}))
 
 
 def _only(table, allowed: set, prefix: str, path: Path) -> None:

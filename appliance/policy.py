@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from appliance.endpoint_rules import EndpointRules
+from appliance.privacy import Privacy
 from appliance.alerts import (CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING, SDES_KEYS_EXPOSED, SRTP_DOWNGRADE,
                               TLS_RECONNECT_STORM, WEAK_TLS, Alert)
 from dataclasses import replace
@@ -36,6 +37,7 @@ class PolicySettings:
     storm_handshakes: int = 20          # ClientHellos to one server ...
     storm_window: float = 10.0          # ... within this many seconds make a reconnect storm
     rules: EndpointRules = EndpointRules()  # hard phones, exemptions, which device classes alert
+    privacy: Privacy = Privacy()            # what the reports built under this policy may show of SIP URIs
 
 
 class Policy:

@@ -7,20 +7,22 @@ SCHEMA = "voip-report/1"
 CLASS_RANK = {"unknown": 0}
 
 
-def build_report(captures: list[dict], snapshot: Snapshot, alerts: list, rules=None) -> dict:
-    """`rules` (appliance.endpoint_rules.EndpointRules): the configured hard-phone rules, applied to
-    each endpoint's device class."""
+def build_report(captures: list[dict], snapshot: Snapshot, alerts: list, policy=None) -> dict:
+    """`policy` (appliance.policy.PolicySettings): its hard-phone rules are applied to each endpoint's
+    device class, and its privacy settings to the calls' SIP URIs."""
     streams = snapshot.streams
     endpoints = _endpoints(snapshot, alerts)
-    if rules is not None:
-        endpoints = [rules.classify(e["ip"], e) for e in endpoints]
+    calls = _calls(snapshot.calls, streams)
+    if policy is not None:
+        endpoints = [policy.rules.classify(e["ip"], e) for e in endpoints]
+        calls = [{**c, "from": policy.privacy.uri(c["from"]), "to": policy.privacy.uri(c["to"])} for c in calls]
     classes = {e["ip"]: e["device_class"] for e in endpoints}
     return {
         "schema": SCHEMA,
         "captures": captures,
         "streams": streams,
         "signaling": [_without(s, "first_seen") for s in snapshot.signaling],
-        "calls": _calls(snapshot.calls, streams),
+        "calls": calls,
         "endpoints": endpoints,
         "alerts": [a.to_dict(classes.get(a.endpoint, "unknown")) for a in alerts],
     }

@@ -9,6 +9,7 @@
 | APPLIANCE_HOST / _PORT     | where `appliance serve` listens                      | 127.0.0.1 / 8080              |
 | APPLIANCE_RETENTION_DAYS   | purge data older than this                           | 30                            |
 | APPLIANCE_CONFIG           | the TOML configuration file (appliance.config_file)  | /etc/appliance/appliance.toml if it exists |
+| APPLIANCE_MASK_SIP_URIS    | 1: pseudonymise the user part of SIP URIs (privacy)  | 0 (or [privacy] in the file)  |
 
 The configuration file holds the same settings (table [appliance]) plus the policy and the notifiers;
 a variable that is set wins over the file.
@@ -23,6 +24,7 @@ from pathlib import Path
 from appliance.config_file import config_path, load, policy_settings
 from appliance.errors import UsageError
 from appliance.policy import PolicySettings
+from appliance.privacy import Privacy
 from appliance.store import StoreSettings
 
 
@@ -60,7 +62,7 @@ class Settings:
             host=get("APPLIANCE_HOST") or "127.0.0.1",
             port=_int(get, "APPLIANCE_PORT", 8080),
             retention_days=_int(get, "APPLIANCE_RETENTION_DAYS", 30),
-            policy=policy_settings(document, path.parent) if path else PolicySettings(),
+            policy=policy_settings(document, path.parent if path else Path.cwd(), _privacy(env, document)),
             notifiers=tuple(document.get("notifiers", [])),
             config_path=path,
         )
@@ -69,6 +71,15 @@ class Settings:
         if not self.database_url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         return StoreSettings(self.database_url, self.data_dir, secret_key=self.secret_key)
+
+
+def _privacy(env, document: dict) -> Privacy:
+    """Masking from APPLIANCE_MASK_SIP_URIS (1/0) or [privacy]; pseudonyms keyed with the secret key."""
+    raw = env.get("APPLIANCE_MASK_SIP_URIS")
+    mask = raw.strip().lower() in ("1", "true", "yes", "on") if raw else bool(document.get("privacy", {}).get(
+        "mask_sip_uris", False))
+    key = env.get("APPLIANCE_SECRET_KEY")
+    return Privacy(mask, key.encode("utf-8") if key else None)
 
 
 def _int(get, name: str, default: int) -> int:
