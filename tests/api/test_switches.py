@@ -61,6 +61,8 @@ def test_operator_applies_verifies_and_removes_over_ssh(lab, client, ios):
     log = (lab.settings.data_dir / "switch-logs" / "core1.log").read_text()
     assert "monitor session 7" in log                                   # the session log is kept ...
     assert ios.password not in log and ios.secret not in log            # ... without the secrets
+    stored = b"".join(path.read_bytes() for path in lab.settings.data_dir.glob("*.db*"))
+    assert stored and ios.password.encode() not in stored and ios.secret.encode() not in stored
 
 
 def test_viewers_cannot_change_switches_or_spans(lab, client, ios):
