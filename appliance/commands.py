@@ -102,7 +102,8 @@ def token_revoke(token_id: int) -> None:
 @webhook_app.command("add")
 def webhook_add(url: str, format: str = typer.Option("generic", "--format", help=" | ".join(FORMATS)),
                 secret: Optional[str] = typer.Option(None, "--secret", help="HMAC key for generic payloads")) -> None:
-    """Send every new alert to URL (http(s):// or syslog+udp:// / syslog+tcp://)."""
+    """Send every new alert to URL: http(s)://, syslog+udp:// / syslog+tcp:// (syslog, cef), or
+    hep+udp:// / hep+tcp:// (hep: HEP v3 to Homer, port 9060 by default)."""
     from appliance.errors import UsageError
     from appliance.store.queries import create_webhook
     if format not in FORMATS:

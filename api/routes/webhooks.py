@@ -1,5 +1,5 @@
 """Webhook targets (operator and up: their URLs are often credentials themselves, e.g. Slack's):
-HTTP(S) webhooks and syslog/CEF SIEM targets.
+HTTP(S) webhooks, syslog/CEF SIEM targets and HEP v3 targets (Homer).
 The signing secret is write-only: accepted on create and update, stored encrypted by the store,
 and only ever reported as `has_secret`."""
 from __future__ import annotations

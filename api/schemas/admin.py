@@ -1,4 +1,4 @@
-"""Webhooks (HTTP formats and syslog/CEF targets; the secret is write-only) and API tokens (the clear
+"""Webhooks (HTTP formats, syslog/CEF targets and HEP to Homer; the secret is write-only) and API tokens (the clear
 value only in the answer to a create)."""
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field
 from api.schemas.common import Role, Text, WebhookFormat
 from appliance.store.columns import to_epoch
 from appliance.store.models import WEBHOOK_FORMATS
-from appliance.store.webhooks import SYSLOG_FORMATS
+from appliance.store.webhooks import HEP_FORMATS, SYSLOG_FORMATS
 
 # Webhook targets, as the store takes them: http(s)://host[:port][/path?query#fragment] for the HTTP
-# formats, syslog+udp|tcp://host[:port] for the SIEM ones. Printable ASCII only (IDN hosts as punycode,
-# paths percent-encoded), no IPv6 literals (use a host name), written without `\s` so Python, JSON
-# Schema (ECMA-262) and test generators read the patterns alike.
+# formats, syslog+udp|tcp://host[:port] for the SIEM ones, hep+udp|tcp://host[:port] for HEP (Homer).
+# Printable ASCII only (IDN hosts as punycode, paths percent-encoded), no IPv6 literals (use a host
+# name), written without `\s` so Python, JSON Schema (ECMA-262) and test generators read the patterns alike.
 HTTP_URL = (r"^[Hh][Tt][Tt][Pp][Ss]?://[\x21-\x22\x24-\x2e\x30-\x3e\x40-\x5a\x5c\x5e-\x7e]+"
             r"([/?#][\x21-\x7e]*)?$")
 PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 SYSLOG_URL = rf"^[Ss][Yy][Ss][Ll][Oo][Gg][+]([Uu][Dd][Pp]|[Tt][Cc][Pp])://[A-Za-z0-9][A-Za-z0-9.-]*(:{PORT})?/?$"
-HTTP_FORMATS = tuple(f for f in WEBHOOK_FORMATS if f not in SYSLOG_FORMATS)
+HEP_URL = rf"^[Hh][Ee][Pp][+]([Uu][Dd][Pp]|[Tt][Cc][Pp])://[A-Za-z0-9][A-Za-z0-9.-]*(:{PORT})?/?$"
+HTTP_FORMATS = tuple(f for f in WEBHOOK_FORMATS if f not in SYSLOG_FORMATS + HEP_FORMATS)
 
 
 def _url_type(pattern: str, message: str):
@@ -35,12 +36,19 @@ def _url_type(pattern: str, message: str):
 HttpUrl = _url_type(HTTP_URL, "a webhook URL must be http(s)://host[:port]/... in printable ASCII "
                               "(IDN hosts as punycode; for IPv6, a host name)")
 SyslogUrl = _url_type(SYSLOG_URL, "a syslog target must be syslog+udp://host[:port] or syslog+tcp://host[:port]")
-AnyUrl = _url_type(f"({HTTP_URL})|({SYSLOG_URL})", "a webhook URL must be http(s)://host[:port]/... or "
-                                                    "syslog+udp|tcp://host[:port]")
+HepUrl = _url_type(HEP_URL, "a HEP target must be hep+udp://host[:port] or hep+tcp://host[:port] (port 9060 "
+                            "by default)")
+AnyUrl = _url_type(f"({HTTP_URL})|({SYSLOG_URL})|({HEP_URL})",
+                   "a webhook URL must be http(s)://host[:port]/..., syslog+udp|tcp://host[:port] or "
+                   "hep+udp|tcp://host[:port]")
+
+
+def _kind_of(format) -> str:
+    return "syslog" if format in SYSLOG_FORMATS else "hep" if format in HEP_FORMATS else "http"
 
 
 def url_suits(url: str, format: str) -> bool:
-    return bool(re.fullmatch(SYSLOG_URL if format in SYSLOG_FORMATS else HTTP_URL, url))
+    return bool(re.fullmatch({"syslog": SYSLOG_URL, "hep": HEP_URL, "http": HTTP_URL}[_kind_of(format)], url))
 
 
 class _WebhookFields(BaseModel):
@@ -62,13 +70,19 @@ class SyslogWebhookCreate(_WebhookFields):
     url: SyslogUrl = Field(description="syslog+udp://host[:port] or syslog+tcp://host[:port]")
 
 
+class HepWebhookCreate(_WebhookFields):
+    """Homer (or any HEP collector): each alert as a HEP v3 packet, protocol type 100 (LOG), payload the
+    generic JSON, correlation id the SIP Call-ID. A secret, when set, is sent as HEP's authentication key."""
+    format: Literal[HEP_FORMATS]                # type: ignore[valid-type]
+    url: HepUrl = Field(description="hep+udp://host[:port] or hep+tcp://host[:port] (port 9060 by default)")
+
+
 def _kind(body) -> str:
-    format = body.get("format") if isinstance(body, dict) else getattr(body, "format", None)
-    return "syslog" if format in SYSLOG_FORMATS else "http"
+    return _kind_of(body.get("format") if isinstance(body, dict) else getattr(body, "format", None))
 
 
-WebhookCreate = Annotated[Annotated[HttpWebhookCreate, Tag("http")] | Annotated[SyslogWebhookCreate, Tag("syslog")],
-                          Discriminator(_kind)]
+WebhookCreate = Annotated[Annotated[HttpWebhookCreate, Tag("http")] | Annotated[SyslogWebhookCreate, Tag("syslog")]
+                          | Annotated[HepWebhookCreate, Tag("hep")], Discriminator(_kind)]
 
 
 class WebhookUpdate(BaseModel):

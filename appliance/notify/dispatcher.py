@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from appliance.notify.delivery import Notifier, Outgoing, redact
 from appliance.notify.errors import DeliveryError
+from appliance.notify.hep import HepNotifier
 from appliance.notify.syslog import SyslogNotifier
 from appliance.notify.webhook import HttpNotifier, new_client
 from appliance.store import outbox
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 PERMANENT_ATTEMPTS = 3
 HTTP_FORMATS = ("generic", "slack", "teams", "alertmanager")
 SYSLOG_FORMATS = ("syslog", "cef")
+HEP_FORMATS = ("hep",)
 
 
 class Dispatcher:
@@ -52,14 +54,15 @@ class Dispatcher:
                  max_attempts: int = outbox.MAX_ATTEMPTS, lease: timedelta = outbox.LEASE):
         """`http`: the client for HTTP receivers (made here, and closed by `close`, when None);
         `notifiers`: replace the notifier of some formats; `external_url`: the UI's address, for links
-        in messages; `hostname`: the HOSTNAME of syslog messages (default: this host's name)."""
+        in messages; `hostname`: the HOSTNAME of syslog messages (default: this host's name).
+        HEP (Homer) targets go through the same claim/send/mark path as every other format."""
         self.store, self.clock, self.batch, self.lease = store, clock, batch, lease
         self.external_url, self.max_attempts = external_url, max_attempts
         self._own_http = http is None
         self.http = new_client(timeout) if http is None else http
-        web, siem = HttpNotifier(self.http, timeout), SyslogNotifier(timeout, hostname)
+        web, siem, hep = HttpNotifier(self.http, timeout), SyslogNotifier(timeout, hostname), HepNotifier(timeout)
         self.notifiers: dict[str, Notifier] = {**{f: web for f in HTTP_FORMATS}, **{f: siem for f in SYSLOG_FORMATS},
-                                               **(notifiers or {})}
+                                               **{f: hep for f in HEP_FORMATS}, **(notifiers or {})}
 
     # -- loop -------------------------------------------------------------------------------------
     def run_once(self) -> int:

@@ -19,7 +19,7 @@ NAMING = {"ix": "ix_%(table_name)s_%(column_0_N_name)s", "uq": "uq_%(table_name)
           "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}
 ALERT_STATES = ("open", "acknowledged", "resolved")
 DELIVERY_STATES = ("pending", "delivered", "failed")
-WEBHOOK_FORMATS = ("generic", "slack", "teams", "alertmanager", "syslog", "cef")
+WEBHOOK_FORMATS = ("generic", "slack", "teams", "alertmanager", "syslog", "cef", "hep")
 ROLES = ("viewer", "operator", "admin")
 SPAN_STATES = ("planned", "applied", "removed", "failed")
 IP = String(45)

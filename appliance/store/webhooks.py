@@ -3,7 +3,8 @@ each delivery, so it is stored Fernet-encrypted with the key from settings (`Sto
 decrypted only by `webhook_secret`.
 
 HTTP formats (generic, slack, teams, alertmanager) go to an http(s):// URL; the SIEM formats (syslog:
-RFC 5424, cef: ArcSight CEF in a syslog message) to `syslog+udp://host[:port]` or `syslog+tcp://host[:port]`."""
+RFC 5424, cef: ArcSight CEF in a syslog message) to `syslog+udp://host[:port]` or `syslog+tcp://host[:port]`;
+`hep` (HEP v3 to Homer) to `hep+udp://host[:port]` or `hep+tcp://host[:port]`."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -19,7 +20,8 @@ from appliance.store.models import WEBHOOK_FORMATS, Webhook
 
 UNSET = object()
 SYSLOG_FORMATS = ("syslog", "cef")
-SCHEMES = {"http": ("http", "https"), "syslog": ("syslog+udp", "syslog+tcp")}
+HEP_FORMATS = ("hep",)
+SCHEMES = {"http": ("http", "https"), "syslog": ("syslog+udp", "syslog+tcp"), "hep": ("hep+udp", "hep+tcp")}
 
 
 def create_webhook(session: Session, box: SecretBox, url: str, format: str = "generic",
@@ -72,13 +74,14 @@ def webhook_secret(box: SecretBox, webhook: Webhook) -> str | None:
 
 def _url(url: str, format: str = "generic") -> str:
     parts = urlsplit(url)
-    if format in SYSLOG_FORMATS:
+    if format in SYSLOG_FORMATS or format in HEP_FORMATS:
+        kind = "hep" if format in HEP_FORMATS else "syslog"
         try:
-            valid = parts.scheme in SCHEMES["syslog"] and bool(parts.hostname) and parts.port != 0
+            valid = parts.scheme in SCHEMES[kind] and bool(parts.hostname) and parts.port != 0
         except ValueError:                      # a port that is not a number or out of range
             valid = False
         if not valid:
-            raise InvalidValue(f"a {format} webhook URL must be syslog+udp://host:port or syslog+tcp://host:port: "
+            raise InvalidValue(f"a {format} webhook URL must be {kind}+udp://host:port or {kind}+tcp://host:port: "
                                f"{url!r}")
     elif parts.scheme not in SCHEMES["http"] or not parts.netloc:
         raise InvalidValue(f"a webhook URL must be http(s)://host/...: {url!r}")

@@ -85,3 +85,33 @@ def test_syslog_targets_and_format_changes(lab, client):
         "slack", "https://hooks.example.org/T0")
     back = client.patch(url, json={"format": "syslog", "url": "syslog+udp://10.0.0.5"}, headers=operator)
     assert back.status_code == 200 and back.json()["format"] == "syslog"
+
+
+def test_hep_targets_for_homer(lab, client):
+    operator = lab.headers("operator")
+    homer = client.post(HOOKS, json={"url": "hep+udp://homer.example.org", "format": "hep", "name": "homer"},
+                        headers=operator)
+    assert homer.status_code == 201 and (homer.json()["format"], homer.json()["url"]) == (
+        "hep", "hep+udp://homer.example.org")
+    url = f"{HOOKS}/{homer.json()['id']}"
+    moved = client.patch(url, json={"url": "hep+tcp://10.0.0.7:9061"}, headers=operator)
+    assert moved.status_code == 200 and moved.json()["url"] == "hep+tcp://10.0.0.7:9061"
+    for body in ({"url": "https://homer.example.org/"}, {"format": "syslog"}, {"format": "generic"},
+                 {"url": "syslog+udp://homer.example.org"}):
+        conflict = client.patch(url, json=body, headers=operator)
+        assert conflict.status_code == 409 and "hep" in conflict.json()["detail"], body
+    back = client.patch(url, json={"format": "cef", "url": "syslog+udp://10.0.0.5"}, headers=operator)
+    assert back.status_code == 200 and back.json()["format"] == "cef"
+    assert client.patch(url, json={"format": "hep", "url": "hep+udp://10.0.0.5:9060"}, headers=operator).json()[
+        "format"] == "hep"
+
+    for body in ({"url": "https://homer.example.org/", "format": "hep"},
+                 {"url": "syslog+udp://homer.example.org", "format": "hep"},
+                 {"url": "hep+sctp://homer.example.org", "format": "hep"},
+                 {"url": "hep+udp://homer.example.org:70000", "format": "hep"}):
+        refused = client.post(HOOKS, json=body, headers=operator)
+        assert refused.status_code == 422 and "hep+udp://" in refused.json()["detail"], body
+    for body in ({"url": "hep+udp://homer.example.org", "format": "syslog"},
+                 {"url": "hep+udp://homer.example.org", "format": "generic"},
+                 {"url": "hep+udp://homer.example.org"}):
+        assert client.post(HOOKS, json=body, headers=operator).status_code == 422, body

@@ -87,3 +87,82 @@ def test_migrations_folder_can_be_overridden(tmp_path):
     with pytest.raises(ConfigError, match="no Alembic migrations"):
         migrate.upgrade(settings)
     assert migrate.migrations_dir(StoreSettings(None, tmp_path)).name == "migrations"
+
+
+def _downgrade(settings, revision: str) -> None:
+    store = open_store(settings)
+    try:
+        config = migrate.alembic_config(settings)
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+    finally:
+        store.close()
+
+
+def _deliveries(settings) -> list[tuple]:
+    store = open_store(settings)
+    try:
+        with store.engine.connect() as connection:
+            return [tuple(r) for r in connection.execute(text(
+                "SELECT id, webhook_id, alert_id, state, attempts FROM deliveries ORDER BY id"))]
+    finally:
+        store.close()
+
+
+def _insert_hep(settings) -> None:
+    store = open_store(settings)
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(text("INSERT INTO webhooks (url, format, enabled, created_at) "
+                                    "VALUES ('hep+udp://homer.example:9060', 'hep', true, CURRENT_TIMESTAMP)"))
+    finally:
+        store.close()
+
+
+def test_0003_admits_hep_and_keeps_the_outbox(fresh_settings):
+    """On SQLite 0003 recreates the webhooks table: the deliveries (ON DELETE CASCADE from webhooks)
+    must come through it, both ways; the CHECK admits `hep` only from 0003 on."""
+    from sqlalchemy.exc import IntegrityError
+
+    from appliance.store import outbox, queries
+    from appliance.store.recorder import Recorder
+    from tests.store.helpers import policy_alert
+
+    migrate.upgrade(fresh_settings, "0002")
+    with pytest.raises(IntegrityError):
+        _insert_hep(fresh_settings)
+    store = open_store(fresh_settings)
+    try:
+        with store.session() as s:
+            queries.create_webhook(s, store.secrets, "https://noc.example/a")
+            queries.create_webhook(s, store.secrets, "syslog+udp://siem.example", "cef")
+        recorder = Recorder(store, "s1")
+        for n in range(3):
+            recorder.alert(policy_alert(endpoint=f"10.0.0.{n}"))
+        with store.session() as s:
+            outbox.mark_delivered(s, 1)
+            outbox.mark_failed(s, 2, "refused")
+    finally:
+        store.close()
+    before = _deliveries(fresh_settings)
+    assert len(before) == 6 and before[0][3:] == ("delivered", 1) and before[1][3:] == ("pending", 1)
+
+    assert migrate.upgrade(fresh_settings) == migrate.head_revision(fresh_settings)
+    assert _deliveries(fresh_settings) == before
+    _insert_hep(fresh_settings)
+    with pytest.raises(RuntimeError, match="hep webhook"):
+        _downgrade(fresh_settings, "0002")
+    assert migrate.current_revision(fresh_settings) == migrate.head_revision(fresh_settings)
+
+    store = open_store(fresh_settings)
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(text("DELETE FROM webhooks WHERE format = 'hep'"))
+    finally:
+        store.close()
+    _downgrade(fresh_settings, "0002")
+    assert migrate.current_revision(fresh_settings) == "0002"
+    assert _deliveries(fresh_settings) == before
+    with pytest.raises(IntegrityError):
+        _insert_hep(fresh_settings)
