@@ -75,14 +75,22 @@ class FlowTable:
         self.on_expire(flow)
 
     def _evict(self, now: float) -> None:
-        """Table full (a flood of one-packet flows): drop the undecided and unimportant first."""
+        """Table full (a flood of one-packet flows): free an eighth of it, the undecided and unimportant
+        first, then idle flows, then the idlest of the rest (a flood of one-packet RTCP reports is all
+        decided media: without this the table grew past `max_flows`, scanned whole on every new flow)."""
+        room = max(1, self.max_flows // 8)
         victims = [k for k, f in self.flows.items() if f.state in (NEW, OTHER)]
         victims.sort(key=lambda k: self.flows[k].last_seen)
-        for key in victims[: max(1, len(self.flows) // 8)]:
+        for key in victims[:room]:
             self._retire(key)
             self.evicted += 1
-        if len(self.flows) >= self.max_flows:
+        if len(self.flows) > self.max_flows - room:
             self.sweep(now)
+        excess = len(self.flows) - (self.max_flows - room)
+        if excess > 0:
+            for key in sorted(self.flows, key=lambda k: self.flows[k].last_seen)[:excess]:
+                self._retire(key)
+                self.evicted += 1
 
     def retire_all(self) -> None:
         for key in list(self.flows):
