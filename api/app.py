@@ -4,6 +4,7 @@
     app = create_app(settings, store=store)          # tests: a store they filled themselves
     app = create_app(settings, live=LiveSettings(poll_interval=0.1))   # a quicker live feed
     app = create_app(settings, store, switch_connector=refuse)      # no SSH to generated hosts
+    app = create_app(settings, limits=RateLimits.from_env())        # rate limits (api.ratelimit)
 
 Start-up migrates the database to the code's head (Alembic), so a new release is ready when it
 answers; shut-down closes the store if the app opened it. A malformed `APPLIANCE_SECRET_KEY` is
@@ -19,6 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from api import dashboard, errors, openapi
 from api.deps import known_query_only
 from api.metrics import registry_for
+from api.ratelimit import Limiter, RateLimits
 from api.routes import (alert_stream, alerts, calls, endpoints, sensors, service, stats, streams, switches, tokens,
                         webhooks)
 from appliance.settings import Settings
@@ -39,7 +41,7 @@ class LiveSettings:
 
 
 def create_app(settings: Settings, store: Store | None = None, *, live: LiveSettings | None = None,
-               switch_connector=None) -> FastAPI:
+               switch_connector=None, limits: RateLimits | None = None) -> FastAPI:
     if settings.secret_key:
         SecretBox(settings.secret_key)                  # ConfigError now rather than at the first webhook
     owned = store is None
@@ -62,6 +64,8 @@ def create_app(settings: Settings, store: Store | None = None, *, live: LiveSett
     app.state.live = live or LiveSettings()
     app.state.switch_connector = switch_connector or connect      # tests: one that refuses to dial out
     app.state.metrics = registry_for(store)
+    app.state.limiter = Limiter(limits or RateLimits())
+    app.state.metrics.register(app.state.limiter)
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(known_query_only)])
     for module in ROUTERS:

@@ -8,16 +8,21 @@ because a browser's EventSource cannot set headers (`StreamViewer`).
 
 A token is looked up in a read-only session; the writing session `verify_token` needs to record
 `last_used_at` is opened only when that timestamp is due (at most once a minute per token), so reads
-do not queue for SQLite's write lock behind the collector."""
+do not queue for SQLite's write lock behind the collector.
+
+Before any of that, the rate limits (`api.ratelimit`): an address with too many recent failed
+authentications gets 429 whatever it sends, each failure (401) is counted against its address, and
+each authenticated request takes one from its token's bucket (429 when empty)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Security, status
+from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import StoreDep
+from api.ratelimit import address_key, retry_after
 from appliance.store import Store, queries
 from appliance.store.models import ROLES
 
@@ -52,14 +57,33 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _check(store: Store, role: str, token: str | None) -> Principal:
+def _too_many(message: str, wait: float) -> HTTPException:
+    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, message, headers={"Retry-After": retry_after(wait)})
+
+
+def _check(request: Request, store: Store, role: str, token: str | None) -> Principal:
+    limiter = request.app.state.limiter
+    address = address_key(request.client.host if request.client else None)
+    wait = limiter.blocked_for(address)
+    if wait is not None:
+        limits = limiter.limits
+        raise _too_many(f"too many failed authentications from {address} ({limits.auth_failures} within "
+                        f"{limits.auth_window:g} s): every request from it is refused, even with a valid token; "
+                        f"retry in {retry_after(wait)} s", wait)
     if not token:
+        limiter.failed(address)
         raise _unauthorized(f"an API token with the {role} role (or higher) is needed: "
                             "send Authorization: Bearer TOKEN")
     principal = verify(store, token)
     if principal is None:
+        limiter.failed(address)
         raise _unauthorized(f"the API token is unknown or revoked; a token with the {role} role (or higher) "
                             "is needed")
+    wait = limiter.take(principal.token_id)
+    if wait is not None:
+        limits = limiter.limits
+        raise _too_many(f"the API token {principal.name!r} is over its rate limit ({limits.token_rate:g} "
+                        f"requests/s, bursts of {limits.token_burst}); retry in {retry_after(wait)} s", wait)
     if RANK[principal.role] < RANK[role]:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role} role (or higher); the token "
                             f"{principal.name!r} has the {principal.role} role")
@@ -68,19 +92,19 @@ def _check(store: Store, role: str, token: str | None) -> Principal:
 
 def require(role: str):
     """A dependency admitting tokens with `role` or a higher one."""
-    def dependency(store: StoreDep,
+    def dependency(request: Request, store: StoreDep,
                    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> Principal:
-        return _check(store, role, credentials.credentials if credentials else None)
+        return _check(request, store, role, credentials.credentials if credentials else None)
     dependency.__name__ = f"require_{role}"
     return dependency
 
 
 def require_for_stream(role: str):
     """Like `require`, also taking the token from `?token=` (the header wins when both are sent)."""
-    def dependency(store: StoreDep,
+    def dependency(request: Request, store: StoreDep,
                    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
                    token: Annotated[str | None, Security(query_token)]) -> Principal:
-        return _check(store, role, credentials.credentials if credentials else token)
+        return _check(request, store, role, credentials.credentials if credentials else token)
     dependency.__name__ = f"require_{role}_for_stream"
     return dependency
 

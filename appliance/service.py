@@ -21,6 +21,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     import uvicorn
 
     from api.app import create_app
+    from api.ratelimit import RateLimits
     from appliance.store import migrate, open_store
     from appliance.notifiers import sync_notifiers
     migrate.upgrade(settings.store())
@@ -33,8 +34,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     for worker in workers:
         worker.start()
     try:
-        config = uvicorn.Config(create_app(settings, store=store), host=host or settings.host,
-                                port=port or settings.port, log_level="info", access_log=False)
+        app = create_app(settings, store=store, limits=RateLimits.from_env())
+        config = uvicorn.Config(app, host=host or settings.host, port=port or settings.port, log_level="info",
+                                access_log=False)
         print(f"appliance: serving http://{config.host}:{config.port}/", file=sys.stderr, flush=True)
         uvicorn.Server(config).run()
     finally:

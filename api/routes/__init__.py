@@ -19,7 +19,10 @@ def _error(description: str) -> dict:
 AUTH = {400: _error("the body could not be read (not UTF-8 JSON)"),
         401: _error("no API token, or an unknown or revoked one"),
         403: _error("the token's role is too low for this"),
-        422: _error("a parameter or the body is invalid")}
+        422: _error("a parameter or the body is invalid"),
+        429: _error("too many failed authentications from this address, or too many requests with this token "
+                    "(api.ratelimit)") | {"headers": {"Retry-After": {"description": "seconds to wait",
+                                                                      "schema": {"type": "integer"}}}}}
 NOT_FOUND = {404: _error("no such row")}
 CONFLICT = {409: _error("the alert cannot move to that state")}
 UNAVAILABLE = {503: _error("the store is unreachable, or not configured for this")}

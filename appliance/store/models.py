@@ -142,7 +142,8 @@ class Alert(Base):
     """A policy alert with its lifecycle; one row per (sensor, dedup_key), counted when it fires again."""
     __tablename__ = "alerts"
     __table_args__ = (UniqueConstraint("sensor_id", "dedup_key"), _one_of("state", ALERT_STATES),
-                      Index(None, "state", "last_seen"))
+                      Index(None, "state", "last_seen"),
+                      Index(None, "state", "severity", "type"))     # the list's filters: counts from the index
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     sensor_id: Mapped[str] = _sensor()
     type: Mapped[str] = mapped_column(String(40), index=True)
