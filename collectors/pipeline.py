@@ -187,9 +187,12 @@ class Pipeline:
             self.tls.segment(flow, pkt)
         elif flow.state == SIP:
             payload = pkt.data[pkt.off:pkt.end]
-            transport = "ws" if isinstance(flow.app, WsSipStream) else "tcp"
-            for msg in flow.app.feed(pkt.tcp_seq, payload, syn=bool(pkt.tcp_flags & 0x02)):
+            app = flow.app
+            transport = "ws" if isinstance(app, WsSipStream) else "tcp"
+            errors = app.errors
+            for msg in app.feed(pkt.tcp_seq, payload, syn=bool(pkt.tcp_flags & 0x02)):
                 self.sip.on_message(msg, flow.src, flow.sport, flow.dst, flow.dport, transport, pkt.ts)
+            self.sip.errors += app.errors - errors      # unparsable messages, overflows, holes skipped
 
     def _probe_tcp(self, flow: Flow, pkt) -> None:
         if pkt.off >= pkt.end:

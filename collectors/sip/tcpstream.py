@@ -25,7 +25,8 @@ class TcpSipStream:
     def feed(self, seq: int, payload: bytes, syn: bool = False) -> list[SipMessage]:
         """Add one segment; return the SIP messages it completes."""
         data, gap = self.tcp.feed(seq, payload, syn)
-        if gap:
+        if gap:                              # a hole skipped: what was buffered can never complete
+            self.errors += 1
             self.buffer.clear()
         self.buffer += data
         if gap:
