@@ -16,6 +16,7 @@ class TlsTracker:
         self.endpoints = endpoints
         self.emit = emit
         self.conversations: dict[tuple, TlsConversation] = {}
+        self.errors = 0       # malformed records and handshake messages of reported connections
 
     def conversation(self, flow, ts: float) -> TlsConversation:
         key = _connection(flow)
@@ -42,6 +43,7 @@ class TlsTracker:
             a, b = (flow.src, flow.sport), (flow.dst, flow.dport)
             (conv.client, conv.client_port), (conv.server, conv.server_port) = (a, b) if a[1] > b[1] else (b, a)
         info = conv.info()
+        self.errors += info.errors
         is_sip, why = conv.is_sip(info)
         cert = info.certificate
         tls = _contract(info) if info.version else None
