@@ -307,7 +307,7 @@ class Pipeline:
 
     @property
     def decode_errors(self) -> int:
-        return self.decoder.decode_errors + self.sip.errors + self.tls.errors
+        return self.decoder.decode_errors + self.sip.errors + self.sip.limited + self.tls.errors
 
 
 def _tls_record_start(data: bytes, off: int, end: int) -> bool:

@@ -1,11 +1,11 @@
 """Find the SDP in a SIP body: plain `application/sdp` or a part of a (nested) multipart body."""
 from __future__ import annotations
 
-MAX_DEPTH = 4
-MAX_PARTS = 32
+MAX_DEPTH = 4        # multipart levels searched; deeper parts are skipped (and `on_limit` called)
+MAX_PARTS = 32       # parts searched per level; later ones likewise
 
 
-def find_sdp(content_type: str | None, body: bytes, depth: int = 0) -> bytes | None:
+def find_sdp(content_type: str | None, body: bytes, depth: int = 0, on_limit=None) -> bytes | None:
     if not body:
         return None
     ctype = (content_type or "").lower()
@@ -13,11 +13,14 @@ def find_sdp(content_type: str | None, body: bytes, depth: int = 0) -> bytes | N
         return body if body.lstrip().startswith(b"v=0") else None
     if ctype.startswith("application/sdp"):
         return body
-    if ctype.startswith("multipart/") and depth < MAX_DEPTH:
+    if ctype.startswith("multipart/") and depth >= MAX_DEPTH:
+        if on_limit is not None:
+            on_limit()
+    elif ctype.startswith("multipart/"):
         boundary = _boundary(content_type)
         if boundary:
-            for part_type, part_body in _parts(body, boundary):
-                found = find_sdp(part_type, part_body, depth + 1)
+            for part_type, part_body in _parts(body, boundary, on_limit):
+                found = find_sdp(part_type, part_body, depth + 1, on_limit)
                 if found:
                     return found
     return None
@@ -31,9 +34,12 @@ def _boundary(content_type: str) -> bytes | None:
     return None
 
 
-def _parts(body: bytes, boundary: bytes):
+def _parts(body: bytes, boundary: bytes, on_limit=None):
     delimiter = b"--" + boundary
     chunks = body.split(delimiter)
+    if len(chunks) > MAX_PARTS + 1 and not any(c.startswith(b"--") for c in chunks[1:MAX_PARTS + 1]) \
+            and on_limit is not None:
+        on_limit()
     for chunk in chunks[1:MAX_PARTS + 1]:
         if chunk.startswith(b"--"):
             return

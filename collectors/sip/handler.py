@@ -38,6 +38,7 @@ class SipHandler:
         self.emit = emit
         self.sessions: dict[tuple, SignalingSession] = {}
         self.errors = 0
+        self.limited = 0      # messages whose body was searched or parsed only up to a bound (body.py, sdp.py)
         self.messages = 0
         self.share = None     # callable(msg, src, sport, dst, dport, transport, ts): tell other workers
 
@@ -97,8 +98,11 @@ class SipHandler:
         return session
 
     def _sdp(self, msg: SipMessage, src: str, dst: str, transport: str, ts: float) -> None:
-        raw = find_sdp(msg.header("content-type"), msg.body)
+        limited = []
+        raw = find_sdp(msg.header("content-type"), msg.body, on_limit=lambda: limited.append(1))
         sdp = parse_sdp(raw) if raw else None
+        if limited or (sdp is not None and sdp.truncated):
+            self.limited += 1
         call, seen = self.calls.on_message(msg, src, dst, transport, ts, sdp)
         if call is None or seen is None:
             return

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-MAX_MEDIA = 64
-MAX_LINES = 2048
+MAX_MEDIA = 64       # m-lines kept; an SDP with more is `truncated`
+MAX_LINES = 2048     # lines read; an SDP with more is `truncated`
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 
 
@@ -63,12 +63,15 @@ class SessionDescription:
     setup: str | None = None
     zrtp_hash: bool = False
     direction: str = "sendrecv"
+    truncated: bool = False      # more lines or m-lines than MAX_LINES / MAX_MEDIA: the rest was skipped
 
 
 def parse_sdp(body: bytes) -> SessionDescription:
     sdp = SessionDescription()
     current: Media | None = None
-    for line in body.decode("utf-8", "replace").splitlines()[:MAX_LINES]:
+    lines = body.decode("utf-8", "replace").splitlines()
+    sdp.truncated = len(lines) > MAX_LINES
+    for line in lines[:MAX_LINES]:
         kind, sep, value = line.strip().partition("=")
         if not sep or len(kind) != 1:
             continue
@@ -76,6 +79,8 @@ def parse_sdp(body: bytes) -> SessionDescription:
             current = _media(value)
             if current is not None and len(sdp.media) < MAX_MEDIA:
                 sdp.media.append(current)
+            elif current is not None:
+                sdp.truncated = True
         elif kind == "c":
             _connection(sdp, current, value)
         elif kind == "o":
