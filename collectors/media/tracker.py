@@ -37,6 +37,7 @@ class MediaTracker:
         self.emit = emit
         self.by_endpoint: dict[tuple[bytes, int], list[Flow]] = {}   # media flows by (addr, port)
         self.tables: dict[str, dict] = {}     # transport -> flows by key (set by the pipeline)
+        self.bad_rtp = 0      # RTP-shaped packets (V=2) whose header breaks RTP's rules (CSRCs/extension past the end)
 
     # -- undecided flows ---------------------------------------------------------------------
     def candidate(self, flow: Flow, pkt) -> None:
@@ -48,7 +49,7 @@ class MediaTracker:
         else:
             flow.non_media += 1
             if flow.non_media > MAX_NON_MEDIA and flow.detector is None:
-                flow.state = OTHER
+                self._not_media(flow)
 
     def _demuxed(self, flow: Flow, pkt, b0: int) -> bool:
         """RFC 7983 demultiplexing of what shares the media 5-tuple; True when the packet was one
@@ -98,14 +99,27 @@ class MediaTracker:
         if detector is None:
             detector = flow.detector = RtpDetector()
         announced = flow.binding is not None and flow.binding.role == "rtp"
-        result = detector.feed(parse_rtp(data, off, end), announced)
+        hdr = parse_rtp(data, off, end)
+        if hdr is None:
+            self.bad_rtp += 1
+        result = detector.feed(hdr, announced)
         if result == MATCH:
             self._become_media(flow, pkt)
         elif result == NEED_MORE:
             detector.held.append(pkt)
         elif result == NO_MATCH:
+            self._not_media(flow)
+
+    def _not_media(self, flow: Flow) -> None:
+        """The budget is spent without RTP. A 5-tuple that SDP announced stays open to its media: else
+        garbage sent to it before the call's RTP (spoofed truncated RTP) hid that stream and its alert."""
+        flow.detector = None
+        if flow.binding is None:
+            flow.binding = self.calls.binding_for(*flow.key)
+        if flow.binding is not None:
+            flow.non_media = 0
+        else:
             flow.state = OTHER
-            flow.detector = None
 
     def _next_to_rtp(self, flow: Flow) -> bool:
         """RTCP's conventional place (RFC 3550 section 11): one port above a recognised RTP stream."""
@@ -118,8 +132,7 @@ class MediaTracker:
         flow.detector = detector
         result = detector.feed(None, False)
         if result == NO_MATCH:
-            flow.state = OTHER
-            flow.detector = None
+            self._not_media(flow)
         else:
             detector.held.append(pkt)
 
@@ -153,6 +166,7 @@ class MediaTracker:
         hdr = parse_rtp(pkt.data, pkt.off, pkt.end)
         if hdr is None:
             flow.non_media += 1
+            self.bad_rtp += 1
             return
         stream = flow.rtp
         if stream is None:
