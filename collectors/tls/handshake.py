@@ -255,10 +255,15 @@ class TlsSession:
     def buffered(self) -> int:
         return sum(side.reader.buffered + len(side.pending) for side in (self._client, self._server))
 
+    @property
+    def errors(self) -> int:
+        client, server = self._client, self._server
+        return client.errors + client.reader.errors + server.errors + server.reader.errors
+
     def info(self) -> TlsInfo:
         hello, server = self._hello, self._server_hello
         version = server.version if server else None
-        errors = sum(side.errors + side.reader.errors for side in (self._client, self._server))
+        errors = self.errors
         return TlsInfo(
             version=None if version is None else version_name(version),
             sni=hello.sni if hello else None,

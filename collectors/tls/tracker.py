@@ -16,7 +16,7 @@ class TlsTracker:
         self.endpoints = endpoints
         self.emit = emit
         self.conversations: dict[tuple, TlsConversation] = {}
-        self.errors = 0       # malformed records and handshake messages of reported connections
+        self.errors = 0       # malformed records and handshake messages, counted as they arrive
 
     def conversation(self, flow, ts: float) -> TlsConversation:
         key = _connection(flow)
@@ -29,8 +29,10 @@ class TlsTracker:
 
     def segment(self, flow, pkt) -> None:
         conv = flow.app
-        conv.feed(flow, pkt.tcp_seq, pkt.data[pkt.off:pkt.end], bool(pkt.tcp_flags & 0x02))
         session = conv.session
+        errors = session.errors
+        conv.feed(flow, pkt.tcp_seq, pkt.data[pkt.off:pkt.end], bool(pkt.tcp_flags & 0x02))
+        self.errors += session.errors - errors
         while conv.hellos < session.handshakes_seen:
             conv.hellos += 1
             self.emit(TlsHandshake(conv.client, conv.server, conv.server_port, pkt.ts))
@@ -43,7 +45,6 @@ class TlsTracker:
             a, b = (flow.src, flow.sport), (flow.dst, flow.dport)
             (conv.client, conv.client_port), (conv.server, conv.server_port) = (a, b) if a[1] > b[1] else (b, a)
         info = conv.info()
-        self.errors += info.errors
         is_sip, why = conv.is_sip(info)
         cert = info.certificate
         tls = _contract(info) if info.version else None
