@@ -2,13 +2,14 @@
 
 serve: the REST API (uvicorn), the webhook dispatcher and the retention purge, in one unprivileged
 process. run: the same, plus one `appliance collect --store` process per configured interface (only
-those need capture privileges); they are started and ended here, by PID.
+those need capture privileges); they are started, restarted when they die, and ended here, by PID.
 """
 from __future__ import annotations
 
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -47,17 +48,60 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
 
 
 def run(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    collectors = [_start_collector(interface) for interface in settings.interfaces]
+    """`serve`, with a collector process per interface, each restarted when it dies (after 1 s, then
+    doubling to a minute while it keeps dying soon after each start)."""
+    supervisors = [Supervisor(interface) for interface in settings.interfaces]
+    for supervisor in supervisors:
+        supervisor.start()
     try:
         serve(settings, host, port)
     finally:
-        for process in collectors:
-            process.terminate()
-        for process in collectors:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        for supervisor in supervisors:
+            supervisor.stop()
+
+
+class Supervisor(threading.Thread):
+    RESTART_MIN, RESTART_MAX, STEADY = 1.0, 60.0, 60.0
+
+    def __init__(self, interface: str):
+        super().__init__(name=f"collector-{interface}", daemon=True)
+        self.interface = interface
+        self.stopping = threading.Event()
+        self.process: subprocess.Popen | None = None
+        self.restarts = 0
+
+    def run(self) -> None:
+        delay = self.RESTART_MIN
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            self.process = _start_collector(self.interface)
+            code = self.process.wait()
+            if self.stopping.is_set():
+                return
+            if time.monotonic() - started > self.STEADY:
+                delay = self.RESTART_MIN                # it had been running well: start again soon
+            self.restarts += 1
+            print(f"appliance: the collector on {self.interface} exited ({code}); restarting in {delay:g} s",
+                  file=sys.stderr, flush=True)
+            self.stopping.wait(delay)
+            delay = min(delay * 2, self.RESTART_MAX)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._end(self.process)
+        self.join(timeout=20)
+        self._end(self.process)          # one started just as we were stopping
+
+    @staticmethod
+    def _end(process: subprocess.Popen | None) -> None:
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _start_collector(interface: str) -> subprocess.Popen:
