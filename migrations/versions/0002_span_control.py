@@ -46,6 +46,15 @@ def downgrade() -> None:
     with op.batch_alter_table("span_sessions") as batch:
         for column in ("last_error", "verified_ok", "verified_at", "source_vlans"):
             batch.drop_column(column)
+    # SQLite recreates `switches` to drop its columns, and with foreign keys on, dropping the old table
+    # cascades to span_sessions: keep them aside and put them back (the ids do not change).
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("CREATE TEMP TABLE _span_sessions_0002 AS SELECT * FROM span_sessions")
     with op.batch_alter_table("switches") as batch:
         batch.drop_column("session_number")
         batch.drop_column("secret_ref")
+    if sqlite:
+        op.execute("DELETE FROM span_sessions WHERE id IN (SELECT id FROM _span_sessions_0002)")
+        op.execute("INSERT INTO span_sessions SELECT * FROM _span_sessions_0002")
+        op.execute("DROP TABLE _span_sessions_0002")

@@ -48,7 +48,7 @@ def test_schema_matches_the_models(settings):
         store.close()
 
 
-def test_a_0001_store_keeps_its_switches_through_0002(fresh_settings):
+def test_a_0001_store_keeps_its_switches_through_0002_and_back(fresh_settings):
     migrate.upgrade(fresh_settings, "0001")
     store = open_store(fresh_settings)
     try:
@@ -56,14 +56,25 @@ def test_a_0001_store_keeps_its_switches_through_0002(fresh_settings):
             connection.execute(text("INSERT INTO switches (name, device_type, host, port, username, credential_ref, "
                                     "created_at) VALUES ('core1', 'cisco_ios', '192.0.2.1', 22, 'netops', "
                                     "'env:CORE1_PASSWORD', CURRENT_TIMESTAMP)"))
+            connection.execute(text("INSERT INTO span_sessions (switch_id, name, sources, destination, state, "
+                                    "created_at) SELECT id, 'VOIPWATCH', '[\"Gi1/0/5:both\"]', 'Gi1/0/48', "
+                                    "'applied', CURRENT_TIMESTAMP FROM switches"))
     finally:
         store.close()
     assert migrate.upgrade(fresh_settings) == migrate.head_revision(fresh_settings)
+    with open_store(fresh_settings) as store, store.engine.connect() as connection:
+        row = connection.execute(text("SELECT name, credential_ref, secret_ref, session_number FROM switches"))
+        assert row.one() == ("core1", "env:CORE1_PASSWORD", None, 7)
+        assert connection.execute(text("SELECT count(*) FROM span_sessions")).scalar() == 1
     store = open_store(fresh_settings)
     try:
-        with store.engine.connect() as connection:
-            row = connection.execute(text("SELECT name, credential_ref, secret_ref, session_number FROM switches"))
-            assert row.one() == ("core1", "env:CORE1_PASSWORD", None, 7)
+        config = migrate.alembic_config(fresh_settings)
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0001")
+        with store.engine.connect() as connection:                      # back down: nothing lost either
+            assert connection.execute(text("SELECT name, destination FROM span_sessions")).one() == \
+                ("VOIPWATCH", "Gi1/0/48")
     finally:
         store.close()
 
