@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+from appliance.lifetime import end_with_parent
 from appliance.policy import Policy, PolicySettings
 from appliance.report import build_report, merge_snapshots
 from collectors.capture import CaptureLoop
@@ -113,8 +114,8 @@ def _parallel(settings: CollectSettings, sink: Sink, should_stop):
     events, stop = context.Queue(), context.Event()
     inboxes = [context.Queue() for _ in range(settings.workers)]
     group = os.getpid() & 0xFFFF
-    workers = [context.Process(target=_worker, args=(n, settings, group, events, inboxes[n], stop), daemon=True)
-               for n in range(settings.workers)]
+    workers = [context.Process(target=_worker, args=(n, settings, group, events, inboxes[n], stop, os.getpid()),
+                               daemon=True) for n in range(settings.workers)]
     for worker in workers:
         worker.start()
     try:
@@ -163,9 +164,10 @@ def _coordinate(sink: Sink, events, inboxes, stop, should_stop, count) -> list:
     return results
 
 
-def _worker(n: int, settings: CollectSettings, group: int, events, inbox, stop) -> None:
+def _worker(n: int, settings: CollectSettings, group: int, events, inbox, stop, parent: int) -> None:
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # the coordinator decides when to stop
+    end_with_parent(parent)                           # a coordinator killed outright takes its workers along
     try:
         source = open_source(settings, fanout_group=group)
     except CaptureError as exc:

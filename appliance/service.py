@@ -6,6 +6,7 @@ those need capture privileges); they are started, restarted when they die, and e
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -13,6 +14,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from appliance.lifetime import end_with_parent
 from appliance.settings import Settings
 
 PURGE_EVERY = 3600.0
@@ -108,7 +110,8 @@ def _start_collector(interface: str) -> subprocess.Popen:
     command = [str(Path(sys.executable).parent / "appliance"), "collect", "--interface", interface, "--store",
                "--format", "jsonl"]
     print(f"appliance: collecting on {interface}", file=sys.stderr, flush=True)
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    parent = os.getpid()
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, preexec_fn=lambda: end_with_parent(parent))
 
 
 def _dispatch(store, stop: threading.Event) -> None:
