@@ -121,10 +121,17 @@ def _dispatch(store, stop: threading.Event) -> None:
 
 
 def _purge(store, settings: Settings, stop: threading.Event) -> None:
+    """Hourly: purge what is past retention, then refresh the query planner's statistics (also once at
+    start, so a store filled by an import is planned well from the first request)."""
     from appliance.store.queries import purge
-    while not stop.wait(PURGE_EVERY):
+    from appliance.store.retention import refresh_statistics
+    first = True
+    while first or not stop.wait(PURGE_EVERY):
         try:
             with store.session() as session:
-                purge(session, timedelta(days=settings.retention_days))
+                if not first:
+                    purge(session, timedelta(days=settings.retention_days))
+                refresh_statistics(session)
         except Exception as exc:       # the next hour tries again; the service keeps serving
             print(f"appliance: retention purge failed: {exc}", file=sys.stderr)
+        first = False

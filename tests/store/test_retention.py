@@ -55,3 +55,21 @@ def test_purge_forgets_what_is_old_and_settled(store):
         assert s.scalar(select(func.count()).select_from(Endpoint)) > 0       # the inventory stays
     with store.session() as s:
         assert set(queries.purge(s, timedelta(days=30), now=NOW).values()) == {0}
+
+
+def test_statistics_are_refreshed_for_the_planner(store):
+    """After refresh_statistics, SQLite holds planner statistics for the alerts' indexes."""
+    from sqlalchemy import text
+
+    from appliance.store.recorder import Recorder
+    from appliance.store.retention import refresh_statistics
+    from tests.store.helpers import policy_alert
+    recorder = Recorder(store, "s1")
+    for n in range(3):
+        recorder.alert(policy_alert(endpoint=f"10.0.0.{n + 1}"))
+    with store.session() as session:
+        refresh_statistics(session)
+    if store.dialect == "sqlite":
+        with store.engine.connect() as connection:
+            tables = {row[0] for row in connection.execute(text("SELECT tbl FROM sqlite_stat1"))}
+        assert "alerts" in tables
