@@ -154,13 +154,16 @@ def test_notifiers_from_the_file_become_webhooks_and_follow_edits(tmp_path):
         noc = {"name": "noc", "url": "https://chat.example.org/hook", "format": "slack", "secret_env": "NOC_SECRET"}
         with pytest.raises(UsageError, match="environment variable NOC_SECRET, which is not set"):
             sync_notifiers(store, [noc], environ={})
-        assert sync_notifiers(store, [noc], environ={"NOC_SECRET": "s1"}) == ["notifier noc: added (slack)"]
+        assert sync_notifiers(store, [noc], environ={"NOC_SECRET": "first-noc-secret"}) == \
+            ["notifier noc: added (slack)"]
         edited = {**noc, "url": "https://chat.example.org/hook2", "enabled": False}
-        assert sync_notifiers(store, [edited], environ={"NOC_SECRET": "s2"}) == ["notifier noc: updated (slack)"]
+        assert sync_notifiers(store, [edited], environ={"NOC_SECRET": "second-noc-secret"}) == \
+            ["notifier noc: updated (slack)"]
         with store.session(readonly=True) as session:
             [hook] = queries.list_webhooks(session)
             assert (hook.url, hook.enabled, hook.created_by) == ("https://chat.example.org/hook2", False, "config")
-            assert queries.webhook_secret(store.secrets, hook) == "s2" and "s2" not in hook.secret_encrypted
+            assert queries.webhook_secret(store.secrets, hook) == "second-noc-secret"
+            assert "second-noc-secret" not in hook.secret_encrypted
     finally:
         store.close()
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from appliance.store import switches
 from appliance.store.importer import import_captures
@@ -285,7 +286,7 @@ def test_span_sessions_view(server, lab, page, shot, answer):
     sign_in(page, server, lab.tokens["viewer"])
     page.click(".tab[data-view=span]")
     if answer == "list":
-        page.wait_for_function("document.querySelectorAll('#span-table tbody tr').length === 2")
+        expect(page.locator("#span-table tbody tr")).to_have_count(2)      # (no string eval: CSP forbids it)
         first = page.locator("#span-table tbody tr").first.locator("td").all_text_contents()
         assert first[:4] == ["core-1", "cisco_ios", "192.0.2.10:22", "noc"]
         assert first[4] == "Gi1/0/1:both, Gi1/0/2:rx" and first[5] == "20:rx" and first[6] == "Gi1/0/48"
@@ -340,7 +341,7 @@ def test_attacker_controlled_sip_text_is_shown_as_text(server, lab, page, tmp_pa
     assert report["alerts"]
     sign_in(page, server, lab.tokens["viewer"])
     page.fill("#f-endpoint", "10.66.0.")
-    page.wait_for_function("document.querySelectorAll('#alerts-table tbody tr').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('#alerts-table tbody tr').length > 0")
     page.locator(ROWS).first.click()
     page.click(".tab[data-view=endpoints]")
     page.wait_for_selector("#endpoints-table tbody tr[data-ip='10.66.0.1']")
