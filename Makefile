@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test bench lab-record clean
+.PHONY: install run test bench fuzz lab-record clean
 
 install: $(STAMP)
 
