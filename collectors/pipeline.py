@@ -82,8 +82,8 @@ class Pipeline:
             if next_sweep is None or ts >= next_sweep:
                 self._sweep(ts)
                 next_sweep = self._next_sweep
-            if linktype == 1 and data.startswith(SHAPE, 12) and data[23] == 17 and not (data[20] & 0x3F or data[21]) \
-                    and len(data) >= 54:
+            if linktype == 1 and len(data) >= 54 and data.startswith(SHAPE, 12) and data[23] == 17 \
+                    and not (data[20] & 0x3F or data[21]):
                 entry = entries(data[26:38])
                 if entry is not None and data.startswith(entry.ssrc_bytes, 50) and data[43] & 0x7F == entry.pt:
                     entry.packets += 1
