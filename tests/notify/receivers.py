@@ -81,15 +81,16 @@ def free_port() -> int:
 
 
 class SyslogCollector:
-    """Collects syslog messages: one per datagram (udp), octet-counted frames (tcp)."""
+    """Collects syslog messages: one per datagram (udp), octet-counted frames (tcp). Subclasses
+    change how a stream is cut into messages (`read_frame`)."""
 
-    def __init__(self, transport: str):
+    def __init__(self, transport: str, port: int = 0):
         self.transport = transport
         self.messages: list[bytes] = []
         self._arrived = threading.Condition()
         if transport == "udp":
             self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self._sock.bind(("127.0.0.1", 0))
+            self._sock.bind(("127.0.0.1", port))
             self._sock.settimeout(0.05)
             self.port = self._sock.getsockname()[1]
             self._stop = threading.Event()
@@ -99,20 +100,23 @@ class SyslogCollector:
 
             class Handler(socketserver.StreamRequestHandler):
                 def handle(self) -> None:
-                    while True:
-                        length = b""
-                        while (char := self.rfile.read(1)) not in (b" ", b""):
-                            length += char
-                        if not length:
-                            return
-                        collector._add(self.rfile.read(int(length)))
+                    while (message := collector.read_frame(self.rfile)) is not None:
+                        collector._add(message)
 
-            self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+            socketserver.ThreadingTCPServer.allow_reuse_address = True
+            self._server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler)
             self._server.daemon_threads = True
             self.port = self._server.server_address[1]
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                             daemon=True)
         self._thread.start()
+
+    def read_frame(self, rfile) -> bytes | None:
+        """One octet-counted message (RFC 6587: `LEN SP MSG`), None at the end of the stream."""
+        length = b""
+        while (char := rfile.read(1)) not in (b" ", b""):
+            length += char
+        return rfile.read(int(length)) if length else None
 
     def url(self, query: str = "") -> str:
         return f"syslog+{self.transport}://127.0.0.1:{self.port}" + (f"?{query}" if query else "")

@@ -10,9 +10,7 @@ import os
 import shutil
 import signal
 import socket
-import socketserver
 import subprocess
-import threading
 import time
 import zlib
 
@@ -28,7 +26,7 @@ from appliance.store import queries
 from appliance.store.errors import InvalidValue
 from appliance.store.models import Delivery
 from appliance.store.recorder import Recorder
-from tests.notify.receivers import free_port
+from tests.notify.receivers import SyslogCollector, free_port
 from tests.store.helpers import T0, Clock, policy_alert
 
 SENSOR_CAPTURE_ID = zlib.crc32(b"sensor-1")
@@ -75,66 +73,22 @@ def fields(data: bytes) -> dict:
 
 
 # -- collectors ----------------------------------------------------------------------------------------
-class HepCollector:
+class HepCollector(SyslogCollector):
     """HEP3 packets as they arrive: one per datagram (udp), or cut from the stream by their length (tcp)."""
 
-    def __init__(self, transport: str, port: int = 0):
-        self.transport = transport
-        self.packets: list[bytes] = []
-        self._arrived = threading.Condition()
-        if transport == "udp":
-            self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self._sock.bind(("127.0.0.1", port))
-            self._sock.settimeout(0.05)
-            self._stop = threading.Event()
-            self.port = self._sock.getsockname()[1]
-            self._thread = threading.Thread(target=self._udp, daemon=True)
-        else:
-            collector = self
+    @property
+    def packets(self) -> list[bytes]:
+        return self.messages
 
-            class Handler(socketserver.StreamRequestHandler):
-                def handle(self) -> None:
-                    while len(header := self.rfile.read(6)) == 6:
-                        assert header[:4] == b"HEP3"
-                        rest = self.rfile.read(int.from_bytes(header[4:6], "big") - 6)
-                        collector._add(header + rest)
-
-            socketserver.ThreadingTCPServer.allow_reuse_address = True
-            self._server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler)
-            self._server.daemon_threads = True
-            self.port = self._server.server_address[1]
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                            daemon=True)
-        self._thread.start()
+    def read_frame(self, rfile) -> bytes | None:
+        header = rfile.read(6)
+        if len(header) < 6:
+            return None
+        assert header[:4] == b"HEP3"
+        return header + rfile.read(int.from_bytes(header[4:6], "big") - 6)
 
     def url(self) -> str:
         return f"hep+{self.transport}://127.0.0.1:{self.port}"
-
-    def wait(self, count: int, timeout: float = 5.0) -> list[bytes]:
-        with self._arrived:
-            self._arrived.wait_for(lambda: len(self.packets) >= count, timeout)
-            return list(self.packets)
-
-    def _add(self, data: bytes) -> None:
-        with self._arrived:
-            self.packets.append(data)
-            self._arrived.notify_all()
-
-    def _udp(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._add(self._sock.recv(65535))
-            except (TimeoutError, OSError):
-                continue
-
-    def stop(self) -> None:
-        if self.transport == "udp":
-            self._stop.set()
-            self._thread.join(1)
-            self._sock.close()
-        else:
-            self._server.shutdown()
-            self._server.server_close()
 
 
 @pytest.fixture(params=["udp", "tcp"])
