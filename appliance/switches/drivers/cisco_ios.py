@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 
 from appliance.switches.drivers.base import Driver
-from appliance.switches.drivers.cli import (abbreviate, direction_word, items, merge, port_sources,
-                                            send_config, vlan_ids, vlan_sources)
+from appliance.switches.drivers.cli import (abbreviate, direction_word, items, merge, port_sources, send_config,
+                                            show_sections, vlan_ids, vlan_sources)
 from appliance.switches.model import MirrorSession
 
 NAMES = {"FastEthernet": "Fa", "GigabitEthernet": "Gi", "TwoGigabitEthernet": "Tw", "FiveGigabitEthernet": "Fi",
          "TenGigabitEthernet": "Te", "TwentyFiveGigE": "Twe", "FortyGigabitEthernet": "Fo",
          "HundredGigE": "Hu", "AppGigabitEthernet": "Ap", "Port-channel": "Po"}
 HEADER = re.compile(r"^\s*Session\s+(\d+)\s*$", re.M)
-KEY = re.compile(r"^(\S[^:]*?)\s*:\s*(.*)$")
 LABEL = re.compile(r"^\s+(Both|RX Only|TX Only)\s*:\s*(.*)$", re.I)
 RANGE = re.compile(r"^(.*?)(\d+)-(\d+)$")
 
@@ -52,20 +51,15 @@ class CiscoIos(Driver):
         header = HEADER.search(text)
         if header is None:
             return None
-        sources, vlans, fields, section = {}, {}, {}, ""
-        for line in text[header.end():].splitlines():
-            key = KEY.match(line)
-            if key:
-                section = key.group(1).strip().lower()
-                fields[section] = key.group(2).strip()
-                continue
-            label = LABEL.match(line)
-            if label and section == "source ports":
-                for port in expand_ports(label.group(2)):
-                    merge(sources, self.port_name(port), direction_word(label.group(1)))
-            elif label and section == "source vlans":
-                for vid in vlan_ids(label.group(2)):
-                    merge(vlans, vid, direction_word(label.group(1)))
+        fields, entries = show_sections(text[header.end():], LABEL)
+        sources, vlans = {}, {}
+        for section, label, listing in entries:
+            if section == "source ports":
+                for port in expand_ports(listing):
+                    merge(sources, self.port_name(port), direction_word(label))
+            elif section == "source vlans":
+                for vid in vlan_ids(listing):
+                    merge(vlans, vid, direction_word(label))
         destination = next(iter(expand_ports(fields.get("destination ports", ""))), "")
         extra = {"type": fields["type"]} if fields.get("type") else {}
         return MirrorSession(port_sources(sources),

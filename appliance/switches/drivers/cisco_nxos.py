@@ -6,15 +6,14 @@ from __future__ import annotations
 import re
 
 from appliance.switches.drivers.base import ERROR_PATTERN, Driver
-from appliance.switches.drivers.cli import (abbreviate, direction_word, items, port_sources, send_config, vlan_ids,
-                                            vlan_sources)
+from appliance.switches.drivers.cli import (abbreviate, direction_word, items, port_sources, send_config,
+                                            show_sections, vlan_ids, vlan_sources)
 from appliance.switches.errors import SwitchCommandError
 from appliance.switches.model import MirrorSession
 
 NAMES = {"Ethernet": "Eth", "port-channel": "Po", "mgmt": "mgmt"}
 NXOS_ERRORS = ERROR_PATTERN + r"|^\s*ERROR:|Verification Failed"
 HEADER = re.compile(r"^\s*session\s+(\d+)\s*$", re.M | re.I)
-KEY = re.compile(r"^(\S[^:]*?)\s*:\s*(.*)$")
 LABEL = re.compile(r"^\s+(rx|tx|both)\s*:\s*(.*)$", re.I)
 CONFIG_SESSION = "voipwatch"
 
@@ -69,18 +68,13 @@ class CiscoNxos(Driver):
         header = HEADER.search(text)
         if header is None:
             return None
-        ports, vids, fields, section = {}, {}, {}, ""
-        for line in text[header.end():].splitlines():
-            key = KEY.match(line)
-            if key:
-                section = key.group(1).strip().lower()
-                fields[section] = key.group(2).strip()
-                continue
-            label = LABEL.match(line)
-            if label and section in ("source intf", "source vlans"):
+        fields, entries = show_sections(text[header.end():], LABEL)
+        ports, vids = {}, {}
+        for section, label, listing in entries:
+            if section in ("source intf", "source vlans"):
                 found = ports if section == "source intf" else vids
-                for item in (items(label.group(2)) if found is ports else vlan_ids(label.group(2))):
-                    found.setdefault(item, set()).add(label.group(1).lower())
+                for item in (items(listing) if found is ports else vlan_ids(listing)):
+                    found.setdefault(item, set()).add(label.lower())
         destination = next(iter(items(fields.get("destination ports", ""))), "")
         extra = {key: fields[key] for key in ("state", "type") if fields.get(key)}
         extra["marker"] = fields.get("description", "")
