@@ -6,49 +6,17 @@ them). Browser tests skip when /usr/bin/chromium or Playwright is missing."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from api.app import create_app
-from appliance.settings import Settings
-from appliance.store import migrate, open_store
-from appliance.store.engine import DB_FILE
-from tests.api.conftest import KEY, LAB, QUICK, Lab, fill, serve
+from tests.api.conftest import LAB, QUICK, lab, lab_template, serve  # noqa: F401  (the API's filled-store fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("DASHBOARD_ARTIFACTS") or ROOT / "test-artifacts" / "dashboard")
 WAIT_MS = 15_000                 # the longest a test waits for the page (a bound, not a timing assertion)
-
-
-
-@pytest.fixture(scope="session")
-def dashboard_template(tmp_path_factory):
-    """A filled SQLite store on disk, built once per worker and copied by each test."""
-    data = tmp_path_factory.mktemp("dashboard-template")
-    settings = Settings(data_dir=data, secret_key=KEY)
-    migrate.upgrade(settings.store())
-    with open_store(settings.store()) as store:
-        tokens, reports = fill(store)
-    return data / DB_FILE, tokens, reports
-
-
-@pytest.fixture
-def lab(dashboard_template, tmp_path) -> Lab:
-    source, tokens, reports = dashboard_template
-    data = tmp_path / "data"
-    data.mkdir()
-    for suffix in ("", "-wal"):
-        if Path(f"{source}{suffix}").exists():
-            shutil.copyfile(f"{source}{suffix}", data / f"{DB_FILE}{suffix}")
-    settings = Settings(data_dir=data, secret_key=KEY, sensor_id="lab-1")
-    store = open_store(settings.store())
-    try:
-        yield Lab(settings, store, dict(tokens), reports)
-    finally:
-        store.close()
 
 
 @pytest.fixture
