@@ -24,15 +24,16 @@ class SpanControl:
     connector: object = connect
 
     def plan(self, name: str, sources: list[str], vlans: list[str], destination: str) -> Plan:
-        access, _recorded = self._load(name)
-        return for_device_type(access.device_type).plan(self._wanted(access, sources, vlans, destination))
+        access, _recorded, number = self._load(name)
+        return for_device_type(access.device_type).plan(MirrorSession.build(sources, vlans, destination,
+                                                                             number=number))
 
     def apply(self, name: str, sources: list[str], vlans: list[str], destination: str, actor: str,
               save: bool = False) -> Outcome:
         """`save`: also write the switch's startup configuration once the read-back matches."""
-        access, recorded = self._load(name)
+        access, recorded, number = self._load(name)
         driver = for_device_type(access.device_type)
-        wanted = self._wanted(access, sources, vlans, destination)
+        wanted = MirrorSession.build(sources, vlans, destination, number=number)
         try:
             with self.connector(access, self.connect_settings, self.environ) as conn:
                 outcome = operations.apply(conn, driver, wanted, recorded)
@@ -48,9 +49,9 @@ class SpanControl:
         return outcome
 
     def dry_run(self, name: str, sources: list[str], vlans: list[str], destination: str, actor: str) -> str:
-        access, recorded = self._load(name)
+        access, recorded, number = self._load(name)
         driver = for_device_type(access.device_type)
-        wanted = self._wanted(access, sources, vlans, destination)
+        wanted = MirrorSession.build(sources, vlans, destination, number=number)
         try:
             with self.connector(access, self.connect_settings, self.environ) as conn:
                 report = operations.dry_run(conn, driver, wanted, recorded)
@@ -61,7 +62,7 @@ class SpanControl:
         return report
 
     def verify(self, name: str, actor: str) -> Outcome:
-        access, recorded = self._load(name)
+        access, recorded, _number = self._load(name)
         if recorded is None:
             raise SwitchError(f"the appliance has no SPAN session applied on switch {name}: nothing to verify")
         driver = for_device_type(access.device_type)
@@ -76,9 +77,9 @@ class SpanControl:
         return outcome
 
     def remove(self, name: str, actor: str) -> Outcome:
-        access, recorded = self._load(name)
+        access, recorded, number = self._load(name)
         driver = for_device_type(access.device_type)
-        probe = MirrorSession(name=MirrorSession().name, number=self._number(name))
+        probe = MirrorSession(number=number)
         try:
             with self.connector(access, self.connect_settings, self.environ) as conn:
                 outcome = operations.remove(conn, driver, recorded, probe)
@@ -95,20 +96,15 @@ class SpanControl:
             registry.record_action(session, name, "wire-check", actor, check.ok, None, check.message())
 
     # -- store ---------------------------------------------------------------------------------
-    def _load(self, name: str) -> tuple[SwitchAccess, MirrorSession | None]:
+    def _load(self, name: str) -> tuple[SwitchAccess, MirrorSession | None, int]:
+        """How to reach the switch, the session as last applied (or None), and its session number."""
         with self.store.session(readonly=True) as session:
             row = registry.get_switch(session, name)
             access = SwitchAccess(row.name, row.device_type, row.host, row.port, row.username,
                                   row.credential_ref, row.secret_ref)
             recorded = registry.recorded_session(session, row)
-        return access, MirrorSession.from_dict(recorded) if recorded else None
-
-    def _number(self, name: str) -> int:
-        with self.store.session(readonly=True) as session:
-            return registry.get_switch(session, name).session_number
-
-    def _wanted(self, access: SwitchAccess, sources, vlans, destination) -> MirrorSession:
-        return MirrorSession.build(sources, vlans, destination, number=self._number(access.name))
+            number = row.session_number
+        return access, MirrorSession.from_dict(recorded) if recorded else None, number
 
     def _record(self, name: str, action: str, actor: str, ok: bool, wanted, detail: str, *,
                 state: str | None = None, error: str | None = None, verified: bool | None = None) -> None:
@@ -116,15 +112,13 @@ class SpanControl:
         with self.store.session() as session:
             registry.record_action(session, name, action, actor, ok, wanted_dict, detail)
             switch = registry.get_switch(session, name)
-            if state == "failed" and registry.span_session(session, switch) is not None \
-                    and registry.span_session(session, switch).state == "applied":
+            span = registry.span_session(session, switch)
+            if state == "failed" and span is not None and span.state == "applied":
                 state = None                # a failed change leaves the applied session as it was recorded
             if state is not None and wanted_dict is not None:
                 registry.record_span(session, switch, wanted_dict, state, actor, error)
-            elif state == "removed":
-                span = registry.span_session(session, switch)
-                if span is not None:
-                    span.state = "removed"
+            elif state == "removed" and span is not None:
+                span.state = "removed"
             if verified is not None:
                 registry.record_verification(session, switch, verified, None if verified else detail)
 
