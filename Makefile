@@ -29,6 +29,7 @@ bench: install
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.api_load
 	$(BIN)/python -m bench.hostile
+	$(BIN)/python -m bench.site --phones 300 --seconds 60
 
 # Fuzzing of every decoder and parser with atheris (tests/fuzz/README.md): FUZZ_RUNS inputs per target,
 # a hang is an input over 5 s, an RSS over 1 GiB is unbounded memory; prints the table of results.
