@@ -2,19 +2,14 @@
 with `show monitor session 7`. IOS has no description on a session, so it cannot mark one as ours."""
 from __future__ import annotations
 
-import re
-
+from appliance.switches.drivers import ios_screen
 from appliance.switches.drivers.base import Driver
-from appliance.switches.drivers.cli import (abbreviate, direction_word, items, merge, port_sources, send_config,
-                                            show_sections, vlan_ids, vlan_sources)
+from appliance.switches.drivers.cli import abbreviate, send_config
 from appliance.switches.model import MirrorSession
 
 NAMES = {"FastEthernet": "Fa", "GigabitEthernet": "Gi", "TwoGigabitEthernet": "Tw", "FiveGigabitEthernet": "Fi",
          "TenGigabitEthernet": "Te", "TwentyFiveGigE": "Twe", "FortyGigabitEthernet": "Fo",
          "HundredGigE": "Hu", "AppGigabitEthernet": "Ap", "Port-channel": "Po"}
-HEADER = re.compile(r"^\s*Session\s+(\d+)\s*$", re.M)
-LABEL = re.compile(r"^\s+(Both|RX Only|TX Only)\s*:\s*(.*)$", re.I)
-RANGE = re.compile(r"^(.*?)(\d+)-(\d+)$")
 
 
 class CiscoIos(Driver):
@@ -47,34 +42,10 @@ class CiscoIos(Driver):
         return send_config(conn, commands)          # as the base, with the switch's message in the error
 
     def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
-        text = "\n".join(outputs)
-        header = HEADER.search(text)
-        if header is None:
-            return None
-        fields, entries = show_sections(text[header.end():], LABEL)
-        sources, vlans = {}, {}
-        for section, label, listing in entries:
-            if section == "source ports":
-                for port in expand_ports(listing):
-                    merge(sources, self.port_name(port), direction_word(label))
-            elif section == "source vlans":
-                for vid in vlan_ids(listing):
-                    merge(vlans, vid, direction_word(label))
-        destination = next(iter(expand_ports(fields.get("destination ports", ""))), "")
-        extra = {"type": fields["type"]} if fields.get("type") else {}
-        return MirrorSession(port_sources(sources),
-                             vlan_sources(vlans),
-                             self.port_name(destination) if destination else "", session.name,
-                             int(header.group(1)), extra)
+        draft = ios_screen.sessions("\n".join(outputs), self.port_name).get(session.number)
+        return None if draft is None else draft.build(session.name, session.number)
 
-
-def expand_ports(text: str) -> list[str]:
-    """IOS compresses port lists: `Gi1/0/5-6,Gi1/0/8` -> Gi1/0/5, Gi1/0/6, Gi1/0/8."""
-    ports = []
-    for item in items(text):
-        found = RANGE.match(item)
-        if found and not found.group(1).endswith("-"):
-            ports += [f"{found.group(1)}{n}" for n in range(int(found.group(2)), int(found.group(3)) + 1)]
-        else:
-            ports.append(item)
-    return ports
+    def sessions(self, outputs: list[str]) -> dict[str, MirrorSession]:
+        """Every session in a `show monitor session all`, by number."""
+        return {key: draft.build("", key) for key, draft in
+                ios_screen.sessions("\n".join(outputs), self.port_name).items()}
