@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import re
 
+from appliance.switches.drivers import os10_screen
 from appliance.switches.drivers.base import Driver
-from appliance.switches.drivers.cli import merge, port_sources, vlan_sources
 from appliance.switches.model import MirrorSession
 
-ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(rx|tx|both)\s+(?:\S+\s+){4}(true|false)\s*(.*?)\s*$",
-                 re.I | re.M)
 PORT = re.compile(r"(?i)^\s*(?:eth(?:ernet)?)\s*(\d[\d/:]*)\s*$")
 
 
@@ -38,18 +36,9 @@ class DellOs10(Driver):
         return f"ethernet{found.group(1)}" if found else port.strip().lower().replace(" ", "")
 
     def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
-        rows = [row for row in ROW.findall("\n".join(outputs)) if int(row[0]) == session.number]
-        if not rows:
-            return None
-        ports, vids = {}, {}
-        for _, source, _, direction, _, _ in rows:
-            vlan = re.match(r"(?i)^vlan\s*(\d+)$", source)
-            if vlan:
-                merge(vids, int(vlan.group(1)), direction.lower())
-            else:
-                merge(ports, self.port_name(source), direction.lower())
-        _, _, destination, _, state, why = rows[0]
-        return MirrorSession(port_sources(ports),
-                             vlan_sources(vids),
-                             self.port_name(destination), session.name, session.number,
-                             {"state": f"{state.lower()} ({why})" if why else state.lower()})
+        draft = os10_screen.sessions("\n".join(outputs), self.port_name).get(session.number)
+        return None if draft is None else draft.build(session.name, session.number)
+
+    def sessions(self, outputs: list[str]) -> dict[str, MirrorSession]:
+        return {key: draft.build("", key) for key, draft in
+                os10_screen.sessions("\n".join(outputs), self.port_name).items()}
