@@ -3,7 +3,6 @@ with `show monitor session VOIPWATCH`. The session's name is its marker. Dry run
 configuration session (`configure session`, `show session-config diffs`, `abort`)."""
 from __future__ import annotations
 
-
 from appliance.switches.drivers import eos_screen
 from appliance.switches.drivers.base import Driver
 from appliance.switches.drivers.cli import abbreviate, send_config

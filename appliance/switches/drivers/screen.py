@@ -15,7 +15,7 @@ from appliance.switches.model import MirrorSession
 
 FRAMING = re.compile(r"(?ix)^\s*(?:"
                      r"\S*[#>]\s*$"                                 # a prompt alone
-                     r"|(?:[^\s#>]*\s*[#>]\s*)?(?:sh|show)\s.*"       # the echoed command, with or without its prompt
+                     r"|(?:[^\s#>]*\s*[#>]\s*)?(?:do\s+)?(?:sh|show)\s.*"  # the echoed command, with or without its prompt
                      r"|.*%UNICON-INFO:.*"                          # a pyATS/Unicon capture's log line
                      r"|Load\ for\ five\ secs:.*|Time\ source\ is\ .*"  # IOS's exec banner lines
                      r"|\{(?:master|backup|linecard)[^}]*\}"          # Junos's virtual-chassis member line

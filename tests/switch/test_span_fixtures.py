@@ -1,0 +1,149 @@
+"""The drivers against real device output written by others (tests/switch/fixtures/<platform>, with
+PROVENANCE.md beside each set): every output reads into exactly the sessions the device holds, or is
+refused with the line quoted; every parser refuses every other platform's output; and what the
+appliance decides from a real read-back (ours or not, delivering or not) follows."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from appliance.switches import drivers, operations
+from appliance.switches.drivers.screen import framing
+from appliance.switches.errors import NotOurs, UnreadableOutput
+from appliance.switches.model import MirrorSession
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RECORDED = Path(__file__).resolve().parents[1] / "data" / "switch"
+PARSERS = ("cisco_ios", "cisco_nxos", "arista_eos", "juniper_junos", "aruba_aoscx", "hp_procurve", "dell_os10")
+REAL = sorted(FIXTURES.glob("*/*.txt"))
+SHOW_VLANS = """
+Routing instance        VLAN name             Tag          Interfaces
+default-switch          default               1
+                                                           ge-0/0/0.0*
+default-switch          VOICE                 100
+                                                           ge-0/0/5.0*
+
+{master:0}
+"""   # the layout of ELS `show vlans`, written here (no real capture was found to go with the fixture)
+
+
+def printed(path: Path) -> bool:
+    """Output with at least one line that is not framing (an empty read-back belongs to no platform)."""
+    return any(not framing(line) for line in path.read_text().splitlines())
+
+
+OUTPUTS = [path for path in REAL + sorted(RECORDED.glob("*/*.txt")) if path.stem != "plan" and printed(path)]
+
+
+def described(session: MirrorSession) -> dict:
+    return {"sources": [str(s) for s in session.sources], "source_vlans": [str(v) for v in session.vlans],
+            "destination": session.destination, "extra": session.extra}
+
+
+class Replay:
+    """A connection that answers the driver's read-back commands with recorded output, in turn (a
+    recorded source, as tests/switch/emulator is a live one); it refuses any configuration."""
+
+    def __init__(self, *outputs: str):
+        self.outputs, self.calls = list(outputs), 0
+
+    def send_command(self, command: str, **options) -> str:
+        self.calls += 1
+        return self.outputs[(self.calls - 1) % len(self.outputs)]
+
+    def send_config_set(self, *args, **options):
+        raise AssertionError("the appliance tried to change a session it must leave alone")
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda path: f"{path.parent.name}/{path.stem}")
+def test_real_output_reads_as_the_device_holds_it(path):
+    driver, expected = drivers.for_device_type(path.parent.name), json.loads(path.with_suffix(".json").read_text())
+    if "refused" in expected:
+        with pytest.raises(UnreadableOutput) as refused:
+            driver.sessions([path.read_text()])
+        assert str(refused.value) == expected["refused"]
+    else:
+        found = driver.sessions([path.read_text()])
+        assert {str(key): described(session) for key, session in found.items()} == expected["sessions"]
+
+
+def test_platforms_with_real_output_have_their_provenance_beside_it():
+    counts = {folder.name: len(list(folder.glob("*.txt"))) for folder in FIXTURES.iterdir() if folder.is_dir()}
+    assert counts["cisco_ios"] >= 5 and counts["cisco_nxos"] >= 4 and counts["dell_os10"] >= 3
+    for platform in counts:
+        provenance = (FIXTURES / platform / "PROVENANCE.md").read_text()
+        assert all(path.name in provenance for path in (FIXTURES / platform).glob("*.txt"))
+
+
+@pytest.mark.parametrize("parser, path", [(parser, path) for parser in PARSERS for path in OUTPUTS
+                                          if path.parent.name != parser],
+                         ids=lambda value: value if isinstance(value, str) else f"{value.parent.name}/{value.stem}")
+def test_a_parser_refuses_another_platforms_output(parser, path):
+    with pytest.raises(UnreadableOutput, match=rf"^{parser}: cannot read the switch's output .*: '.+'$"):
+        drivers.for_device_type(parser).sessions([path.read_text()])
+
+
+def test_iosxe17_none_placeholders_read_back_as_the_session_itself():
+    """`RX Only : None` is no port called None: the session verifies as configured."""
+    driver = drivers.for_device_type("cisco_ios")
+    text = (FIXTURES / "cisco_ios" / "genie_iosxe_6_xe17_none_placeholders.txt").read_text()
+    wanted = MirrorSession.build(["TwentyFiveGigE2/0/3:both"], [], "TwentyFiveGigE1/0/3", number=1)
+    outcome = operations.verify(Replay(text), driver, wanted)
+    assert outcome.matches and outcome.differences == []
+
+
+def test_an_admin_disabled_session_is_reported_as_not_delivering():
+    driver = drivers.for_device_type("cisco_ios")
+    text = (FIXTURES / "cisco_ios" / "genie_iosxe_2_erspan_disabled.txt").read_text()
+    recorded = MirrorSession(destination="Gi0/1/6", number=2)
+    outcome = operations.verify(Replay(text), driver, recorded)
+    assert "the session is not up: disabled" in outcome.differences
+    assert outcome.differences[0].startswith("the switch holds an ERSPAN Destination Session")
+
+
+@pytest.mark.parametrize("platform, fixture, number", [
+    ("cisco_nxos", "genie_nxos_3_local_all_interfaces", 1), ("cisco_nxos", "zspan_n9k_erspan_type3", 3),
+    ("cisco_ios", "genie_iosxe_5_c9300_left_margin", 40), ("cisco_ios", "genie_iosxe_7_erspan_pair", 10)])
+def test_a_session_kind_the_appliance_does_not_manage_is_never_taken_for_ours(platform, fixture, number):
+    """An all-interfaces, RSPAN or ERSPAN session under our number is refused, even with a record that
+    matches its ports: it is never flattened into a local session."""
+    driver = drivers.for_device_type(platform)
+    text = (FIXTURES / platform / f"{fixture}.txt").read_text()
+    observed = driver.parse([text], MirrorSession(number=number))
+    assert driver.owns(observed) is False
+    recorded = MirrorSession(observed.sources, observed.vlans, observed.destination or "x", number=number)
+    with pytest.raises(NotOurs, match="never creates"):
+        operations.apply(Replay(text), driver, recorded, recorded)
+    with pytest.raises(NotOurs, match="never creates"):
+        operations.remove(Replay(text), driver, recorded, recorded)
+
+
+def test_a_filtered_session_differs_from_an_unfiltered_one():
+    """A local session with an ACL mirrors only part of the traffic: it does not verify as ours."""
+    driver = drivers.for_device_type("cisco_ios")
+    text = (FIXTURES / "cisco_ios" / "genie_iosxe_5_c9300_left_margin.txt").read_text()
+    wanted = MirrorSession.build(["Gi3/0/27:rx"], [], "Gi4/0/2", number=10)
+    assert operations.verify(Replay(text), driver, wanted).differences == [
+        "ip access-group: wanted none, switch has span-filter-acl1"]
+    wanted = MirrorSession.build(["Gi3/0/27:rx"], [], "Gi1/0/1", number=30)
+    assert operations.verify(Replay(text), driver, wanted).differences == []
+
+
+def test_junos_vlan_names_resolve_through_show_vlans():
+    driver = drivers.for_device_type("juniper_junos")
+    text = (FIXTURES / "juniper_junos" / "jex4300_vlan_default.txt").read_text()
+    observed = driver.parse([text, SHOW_VLANS], MirrorSession(name="SPAN-TAP"))
+    assert observed.to_dict() == {"name": "SPAN-TAP", "number": 7, "sources": [], "source_vlans": ["1:rx"],
+                                  "destination": "ge-0/0/47.0"}
+    with pytest.raises(UnreadableOutput, match="default-switch/default"):
+        driver.parse([text], MirrorSession(name="SPAN-TAP"))
+
+
+def test_a_line_no_layout_has_is_refused_with_the_line_quoted():
+    driver = drivers.for_device_type("cisco_ios")
+    text = (FIXTURES / "cisco_ios" / "genie_iosxe_6_xe17_none_placeholders.txt").read_text()
+    with pytest.raises(UnreadableOutput, match="'Source Magic             : Gi1/0/1'"):
+        driver.parse([text.replace("Source Drop-cause        : None", "Source Magic             : Gi1/0/1")],
+                     MirrorSession(number=1))
