@@ -27,6 +27,27 @@ default-switch          VOICE                 100
 
 {master:0}
 """   # the layout of ELS `show vlans`, written here (no real capture was found to go with the fixture)
+CONFIG = {  # the configuration that goes with each screen fixture, written here in each platform's syntax:
+            # the IOS/NX-OS drivers read what is configured from it and check it against the real screen
+    "genie_iosxe_6_xe17_none_placeholders": "monitor session 1 type local\n source interface Twe2/0/3\n"
+                                            " destination interface Twe1/0/3\n",
+    "genie_iosxe_2_erspan_disabled": "monitor session 2 type erspan-destination\n destination interface Gi0/1/6\n"
+                                     " shutdown\n source\n  erspan-id 1\n  ip address 172.18.197.254\n",
+    "genie_iosxe_5_c9300_left_margin": "monitor session 10 source interface Gi3/0/27 rx\n"
+                                       "monitor session 10 destination interface Gi4/0/2\n"
+                                       "monitor session 10 filter ip access-group span-filter-acl1\n"
+                                       "monitor session 30 source interface Gi3/0/27 rx\n"
+                                       "monitor session 30 destination interface Gi1/0/1\n"
+                                       "monitor session 40 source interface Gi3/0/27 rx\n"
+                                       "monitor session 40 destination remote vlan 300\n",
+    "genie_iosxe_7_erspan_pair": "monitor session 10 type erspan-source\n source interface Gi0/0/1\n destination\n"
+                                 "  erspan-id 10\n  ip address 10.1.1.1\n  origin ip address 100.1.1.1\n",
+    "genie_nxos_3_local_all_interfaces": "monitor session 1\n  source interface all both\n  filter vlan 100\n"
+                                         "  destination interface Ethernet9/2\n  no shut\n",
+    "zspan_n9k_erspan_type3": "monitor session 3 type erspan-source\n  vrf default\n  header-type 3\n"    # as typed in
+                              "  erspan-id 156\n  destination ip 11.11.11.11\n  ip ttl 64\n"          # the README
+                              "  source interface Ethernet1/31 both\n  mtu 1518\n  no shut\n",
+}
 
 
 def printed(path: Path) -> bool:
@@ -35,6 +56,11 @@ def printed(path: Path) -> bool:
 
 
 OUTPUTS = [path for path in REAL + sorted(RECORDED.glob("*/*.txt")) if path.stem != "plan" and printed(path)]
+
+
+def replay(platform: str, fixture: str) -> "Replay":
+    """The switch as the driver reads it back: the configuration, then the real screen."""
+    return Replay(CONFIG[fixture], (FIXTURES / platform / f"{fixture}.txt").read_text())
 
 
 def described(session: MirrorSession) -> dict:
@@ -88,47 +114,45 @@ def test_a_parser_refuses_another_platforms_output(parser, path):
 def test_iosxe17_none_placeholders_read_back_as_the_session_itself():
     """`RX Only : None` is no port called None: the session verifies as configured."""
     driver = drivers.for_device_type("cisco_ios")
-    text = (FIXTURES / "cisco_ios" / "genie_iosxe_6_xe17_none_placeholders.txt").read_text()
     wanted = MirrorSession.build(["TwentyFiveGigE2/0/3:both"], [], "TwentyFiveGigE1/0/3", number=1)
-    outcome = operations.verify(Replay(text), driver, wanted)
+    outcome = operations.verify(replay("cisco_ios", "genie_iosxe_6_xe17_none_placeholders"), driver, wanted)
     assert outcome.matches and outcome.differences == []
 
 
 def test_an_admin_disabled_session_is_reported_as_not_delivering():
     driver = drivers.for_device_type("cisco_ios")
-    text = (FIXTURES / "cisco_ios" / "genie_iosxe_2_erspan_disabled.txt").read_text()
     recorded = MirrorSession(destination="Gi0/1/6", number=2)
-    outcome = operations.verify(Replay(text), driver, recorded)
+    outcome = operations.verify(replay("cisco_ios", "genie_iosxe_2_erspan_disabled"), driver, recorded)
     assert "the session is not up: disabled" in outcome.differences
-    assert outcome.differences[0].startswith("the switch holds an ERSPAN Destination Session")
+    assert outcome.differences[0] == "the switch holds an erspan-destination session, not a local SPAN session"
 
 
 @pytest.mark.parametrize("platform, fixture, number", [
     ("cisco_nxos", "genie_nxos_3_local_all_interfaces", 1), ("cisco_nxos", "zspan_n9k_erspan_type3", 3),
-    ("cisco_ios", "genie_iosxe_5_c9300_left_margin", 40), ("cisco_ios", "genie_iosxe_7_erspan_pair", 10)])
+    ("cisco_ios", "genie_iosxe_5_c9300_left_margin", 40), ("cisco_ios", "genie_iosxe_7_erspan_pair", 10),
+    ("cisco_ios", "genie_iosxe_2_erspan_disabled", 2)])
 def test_a_session_kind_the_appliance_does_not_manage_is_never_taken_for_ours(platform, fixture, number):
     """An all-interfaces, RSPAN or ERSPAN session under our number is refused, even with a record that
     matches its ports: it is never flattened into a local session."""
     driver = drivers.for_device_type(platform)
     text = (FIXTURES / platform / f"{fixture}.txt").read_text()
-    observed = driver.parse([text], MirrorSession(number=number))
+    observed = driver.parse([CONFIG[fixture], text], MirrorSession(number=number))
     assert driver.owns(observed) is False
     recorded = MirrorSession(observed.sources, observed.vlans, observed.destination or "x", number=number)
     with pytest.raises(NotOurs, match="never creates"):
-        operations.apply(Replay(text), driver, recorded, recorded)
+        operations.apply(replay(platform, fixture), driver, recorded, recorded)
     with pytest.raises(NotOurs, match="never creates"):
-        operations.remove(Replay(text), driver, recorded, recorded)
+        operations.remove(replay(platform, fixture), driver, recorded, recorded)
 
 
 def test_a_filtered_session_differs_from_an_unfiltered_one():
     """A local session with an ACL mirrors only part of the traffic: it does not verify as ours."""
-    driver = drivers.for_device_type("cisco_ios")
-    text = (FIXTURES / "cisco_ios" / "genie_iosxe_5_c9300_left_margin.txt").read_text()
+    driver, fixture = drivers.for_device_type("cisco_ios"), "genie_iosxe_5_c9300_left_margin"
     wanted = MirrorSession.build(["Gi3/0/27:rx"], [], "Gi4/0/2", number=10)
-    assert operations.verify(Replay(text), driver, wanted).differences == [
-        "ip access-group: wanted none, switch has span-filter-acl1"]
+    assert operations.verify(replay("cisco_ios", fixture), driver, wanted).differences == [
+        "filter ip access-group: wanted none, switch has span-filter-acl1"]
     wanted = MirrorSession.build(["Gi3/0/27:rx"], [], "Gi1/0/1", number=30)
-    assert operations.verify(Replay(text), driver, wanted).differences == []
+    assert operations.verify(replay("cisco_ios", fixture), driver, wanted).differences == []
 
 
 def test_junos_vlan_names_resolve_through_show_vlans():
@@ -147,3 +171,14 @@ def test_a_line_no_layout_has_is_refused_with_the_line_quoted():
     with pytest.raises(UnreadableOutput, match="'Source Magic             : Gi1/0/1'"):
         driver.parse([text.replace("Source Drop-cause        : None", "Source Magic             : Gi1/0/1")],
                      MirrorSession(number=1))
+
+
+def test_configuration_and_screen_that_disagree_are_refused():
+    """The configuration says what is set, the screen what runs: when they differ the driver says so."""
+    driver = drivers.for_device_type("cisco_ios")
+    screen = (FIXTURES / "cisco_ios" / "genie_iosxe_6_xe17_none_placeholders.txt").read_text()
+    config = CONFIG["genie_iosxe_6_xe17_none_placeholders"].replace("Twe2/0/3", "Twe2/0/4")
+    with pytest.raises(UnreadableOutput, match="configuration's sources .* differ"):
+        driver.parse([config, screen], MirrorSession(number=1))
+    with pytest.raises(UnreadableOutput, match="show monitor session holds the session but the configuration"):
+        driver.parse(["", screen], MirrorSession(number=1))

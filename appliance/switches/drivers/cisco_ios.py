@@ -1,8 +1,10 @@
 """Cisco IOS / IOS-XE Catalyst: `monitor session 7 ...` one-liners in global configuration, read back
-with `show monitor session 7`. IOS has no description on a session, so it cannot mark one as ours."""
+from the configuration (`show running-config | section monitor session`) and checked against
+`show monitor session 7`, which also gives the state. IOS has no description on a classic session,
+so it cannot mark one as ours."""
 from __future__ import annotations
 
-from appliance.switches.drivers import ios_screen
+from appliance.switches.drivers import cisco_config, ios_screen
 from appliance.switches.drivers.base import Driver
 from appliance.switches.drivers.cli import abbreviate, send_config
 from appliance.switches.model import MirrorSession
@@ -10,6 +12,7 @@ from appliance.switches.model import MirrorSession
 NAMES = {"FastEthernet": "Fa", "GigabitEthernet": "Gi", "TwoGigabitEthernet": "Tw", "FiveGigabitEthernet": "Fi",
          "TenGigabitEthernet": "Te", "TwentyFiveGigE": "Twe", "FortyGigabitEthernet": "Fo",
          "HundredGigE": "Hu", "AppGigabitEthernet": "Ap", "Port-channel": "Po"}
+CONFIG = "show running-config | section monitor session"
 
 
 class CiscoIos(Driver):
@@ -27,7 +30,7 @@ class CiscoIos(Driver):
         return [f"no monitor session {session.number}"]
 
     def verify_commands(self, session: MirrorSession) -> list[str]:
-        return [f"show monitor session {session.number}"]
+        return [CONFIG, f"show monitor session {session.number}"]
 
     def save_commands(self) -> list[str]:
         return ["write memory"]
@@ -42,8 +45,12 @@ class CiscoIos(Driver):
         return send_config(conn, commands)          # as the base, with the switch's message in the error
 
     def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
-        draft = ios_screen.sessions("\n".join(outputs), self.port_name).get(session.number)
-        return None if draft is None else draft.build(session.name, session.number)
+        """From [configuration, screen] (what `verify_commands` reads), or from the screen alone."""
+        shown = ios_screen.sessions(outputs[-1] if outputs else "", self.port_name).get(session.number)
+        if len(outputs) > 1:
+            shown = cisco_config.agree(self.device_type, cisco_config.ios(outputs[0], session.number, self.port_name),
+                                       shown)
+        return None if shown is None else shown.build(session.name, session.number)
 
     def sessions(self, outputs: list[str]) -> dict[str, MirrorSession]:
         """Every session in a `show monitor session all`, by number."""

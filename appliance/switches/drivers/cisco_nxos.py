@@ -1,11 +1,12 @@
 """Cisco NX-OS: `monitor session 7` with a `description`, created shut (so `no shut`), and a
-destination port that needs `switchport monitor`. Read back with `show monitor session 7`; NX-OS
+destination port that needs `switchport monitor`. Read back from `show running-config monitor`,
+checked against `show monitor session 7` (which adds the state); NX-OS
 prints its errors as `ERROR: ...` as well as `% Invalid ...`, so its error pattern adds those."""
 from __future__ import annotations
 
 import re
 
-from appliance.switches.drivers import nxos_screen
+from appliance.switches.drivers import cisco_config, nxos_screen
 from appliance.switches.drivers.base import ERROR_PATTERN, Driver
 from appliance.switches.drivers.cli import abbreviate, send_config
 from appliance.switches.errors import SwitchCommandError
@@ -36,7 +37,7 @@ class CiscoNxos(Driver):
         return commands
 
     def verify_commands(self, session: MirrorSession) -> list[str]:
-        return [f"show monitor session {session.number}"]
+        return ["show running-config monitor", f"show monitor session {session.number}"]
 
     def save_commands(self) -> list[str]:
         return ["copy running-config startup-config"]
@@ -62,7 +63,11 @@ class CiscoNxos(Driver):
         return f"{listing.strip()}\n{verified.strip()}\n"
 
     def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
-        draft = nxos_screen.sessions("\n".join(outputs), self.port_name).get(session.number)
+        """From [configuration, screen] (what `verify_commands` reads), or from the screen alone."""
+        draft = nxos_screen.sessions(outputs[-1] if outputs else "", self.port_name).get(session.number)
+        if len(outputs) > 1:
+            draft = cisco_config.agree(self.device_type,
+                                       cisco_config.nxos(outputs[0], session.number, self.port_name), draft)
         if draft is None:
             return None
         draft.extra.setdefault("marker", "")

@@ -111,11 +111,14 @@ class Ios(CiscoLike):
         lines = [f"hostname {self.state.hostname}", "!"]
         for key in sorted(self.state.sessions, key=int):
             session = self.state.sessions[key]
+            block = self.state.layout == "xe17"         # IOS-XE 17 keeps a `type local` session as a block
+            prefix = " " if block else f"monitor session {key} "
+            lines += [f"monitor session {key} type local"] if block else []
             for kind, found in (("interface", session.sources), ("vlan", session.vlans)):
-                lines += [f"monitor session {key} source {kind} {name}" + ("" if d == "both" else f" {d}")
+                lines += [f"{prefix}source {kind} {name}" + ("" if d == "both" else f" {d}")
                           for name, d in found.items()]
             if session.destination:
-                lines.append(f"monitor session {key} destination interface {session.destination}")
+                lines.append(f"{prefix}destination interface {session.destination}")
         return "\n".join(lines + ["end"]) + "\n"
 
 

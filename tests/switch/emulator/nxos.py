@@ -167,12 +167,19 @@ class Nxos(CiscoLike):
                 [k for k in [found.group(1)] if k in self.state.sessions]
             draw = LAYOUTS[self.state.layout or "classic"]
             return "".join(draw(key, self.state.sessions[key]) for key in keys)
+        if command == "show running-config monitor":
+            return ("\n!Command: show running-config monitor\n!Time: Mon Dec  7 06:00:00 2026\n\n"
+                    "version 9.3(8) Bios:version 05.44\n" + self.monitor_config())
         return super().show(command)
 
     def running_config(self) -> str:
         lines = [f"hostname {self.state.hostname}", ""]
         for name in sorted(self.state.monitor_ports):
             lines += [f"interface {name}", "  switchport", "  switchport monitor", ""]
+        return "\n".join(lines) + "\n" + self.monitor_config()
+
+    def monitor_config(self) -> str:
+        lines = []
         for key in sorted(self.state.sessions, key=int):
             session = self.state.sessions[key]
             lines.append(f"monitor session {key}")
