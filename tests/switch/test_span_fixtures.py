@@ -180,5 +180,35 @@ def test_configuration_and_screen_that_disagree_are_refused():
     config = CONFIG["genie_iosxe_6_xe17_none_placeholders"].replace("Twe2/0/3", "Twe2/0/4")
     with pytest.raises(UnreadableOutput, match="configuration's sources .* differ"):
         driver.parse([config, screen], MirrorSession(number=1))
-    with pytest.raises(UnreadableOutput, match="show monitor session holds the session but the configuration"):
+    with pytest.raises(UnreadableOutput, match="the show command holds the session but the configuration"):
         driver.parse(["", screen], MirrorSession(number=1))
+
+
+JUNOS_JSON = """{
+    "configuration" : {
+        "@" : {"junos:changed-seconds" : "1765087200"},
+        "forwarding-options" : {
+            "analyzer" : [{"name" : "SPAN-TAP",
+                           "input" : {"ingress" : {"interface" : [{"name" : "ge-0/0/4.0"}]},
+                                      "egress" : {"interface" : [{"name" : "ge-0/0/4.0"}]}},
+                           "output" : {"interface" : [{"name" : "ge-0/1/1.0"}]}}]
+        }
+    }
+}
+{master:0}
+"""   # `| display json` of the README's `set forwarding-options analyzer SPAN-TAP ...` lines, written here
+
+
+def test_junos_reads_the_configuration_as_json_and_checks_it_against_the_screen():
+    driver = drivers.for_device_type("juniper_junos")
+    screen = (FIXTURES / "juniper_junos" / "jex2300_interfaces.txt").read_text()
+    observed = driver.parse([JUNOS_JSON, screen, SHOW_VLANS], MirrorSession(name="SPAN-TAP"))
+    assert observed.to_dict() == {"name": "SPAN-TAP", "number": 7, "sources": ["ge-0/0/4.0:both"],
+                                  "source_vlans": [], "destination": "ge-0/1/1.0"}
+    assert observed.extra["state"] == "up"
+    with pytest.raises(UnreadableOutput, match="destination"):
+        driver.parse([JUNOS_JSON.replace("ge-0/1/1.0", "ge-0/1/2.0"), screen, SHOW_VLANS],
+                     MirrorSession(name="SPAN-TAP"))
+    with pytest.raises(UnreadableOutput, match="statement the driver does not know"):
+        driver.parse([JUNOS_JSON.replace('"output"', '"mirror-to"'), screen, SHOW_VLANS],
+                     MirrorSession(name="SPAN-TAP"))

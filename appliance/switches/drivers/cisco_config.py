@@ -1,8 +1,8 @@
 """IOS and NX-OS read back from the configuration: the lines of `monitor session N` in `show
 running-config | section monitor session` (IOS one-liners or a `type` block) and `show
 running-config monitor` (NX-OS block). What is configured comes from here; the `show monitor
-session` screen adds the operational state, and the two must agree (`agree`), or the read is
-refused. A configuration line this module does not know is refused, quoted."""
+session` screen adds the operational state, and the two must agree (`screen.agree`), or the read
+is refused. A configuration line this module does not know is refused, quoted."""
 from __future__ import annotations
 
 import re
@@ -102,27 +102,3 @@ def expand(listing: str) -> list[str]:
         else:
             ports += item.split()
     return ports
-
-
-def agree(platform: str, configured: Draft | None, shown: Draft | None) -> Draft | None:
-    """The configured session with the screen's state; refused when the two tell different stories."""
-    if configured is None and shown is None:
-        return None
-    if configured is None or shown is None:
-        held, missing = ("the configuration", "show monitor session") if shown is None else \
-            ("show monitor session", "the configuration")
-        raise refuse(platform, f"session {(configured or shown).key}",
-                     f"{held} holds the session but {missing} does not")
-    for label, mine, theirs in (("sources", configured.ports, shown.ports), ("VLANs", configured.vlans, shown.vlans),
-                                ("destination", configured.destinations, shown.destinations)):
-        if mine != theirs:
-            raise refuse(platform, f"session {configured.key}",
-                         f"the configuration's {label} {mine} differ from show monitor session's {theirs}")
-    extra = {**shown.extra, **configured.extra}
-    if configured.extra.get("admin") == "disabled" and "state" not in shown.extra:
-        extra["state"] = "disabled"
-    extra.pop("admin", None)
-    for key in ("filters", "unmanaged"):
-        if shown.extra.get(key) and not configured.extra.get(key):
-            extra[key] = shown.extra[key]
-    return Draft(configured.key, configured.ports, configured.vlans, configured.destinations, extra)

@@ -4,7 +4,7 @@ from the configuration (`show running-config | section monitor session`) and che
 so it cannot mark one as ours."""
 from __future__ import annotations
 
-from appliance.switches.drivers import cisco_config, ios_screen
+from appliance.switches.drivers import cisco_config, ios_screen, screen
 from appliance.switches.drivers.base import Driver
 from appliance.switches.drivers.cli import abbreviate, send_config
 from appliance.switches.model import MirrorSession
@@ -48,7 +48,7 @@ class CiscoIos(Driver):
         """From [configuration, screen] (what `verify_commands` reads), or from the screen alone."""
         shown = ios_screen.sessions(outputs[-1] if outputs else "", self.port_name).get(session.number)
         if len(outputs) > 1:
-            shown = cisco_config.agree(self.device_type, cisco_config.ios(outputs[0], session.number, self.port_name),
+            shown = screen.agree(self.device_type, cisco_config.ios(outputs[0], session.number, self.port_name),
                                        shown)
         return None if shown is None else shown.build(session.name, session.number)
 

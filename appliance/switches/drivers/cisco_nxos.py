@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from appliance.switches.drivers import cisco_config, nxos_screen
+from appliance.switches.drivers import cisco_config, nxos_screen, screen
 from appliance.switches.drivers.base import ERROR_PATTERN, Driver
 from appliance.switches.drivers.cli import abbreviate, send_config
 from appliance.switches.errors import SwitchCommandError
@@ -66,7 +66,7 @@ class CiscoNxos(Driver):
         """From [configuration, screen] (what `verify_commands` reads), or from the screen alone."""
         draft = nxos_screen.sessions(outputs[-1] if outputs else "", self.port_name).get(session.number)
         if len(outputs) > 1:
-            draft = cisco_config.agree(self.device_type,
+            draft = screen.agree(self.device_type,
                                        cisco_config.nxos(outputs[0], session.number, self.port_name), draft)
         if draft is None:
             return None

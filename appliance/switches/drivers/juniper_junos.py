@@ -1,12 +1,13 @@
 """Juniper Junos EX/QFX (ELS): `set forwarding-options analyzer VOIPWATCH ...` in a private candidate
 (`configure private`), `commit check`, then `commit`; a refused command or a failed check rolls the
-candidate back. Read back with `show forwarding-options analyzer VOIPWATCH`; the analyzer's name is
-its marker. A commit is persistent, so there is no separate save."""
+candidate back. Read back from the configuration (`show configuration ... | display json`), checked
+against `show forwarding-options analyzer VOIPWATCH` (the state) with `show vlans` to resolve VLAN
+names; the analyzer's name is its marker. A commit is persistent, so there is no separate save."""
 from __future__ import annotations
 
 import re
 
-from appliance.switches.drivers import junos_screen
+from appliance.switches.drivers import junos_config, junos_screen, screen
 from appliance.switches.drivers.base import ERROR_PATTERN, Driver
 from appliance.switches.drivers.cli import whole_line
 from appliance.switches.errors import SwitchCommandError
@@ -37,7 +38,8 @@ class JuniperJunos(Driver):
         return [f"delete {STANZA} {session.name}"]
 
     def verify_commands(self, session: MirrorSession) -> list[str]:
-        return [f"show {STANZA} {session.name}", "show vlans"]
+        return [f"show configuration {STANZA} {session.name} | display json", f"show {STANZA} {session.name}",
+                "show vlans"]
 
     def port_name(self, port: str) -> str:
         """`ge-0/0/5` and `ge-0/0/5.0` are the same analyzer input (unit 0)."""
@@ -74,7 +76,15 @@ class JuniperJunos(Driver):
             discard(conn)
 
     def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
-        draft = self._analyzers(outputs).get(session.name)
+        """From [configuration JSON, screen, show vlans] (what `verify_commands` reads), or from the
+        screen alone (with `show vlans` after it)."""
+        if len(outputs) == 3:
+            vlans = junos_screen.vlan_table(outputs[2])
+            configured = junos_config.analyzer(outputs[0], session.name, vlans, self.port_name)
+            shown = junos_screen.analyzers(outputs[1], vlans, self.port_name).get(session.name)
+            draft = screen.agree(self.device_type, configured, shown)
+        else:
+            draft = self._analyzers(outputs).get(session.name)
         return None if draft is None else draft.build(session.name, session.number)
 
     def sessions(self, outputs: list[str]) -> dict[str, MirrorSession]:

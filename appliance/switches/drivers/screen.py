@@ -80,3 +80,27 @@ def strict_vlans(platform: str, text: str) -> list[int]:
 
 def article(word: str) -> str:
     return "an" if word[:1].lower() in "aeio" or word[:2].upper() in ("ER", "RS") else "a"
+
+
+def agree(platform: str, configured: Draft | None, shown: Draft | None) -> Draft | None:
+    """The configured session with the screen's state; refused when the two tell different stories."""
+    if configured is None and shown is None:
+        return None
+    if configured is None or shown is None:
+        held, missing = ("the configuration", "the show command") if shown is None else \
+            ("the show command", "the configuration")
+        raise refuse(platform, f"session {(configured or shown).key}",
+                     f"{held} holds the session but {missing} does not")
+    for label, mine, theirs in (("sources", configured.ports, shown.ports), ("VLANs", configured.vlans, shown.vlans),
+                                ("destination", configured.destinations, shown.destinations)):
+        if mine != theirs:
+            raise refuse(platform, f"session {configured.key}",
+                         f"the configuration's {label} {mine} differ from the show command's {theirs}")
+    extra = {**shown.extra, **configured.extra}
+    if configured.extra.get("admin") == "disabled" and "state" not in shown.extra:
+        extra["state"] = "disabled"
+    extra.pop("admin", None)
+    for key in ("filters", "unmanaged"):
+        if shown.extra.get(key) and not configured.extra.get(key):
+            extra[key] = shown.extra[key]
+    return Draft(configured.key, configured.ports, configured.vlans, configured.destinations, extra)

@@ -5,6 +5,7 @@ analyzer NAME ...`, `show | compare`, `commit check`, `commit`, `rollback 0`, an
 interface names, an output that is also an input, and the knob's analyzer limit."""
 from __future__ import annotations
 
+import json
 import re
 
 from tests.switch.emulator.dialect import Dialect, Refused
@@ -61,6 +62,10 @@ class Junos(Dialect):
             return "".join(render(name, self.state.sessions[name], vlan) for name in names)
         if line == "show vlans":
             return vlan_table(self.state.vlan_names)
+        found = re.fullmatch(rf"show configuration {ANALYZER}(?: (\S+))? \| display json", line)
+        if found:
+            names = [n for n in sorted(self.state.sessions) if found.group(1) in (None, n)]
+            return as_json({n: self.state.sessions[n] for n in names}) + "\n{master:0}\n"
         if line in (f"show configuration {ANALYZER}", "show configuration"):
             return "".join(stanza(name, self.state.sessions[name]) for name in sorted(self.state.sessions))
         raise Refused(line.split()[1] if len(line.split()) > 1 else line)
@@ -198,6 +203,25 @@ def stanza(name: str, session: Session) -> str:
     if session.destination:
         lines += ["    output {", f"        interface {session.destination};", "    }"]
     return "\n".join(lines + ["}"]) + "\n"
+
+
+def as_json(sessions: dict[str, Session]) -> str:
+    """The analyzers in Junos's JSON encoding of configuration (`| display json`)."""
+    analyzers = []
+    for name, session in sessions.items():
+        inputs = {}
+        for side, directions in (("ingress", ("rx", "both")), ("egress", ("tx", "both"))):
+            items = {"interface": [{"name": p} for p, d in session.sources.items() if d in directions],
+                     "vlan": [{"name": str(v)} for v, d in session.vlans.items() if d in directions]}
+            if any(items.values()):
+                inputs[side] = {kind: entries for kind, entries in items.items() if entries}
+        entry = {"name": name, "input": inputs}
+        entry.update({"output": {"interface": [{"name": session.destination}]}} if session.destination else {})
+        analyzers.append(entry)
+    meta = {"junos:changed-seconds": "1765087200", "junos:changed-localtime": "2026-12-07 06:00:00 UTC"}
+    body = {"configuration": {"@": meta, "forwarding-options": {"analyzer": analyzers}}} if analyzers else \
+        {"configuration": {"@": meta}}
+    return json.dumps(body, indent=4).replace('": ', '" : ')
 
 
 def compare(running: dict[str, Session], candidate: dict[str, Session]) -> str:
