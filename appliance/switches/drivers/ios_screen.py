@@ -27,7 +27,8 @@ FILTERS = ("filter vlans", "filter sgt", "filter access-group", "ip access-group
            "ipv6 access-group")
 RSPAN = ("source rspan vlan", "dest rspan vlan")
 ERSPAN = ("destination ip address", "destination erspan id", "origin ip address", "source ip address",
-          "source erspan id", "mtu", "ip ttl", "ip dscp", "ip prec", "vrf", "sampling rate")
+          "source erspan id", "mtu", "ip ttl", "ip dscp", "ip prec", "vrf", "sampling rate",
+          "egress span replication state")
 DESTINATION = ("encapsulation", "ingress")
 
 
@@ -89,8 +90,9 @@ def _sources(draft: Draft, kind: str, value: str, direction: str, port_name) -> 
 def _field(draft: Draft, key: str, value: str, line: str, port_name) -> None:
     if key == "type":
         kind = TYPES.get(value.lower())
-        if kind is None:
+        if kind is None and not value.lower().endswith("session"):
             raise refuse(PLATFORM, line, "a session type this driver does not know")
+        kind = kind or value.lower().removesuffix(" session").strip().replace(" ", "-")
         draft.extra["type"] = kind
         if kind != "local":
             draft.unmanaged(f"{article(value)} {value} (type {kind})")
@@ -109,9 +111,9 @@ def _field(draft: Draft, key: str, value: str, line: str, port_name) -> None:
     elif key in RSPAN:
         if not unset(value):
             draft.unmanaged(f"an RSPAN session ({key} {value})")
-    elif key == "source drop-cause":
+    elif key in ("source drop-cause", "reflector port"):
         if not unset(value):
-            draft.unmanaged(f"a drop-cause source ({value})")
+            draft.unmanaged(f"a {key} ({value})")
     elif key in ERSPAN:
         draft.extra.setdefault("details", {})[key] = value
     else:
