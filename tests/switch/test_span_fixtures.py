@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from appliance.switches import drivers, operations
+from appliance.switches.drivers import eos_config
 from appliance.switches.drivers.screen import framing
 from appliance.switches.errors import NotOurs, UnreadableOutput
 from appliance.switches.model import MirrorSession
@@ -212,3 +213,13 @@ def test_junos_reads_the_configuration_as_json_and_checks_it_against_the_screen(
     with pytest.raises(UnreadableOutput, match="statement the driver does not know"):
         driver.parse([JUNOS_JSON.replace('"output"', '"mirror-to"'), screen, SHOW_VLANS],
                      MirrorSession(name="SPAN-TAP"))
+
+
+def test_eos_configuration_reads_every_form_arista_writes():
+    """AVD's rendering of EOS monitor sessions: lists, ranges, per-source ACLs, CPU destination, sampling."""
+    driver = drivers.for_device_type("arista_eos")
+    path = FIXTURES / "arista_eos" / "avd_monitor_sessions.cfg"
+    found = {name: described(draft.build(name, 0)) for name, draft in
+             eos_config.sessions(path.read_text(), driver.port_name).items()}
+    assert found == json.loads(path.with_suffix(".json").read_text())["sessions"]
+    assert found["myMonitoringSession2"]["extra"]["unmanaged"] == "a mirror to the CPU"

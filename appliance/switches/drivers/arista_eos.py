@@ -1,15 +1,17 @@
 """Arista EOS: a named session `monitor session VOIPWATCH ...` in global configuration, read back
-with `show monitor session VOIPWATCH`. The session's name is its marker. Dry run goes through a
+from the configuration (`show running-config | section monitor session`), checked against `show
+monitor session VOIPWATCH` (the state). The session's name is its marker. Dry run goes through a
 configuration session (`configure session`, `show session-config diffs`, `abort`)."""
 from __future__ import annotations
 
-from appliance.switches.drivers import eos_screen
+from appliance.switches.drivers import eos_config, eos_screen, screen
 from appliance.switches.drivers.base import Driver
 from appliance.switches.drivers.cli import abbreviate, send_config
 from appliance.switches.model import MirrorSession
 
 NAMES = {"Ethernet": "Et", "Port-Channel": "Po", "Vlan": "Vl", "Management": "Ma"}
 CONFIG_SESSION = "voipwatch"
+CONFIG = "show running-config | section monitor session"
 
 
 class AristaEos(Driver):
@@ -28,7 +30,7 @@ class AristaEos(Driver):
         return [f"no monitor session {session.name}"]
 
     def verify_commands(self, session: MirrorSession) -> list[str]:
-        return [f"show monitor session {session.name}"]
+        return [CONFIG, f"show monitor session {session.name}"]
 
     def save_commands(self) -> list[str]:
         return ["copy running-config startup-config"]
@@ -49,7 +51,11 @@ class AristaEos(Driver):
             conn.send_command("abort", expect_string=r"#\s*$")
 
     def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
-        draft = eos_screen.sessions("\n".join(outputs), self.port_name).get(session.name)
+        """From [configuration, screen] (what `verify_commands` reads), or from the screen alone."""
+        draft = eos_screen.sessions(outputs[-1] if outputs else "", self.port_name).get(session.name)
+        if len(outputs) > 1:
+            configured = eos_config.sessions(outputs[0], self.port_name).get(session.name)
+            draft = screen.agree(self.device_type, configured, draft)
         return None if draft is None else draft.build(session.name, session.number)
 
     def sessions(self, outputs: list[str]) -> dict[str, MirrorSession]:
