@@ -45,6 +45,8 @@ CONFIG = {  # the configuration that goes with each screen fixture, written here
                                  "  erspan-id 10\n  ip address 10.1.1.1\n  origin ip address 100.1.1.1\n",
     "genie_nxos_3_local_all_interfaces": "monitor session 1\n  source interface all both\n  filter vlan 100\n"
                                          "  destination interface Ethernet9/2\n  no shut\n",
+    "guide_flow_based_session": "monitor session 1\n destination interface ethernet1/1/4\n flow-based enable\n"
+                                " source interface ethernet1/1/1\n no shut\n",    # the guide's commands, as config
     "zspan_n9k_erspan_type3": "monitor session 3 type erspan-source\n  vrf default\n  header-type 3\n"    # as typed in
                               "  erspan-id 156\n  destination ip 11.11.11.11\n  ip ttl 64\n"          # the README
                               "  source interface Ethernet1/31 both\n  mtu 1518\n  no shut\n",
@@ -223,3 +225,15 @@ def test_eos_configuration_reads_every_form_arista_writes():
              eos_config.sessions(path.read_text(), driver.port_name).items()}
     assert found == json.loads(path.with_suffix(".json").read_text())["sessions"]
     assert found["myMonitoringSession2"]["extra"]["unmanaged"] == "a mirror to the CPU"
+
+
+def test_os10_configuration_shows_what_its_table_cannot():
+    """OS10's table does not show `flow-based enable` (only ACL-matched traffic is mirrored); the
+    configuration read-back does, so the session does not verify as a plain one."""
+    driver = drivers.for_device_type("dell_os10")
+    wanted = MirrorSession.build(["ethernet1/1/1:both"], [], "ethernet1/1/4", number=1)
+    outcome = operations.verify(replay("dell_os10", "guide_flow_based_session"), driver, wanted)
+    assert outcome.differences == ["flow-based: wanted none, switch has enable"]
+    plain = CONFIG["guide_flow_based_session"].replace(" flow-based enable\n", "")
+    screen = (FIXTURES / "dell_os10" / "guide_flow_based_session.txt").read_text()
+    assert operations.verify(Replay(plain, screen), driver, wanted).differences == []

@@ -1,11 +1,12 @@
 """Aruba AOS-CX: `mirror session 7` with a `comment` (our marker), sources, destination and `enable`,
-read back with `show mirror 7`. The plan ends the mirror context with `exit`, and a refused command
+read back from `show running-config mirror`, checked against `show mirror 7` (the state). The plan ends the mirror context with `exit`, and a refused command
 leaves with `end`: Netmiko's AOS-CX driver sees config mode only at `(config)#`, not in
 `(config-mirror-7)#`."""
 from __future__ import annotations
 
 import re
 
+from appliance.switches.drivers import block_config, screen
 from appliance.switches.drivers.base import Driver
 from appliance.switches.drivers.cli import direction_word, leave_with_end, send_config
 from appliance.switches.drivers.screen import Draft, framing, refuse, strict_vlans
@@ -30,7 +31,7 @@ class ArubaAoscx(Driver):
         return [f"no mirror session {session.number}"]
 
     def verify_commands(self, session: MirrorSession) -> list[str]:
-        return [f"show mirror {session.number}"]
+        return ["show running-config mirror", f"show mirror {session.number}"]
 
     def save_commands(self) -> list[str]:
         return ["write memory"]
@@ -45,7 +46,11 @@ class ArubaAoscx(Driver):
         return send_config(conn, commands, leave=leave_with_end)
 
     def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
-        draft = self._drafts(outputs).get(str(session.number))
+        """From [configuration, screen] (what `verify_commands` reads), or from the screen alone."""
+        draft = self._drafts(outputs[-1:]).get(str(session.number))
+        if len(outputs) > 1:
+            configured = block_config.sessions(outputs[0], self.device_type, self.port_name).get(session.number)
+            draft = screen.agree(self.device_type, configured, draft)
         return None if draft is None else draft.build(session.name, session.number)
 
     def sessions(self, outputs: list[str]) -> dict[str, MirrorSession]:

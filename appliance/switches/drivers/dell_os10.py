@@ -1,11 +1,12 @@
 """Dell OS10: `monitor session 7 type local` with sources, destination and `no shutdown`, read back
-from the table of `show monitor session 7` (one row per source). OS10 has no description on a
+from `show running-configuration monitor`, checked against the table of `show monitor session 7`
+(one row per source, with the state). OS10 has no description on a
 session, so it cannot mark one as ours."""
 from __future__ import annotations
 
 import re
 
-from appliance.switches.drivers import os10_screen
+from appliance.switches.drivers import block_config, os10_screen, screen
 from appliance.switches.drivers.base import Driver
 from appliance.switches.model import MirrorSession
 
@@ -26,7 +27,7 @@ class DellOs10(Driver):
         return [f"no monitor session {session.number}"]
 
     def verify_commands(self, session: MirrorSession) -> list[str]:
-        return [f"show monitor session {session.number}"]
+        return ["show running-configuration monitor", f"show monitor session {session.number}"]
 
     def save_commands(self) -> list[str]:
         return ["copy running-configuration startup-configuration"]
@@ -36,7 +37,11 @@ class DellOs10(Driver):
         return f"ethernet{found.group(1)}" if found else port.strip().lower().replace(" ", "")
 
     def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
-        draft = os10_screen.sessions("\n".join(outputs), self.port_name).get(session.number)
+        """From [configuration, screen] (what `verify_commands` reads), or from the screen alone."""
+        draft = os10_screen.sessions(outputs[-1] if outputs else "", self.port_name).get(session.number)
+        if len(outputs) > 1:
+            configured = block_config.sessions(outputs[0], self.device_type, self.port_name).get(session.number)
+            draft = screen.agree(self.device_type, configured, draft)
         return None if draft is None else draft.build(session.name, session.number)
 
     def sessions(self, outputs: list[str]) -> dict[str, MirrorSession]:
