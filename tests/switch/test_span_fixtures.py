@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from appliance.switches import drivers, operations
-from appliance.switches.drivers import eos_config
+from appliance.switches.drivers import block_config, cisco_config, eos_config, junos_config
 from appliance.switches.drivers.screen import framing
 from appliance.switches.errors import NotOurs, UnreadableOutput
 from appliance.switches.model import MirrorSession
@@ -237,3 +239,54 @@ def test_os10_configuration_shows_what_its_table_cannot():
     plain = CONFIG["guide_flow_based_session"].replace(" flow-based enable\n", "")
     screen = (FIXTURES / "dell_os10" / "guide_flow_based_session.txt").read_text()
     assert operations.verify(Replay(plain, screen), driver, wanted).differences == []
+
+
+CONFIG_READERS = {
+    "cisco_ios": lambda text, port_name: cisco_config.ios(text, 1, port_name),
+    "cisco_nxos": lambda text, port_name: cisco_config.nxos(text, 1, port_name),
+    "arista_eos": eos_config.sessions,
+    "aruba_aoscx": lambda text, port_name: block_config.sessions(text, "aruba_aoscx", port_name),
+    "dell_os10": lambda text, port_name: block_config.sessions(text, "dell_os10", port_name),
+    "juniper_junos": lambda text, port_name: junos_config.analyzer(text, "SPAN-TAP", {}, port_name),
+}
+LINES = sorted({line for path in OUTPUTS for line in path.read_text().splitlines()}
+               | {line for text in CONFIG.values() for line in text.splitlines()}
+               | set(JUNOS_JSON.splitlines()) | set((FIXTURES / "arista_eos" / "avd_monitor_sessions.cfg")
+                                                   .read_text().splitlines()))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def cut(line: str, words: int) -> str:
+    """The line's indentation and its first `words` words: a statement missing its argument."""
+    return line[: len(line) - len(line.lstrip())] + " ".join(line.split()[:words])
+
+
+@given(st.lists(st.one_of(st.sampled_from(LINES), st.text(max_size=40),
+                          st.builds(cut, st.sampled_from(LINES), st.integers(0, 6))), max_size=25),
+       st.sampled_from(PARSERS))
+def test_any_mix_of_real_lines_reads_or_is_refused_never_crashes(lines, platform):
+    """Real lines shuffled, cut short and mixed with noise: a session, nothing, or UnreadableOutput."""
+    driver, text = drivers.for_device_type(platform), "\n".join(lines)
+    for read in (lambda: driver.sessions([text]),
+                 lambda: CONFIG_READERS.get(platform, lambda text, port_name: None)(text, driver.port_name)):
+        try:
+            read()
+        except UnreadableOutput:
+            pass
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                               st.sampled_from(["name", "interface", "vlan", "ingress", "egress", "x"]), inner,
+                               max_size=3), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["input", "output", "ratio", "name", "disable"]), JSON_VALUES, max_size=3))
+def test_any_shape_of_junos_configuration_json_reads_or_is_refused(entry):
+    document = {"configuration": {"forwarding-options": {"analyzer": [{"name": "SPAN-TAP", **entry}]}}}
+    driver = drivers.for_device_type("juniper_junos")
+    try:
+        junos_config.analyzer(json.dumps(document), "SPAN-TAP", {}, driver.port_name)
+    except UnreadableOutput:
+        pass

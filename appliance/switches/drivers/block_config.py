@@ -10,7 +10,6 @@ from appliance.switches.drivers.cli import direction_word
 from appliance.switches.drivers.screen import Draft, article, framing, refuse, strict_vlans
 
 HEADER = re.compile(r"^(?:mirror|monitor) session (\d+)(?:\s+type\s+(\S+))?\s*$")
-SOURCE = re.compile(r"^source (?:interface )?(?:(vlan)\s*(\S+)|(\S+(?: \d\S*)?))(?: (rx|tx|both))?$")
 
 
 def sessions(text: str, platform: str, port_name) -> dict[int, Draft]:
@@ -31,17 +30,13 @@ def sessions(text: str, platform: str, port_name) -> dict[int, Draft]:
 
 
 def _statement(draft: Draft, statement: str, line: str, platform: str, port_name) -> None:
-    source = SOURCE.match(statement)
-    if source:
-        vlan, vid, port, direction = source.groups()
-        vlan_name = re.match(r"(?i)^vlan\s*(\d+)$", port or "")
-        if vlan or vlan_name:
-            for number in strict_vlans(platform, vid or vlan_name.group(1)):
-                draft.vlan(number, direction_word(direction or "both"))
-        else:
-            draft.port(port_name(port), direction_word(direction or "both"))
-    elif statement.startswith("destination interface "):
-        draft.destinations.append(port_name(statement.split(" ", 2)[2]))
+    words = statement.split()
+    if words[0] == "source":
+        _source(draft, words[1:], line, platform, port_name)
+    elif words[:2] == ["destination", "interface"]:
+        if len(words) < 3:
+            raise refuse(platform, line, "a destination without a port")
+        draft.destinations.append(port_name(" ".join(words[2:])))
     elif statement.startswith(("destination cpu", "destination tunnel", "destination ip", "source-ip",
                                "destination remote")):
         draft.unmanaged(f"a mirror to {statement.split(' ', 1)[1]}")
@@ -55,3 +50,18 @@ def _statement(draft: Draft, statement: str, line: str, platform: str, port_name
         draft.filter("flow-based", "enable")
     else:
         raise refuse(platform, line, "a session statement the driver does not know")
+
+
+def _source(draft: Draft, words: list[str], line: str, platform: str, port_name) -> None:
+    """`source interface 1/1/5 both`, `source vlan 100 rx`, `source interface ethernet1/1/5`, `... vlan100 rx`."""
+    words = words[1:] if words[:1] == ["interface"] else words
+    direction = direction_word(words.pop()) if words and words[-1] in ("rx", "tx", "both") else "both"
+    name = " ".join(words)
+    vlan = re.match(r"(?i)^vlan\s*(\S+)$", name)
+    if not name or name in ("interface", "vlan"):
+        raise refuse(platform, line, "a source without a port or VLAN")
+    if vlan:
+        for number in strict_vlans(platform, vlan.group(1)):
+            draft.vlan(number, direction)
+    else:
+        draft.port(port_name(name), direction)

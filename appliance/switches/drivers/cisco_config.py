@@ -50,8 +50,14 @@ def _echo(line: str) -> bool:
     return re.match(r"^\s*(?:[^\s#>]*\s*[#>]\s*)?(?:sh|show)\s", line) is not None
 
 
+ARGUMENTS = {("type",): 2, ("source", "interface"): 3, ("source", "vlan"): 3, ("destination", "interface"): 3,
+             ("filter",): 3, ("description",): 2}
+
+
 def _statement(draft: Draft, statement: str, line: str, port_name, platform: str) -> None:
     words = statement.split()
+    if any(tuple(words[:len(key)]) == key and len(words) < count for key, count in ARGUMENTS.items()):
+        raise refuse(platform, line, "a `monitor session` statement without its argument")
     if words[0] == "type":
         draft.extra["type"] = words[1]
         if words[1] not in MANAGED_TYPES:

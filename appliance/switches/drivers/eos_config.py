@@ -36,6 +36,8 @@ def _statement(draft: Draft, rest: str, line: str, port_name) -> None:
     source = SOURCE.match(rest)
     if source:
         listing, direction, acl = source.groups()
+        if not expand(listing):
+            raise refuse(PLATFORM, line, "a source without a port")
         for item in expand(listing):
             vlan = re.match(r"(?i)^vlan(\d+)$", item)
             if vlan:
@@ -45,7 +47,9 @@ def _statement(draft: Draft, rest: str, line: str, port_name) -> None:
                 if acl:
                     draft.filter(f"{port_name(item)} {acl.rsplit(' ', 1)[0]}", acl.rsplit(" ", 1)[1])
     elif rest.startswith("destination "):
-        target = rest.split(" ", 1)[1]
+        target = rest.split(" ", 1)[1].strip()
+        if not target:
+            raise refuse(PLATFORM, line, "a destination without a port")
         if target.startswith("tunnel "):
             draft.unmanaged(f"a GRE mirror ({target})")
         else:

@@ -25,7 +25,7 @@ def analyzer(text: str, name: str, vlans: dict[str, int], port_name) -> Draft | 
     if not isinstance(document, dict) or "configuration" not in document:
         raise refuse(PLATFORM, body.strip().splitlines()[0], "JSON without a `configuration` object")
     found = [entry for entry in _list(document["configuration"], "forwarding-options", "analyzer")
-             if entry.get("name") == name]
+             if isinstance(entry, dict) and entry.get("name") == name]
     return _draft(found[0], vlans, port_name) if found else None
 
 
@@ -54,12 +54,11 @@ def _draft(entry: dict, vlans: dict[str, int], port_name) -> Draft:
 
 
 def _inputs(draft: Draft, node: dict, vlans: dict[str, int], port_name) -> None:
-    for side, items in node.items():
+    for side, items in _object(node, "input").items():
         if side not in SIDES:
             raise refuse(PLATFORM, json.dumps({side: items})[:120], "an analyzer input the driver does not know")
-        for kind, entries in items.items():
-            for entry in entries if isinstance(entries, list) else [entries]:
-                item = entry.get("name", "") if isinstance(entry, dict) else str(entry)
+        for kind, entries in _object(items, side).items():
+            for item in _names(entries, kind):
                 if kind == "interface":
                     draft.port(port_name(item), SIDES[side])
                 elif kind == "vlan":
@@ -69,10 +68,24 @@ def _inputs(draft: Draft, node: dict, vlans: dict[str, int], port_name) -> None:
 
 
 def _output(draft: Draft, node: dict, port_name) -> None:
-    for kind, entries in node.items():
-        for entry in entries if isinstance(entries, list) else [entries]:
-            item = entry.get("name", "") if isinstance(entry, dict) else str(entry)
+    for kind, entries in _object(node, "output").items():
+        for item in _names(entries, kind):
             if kind == "interface":
                 draft.destinations.append(port_name(item))
             else:
                 draft.unmanaged(f"a remote analyzer (output {kind} {item})")
+
+
+def _object(node, key: str) -> dict:
+    if not isinstance(node, dict):
+        raise refuse(PLATFORM, json.dumps({key: node})[:120], f"`{key}` is not an object")
+    return node
+
+
+def _names(entries, kind: str) -> list[str]:
+    """`[{"name": "ge-0/0/5.0"}]` (or one such object, or a bare string) -> the names."""
+    entries = entries if isinstance(entries, list) else [entries]
+    names = [entry.get("name") if isinstance(entry, dict) else entry for entry in entries]
+    if not all(isinstance(name, str) and name for name in names):
+        raise refuse(PLATFORM, json.dumps({kind: entries})[:120], f"a `{kind}` without a name")
+    return names
