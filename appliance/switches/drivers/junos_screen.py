@@ -18,8 +18,7 @@ INPUTS = {"ingress monitored interfaces": ("port", "rx"), "egress monitored inte
           "ingress monitored vlans": ("vlan", "rx"), "egress monitored vlans": ("vlan", "tx")}
 DETAILS = ("mirror rate", "mirror ratio", "maximum packet length", "loss priority")
 VLAN_HEADER = re.compile(r"^\s*(?:Routing instance\s+VLAN name|Name)\s+Tag\s+Interfaces\s*$", re.I)
-VLAN_ROW = re.compile(r"^(?:(\S+)\s+)?(\S+)\s+(\d+|NA|none)(?:\s+.*)?$")
-INTERFACE_ROW = re.compile(r"^\s+\S+\s*$")
+INTERFACE_ROW = re.compile(r"^\s+\S+(?:,?\s+\S+)*\s*$")
 
 
 def analyzers(text: str, vlans: dict[str, int], port_name) -> dict[str, Draft]:
@@ -73,15 +72,17 @@ def vlan_id(item: str, vlans: dict[str, int], line: str) -> int:
 
 
 def vlan_table(text: str) -> dict[str, int]:
-    """`show vlans` -> {name: id, instance/name: id}; VLANs without a tag are left out."""
-    table, seen_header = {}, False
+    """`show vlans` -> {name: id, instance/name: id}, from ELS (`Routing instance  VLAN name  Tag ...`)
+    or legacy EX (`Name  Tag  Interfaces`) rows; VLANs without a tag are left out."""
+    table, header = {}, None
     for line in text.splitlines():
         if VLAN_HEADER.match(line):
-            seen_header = True
-        elif framing(line) or (seen_header and INTERFACE_ROW.match(line)):
+            header = "els" if line.strip().lower().startswith("routing") else "legacy"
+        elif framing(line) or (header and INTERFACE_ROW.match(line)):
             continue
-        elif seen_header and (row := VLAN_ROW.match(line)):
-            instance, name, tag = row.groups()
+        elif header and not line[:1].isspace():
+            words = line.split() + ["", ""]
+            instance, name, tag = (words[0], words[1], words[2]) if header == "els" else ("", words[0], words[1])
             if tag.isdigit():
                 table[name] = int(tag)
                 if instance:
