@@ -40,8 +40,16 @@ app.command("first-run")(first_run_command)
 app.command("secret-key")(secret_key_command)
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from appliance import __version__
+        print(f"appliance {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="print the version and exit")) -> None:
     """VoIP media-encryption monitor."""
 
 

@@ -1,7 +1,7 @@
 """The configuration file (TOML, `APPLIANCE_CONFIG`, default /etc/appliance/appliance.toml when it
 exists): the same settings as the environment, plus the policy and the notifiers. The environment wins
 over the file, so a unit's EnvironmentFile can override one value. Secrets are never in the file:
-a notifier names the environment variable that holds its secret. deploy/appliance.toml.example
+a notifier names the environment variable that holds its secret. appliance/examples/appliance.toml
 documents every key.
 
     [appliance]   data_dir, database_url, sensor_id, interfaces, host, port, retention_days

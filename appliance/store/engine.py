@@ -25,7 +25,7 @@ DB_FILE = "appliance.db"
 class StoreSettings:
     url: str | None                      # None: SQLite in data_dir
     data_dir: Path
-    migrations_dir: Path | None = None   # None: the project's migrations/ folder
+    migrations_dir: Path | None = None   # None: the package's appliance/migrations
     secret_key: str | None = None        # Fernet key(s) for webhook secrets (crypto.generate_key())
     busy_timeout_ms: int = 5000
     echo: bool = False
