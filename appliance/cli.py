@@ -7,7 +7,6 @@ from enum import Enum
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 
 from appliance.commands import db_app, import_command, secret_key_command, token_app, webhook_app
 from appliance.errors import ApplianceError
@@ -164,6 +163,8 @@ def _print_report(report: dict, format: str) -> None:
     if format == "json":
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
     else:
+        from rich.console import Console
+
         from appliance.table import render
         console = Console()
         render(report, console if console.is_terminal else Console(width=160))

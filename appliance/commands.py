@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from appliance.settings import Settings
-from appliance.store.models import ROLES, WEBHOOK_FORMATS as FORMATS
+from appliance.store.names import ROLES, WEBHOOK_FORMATS as FORMATS
 
 db_app = typer.Typer(help="The store: migrations and retention.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (roles viewer, operator, admin).", no_args_is_help=True)

@@ -25,7 +25,7 @@ from appliance.config_file import config_path, load, policy_settings
 from appliance.errors import UsageError
 from appliance.policy import PolicySettings
 from appliance.privacy import Privacy
-from appliance.store import StoreSettings
+from appliance.store.settings import StoreSettings
 
 
 @dataclass(frozen=True)
