@@ -13,7 +13,7 @@ from appliance.errors import ApplianceError
 from appliance.switch_commands import span_app, switch_app
 from collectors.errors import CollectorError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(no_args_is_help=True,
                   help="VoIP media-encryption monitor: tells when a phone sends cleartext media, and why.")
 
 
@@ -37,6 +37,8 @@ app.command("import")(import_command)
 from appliance.firstrun import first_run_command  # noqa: E402  (the newcomer's `make run`)
 app.command("first-run")(first_run_command)
 app.command("secret-key")(secret_key_command)
+from appliance.status import status_command  # noqa: E402
+app.command("status")(status_command)
 
 
 def _print_version(wanted: bool) -> None:
@@ -146,6 +148,19 @@ def doctor(interface: Optional[str] = typer.Option(None, "--interface", "-i",
     print(f"{len(checks)} checks, {failed} failed")
     if failed:
         raise typer.Exit(1)
+
+
+class ExampleKind(str, Enum):
+    env = "env"
+    toml = "toml"
+
+
+@app.command("example-config")
+def example_config(kind: ExampleKind = typer.Argument(..., help="env: /etc/appliance/appliance.env; "
+                                                              "toml: /etc/appliance/appliance.toml")) -> None:
+    """Print the documented example of a configuration file (shipped in the package)."""
+    from importlib import resources
+    sys.stdout.write(resources.files("appliance").joinpath("examples", f"appliance.{kind.value}").read_text())
 
 
 def _alert_printer(format):
