@@ -83,19 +83,18 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
     import os
 
     from appliance.collect import CollectSettings, collect as run_collect
+    from appliance.logs import configure_from
     from collectors.sources.live import DEFAULT_FILTER
     from appliance.settings import Settings
     env = Settings.from_env()
+    configure_from(env)                    # structured lines on stderr: store outages, start and stop
     settings = CollectSettings(interface, duration, workers or os.cpu_count() or 1, bpf or DEFAULT_FILTER,
                                ring_kib=ring_kib, sensor_id=env.sensor_id, policy=env.policy)
     printer = _alert_printer(format)
     if store:
-        import logging
-
         from appliance.commands import open_migrated_store
         from appliance.store.buffered import BufferedRecorder
         from appliance.store.recorder import Recorder
-        logging.basicConfig(level=logging.WARNING, format="appliance: %(message)s")   # store outages, on stderr
         with open_migrated_store(env) as opened:
             recorder = BufferedRecorder(Recorder(opened, env.sensor_id))
             try:
@@ -121,8 +120,7 @@ def serve(host: Optional[str] = typer.Option(None, help="listen address (default
           port: Optional[int] = typer.Option(None, help="listen port (default APPLIANCE_PORT or 8080)")) -> None:
     """Run the REST API, the live alert feed and the webhook dispatcher."""
     from appliance.service import serve as run_service
-    from appliance.settings import Settings
-    run_service(Settings.from_env(), host, port)
+    run_service(_service_settings(), host, port)
 
 
 @app.command()
@@ -130,8 +128,16 @@ def run(host: Optional[str] = typer.Option(None, help="listen address"),
         port: Optional[int] = typer.Option(None, help="listen port")) -> None:
     """`serve`, plus a collector on each interface of APPLIANCE_INTERFACES."""
     from appliance.service import run as run_all
+    run_all(_service_settings(), host, port)
+
+
+def _service_settings():
+    """Settings of a long-running command, with its structured logging configured."""
+    from appliance.logs import configure_from
     from appliance.settings import Settings
-    run_all(Settings.from_env(), host, port)
+    settings = Settings.from_env()
+    configure_from(settings)
+    return settings
 
 
 @app.command()

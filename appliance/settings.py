@@ -10,6 +10,8 @@
 | APPLIANCE_RETENTION_DAYS   | purge data older than this                           | 30                            |
 | APPLIANCE_CONFIG           | the TOML configuration file (appliance.config_file)  | /etc/appliance/appliance.toml if it exists |
 | APPLIANCE_MASK_SIP_URIS    | 1: pseudonymise the user part of SIP URIs (privacy)  | 0 (or [privacy] in the file)  |
+| APPLIANCE_LOG_FORMAT       | json or logfmt: one line per event on stderr (serve, run, collect) | json           |
+| APPLIANCE_LOG_LEVEL        | debug, info, warning or error                        | info                          |
 
 The configuration file holds the same settings (table [appliance]) plus the policy and the notifiers;
 a variable that is set wins over the file.
@@ -22,6 +24,7 @@ terminal in that checkout works on the same store — else ~/.local/share/voip-a
 from __future__ import annotations
 
 import os
+import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +50,8 @@ class Settings:
     notifiers: tuple[dict, ...] = ()                # [[notifiers]] of the configuration file
     config_path: Path | None = None
     data_dir_origin: str = "APPLIANCE_DATA_DIR"
+    log_format: str = "json"
+    log_level: str = "info"
 
     @classmethod
     def from_env(cls, env=None, cwd: Path | None = None) -> "Settings":
@@ -72,7 +77,15 @@ class Settings:
             notifiers=tuple(document.get("notifiers", [])),
             config_path=path,
             data_dir_origin=origin,
+            log_format=_choice(get, "APPLIANCE_LOG_FORMAT", ("json", "logfmt")),
+            log_level=_choice(get, "APPLIANCE_LOG_LEVEL", ("info", "debug", "warning", "error")),
         )
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never be printed or logged: the secret key(s), the database password."""
+        values = [part.strip() for part in (self.secret_key or "").split(",")]
+        match = re.match(r"^[^:/]+://[^:/@]*:([^@/]+)@", self.database_url or "")
+        return tuple(v for v in values + [match.group(1) if match else ""] if v)
 
     def store(self) -> StoreSettings:
         if not self.database_url:
@@ -102,6 +115,14 @@ def _privacy(env, document: dict) -> Privacy:
         "mask_sip_uris", False))
     key = env.get("APPLIANCE_SECRET_KEY")
     return Privacy(mask, key.encode("utf-8") if key else None)
+
+
+def _choice(get, name: str, choices: tuple[str, ...]) -> str:
+    """A setting with a fixed set of values; the first is the default."""
+    raw = str(get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise UsageError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
+    return raw
 
 
 def _int(get, name: str, default: int) -> int:
