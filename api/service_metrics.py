@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import platform
+import time
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
@@ -42,8 +43,18 @@ class ServiceCollector(Collector):
         yield deliveries
 
 
+class _ProcessCollector(ProcessCollector):
+    """process_* also where /proc/stat is hidden (systemd's ProcSubset=pid): the boot time from the clock."""
+
+    def _boot_time(self) -> float:
+        try:
+            return super()._boot_time()
+        except OSError:
+            return time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
 def register_service_metrics(registry: CollectorRegistry) -> None:
     registry.register(ServiceCollector())
-    ProcessCollector(registry=registry)
+    _ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)

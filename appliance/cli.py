@@ -91,6 +91,7 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
     settings = CollectSettings(interface, duration, workers or os.cpu_count() or 1, bpf or DEFAULT_FILTER,
                                ring_kib=ring_kib, sensor_id=env.sensor_id, policy=env.policy)
     printer = _alert_printer(format)
+    heartbeat = _watchdog()
     if store:
         from appliance.commands import open_migrated_store
         from appliance.store.buffered import BufferedRecorder
@@ -98,7 +99,7 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
         with open_migrated_store(env) as opened:
             recorder = BufferedRecorder(Recorder(opened, env.sensor_id))
             try:
-                report = run_collect(settings, on_alert=printer, recorder=recorder)
+                report = run_collect(settings, on_alert=printer, recorder=recorder, stop=heartbeat)
             finally:
                 status = recorder.close()
             if status.outages:
@@ -107,7 +108,7 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
                 raise ApplianceError(f"{status.pending + status.dropped} writes did not reach the store "
                                      f"({status.pending} still waiting at exit, {status.dropped} dropped)")
     else:
-        report = run_collect(settings, on_alert=printer)
+        report = run_collect(settings, on_alert=printer, stop=heartbeat)
     capture = report["captures"][0]
     print(f"appliance: {capture['path']}: {capture['packets']} packets, {capture['drops']} dropped, "
           f"{len(report['alerts'])} alerts", file=sys.stderr)
@@ -129,6 +130,19 @@ def run(host: Optional[str] = typer.Option(None, help="listen address"),
     """`serve`, plus a collector on each interface of APPLIANCE_INTERFACES."""
     from appliance.service import run as run_all
     run_all(_service_settings(), host, port)
+
+
+def _watchdog():
+    """Under systemd (Type=notify): READY=1 once the capture loop runs, WATCHDOG=1 while it keeps turning."""
+    import os
+    import threading
+
+    from appliance.sdnotify import Heartbeat, Notifier
+    heartbeat, notifier = Heartbeat(), Notifier(os.environ)
+    if notifier.address:
+        limit = 2 * notifier.interval if notifier.interval else 0
+        notifier.serve(ready=heartbeat.started, healthy=lambda: heartbeat.fresh(limit), stop=threading.Event())
+    return heartbeat
 
 
 def _service_settings():

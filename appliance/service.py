@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from appliance.lifetime import end_with_parent
+from appliance.sdnotify import Notifier, without_systemd
 from appliance.settings import Settings
 
 PURGE_EVERY = 3600.0
@@ -43,7 +44,11 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         config = uvicorn.Config(app, host=host or settings.host, port=port or settings.port, log_level="info",
                                 access_log=False, log_config=None)      # uvicorn logs through ours
         log.info("serving http://%s:%s/", config.host, config.port, extra={"host": config.host, "port": config.port})
-        uvicorn.Server(config).run()
+        server = uvicorn.Server(config)
+        Notifier(os.environ).serve(ready=lambda: server.started,
+                                   healthy=lambda: not server.should_exit and all(w.is_alive() for w in workers),
+                                   stop=stop)
+        server.run()
     finally:
         stop.set()
         for worker in workers:
@@ -114,7 +119,8 @@ def _start_collector(interface: str) -> subprocess.Popen:
                "--format", "jsonl"]
     log.info("collecting on %s", interface, extra={"interface": interface})
     parent = os.getpid()
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, preexec_fn=lambda: end_with_parent(parent))
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, env=without_systemd(os.environ),
+                            preexec_fn=lambda: end_with_parent(parent))
 
 
 def _dispatch(store, stop: threading.Event) -> None:
