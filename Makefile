@@ -9,10 +9,11 @@ PYTEST_WORKERS ?= 2
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Versions pinned by constraints.txt (what the suite last passed with), so CI and a newcomer get the same.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --constraint constraints.txt -e '.[test,postgres]'
 	touch $(STAMP)
 
 # The first run: a SQLite store in .appliance/ (or APPLIANCE_DATA_DIR), the project's recorded real-client
