@@ -28,7 +28,8 @@ FILTERS = ("filter vlans", "filter sgt", "filter access-group", "ip access-group
 RSPAN = ("source rspan vlan", "dest rspan vlan")
 ERSPAN = ("destination ip address", "destination erspan id", "origin ip address", "source ip address",
           "source erspan id", "mtu", "ip ttl", "ip dscp", "ip prec", "vrf", "sampling rate",
-          "egress span replication state")
+          "egress span replication state", "ip qos prec", "ip qos dscp", "erspan type", "header-type",
+          "erspan header-type", "source erspan id", "org ip address")
 DESTINATION = ("encapsulation", "ingress")
 
 
