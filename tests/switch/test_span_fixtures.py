@@ -102,7 +102,7 @@ def test_real_output_reads_as_the_device_holds_it(path):
 
 def test_platforms_with_real_output_have_their_provenance_beside_it():
     counts = {folder.name: len(list(folder.glob("*.txt"))) for folder in FIXTURES.iterdir() if folder.is_dir()}
-    assert counts["cisco_ios"] >= 5 and counts["cisco_nxos"] >= 4 and counts["dell_os10"] >= 3
+    assert counts["cisco_ios"] >= 5 and counts["cisco_nxos"] >= 5 and counts["dell_os10"] >= 3
     for platform in counts:
         provenance = (FIXTURES / platform / "PROVENANCE.md").read_text()
         assert all(path.name in provenance for path in (FIXTURES / platform).glob("*.txt"))
@@ -290,3 +290,25 @@ def test_any_shape_of_junos_configuration_json_reads_or_is_refused(entry):
         junos_config.analyzer(json.dumps(document), "SPAN-TAP", {}, driver.port_name)
     except UnreadableOutput:
         pass
+
+
+def test_ios_configuration_of_a_real_catalyst_reads_its_one_session():
+    """Other stanzas (interfaces, routes) are passed over; `source interface Fa0/3` without a direction is both."""
+    driver = drivers.for_device_type("cisco_ios")
+    text = (FIXTURES / "cisco_ios" / "blog_c3550_running_config.cfg").read_text()
+    session = cisco_config.ios(text, 1, driver.port_name).build("", 1)
+    assert (session.to_dict()["sources"], session.destination) == (["Fa0/3:both"], "Fa0/4")
+    assert cisco_config.ios(text, 2, driver.port_name) is None
+
+
+def test_an_nxos_session_whose_destination_is_not_a_monitor_port_is_not_delivering():
+    driver = drivers.for_device_type("cisco_nxos")
+    wanted = MirrorSession.build(["port-channel2:both", "port-channel3:both"], [], "Ethernet1/7", number=1)
+    down = (FIXTURES / "cisco_nxos" / "blog_n5k_dst_wrong_mode.txt").read_text()
+    up = (FIXTURES / "cisco_nxos" / "blog_n5k_up.txt").read_text()
+    config = "monitor session 1\n  source interface port-channel2 both\n  source interface port-channel3 both\n" \
+             "  destination interface Ethernet1/7\n  no shut\n"      # the blog's commands, as configuration
+    assert operations.verify(Replay(config, down), driver, wanted).differences == [
+        "the session on the switch does not carry the appliance's marker", "the session is not up: down (Dst in wrong mode)"]
+    assert operations.verify(Replay(config.replace("  no shut", "  description VOIPWATCH\n  no shut"), up),
+                             driver, wanted).differences == []

@@ -19,7 +19,9 @@ def sessions(text: str, platform: str, port_name) -> dict[int, Draft]:
             continue
         header = HEADER.match(line)
         if header:
-            draft = found[int(header.group(1))] = Draft(header.group(1), extra={"type": header.group(2) or "local"})
+            draft = found[int(header.group(1))] = Draft(header.group(1))
+            if header.group(2):
+                draft.extra["type"] = header.group(2)
             if header.group(2) not in (None, "local"):
                 draft.unmanaged(f"{article(header.group(2))} {header.group(2)} session")
         elif not line.startswith((" ", "\t")):

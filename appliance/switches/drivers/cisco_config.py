@@ -35,7 +35,7 @@ def _read(text: str, number: int, port_name, platform: str) -> Draft | None:
         if session:
             inside = int(session.group(1)) == number
             if inside:
-                draft = draft or Draft(str(number), extra={"type": "local"})
+                draft = draft or Draft(str(number))
                 if session.group(2):
                     _statement(draft, session.group(2).strip(), line, port_name, platform)
         elif line.startswith((" ", "\t")):

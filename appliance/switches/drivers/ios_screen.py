@@ -28,8 +28,9 @@ FILTERS = ("filter vlans", "filter sgt", "filter access-group", "ip access-group
 RSPAN = ("source rspan vlan", "dest rspan vlan")
 ERSPAN = ("destination ip address", "destination erspan id", "origin ip address", "source ip address",
           "source erspan id", "mtu", "ip ttl", "ip dscp", "ip prec", "vrf", "sampling rate",
-          "egress span replication state")
-DESTINATION = ("encapsulation", "ingress")
+          "egress span replication state", "ip qos prec", "ip qos dscp", "erspan type", "header-type",
+          "erspan header-type", "source erspan id", "org ip address", "operational mode", "configured mode")
+DESTINATION = ("encapsulation", "ingress", "learning", "ingress encapsulation", "ingress vlan")
 
 
 def sessions(text: str, port_name) -> dict[int, Draft]:

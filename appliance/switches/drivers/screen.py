@@ -1,6 +1,7 @@
 """What the screen parsers share: refusing a line they cannot read (quoting it), skipping what a
 session's output is framed by (the echoed command, a prompt, IOS's `Load for`/`Time source` lines),
-and collecting one session's sources, destination and details before building the model.
+collecting one session's sources, destination and details before building the model, and
+checking a session read from the configuration against the one the screen shows (`agree`).
 
 A parser reads every line it is given: a line it does not know ends the read with
 `UnreadableOutput`, so an unknown layout is refused, never half-read."""
@@ -92,7 +93,7 @@ def agree(platform: str, configured: Draft | None, shown: Draft | None) -> Draft
         raise refuse(platform, f"session {(configured or shown).key}",
                      f"{held} holds the session but {missing} does not")
     for label, mine, theirs in (("sources", configured.ports, shown.ports), ("VLANs", configured.vlans, shown.vlans),
-                                ("destination", configured.destinations, shown.destinations)):
+                                ("destination", sorted(configured.destinations), sorted(shown.destinations))):
         if mine != theirs:
             raise refuse(platform, f"session {configured.key}",
                          f"the configuration's {label} {mine} differ from the show command's {theirs}")
