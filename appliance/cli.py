@@ -95,9 +95,10 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
     if store:
         from appliance.commands import open_migrated_store
         from appliance.store.buffered import BufferedRecorder
+        from appliance.store.group import GroupCommit
         from appliance.store.recorder import Recorder
         with open_migrated_store(env) as opened:
-            recorder = BufferedRecorder(Recorder(opened, env.sensor_id))
+            recorder = BufferedRecorder(Recorder(GroupCommit(opened), env.sensor_id))
             try:
                 report = run_collect(settings, on_alert=printer, recorder=recorder, stop=heartbeat)
             finally:

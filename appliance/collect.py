@@ -7,6 +7,8 @@ relayed between workers so media is tied to its call whichever worker saw the SI
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import multiprocessing
 import os
 import queue
@@ -23,6 +25,7 @@ from collectors.snapshot import take_snapshot
 from collectors.sources.live import DEFAULT_FILTER, CaptureError, LiveSource
 
 POLL = 0.1
+GROUP_MAX = 500                           # worker messages written in one store transaction at most
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,11 @@ class Sink:
         if self.recorder is not None:
             self.recorder.observe(event)
         self.policy.observe(event)
+
+    def batch(self):
+        """The events handled in the block share one store transaction where the recorder groups writes."""
+        group = getattr(self.recorder, "batch", None)
+        return group() if group is not None else nullcontext()
 
     def counters(self, packets: int, drops: int) -> None:
         if self.recorder is not None:
@@ -141,36 +149,58 @@ def _parallel(settings: CollectSettings, sink: Sink, should_stop):
 
 
 def _coordinate(sink: Sink, events, inboxes, stop, should_stop, count) -> list:
-    results: list = []
-    ready = 0
-    while len(results) < count:
+    """Workers' messages, handled in groups: what queued while the last group was written is taken at
+    once (up to GROUP_MAX) and its store writes share one transaction (group commit)."""
+    state = {"results": [], "ready": 0}
+    while len(state["results"]) < count:
         if should_stop():
             stop.set()
         try:
-            kind, worker, *payload = events.get(timeout=POLL)
-        except queue.Empty:
-            continue
+            group = _take(events)
         except KeyboardInterrupt:
             stop.set()
             continue
-        if kind == "event":
-            sink.event(payload[0])
-        elif kind == "counters":
-            sink.counters(*payload)
-        elif kind == "sip":
-            for n, inbox in enumerate(inboxes):
-                if n != worker:
-                    inbox.put(payload[0])
-        elif kind == "ready":
-            ready += 1
-            if ready == count:
-                _announce(count)
-        elif kind == "done":
-            results.append((payload[0], payload[1]))
-        elif kind == "error":
-            stop.set()
-            raise CaptureError(payload[0])
-    return results
+        if not group:
+            continue
+        with sink.batch():
+            for message in group:
+                _handle(message, sink, inboxes, stop, count, state)
+    return state["results"]
+
+
+def _take(events) -> list:
+    """The next message (waiting up to POLL) and whatever else is queued behind it, up to GROUP_MAX."""
+    try:
+        group = [events.get(timeout=POLL)]
+    except queue.Empty:
+        return []
+    try:
+        while len(group) < GROUP_MAX:
+            group.append(events.get_nowait())
+    except queue.Empty:
+        pass
+    return group
+
+
+def _handle(message, sink: Sink, inboxes, stop, count: int, state: dict) -> None:
+    kind, worker, *payload = message
+    if kind == "event":
+        sink.event(payload[0])
+    elif kind == "counters":
+        sink.counters(*payload)
+    elif kind == "sip":
+        for n, inbox in enumerate(inboxes):
+            if n != worker:
+                inbox.put(payload[0])
+    elif kind == "ready":
+        state["ready"] += 1
+        if state["ready"] == count:
+            _announce(count)
+    elif kind == "done":
+        state["results"].append((payload[0], payload[1]))
+    elif kind == "error":
+        stop.set()
+        raise CaptureError(payload[0])
 
 
 def _worker(n: int, settings: CollectSettings, group: int, events, inbox, stop, parent: int) -> None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 
 log = logging.getLogger(__name__)
 UNAVAILABLE = (OperationalError, InterfaceError)
+GROUP_LOST = UNAVAILABLE + (PendingRollbackError,)     # a group whose connection died under one of its writes
 MAX_PENDING = 200_000
 RETRY_EVERY = 2.0
 
@@ -42,6 +44,32 @@ class BufferedRecorder:
         self.pending: deque[tuple[str, tuple]] = deque()
         self.stats = BufferStatus()
         self._next_try = 0.0
+        self._grouped: list[tuple[str, tuple]] | None = None     # writes made inside the open batch
+
+    @contextmanager
+    def batch(self):
+        """Writes made in the block share one transaction when the recorder's store can group them
+        (appliance.store.group.GroupCommit) and nothing waits; if that transaction cannot commit
+        because the store went away, all of its writes wait, in order, ahead of anything newer."""
+        group = getattr(getattr(self.recorder, "store", None), "batch", None)
+        if group is None or self.pending or self._grouped is not None:
+            yield
+            return
+        self._grouped = []
+        outages = self.stats.outages
+        try:
+            with group():
+                yield
+        except GROUP_LOST as exc:
+            rolled_back, self._grouped = self._grouped, None
+            if self.stats.outages == outages:                    # not already noticed by one of its writes
+                self._outage(exc)
+            self.pending = deque(rolled_back) + self.pending     # the batch's later writes already wait
+            self.stats.buffered += len(rolled_back)
+            if hasattr(self.recorder, "_sensor_known"):
+                self.recorder._sensor_known = False              # its sensor row may not exist after all
+        finally:
+            self._grouped = None
 
     # -- the Recorder's entry points ----------------------------------------------------------------
     def observe(self, event) -> None:
@@ -75,11 +103,14 @@ class BufferedRecorder:
             self._keep(name, args)
             return None
         try:
-            return getattr(self.recorder, name)(*args)
+            result = getattr(self.recorder, name)(*args)
         except UNAVAILABLE as exc:
             self._outage(exc)
             self._keep(name, args)
             return None
+        if self._grouped is not None:
+            self._grouped.append((name, args))
+        return result
 
     def _flush(self) -> bool:
         """Write what waits, oldest first; False when the store is still away (or not yet retried)."""

@@ -7,10 +7,12 @@ import os
 
 import psycopg
 import pytest
+from sqlalchemy import text
 
 from appliance.store import migrate, open_store
 from appliance.store.buffered import BufferedRecorder
 from appliance.store.engine import StoreSettings
+from appliance.store.group import GroupCommit
 from appliance.store.recorder import Recorder
 from collectors.events import SignalingObserved
 from tests.faults.pgproxy import PG_SOCKET, PgOutage
@@ -83,3 +85,44 @@ def test_a_full_queue_drops_observations_first_and_counts_them(outage):
     relay.up()
     assert recorder.close(attempts=1).pending == 0
     assert counts(name) == (2, 2)                                       # both alerts, the last observations
+
+
+def test_a_group_of_writes_lost_with_its_transaction_waits_whole_and_in_order(outage):
+    """Group commit (the collector's coordinator writes what queued together in one transaction): when
+    the store goes away before the group commits, the writes that had 'succeeded' inside it are rolled
+    back with it, so they wait too, ahead of the later ones, and all arrive when the store is back."""
+    relay, store, name = outage
+    clock = Clock(0.0)
+    recorder = BufferedRecorder(Recorder(GroupCommit(store), "s1"), retry_every=2.0, clock=clock)
+    with recorder.batch():
+        recorder.observe(signaling(1))
+        recorder.alert(policy_alert(endpoint="10.1.0.2"))
+        relay.down()
+        recorder.observe(signaling(3))
+    status = recorder.status()
+    assert (status.pending, status.outages) == (3, 1)
+    assert [kind for kind, _ in recorder.pending] == ["observe", "alert", "observe"]
+    relay.up()
+    clock.now += 2
+    recorder.observe(signaling(4))
+    assert counts(name) == (1, 3)
+    assert recorder.status().pending == 0
+
+
+def test_a_group_commits_once_and_readers_see_all_of_it_or_nothing(tmp_path):
+    settings = StoreSettings(None, tmp_path)
+    migrate.upgrade(settings)
+    store = open_store(settings)
+    try:
+        recorder = BufferedRecorder(Recorder(GroupCommit(store), "s1"))
+        with recorder.batch():
+            for n in range(1, 6):
+                recorder.observe(signaling(n))
+            recorder.alert(policy_alert(endpoint="10.1.0.9"))
+            with store.session(readonly=True) as reader:            # another connection, mid-group
+                assert reader.scalar(text("SELECT count(*) FROM signaling_sessions")) == 0
+        with store.session(readonly=True) as reader:
+            assert reader.scalar(text("SELECT count(*) FROM signaling_sessions")) == 5
+            assert reader.scalar(text("SELECT count(*) FROM alerts")) == 1
+    finally:
+        store.close()
