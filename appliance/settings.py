@@ -10,6 +10,7 @@
 | APPLIANCE_RETENTION_DAYS   | purge data older than this                           | 30                            |
 | APPLIANCE_CONFIG           | the TOML configuration file (appliance.config_file)  | /etc/appliance/appliance.toml if it exists |
 | APPLIANCE_MASK_SIP_URIS    | 1: pseudonymise the user part of SIP URIs (privacy)  | 0 (or [privacy] in the file)  |
+| APPLIANCE_NOTIFY_ALLOW     | CIDRs/host names (a,b) notifications may reach anyway | none (or [notify] allow)      |
 
 The configuration file holds the same settings (table [appliance]) plus the policy and the notifiers;
 a variable that is set wins over the file.
@@ -20,12 +21,16 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from appliance.config_file import config_path, load, policy_settings
+from appliance.config_file import config_path, load, notify_policy, policy_settings
 from appliance.errors import UsageError
 from appliance.policy import PolicySettings
 from appliance.privacy import Privacy
 from appliance.store import StoreSettings
+
+if TYPE_CHECKING:
+    from appliance.notify.destinations import DestinationPolicy
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Settings:
     policy: PolicySettings = field(default_factory=PolicySettings)
     notifiers: tuple[dict, ...] = ()                # [[notifiers]] of the configuration file
     config_path: Path | None = None
+    notify: DestinationPolicy = field(default_factory=lambda: _default_notify())   # where notifications may go
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -65,12 +71,18 @@ class Settings:
             policy=policy_settings(document, path.parent if path else Path.cwd(), _privacy(env, document)),
             notifiers=tuple(document.get("notifiers", [])),
             config_path=path,
+            notify=notify_policy(document, env),
         )
 
     def store(self) -> StoreSettings:
         if not self.database_url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         return StoreSettings(self.database_url, self.data_dir, secret_key=self.secret_key)
+
+
+def _default_notify():
+    from appliance.notify.destinations import DestinationPolicy
+    return DestinationPolicy()
 
 
 def _privacy(env, document: dict) -> Privacy:

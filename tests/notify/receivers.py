@@ -11,6 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from appliance.notify.destinations import DestinationPolicy
+
+# The receivers listen on loopback, which the destination policy refuses by default: tests that deliver
+# to them allow it, as an operator would with [notify] allow / APPLIANCE_NOTIFY_ALLOW.
+LOOPBACK_ALLOWED = DestinationPolicy.parse(["127.0.0.0/8", "::1/128"])
+LOOPBACK_ENV = {"APPLIANCE_NOTIFY_ALLOW": "127.0.0.0/8,::1/128"}
+
 
 @dataclass
 class Request:
