@@ -20,7 +20,9 @@ def test_webhook_crud_never_returns_the_secret(lab, client):
     assert kept.json()["has_secret"] is True and (kept.json()["name"], kept.json()["enabled"]) == ("noc-2", False)
     with lab.store.session(readonly=True) as session:
         assert queries.webhook_secret(lab.store.secrets, queries.get_webhook(session, hook["id"])) == SECRET
-    removed = client.patch(url, json={"secret": None, "url": "http://10.0.0.9:9000/hook"}, headers=operator)
+    moved = client.patch(url, json={"url": "http://10.0.0.9:9000/hook"}, headers=operator)
+    assert moved.status_code == 403 and "admin" in moved.json()["detail"]    # a signed hook: admin moves it
+    removed = client.patch(url, json={"url": "http://10.0.0.9:9000/hook"}, headers=lab.headers("admin"))
     assert removed.json()["has_secret"] is False and removed.json()["url"] == "http://10.0.0.9:9000/hook"
     responses += [kept, removed]
     assert all(SECRET not in r.text and "secret_encrypted" not in r.text for r in responses)
