@@ -32,7 +32,9 @@ Answer = tuple[int, dict[str, str]]
 class HttpReceiver:
     """`answer(n, request) -> (status, headers)` for the n-th request to a path (0-based); 200 by default."""
 
-    def __init__(self, answer: Callable[[int, Request], Answer] | None = None, port: int = 0, delay: float = 0.0):
+    def __init__(self, answer: Callable[[int, Request], Answer] | None = None, port: int = 0, delay: float = 0.0,
+                 host: str = "127.0.0.1"):
+        self.host = host
         self.answer = answer or (lambda n, request: (200, {}))
         self.delay = delay
         self.requests: list[Request] = []
@@ -62,14 +64,14 @@ class HttpReceiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def to(self, path: str) -> list[Request]:
         with self._lock:
@@ -91,13 +93,13 @@ class SyslogCollector:
     """Collects syslog messages: one per datagram (udp), octet-counted frames (tcp). Subclasses
     change how a stream is cut into messages (`read_frame`)."""
 
-    def __init__(self, transport: str, port: int = 0):
-        self.transport = transport
+    def __init__(self, transport: str, port: int = 0, host: str = "127.0.0.1"):
+        self.transport, self.host = transport, host
         self.messages: list[bytes] = []
         self._arrived = threading.Condition()
         if transport == "udp":
             self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self._sock.bind(("127.0.0.1", port))
+            self._sock.bind((host, port))
             self._sock.settimeout(0.05)
             self.port = self._sock.getsockname()[1]
             self._stop = threading.Event()
@@ -111,7 +113,7 @@ class SyslogCollector:
                         collector._add(message)
 
             socketserver.ThreadingTCPServer.allow_reuse_address = True
-            self._server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler)
+            self._server = socketserver.ThreadingTCPServer((host, port), Handler)
             self._server.daemon_threads = True
             self.port = self._server.server_address[1]
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -126,7 +128,7 @@ class SyslogCollector:
         return rfile.read(int(length)) if length else None
 
     def url(self, query: str = "") -> str:
-        return f"syslog+{self.transport}://127.0.0.1:{self.port}" + (f"?{query}" if query else "")
+        return f"syslog+{self.transport}://{self.host}:{self.port}" + (f"?{query}" if query else "")
 
     def wait(self, count: int, timeout: float = 5.0) -> list[bytes]:
         with self._arrived:

@@ -88,7 +88,7 @@ class HepCollector(SyslogCollector):
         return header + rfile.read(int.from_bytes(header[4:6], "big") - 6)
 
     def url(self) -> str:
-        return f"hep+{self.transport}://127.0.0.1:{self.port}"
+        return f"hep+{self.transport}://{self.host}:{self.port}"
 
 
 @pytest.fixture(params=["udp", "tcp"])
