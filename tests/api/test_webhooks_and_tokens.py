@@ -44,6 +44,20 @@ def test_webhook_refusals_have_messages(lab, client):
     assert unknown.status_code == 422 and "colour" in unknown.json()["detail"]
 
 
+def test_webhook_destinations_and_secrets_are_checked(lab, client):
+    operator = lab.headers("operator")
+    bad_secret = client.post(HOOKS, json={"url": "https://hooks.example.org/x", "secret": "whsec_%%%"},
+                             headers=operator)
+    assert bad_secret.status_code == 422 and "base64" in bad_secret.json()["detail"]
+    metadata = client.post(HOOKS, json={"url": "http://2852039166/latest/meta-data/"}, headers=operator)
+    assert metadata.status_code == 422
+    assert metadata.json()["detail"].startswith("refused destination 2852039166 (169.254.169.254): cloud metadata")
+    assert "APPLIANCE_NOTIFY_ALLOW" in metadata.json()["detail"]
+    hook = client.post(HOOKS, json={"url": "https://hooks.example.org/x"}, headers=operator).json()
+    assert client.get(f"{HOOKS}/{hook['id']}/deliveries", headers=operator).json() == []
+    assert client.get(f"{HOOKS}/987654/deliveries", headers=operator).status_code == 404
+
+
 def test_tokens_are_shown_once_and_can_be_revoked(lab, client):
     admin = lab.headers("admin")
     created = client.post(TOKENS, json={"name": "grafana", "role": "viewer"}, headers=admin)
