@@ -33,8 +33,9 @@ class HttpReceiver:
     """`answer(n, request) -> (status, headers)` for the n-th request to a path (0-based); 200 by default."""
 
     def __init__(self, answer: Callable[[int, Request], Answer] | None = None, port: int = 0, delay: float = 0.0,
-                 host: str = "127.0.0.1"):
-        self.host = host
+                 host: str = "127.0.0.1", tls=None):
+        """`tls`: a server SSLContext to answer HTTPS instead of HTTP."""
+        self.host, self.scheme = host, "https" if tls else "http"
         self.answer = answer or (lambda n, request: (200, {}))
         self.delay = delay
         self.requests: list[Request] = []
@@ -65,13 +66,15 @@ class HttpReceiver:
                 pass
 
         self.server = ThreadingHTTPServer((host, port), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://{self.host}:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def to(self, path: str) -> list[Request]:
         with self._lock:

@@ -170,3 +170,49 @@ def policy_alert_dict() -> dict:
             "stream": None, "call_id": "c@x", "summary": "cleartext RTP", "evidence": [], "first_seen": 1.0,
             "device_class": "unknown", "sensor": "s1", "state": "open", "count": 1, "last_seen": 1.0,
             "event": "new"}
+
+
+@pytest.mark.parametrize("certified", [True, False])
+def test_https_goes_to_the_checked_address_and_still_verifies_the_name(store, certified):
+    """The request is sent to the resolved address; the Host header and the TLS server name stay the
+    configured host, so the receiver's certificate is checked against that name (a wrong one fails)."""
+    from datetime import datetime, timedelta, timezone
+
+    import httpx
+
+    from tests.collectors.tls import client_context, make_cert, rsa_key, server_context
+    names = [n for n in _loopback_names() if not n.startswith("ip6-")]
+    if not names:
+        pytest.skip("no host name resolves to IPv4 loopback only here")
+    key = rsa_key()
+    now = datetime.now(timezone.utc)
+    cert = make_cert(key, cn=names[0], sans=(names[0] if certified else "other.example",),
+                     not_before=now - timedelta(days=1), not_after=now + timedelta(days=1))
+    receiver = HttpReceiver(tls=server_context([cert], key))
+    try:
+        with store.session() as s:
+            hook = queries.create_webhook(s, None, f"https://{names[0]}:{receiver.port}/tls").id
+        clock = Clock()
+        Recorder(store, "sensor-1", clock=clock).alert(policy_alert())
+        with httpx.Client(verify=client_context(trust=cert), follow_redirects=False) as client, \
+                Dispatcher(store, http=client, destinations=LOOPBACK_ALLOWED, clock=clock) as dispatcher:
+            dispatcher.run_once()
+        with store.session(readonly=True) as s:
+            [row] = queries.recent_deliveries(s, hook)
+        if certified:
+            [request] = receiver.to("/tls")
+            assert row.state == "delivered" and request.headers["host"] == f"{names[0]}:{receiver.port}"
+        else:
+            assert row.state == "pending" and "Hostname mismatch" in row.last_error
+            assert receiver.requests == []
+    finally:
+        receiver.stop()
+
+
+def test_a_configured_notifier_to_a_refused_destination_stops_the_start(store):
+    from appliance.notifiers import sync_notifiers
+    metadata = {"name": "meta", "url": "http://metadata.google.internal/computeMetadata/v1/", "format": "generic"}
+    with pytest.raises(UsageError, match="notifier meta: refused destination metadata.google.internal"):
+        sync_notifiers(store, [metadata], environ={}, destinations=DEFAULT)
+    allowed = DestinationPolicy.parse(["metadata.google.internal"])
+    assert sync_notifiers(store, [metadata], environ={}, destinations=allowed) == ["notifier meta: added (generic)"]
