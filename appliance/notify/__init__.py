@@ -5,7 +5,8 @@
 
 Modules: dispatcher (claim, send, mark; order per receiver; retries), delivery (`Outgoing`, the
 `Notifier.send(item)` seam), formats (generic signed JSON, Slack, Teams, Alertmanager v4), webhook
-(HTTP with httpx), syslog (RFC 5424 and CEF over UDP or TCP), hep (HEP v3 to Homer over UDP or TCP), errors."""
+(HTTP with httpx), syslog (RFC 5424 and CEF over UDP or TCP), hep (HEP v3 to Homer over UDP or TCP),
+destinations (where notifications may go: the policy every notifier checks after DNS), errors."""
 from appliance.notify.delivery import Notifier, Outgoing
 from appliance.notify.dispatcher import Dispatcher
 from appliance.notify.errors import DeliveryError
