@@ -109,7 +109,7 @@ def webhook_add(url: str, format: str = typer.Option("generic", "--format", help
                 refused: Optional[str] = typer.Option(None, "--secret", hidden=True)) -> None:
     """Send every new alert to URL: http(s)://, syslog+udp:// / syslog+tcp:// (syslog, cef), or
     hep+udp:// / hep+tcp:// (hep: HEP v3 to Homer, port 9060 by default). Loopback, link-local and cloud
-    metadata destinations are refused unless allow-listed ([notify] allow, APPLIANCE_NOTIFY_ALLOW)."""
+    metadata destinations are refused unless allow-listed (\\[notify] allow, APPLIANCE_NOTIFY_ALLOW)."""
     from appliance.errors import UsageError
     from appliance.notify.formats import check_secret
     from appliance.secret_source import REFUSED_FLAG_HINT, read_secret
