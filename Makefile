@@ -9,10 +9,11 @@ PYTEST_WORKERS ?= 2
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Versions pinned by constraints.txt (what the suite last passed with), so CI and a newcomer get the same.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --constraint constraints.txt -e '.[test,postgres]'
 	touch $(STAMP)
 
 # The first run: a SQLite store in .appliance/ (or APPLIANCE_DATA_DIR), the project's recorded real-client
@@ -29,6 +30,7 @@ bench: install
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.api_load
 	$(BIN)/python -m bench.hostile
+	$(BIN)/python -m bench.site --phones 300 --seconds 60
 
 # Fuzzing of every decoder and parser with atheris (tests/fuzz/README.md): FUZZ_RUNS inputs per target,
 # a hang is an input over 5 s, an RSS over 1 GiB is unbounded memory; prints the table of results.

@@ -7,8 +7,10 @@ Series (all prefixed `appliance_`):
   sensor_last_seen_timestamp_seconds{sensor}
   streams{kind,verdict}            verdict: encrypted | cleartext | unknown
   alerts{type,state}               every known type and state, zeros included
+  alerts_by_severity{severity,state}   the same alerts by severity (critical ones unacknowledged: a page)
   webhook_deliveries{state}        pending | delivered | failed
-The store has no aggregate queries, so the grouped counts are read here with SQLAlchemy."""
+The store has no aggregate queries, so the grouped counts are read here with SQLAlchemy. The process's
+own series (build info, deliveries by result, process_*) are in api.service_metrics."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -18,7 +20,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from appliance.alerts import ALERT_TYPES
+from api.service_metrics import register_service_metrics
+from appliance.alerts import ALERT_TYPES, SEVERITIES
 from appliance.store import Store, queries
 from appliance.store.columns import to_epoch
 from appliance.store.models import ALERT_STATES, DELIVERY_STATES, Alert, Delivery, Stream
@@ -40,10 +43,13 @@ class StoreCollector(Collector):
                                       .group_by(Stream.kind, Stream.encrypted)).all()
             alerts = session.execute(select(Alert.type, Alert.state, func.count())
                                      .group_by(Alert.type, Alert.state)).all()
+            severities = session.execute(select(Alert.severity, Alert.state, func.count())
+                                         .group_by(Alert.severity, Alert.state)).all()
             deliveries = session.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all()
         yield from _sensors(sensors)
         yield _streams(streams)
         yield _alerts(alerts)
+        yield _severities(severities)
         yield _deliveries(deliveries)
 
 
@@ -82,6 +88,17 @@ def _alerts(rows) -> Metric:
     return family
 
 
+def _severities(rows) -> Metric:
+    family = GaugeMetricFamily("appliance_alerts_by_severity", "Alerts in the store by severity and state",
+                               labels=["severity", "state"])
+    counts = {(severity, state): 0 for severity in SEVERITIES for state in ALERT_STATES}
+    for severity, state, count in rows:
+        counts[(severity, state)] = counts.get((severity, state), 0) + count
+    for labels, count in sorted(counts.items()):
+        family.add_metric(list(labels), count)
+    return family
+
+
 def _deliveries(rows) -> Metric:
     family = GaugeMetricFamily("appliance_webhook_deliveries", "Webhook deliveries in the outbox by state",
                                labels=["state"])
@@ -94,4 +111,5 @@ def _deliveries(rows) -> Metric:
 def registry_for(store: Store) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(store))
+    register_service_metrics(registry)
     return registry

@@ -7,14 +7,13 @@ from enum import Enum
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 
 from appliance.commands import db_app, import_command, secret_key_command, token_app, webhook_app
 from appliance.errors import ApplianceError
 from appliance.switch_commands import span_app, switch_app
 from collectors.errors import CollectorError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(no_args_is_help=True,
                   help="VoIP media-encryption monitor: tells when a phone sends cleartext media, and why.")
 
 
@@ -38,10 +37,20 @@ app.command("import")(import_command)
 from appliance.firstrun import first_run_command  # noqa: E402  (the newcomer's `make run`)
 app.command("first-run")(first_run_command)
 app.command("secret-key")(secret_key_command)
+from appliance.status import status_command  # noqa: E402
+app.command("status")(status_command)
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from appliance import __version__
+        print(f"appliance {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
-def _root() -> None:
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="print the version and exit")) -> None:
     """VoIP media-encryption monitor."""
 
 
@@ -74,23 +83,23 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
     import os
 
     from appliance.collect import CollectSettings, collect as run_collect
+    from appliance.logs import configure_from
     from collectors.sources.live import DEFAULT_FILTER
     from appliance.settings import Settings
     env = Settings.from_env()
+    configure_from(env)                    # structured lines on stderr: store outages, start and stop
     settings = CollectSettings(interface, duration, workers or os.cpu_count() or 1, bpf or DEFAULT_FILTER,
                                ring_kib=ring_kib, sensor_id=env.sensor_id, policy=env.policy)
     printer = _alert_printer(format)
+    heartbeat = _watchdog()
     if store:
-        import logging
-
         from appliance.commands import open_migrated_store
         from appliance.store.buffered import BufferedRecorder
         from appliance.store.recorder import Recorder
-        logging.basicConfig(level=logging.WARNING, format="appliance: %(message)s")   # store outages, on stderr
         with open_migrated_store(env) as opened:
             recorder = BufferedRecorder(Recorder(opened, env.sensor_id))
             try:
-                report = run_collect(settings, on_alert=printer, recorder=recorder)
+                report = run_collect(settings, on_alert=printer, recorder=recorder, stop=heartbeat)
             finally:
                 status = recorder.close()
             if status.outages:
@@ -99,7 +108,7 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
                 raise ApplianceError(f"{status.pending + status.dropped} writes did not reach the store "
                                      f"({status.pending} still waiting at exit, {status.dropped} dropped)")
     else:
-        report = run_collect(settings, on_alert=printer)
+        report = run_collect(settings, on_alert=printer, stop=heartbeat)
     capture = report["captures"][0]
     print(f"appliance: {capture['path']}: {capture['packets']} packets, {capture['drops']} dropped, "
           f"{len(report['alerts'])} alerts", file=sys.stderr)
@@ -112,8 +121,7 @@ def serve(host: Optional[str] = typer.Option(None, help="listen address (default
           port: Optional[int] = typer.Option(None, help="listen port (default APPLIANCE_PORT or 8080)")) -> None:
     """Run the REST API, the live alert feed and the webhook dispatcher."""
     from appliance.service import serve as run_service
-    from appliance.settings import Settings
-    run_service(Settings.from_env(), host, port)
+    run_service(_service_settings(), host, port)
 
 
 @app.command()
@@ -121,8 +129,29 @@ def run(host: Optional[str] = typer.Option(None, help="listen address"),
         port: Optional[int] = typer.Option(None, help="listen port")) -> None:
     """`serve`, plus a collector on each interface of APPLIANCE_INTERFACES."""
     from appliance.service import run as run_all
+    run_all(_service_settings(), host, port)
+
+
+def _watchdog():
+    """Under systemd (Type=notify): READY=1 once the capture loop runs, WATCHDOG=1 while it keeps turning."""
+    import os
+    import threading
+
+    from appliance.sdnotify import Heartbeat, Notifier
+    heartbeat, notifier = Heartbeat(), Notifier(os.environ)
+    if notifier.address:
+        limit = 2 * notifier.interval if notifier.interval else 0
+        notifier.serve(ready=heartbeat.started, healthy=lambda: heartbeat.fresh(limit), stop=threading.Event())
+    return heartbeat
+
+
+def _service_settings():
+    """Settings of a long-running command, with its structured logging configured."""
+    from appliance.logs import configure_from
     from appliance.settings import Settings
-    run_all(Settings.from_env(), host, port)
+    settings = Settings.from_env()
+    configure_from(settings)
+    return settings
 
 
 @app.command()
@@ -141,6 +170,19 @@ def doctor(interface: Optional[str] = typer.Option(None, "--interface", "-i",
         raise typer.Exit(1)
 
 
+class ExampleKind(str, Enum):
+    env = "env"
+    toml = "toml"
+
+
+@app.command("example-config")
+def example_config(kind: ExampleKind = typer.Argument(..., help="env: /etc/appliance/appliance.env; "
+                                                              "toml: /etc/appliance/appliance.toml")) -> None:
+    """Print the documented example of a configuration file (shipped in the package)."""
+    from importlib import resources
+    sys.stdout.write(resources.files("appliance").joinpath("examples", f"appliance.{kind.value}").read_text())
+
+
 def _alert_printer(format):
     def print_alert(alert: dict) -> None:
         if format is LiveFormat.jsonl:
@@ -156,6 +198,8 @@ def _print_report(report: dict, format: str) -> None:
     if format == "json":
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
     else:
+        from rich.console import Console
+
         from appliance.table import render
         console = Console()
         render(report, console if console.is_terminal else Console(width=160))

@@ -9,8 +9,9 @@ from typing import List, Optional
 
 import typer
 
+from appliance.output import OutputFormat, emit, emit_one, format_option
 from appliance.settings import Settings
-from appliance.store.models import ROLES, WEBHOOK_FORMATS as FORMATS
+from appliance.store.names import ROLES, WEBHOOK_FORMATS as FORMATS
 
 db_app = typer.Typer(help="The store: migrations and retention.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (roles viewer, operator, admin).", no_args_is_help=True)
@@ -38,11 +39,12 @@ def db_upgrade() -> None:
 
 
 @db_app.command("current")
-def db_current() -> None:
+def db_current(format: OutputFormat = format_option()) -> None:
     """Show the store's schema revision and the newest one."""
     from appliance.store.migrate import current_revision, head_revision
     settings = Settings.from_env().store()
-    print(f"current {current_revision(settings)}, newest {head_revision(settings)}")
+    emit_one({"current": current_revision(settings), "newest": head_revision(settings)}, format,
+             lambda r: [f"current {r['current']}, newest {r['newest']}"])
 
 
 @db_app.command("purge")
@@ -55,7 +57,7 @@ def db_purge(older_than: Optional[int] = typer.Option(None, "--older-than", help
     print(", ".join(f"{name}: {count}" for name, count in counts.items()))
 
 
-def import_command(captures: List[str] = typer.Argument(..., metavar="CAPTURE..."),
+def import_command(captures: List[str] = typer.Argument(..., metavar="CAPTURE...", help="pcap or pcapng files"),
                    sensor: Optional[str] = typer.Option(None, help="sensor id (default: APPLIANCE_SENSOR_ID)")) -> None:
     """Feed captures into the store through the same path as live traffic."""
     from appliance.store.importer import import_captures
@@ -84,15 +86,20 @@ def token_create(name: str = typer.Argument("cli", help="who or what uses the to
 
 
 @token_app.command("list")
-def token_list() -> None:
+def token_list(format: OutputFormat = format_option()) -> None:
+    """The tokens that are not revoked: id, role, name, the first characters, when created."""
     from appliance.store.queries import list_tokens
     with open_migrated_store() as store, store.session(readonly=True) as session:
-        for row in list_tokens(session):
-            print(f"{row.id}\t{row.role}\t{row.name}\t{row.prefix}…\tcreated {row.created_at:%Y-%m-%d}")
+        rows = [{"id": row.id, "role": row.role, "name": row.name, "prefix": row.prefix,
+                 "created_at": row.created_at.isoformat(),
+                 "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None}
+                for row in list_tokens(session)]
+    emit(rows, format, lambda r: f"{r['id']}\t{r['role']}\t{r['name']}\t{r['prefix']}…\tcreated {r['created_at'][:10]}")
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: int) -> None:
+def token_revoke(token_id: int = typer.Argument(..., help="the token's id (`token list`)")) -> None:
+    """Revoke a token: requests carrying it are refused from now on."""
     from appliance.store.queries import revoke_token
     with open_migrated_store() as store, store.session() as session:
         revoke_token(session, token_id)
@@ -100,7 +107,8 @@ def token_revoke(token_id: int) -> None:
 
 
 @webhook_app.command("add")
-def webhook_add(url: str, format: str = typer.Option("generic", "--format", help=" | ".join(FORMATS)),
+def webhook_add(url: str = typer.Argument(..., help="where to send alerts (schemes below)"),
+                format: str = typer.Option("generic", "--format", help=" | ".join(FORMATS)),
                 secret_env: Optional[str] = typer.Option(None, "--secret-env", metavar="VAR",
                                                          help="environment variable holding the signing secret "
                                                               "(HEP: Homer's password)"),
@@ -141,15 +149,18 @@ def webhook_new_secret() -> None:
 
 
 @webhook_app.command("list")
-def webhook_list() -> None:
+def webhook_list(format: OutputFormat = format_option()) -> None:
+    """The webhooks: id, payload format, on/off, URL (never the secret)."""
     from appliance.store.queries import list_webhooks
     with open_migrated_store() as store, store.session(readonly=True) as session:
-        for hook in list_webhooks(session):
-            print(f"{hook.id}\t{hook.format}\t{'on' if hook.enabled else 'off'}\t{hook.url}")
+        rows = [{"id": hook.id, "format": hook.format, "enabled": hook.enabled, "url": hook.url,
+                 "has_secret": bool(hook.secret_encrypted)} for hook in list_webhooks(session)]
+    emit(rows, format, lambda r: f"{r['id']}\t{r['format']}\t{'on' if r['enabled'] else 'off'}\t{r['url']}")
 
 
 @webhook_app.command("remove")
-def webhook_remove(webhook_id: int) -> None:
+def webhook_remove(webhook_id: int = typer.Argument(..., help="the webhook's id (`webhook list`)")) -> None:
+    """Stop notifying a webhook and forget it (its pending deliveries too)."""
     from appliance.store.queries import delete_webhook
     with open_migrated_store() as store, store.session() as session:
         delete_webhook(session, webhook_id)

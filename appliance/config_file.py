@@ -1,10 +1,11 @@
 """The configuration file (TOML, `APPLIANCE_CONFIG`, default /etc/appliance/appliance.toml when it
 exists): the same settings as the environment, plus the policy and the notifiers. The environment wins
 over the file, so a unit's EnvironmentFile can override one value. Secrets are never in the file:
-a notifier names the environment variable that holds its secret. deploy/appliance.toml.example
+a notifier names the environment variable that holds its secret. appliance/examples/appliance.toml
 documents every key.
 
-    [appliance]   data_dir, database_url, sensor_id, interfaces, host, port, retention_days
+    [appliance]   data_dir, database_url, sensor_id, interfaces, host, port, retention_days, log_format,
+                  log_level
     [policy]      min_confidence, alert_on_device_classes, [policy.severities], [policy.hard_phones],
                   [[policy.exempt]]
     [[notifiers]] name, url, format, secret_env, enabled
@@ -23,7 +24,8 @@ from appliance.endpoint_rules import build_rules
 from appliance.errors import UsageError
 
 DEFAULT_PATH = Path("/etc/appliance/appliance.toml")
-APPLIANCE_KEYS = {"data_dir", "database_url", "sensor_id", "interfaces", "host", "port", "retention_days"}
+APPLIANCE_KEYS = {"data_dir", "database_url", "sensor_id", "interfaces", "host", "port", "retention_days",
+                  "log_format", "log_level"}
 POLICY_KEYS = {"min_confidence", "alert_on_device_classes", "severities", "hard_phones", "exempt",
                "storm_handshakes", "storm_window"}
 HARD_PHONE_KEYS = {"vendors", "subnets", "voice_vlans", "inventory"}

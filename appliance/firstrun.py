@@ -131,7 +131,9 @@ def first_run(settings: Settings, host: str | None = None, port: int | None = No
     host, port = host or settings.host, port or settings.port
     print(banner(settings, done, host, port, serve), flush=True)
     if serve:
+        from appliance.logs import configure_from
         from appliance.service import run
+        configure_from(settings)
         run(settings, host, port)
     return done
 

@@ -6,6 +6,7 @@ those need capture privileges); they are started, restarted when they die, and e
 """
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -15,9 +16,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from appliance.lifetime import end_with_parent
+from appliance.sdnotify import Notifier, without_systemd
 from appliance.settings import Settings
 
 PURGE_EVERY = 3600.0
+log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
@@ -30,7 +33,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     migrate.upgrade(settings.store())
     store = open_store(settings.store())
     for line in sync_notifiers(store, settings.notifiers, destinations=settings.notify):
-        print(f"appliance: {line}", file=sys.stderr, flush=True)
+        log.info("notifiers: %s", line)
     stop = threading.Event()
     workers = [threading.Thread(target=_dispatch, args=(store, settings, stop), name="dispatcher", daemon=True),
                threading.Thread(target=_purge, args=(store, settings, stop), name="retention", daemon=True)]
@@ -39,9 +42,13 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     try:
         app = create_app(settings, store=store, limits=RateLimits.from_env())
         config = uvicorn.Config(app, host=host or settings.host, port=port or settings.port, log_level="info",
-                                access_log=False)
-        print(f"appliance: serving http://{config.host}:{config.port}/", file=sys.stderr, flush=True)
-        uvicorn.Server(config).run()
+                                access_log=False, log_config=None)      # uvicorn logs through ours
+        log.info("serving http://%s:%s/", config.host, config.port, extra={"host": config.host, "port": config.port})
+        server = uvicorn.Server(config)
+        Notifier(os.environ).serve(ready=lambda: server.started,
+                                   healthy=lambda: not server.should_exit and all(w.is_alive() for w in workers),
+                                   stop=stop)
+        server.run()
     finally:
         stop.set()
         for worker in workers:
@@ -83,8 +90,9 @@ class Supervisor(threading.Thread):
             if time.monotonic() - started > self.STEADY:
                 delay = self.RESTART_MIN                # it had been running well: start again soon
             self.restarts += 1
-            print(f"appliance: the collector on {self.interface} exited ({code}); restarting in {delay:g} s",
-                  file=sys.stderr, flush=True)
+            log.warning("the collector on %s exited (%s); restarting in %g s", self.interface, code, delay,
+                        extra={"interface": self.interface, "exit_code": code, "restarts": self.restarts,
+                               "delay_s": delay})
             self.stopping.wait(delay)
             delay = min(delay * 2, self.RESTART_MAX)
 
@@ -109,9 +117,10 @@ class Supervisor(threading.Thread):
 def _start_collector(interface: str) -> subprocess.Popen:
     command = [str(Path(sys.executable).parent / "appliance"), "collect", "--interface", interface, "--store",
                "--format", "jsonl"]
-    print(f"appliance: collecting on {interface}", file=sys.stderr, flush=True)
+    log.info("collecting on %s", interface, extra={"interface": interface})
     parent = os.getpid()
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, preexec_fn=lambda: end_with_parent(parent))
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, env=without_systemd(os.environ),
+                            preexec_fn=lambda: end_with_parent(parent))
 
 
 def _dispatch(store, settings: Settings, stop: threading.Event) -> None:
@@ -133,5 +142,5 @@ def _purge(store, settings: Settings, stop: threading.Event) -> None:
                     purge(session, timedelta(days=settings.retention_days))
                 refresh_statistics(session)
         except Exception as exc:       # the next hour tries again; the service keeps serving
-            print(f"appliance: retention purge failed: {exc}", file=sys.stderr)
+            log.warning("retention purge failed: %s", exc)
         first = False

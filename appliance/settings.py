@@ -1,7 +1,7 @@
 """Settings, built once at start-up from the environment (or passed in by tests) and handed down.
 
 | variable                   | meaning                                              | default                       |
-| APPLIANCE_DATA_DIR         | where the embedded SQLite store and state live      | ~/.local/share/voip-appliance |
+| APPLIANCE_DATA_DIR         | where the embedded SQLite store and state live      | see below                     |
 | APPLIANCE_DATABASE_URL     | SQLAlchemy URL (PostgreSQL for several sensors)      | SQLite in the data dir        |
 | APPLIANCE_SECRET_KEY       | Fernet key(s) encrypting webhook secrets in the store | none: webhooks with secrets refused |
 | APPLIANCE_SENSOR_ID        | this sensor's id in a shared store                   | the host name                 |
@@ -10,14 +10,22 @@
 | APPLIANCE_RETENTION_DAYS   | purge data older than this                           | 30                            |
 | APPLIANCE_CONFIG           | the TOML configuration file (appliance.config_file)  | /etc/appliance/appliance.toml if it exists |
 | APPLIANCE_MASK_SIP_URIS    | 1: pseudonymise the user part of SIP URIs (privacy)  | 0 (or [privacy] in the file)  |
+| APPLIANCE_LOG_FORMAT       | json or logfmt: one line per event on stderr (serve, run, collect) | json           |
+| APPLIANCE_LOG_LEVEL        | debug, info, warning or error                        | info                          |
 | APPLIANCE_NOTIFY_ALLOW     | CIDRs/host names (a,b) notifications may reach anyway | none (or [notify] allow)      |
 
 The configuration file holds the same settings (table [appliance]) plus the policy and the notifiers;
 a variable that is set wins over the file.
+
+Without APPLIANCE_DATA_DIR (variable or file), the data dir is the project-local `.appliance/` found in
+the current directory or one of its parents — the store `make run` creates in a checkout, so a second
+terminal in that checkout works on the same store — else ~/.local/share/voip-appliance.
+`Settings.data_dir_origin` says which rule chose it (`appliance status` prints it).
 """
 from __future__ import annotations
 
 import os
+import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +35,7 @@ from appliance.config_file import config_path, load, notify_policy, policy_setti
 from appliance.errors import UsageError
 from appliance.policy import PolicySettings
 from appliance.privacy import Privacy
-from appliance.store import StoreSettings
+from appliance.store.settings import StoreSettings
 
 if TYPE_CHECKING:
     from appliance.notify.destinations import DestinationPolicy
@@ -46,16 +54,19 @@ class Settings:
     policy: PolicySettings = field(default_factory=PolicySettings)
     notifiers: tuple[dict, ...] = ()                # [[notifiers]] of the configuration file
     config_path: Path | None = None
+    data_dir_origin: str = "APPLIANCE_DATA_DIR"
+    log_format: str = "json"
+    log_level: str = "info"
     notify: DestinationPolicy = field(default_factory=lambda: _default_notify())   # where notifications may go
 
     @classmethod
-    def from_env(cls, env=None) -> "Settings":
+    def from_env(cls, env=None, cwd: Path | None = None) -> "Settings":
         env = os.environ if env is None else env
         path = config_path(env)
         document = load(path) if path else {}
         file = {f"APPLIANCE_{key.upper()}": value for key, value in document.get("appliance", {}).items()}
         get = lambda name: env.get(name) or file.get(name)                       # noqa: E731
-        data_dir = Path(get("APPLIANCE_DATA_DIR") or Path.home() / ".local" / "share" / "voip-appliance")
+        data_dir, origin = _data_dir(env, file, cwd or Path.cwd())
         interfaces = get("APPLIANCE_INTERFACES") or ""
         if isinstance(interfaces, str):
             interfaces = interfaces.split(",")
@@ -71,8 +82,17 @@ class Settings:
             policy=policy_settings(document, path.parent if path else Path.cwd(), _privacy(env, document)),
             notifiers=tuple(document.get("notifiers", [])),
             config_path=path,
+            data_dir_origin=origin,
+            log_format=_choice(get, "APPLIANCE_LOG_FORMAT", ("json", "logfmt")),
+            log_level=_choice(get, "APPLIANCE_LOG_LEVEL", ("info", "debug", "warning", "error")),
             notify=notify_policy(document, env),
         )
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never be printed or logged: the secret key(s), the database password."""
+        values = [part.strip() for part in (self.secret_key or "").split(",")]
+        match = re.match(r"^[^:/]+://[^:/@]*:([^@/]+)@", self.database_url or "")
+        return tuple(v for v in values + [match.group(1) if match else ""] if v)
 
     def store(self) -> StoreSettings:
         if not self.database_url:
@@ -85,6 +105,21 @@ def _default_notify():
     return DestinationPolicy()
 
 
+PROJECT_STORE = ".appliance"
+
+
+def _data_dir(env, file: dict, cwd: Path) -> tuple[Path, str]:
+    """The data dir and the rule that chose it (module docstring)."""
+    if env.get("APPLIANCE_DATA_DIR"):
+        return Path(env["APPLIANCE_DATA_DIR"]), "APPLIANCE_DATA_DIR"
+    if file.get("APPLIANCE_DATA_DIR"):
+        return Path(file["APPLIANCE_DATA_DIR"]), "data_dir of the configuration file"
+    for folder in (cwd, *cwd.parents):
+        if (folder / PROJECT_STORE).is_dir():
+            return folder / PROJECT_STORE, f"project-local {PROJECT_STORE}/ found from {cwd}"
+    return Path.home() / ".local" / "share" / "voip-appliance", "the per-user default"
+
+
 def _privacy(env, document: dict) -> Privacy:
     """Masking from APPLIANCE_MASK_SIP_URIS (1/0) or [privacy]; pseudonyms keyed with the secret key."""
     raw = env.get("APPLIANCE_MASK_SIP_URIS")
@@ -92,6 +127,14 @@ def _privacy(env, document: dict) -> Privacy:
         "mask_sip_uris", False))
     key = env.get("APPLIANCE_SECRET_KEY")
     return Privacy(mask, key.encode("utf-8") if key else None)
+
+
+def _choice(get, name: str, choices: tuple[str, ...]) -> str:
+    """A setting with a fixed set of values; the first is the default."""
+    raw = str(get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise UsageError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
+    return raw
 
 
 def _int(get, name: str, default: int) -> int:

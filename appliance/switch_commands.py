@@ -10,6 +10,7 @@ from typing import List, Optional
 import typer
 
 from appliance.errors import UsageError
+from appliance.output import OutputFormat, emit, format_option
 from appliance.settings import Settings
 
 switch_app = typer.Typer(help="Switches the appliance configures SPAN on.", no_args_is_help=True)
@@ -18,6 +19,8 @@ span_app = typer.Typer(help="The appliance's mirror (SPAN) session on a switch."
 SOURCE_HELP = "a mirrored port, PORT[:rx|tx|both] (default both); repeat for more"
 VLAN_HELP = "a mirrored VLAN, VID[:rx|tx|both] (default rx); repeat for more"
 DEST_HELP = "the switch port the appliance's mirror NIC is cabled to"
+NAME_HELP = "the switch's name (`switch list`)"
+CHECK_SECONDS_HELP = "how long to listen for mirrored traffic"
 
 
 def _actor() -> str:
@@ -34,10 +37,11 @@ def _control(settings: Settings, store):
 
 
 @switch_app.command("add")
-def switch_add(name: str,
+def switch_add(name: str = typer.Argument(..., help="a name for the switch (used by every other command)"),
                device_type: str = typer.Option(..., "--device-type", help="Netmiko device type, e.g. cisco_ios"),
-               host: str = typer.Option(..., "--host"), port: int = typer.Option(22, "--port"),
-               username: str = typer.Option(..., "--username"),
+               host: str = typer.Option(..., "--host", help="the switch's management address"),
+               port: int = typer.Option(22, "--port", help="its SSH port"),
+               username: str = typer.Option(..., "--username", help="the SSH user"),
                key_file: Optional[str] = typer.Option(None, "--key-file", help="SSH private key file"),
                password_env: Optional[str] = typer.Option(None, "--password-env",
                                                           help="environment variable holding the password"),
@@ -63,19 +67,29 @@ def switch_add(name: str,
 
 
 @switch_app.command("list")
-def switch_list() -> None:
+def switch_list(format: OutputFormat = format_option()) -> None:
+    """The registered switches and the state of the appliance's mirror session on each."""
     from appliance.commands import open_migrated_store
     from appliance.store import switches as registry
     with open_migrated_store() as store, store.session(readonly=True) as session:
+        rows = []
         for row in registry.list_switches(session):
             span = registry.span_session(session, row)
-            state = f"span {span.state}" + (f" -> {span.destination}" if span.state == "applied" else "") \
-                if span else "no span"
-            print(f"{row.name}\t{row.device_type}\t{row.username}@{row.host}:{row.port}\t{state}")
+            rows.append({"name": row.name, "device_type": row.device_type, "host": row.host, "port": row.port,
+                         "username": row.username, "span_state": span.state if span else None,
+                         "span_destination": span.destination if span else None})
+    emit(rows, format, _switch_line)
+
+
+def _switch_line(row: dict) -> str:
+    state = row["span_state"]
+    span = "no span" if state is None else f"span {state}" + (
+        f" -> {row['span_destination']}" if state == "applied" else "")
+    return f"{row['name']}\t{row['device_type']}\t{row['username']}@{row['host']}:{row['port']}\t{span}"
 
 
 @switch_app.command("remove")
-def switch_remove(name: str) -> None:
+def switch_remove(name: str = typer.Argument(..., help=NAME_HELP)) -> None:
     """Forget a switch (refused while the appliance's mirror is applied on it)."""
     from appliance.commands import open_migrated_store
     from appliance.store import switches as registry
@@ -85,7 +99,7 @@ def switch_remove(name: str) -> None:
 
 
 @span_app.command("plan")
-def span_plan(name: str, source: List[str] = typer.Option([], "--source", help=SOURCE_HELP),
+def span_plan(name: str = typer.Argument(..., help=NAME_HELP), source: List[str] = typer.Option([], "--source", help=SOURCE_HELP),
               source_vlan: List[str] = typer.Option([], "--source-vlan", help=VLAN_HELP),
               destination: str = typer.Option(..., "--destination", help=DEST_HELP)) -> None:
     """Print the commands that would create, read back and remove the session, without connecting."""
@@ -97,7 +111,7 @@ def span_plan(name: str, source: List[str] = typer.Option([], "--source", help=S
 
 
 @span_app.command("apply")
-def span_apply(name: str, source: List[str] = typer.Option([], "--source", help=SOURCE_HELP),
+def span_apply(name: str = typer.Argument(..., help=NAME_HELP), source: List[str] = typer.Option([], "--source", help=SOURCE_HELP),
                source_vlan: List[str] = typer.Option([], "--source-vlan", help=VLAN_HELP),
                destination: str = typer.Option(..., "--destination", help=DEST_HELP),
                dry_run: bool = typer.Option(False, "--dry-run",
@@ -106,7 +120,7 @@ def span_apply(name: str, source: List[str] = typer.Option([], "--source", help=
                check_interface: Optional[str] = typer.Option(None, "--check-interface",
                                                              help="after applying, listen here for mirrored "
                                                                   "traffic (default: first APPLIANCE_INTERFACES)"),
-               check_seconds: float = typer.Option(5.0, "--check-seconds")) -> None:
+               check_seconds: float = typer.Option(5.0, "--check-seconds", help=CHECK_SECONDS_HELP)) -> None:
     """Create (or update) the appliance's session, read it back, then check the wire."""
     from appliance.commands import open_migrated_store
     settings = Settings.from_env()
@@ -123,10 +137,10 @@ def span_apply(name: str, source: List[str] = typer.Option([], "--source", help=
 
 
 @span_app.command("verify")
-def span_verify(name: str,
+def span_verify(name: str = typer.Argument(..., help=NAME_HELP),
                 check_interface: Optional[str] = typer.Option(None, "--check-interface",
                                                               help="also listen here for mirrored traffic"),
-                check_seconds: float = typer.Option(5.0, "--check-seconds")) -> None:
+                check_seconds: float = typer.Option(5.0, "--check-seconds", help=CHECK_SECONDS_HELP)) -> None:
     """Read the session back; exit 0 only when the switch holds exactly what was applied."""
     from appliance.commands import open_migrated_store
     settings = Settings.from_env()
@@ -140,7 +154,7 @@ def span_verify(name: str,
 
 
 @span_app.command("remove")
-def span_remove(name: str) -> None:
+def span_remove(name: str = typer.Argument(..., help=NAME_HELP)) -> None:
     """Remove the appliance's session (only its own) and read back that it is gone."""
     from appliance.commands import open_migrated_store
     settings = Settings.from_env()
@@ -150,14 +164,17 @@ def span_remove(name: str) -> None:
 
 
 @span_app.command("log")
-def span_log(name: Optional[str] = typer.Argument(None), limit: int = typer.Option(20, "--limit")) -> None:
+def span_log(name: Optional[str] = typer.Argument(None, help="only this switch (default: all)"),
+             limit: int = typer.Option(20, "--limit", help="the newest N actions"),
+             format: OutputFormat = format_option()) -> None:
     """Who did what to which switch, and how it ended."""
     from appliance.commands import open_migrated_store
     from appliance.store import switches as registry
     with open_migrated_store() as store, store.session(readonly=True) as session:
-        for row in registry.list_actions(session, name, limit):
-            print(f"{row.at:%Y-%m-%d %H:%M:%S}\t{row.switch_name}\t{row.action}\t{'ok' if row.ok else 'FAILED'}\t"
-                  f"{row.actor}\t{row.detail or ''}")
+        rows = [{"at": row.at.isoformat(), "switch": row.switch_name, "action": row.action, "ok": row.ok,
+                 "actor": row.actor, "detail": row.detail} for row in registry.list_actions(session, name, limit)]
+    emit(rows, format, lambda r: f"{r['at'][:19].replace('T', ' ')}\t{r['switch']}\t{r['action']}\t"
+                                 f"{'ok' if r['ok'] else 'FAILED'}\t{r['actor']}\t{r['detail'] or ''}")
 
 
 def _print_outcome(name: str, outcome, verdict: str) -> None:

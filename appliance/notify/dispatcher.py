@@ -32,6 +32,7 @@ from appliance.notify.delivery import Notifier, Outgoing, redact
 from appliance.notify.destinations import DestinationPolicy
 from appliance.notify.errors import DeliveryError
 from appliance.notify.hep import HepNotifier
+from appliance.notify.results import DELIVERY_RESULTS
 from appliance.notify.syslog import SyslogNotifier
 from appliance.notify.webhook import HttpNotifier, new_client
 from appliance.store import outbox
@@ -146,20 +147,25 @@ class Dispatcher:
                 if error is None:
                     outbox.mark_delivered(session, item.delivery_id, now)
                     log.info("delivered %d (alert %s, %s) to webhook %d %s, attempt %d", item.delivery_id,
-                             item.alert.get("id"), item.format, item.webhook_id, redact(item.url), item.attempts + 1)
+                             item.alert.get("id"), item.format, item.webhook_id, redact(item.url), item.attempts + 1,
+                             extra=_fields(item, "delivered", item.attempts + 1))
+                    DELIVERY_RESULTS.count(item.format, "delivered")
                     return True
                 limit = min(PERMANENT_ATTEMPTS, self.max_attempts) if error.permanent else self.max_attempts
                 row = outbox.mark_failed(session, item.delivery_id, str(error), now, limit)
                 if row.state == "failed":
                     log.warning("gave up delivery %d (alert %s) to webhook %d %s after %d attempts: %s",
                                 item.delivery_id, item.alert.get("id"), item.webhook_id, redact(item.url),
-                                row.attempts, error)
+                                row.attempts, error, extra=_fields(item, "gave_up", row.attempts))
+                    DELIVERY_RESULTS.count(item.format, "gave_up")
                     return True
                 if error.retry_after:
                     row.next_attempt_at = max(row.next_attempt_at, now + timedelta(seconds=error.retry_after))
                 _hold(session, later, row.next_attempt_at)
                 log.warning("delivery %d to webhook %d %s failed (attempt %d, next at %s): %s", item.delivery_id,
-                            item.webhook_id, redact(item.url), row.attempts, row.next_attempt_at.isoformat(), error)
+                            item.webhook_id, redact(item.url), row.attempts, row.next_attempt_at.isoformat(), error,
+                            extra=_fields(item, "retry", row.attempts))
+                DELIVERY_RESULTS.count(item.format, "retry")
                 return False
         except NotFound:                        # the webhook (and its deliveries) was deleted meanwhile
             return True
@@ -179,6 +185,12 @@ class Dispatcher:
 
     def _now(self) -> datetime:
         return from_epoch(self.clock())
+
+
+def _fields(item: Outgoing, result: str, attempt: int) -> dict:
+    """The structured fields of a delivery's log line (no secret, no payload, the URL cut to its host)."""
+    return {"delivery": item.delivery_id, "webhook": item.webhook_id, "alert": item.alert.get("id"),
+            "format": item.format, "receiver": redact(item.url), "result": result, "attempt": attempt}
 
 
 def _oldest_unclaimed(session: Session, rows: list[Delivery]) -> dict[int, tuple[int, datetime]]:

@@ -11,7 +11,15 @@ SQLite (default, `<data_dir>/appliance.db`) or PostgreSQL, migrated by Alembic.
 Modules: models (tables), engine (settings, Store), migrate (Alembic), recorder (events and alerts
 in), inventory (report upserts), posture, queries (API reads), outbox (webhook deliveries), webhooks,
 tokens, retention, crypto (secret encryption), importer (captures into the store), errors.
-Nothing here opens a database at import time."""
-from appliance.store.engine import Store, StoreSettings, open_store
+Nothing here opens a database at import time, and importing the package imports no SQLAlchemy (the
+names below load on first use), so commands that never touch the store start fast."""
+from appliance.store.settings import StoreSettings
 
 __all__ = ["Store", "StoreSettings", "open_store"]
+
+
+def __getattr__(name: str):
+    if name in ("Store", "open_store"):
+        from appliance.store import engine
+        return getattr(engine, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
@@ -16,19 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.store.crypto import SecretBox
 from appliance.store.errors import ConfigError
+from appliance.store.settings import StoreSettings
 
 PG_DRIVER = "postgresql+psycopg"
 DB_FILE = "appliance.db"
-
-
-@dataclass(frozen=True)
-class StoreSettings:
-    url: str | None                      # None: SQLite in data_dir
-    data_dir: Path
-    migrations_dir: Path | None = None   # None: the project's migrations/ folder
-    secret_key: str | None = None        # Fernet key(s) for webhook secrets (crypto.generate_key())
-    busy_timeout_ms: int = 5000
-    echo: bool = False
 
 
 def database_url(settings: StoreSettings) -> URL:

@@ -1,9 +1,10 @@
 """Schema migrations through Alembic, run programmatically: the service calls `upgrade` at start and
-`appliance db upgrade` calls it by hand. The migrations live in the project's top-level `migrations/`
-folder (not a package, so not reachable through importlib.resources): found next to the `appliance`
-package, or wherever `StoreSettings.migrations_dir` says (an installed appliance)."""
+`appliance db upgrade` calls it by hand. The migrations ship inside the package (`appliance/migrations`,
+package data of the wheel), found through importlib.resources wherever the appliance is installed, or
+wherever `StoreSettings.migrations_dir` says."""
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
@@ -12,7 +13,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-import appliance
 from appliance.store.engine import StoreSettings, open_store
 from appliance.store.errors import ConfigError
 
@@ -20,7 +20,7 @@ PG_LOCK = 0x766F6970          # advisory lock: one upgrade at a time on PostgreS
 
 
 def migrations_dir(settings: StoreSettings) -> Path:
-    folder = settings.migrations_dir or Path(appliance.__file__).resolve().parent.parent / "migrations"
+    folder = settings.migrations_dir or Path(str(resources.files("appliance").joinpath("migrations")))
     if not (folder / "env.py").is_file():
         raise ConfigError(f"no Alembic migrations in {folder} (set the store's migrations_dir)")
     return folder

@@ -13,14 +13,13 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Float, Forei
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from appliance.store.columns import Id, UTCDateTime, utcnow
+from appliance.store.names import ROLES, WEBHOOK_FORMATS
 
 NAMING = {"ix": "ix_%(table_name)s_%(column_0_N_name)s", "uq": "uq_%(table_name)s_%(column_0_N_name)s",
           "ck": "ck_%(table_name)s_%(constraint_name)s", "pk": "pk_%(table_name)s",
           "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}
 ALERT_STATES = ("open", "acknowledged", "resolved")
 DELIVERY_STATES = ("pending", "delivered", "failed")
-WEBHOOK_FORMATS = ("generic", "slack", "teams", "alertmanager", "syslog", "cef", "hep")
-ROLES = ("viewer", "operator", "admin")
 SPAN_STATES = ("planned", "applied", "removed", "failed")
 IP = String(45)
 

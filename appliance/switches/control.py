@@ -5,6 +5,7 @@ outcome and who asked for it, whether it worked or not. The CLI and the API both
     outcome = control.apply("core1", ["Gi1/0/5:both"], ["100:rx"], "Gi1/0/48", actor="cli")"""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from appliance.switches import operations
@@ -14,6 +15,8 @@ from appliance.switches.errors import SwitchError
 from appliance.switches.model import MirrorSession
 from appliance.switches.operations import Outcome
 from appliance.store import switches as registry
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -94,6 +97,7 @@ class SpanControl:
         """Keep the result of listening on the collector's port after a change (`wirecheck.WireCheck`)."""
         with self.store.session() as session:
             registry.record_action(session, name, "wire-check", actor, check.ok, None, check.message())
+        _log_action(name, "wire-check", actor, check.ok, check.message())
 
     # -- store ---------------------------------------------------------------------------------
     def _load(self, name: str) -> tuple[SwitchAccess, MirrorSession | None, int]:
@@ -121,4 +125,12 @@ class SpanControl:
                 span.state = "removed"
             if verified is not None:
                 registry.record_verification(session, switch, verified, None if verified else detail)
+        _log_action(name, action, actor, ok, detail)
+
+
+def _log_action(switch: str, action: str, actor: str, ok: bool, detail: str | None) -> None:
+    """Every SPAN action, as it is recorded in the store's action log (no credentials are in either)."""
+    log.info("span %s on %s by %s: %s", action, switch, actor,   # INFO: the CLI already prints a failure
+            "ok" if ok else "failed", extra={"switch": switch, "action": action, "actor": actor, "ok": ok,
+                                              "detail": (detail or "")[:500]})
 

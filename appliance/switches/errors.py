@@ -10,6 +10,11 @@ class SwitchCommandError(SwitchError):
     """The switch refused a command, or a shell command failed."""
 
 
+class UnreadableOutput(SwitchCommandError):
+    """The switch printed something a driver cannot read as a mirror session: refused rather than
+    misread. The message names the platform and quotes the line."""
+
+
 class SwitchConnectError(SwitchError):
     """SSH failed: unreachable, authentication, host key."""
 

@@ -39,7 +39,10 @@ class MirrorSession:
     destination: str = ""
     name: str = SESSION_NAME
     number: int = SESSION_NUMBER
-    extra: dict = field(default_factory=dict, compare=False, hash=False)   # parsed state, e.g. "state": "down"
+    # what a driver read besides the above: "state" (e.g. "up", "disabled"), "marker", "type", "filters"
+    # {label: value} (they narrow what is mirrored), "unmanaged" (why it is not a session the appliance
+    # creates: RSPAN, ERSPAN, all interfaces, ...), "details" (platform fields kept for the record)
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def build(cls, sources: list[str], vlans: list[str], destination: str, *,

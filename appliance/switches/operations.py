@@ -51,10 +51,10 @@ def verify(conn, driver: Driver, recorded: MirrorSession) -> Outcome:
     if observed is None:
         return Outcome(None, ["the switch holds no session"])
     found = driver.differences(recorded, observed)
-    if driver.owns(observed) is False:
+    if driver.owns(observed) is False and not observed.extra.get("unmanaged"):
         found.insert(0, "the session on the switch does not carry the appliance's marker")
     state = observed.extra.get("state")
-    if state and not str(state).lower().startswith(("up", "active", "enable", "true")):
+    if state and not delivering(str(state)):
         found.append(f"the session is not up: {state}")
     return Outcome(observed, found)
 
@@ -70,6 +70,11 @@ def remove(conn, driver: Driver, recorded: MirrorSession | None, probe: MirrorSe
     if left is not None:
         raise SwitchCommandError("the session is still on the switch after removal")
     return Outcome(None, changed=True, output=output)
+
+
+def delivering(state: str) -> bool:
+    """A session state that mirrors traffic: up, active, enabled (an admin-disabled one does not)."""
+    return state.strip().lower().startswith(("up", "active", "enable", "true"))
 
 
 def dry_run(conn, driver: Driver, wanted: MirrorSession, recorded: MirrorSession | None) -> str:
@@ -97,6 +102,9 @@ def _roll_back(conn, driver: Driver, wanted: MirrorSession) -> str:
 def ensure_ours(driver: Driver, existing: MirrorSession, recorded: MirrorSession | None) -> None:
     owned = driver.owns(existing)
     label = _label(existing)
+    if existing.extra.get("unmanaged"):
+        raise NotOurs(f"{label} on the switch is {existing.extra['unmanaged']}, a kind of session the "
+                      f"appliance never creates; refusing to change it")
     if owned is False:
         raise NotOurs(f"{label} on the switch was not created by the appliance (marker "
                       f"{existing.extra.get('marker')!r}); refusing to change it. Pick another session "

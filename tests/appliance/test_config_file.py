@@ -169,7 +169,7 @@ def test_notifiers_from_the_file_become_webhooks_and_follow_edits(tmp_path):
 
 
 def test_the_shipped_example_is_valid_and_says_what_it_shows():
-    example = Path(__file__).resolve().parents[2] / "deploy" / "appliance.toml.example"
+    example = Path(__file__).resolve().parents[2] / "appliance" / "examples" / "appliance.toml"
     settings = Settings.from_env({"APPLIANCE_CONFIG": str(example)})
     assert settings.interfaces == ("eth1",) and settings.sensor_id == "sensor-1"
     rules = settings.policy.rules

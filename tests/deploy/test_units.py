@@ -234,7 +234,7 @@ def test_long_running_units_are_hardened_and_restart_with_back_off(unit):
 def env_example() -> dict[str, str]:
     """Variables the example sets, and those it documents commented out (value '')."""
     found = {}
-    for line in (DEPLOY / "appliance.env.example").read_text().splitlines():
+    for line in (ROOT / "appliance" / "examples" / "appliance.env").read_text().splitlines():
         match = re.match(r"^#?([A-Z][A-Z0-9_]+)=(.*)$", line)
         if match:
             found.setdefault(match.group(1), "" if line.startswith("#") else match.group(2))
@@ -248,7 +248,7 @@ def test_env_example_documents_every_variable_the_code_reads():
             "APPLIANCE_INTERFACES", "APPLIANCE_HOST", "APPLIANCE_PORT", "APPLIANCE_RETENTION_DAYS"} <= read
     documented = env_example()
     missing = read - set(documented)
-    assert not missing, f"deploy/appliance.env.example does not document {sorted(missing)}"
+    assert not missing, f"appliance/examples/appliance.env does not document {sorted(missing)}"
     assert "APPLIANCE_CONFIG" in documented
     for unit in UNITS:                       # and every variable a unit sets
         for value in unit_settings(unit).get("Service", {}).get("Environment", []):

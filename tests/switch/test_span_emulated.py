@@ -212,3 +212,28 @@ def test_a_create_refused_halfway_is_rolled_back():
             operations.apply(conn, driver, session, recorded=None)
         assert "the partly applied session was removed again" in str(refused.value)
         assert "7" not in switch.state.sessions
+
+
+LAYOUTS = [("cisco_ios", "catalyst"), ("cisco_ios", "xe17"), ("cisco_ios", "c9300"), ("cisco_nxos", "classic"),
+           ("cisco_nxos", "extended"), ("juniper_junos", "els"), ("juniper_junos", "ids"), ("arista_eos", ""), ("arista_eos", "wrapped"),
+           ("aruba_aoscx", "")]
+
+
+@pytest.mark.parametrize("device_type, layout", LAYOUTS, ids=lambda value: value or "default")
+def test_apply_verify_remove_in_each_real_layout(device_type, layout):
+    """The emulator prints `show` output in the layout of a real device (IOS-XE 17's `None`
+    placeholders, a Catalyst 9300's left-margin directions and blank lines, NX-OS extended mode's
+    feature table, Junos ELS's `default-switch/NAME` VLANs, EOS's wrapped port lists); the whole
+    cycle still holds."""
+    with Emulator(DIALECTS[device_type], device_type, SwitchState(layout=layout)) as switch:
+        sources = [f"{port}:rx" for port in ("Et5", "Et6", "Et7", "Et9", "Et10")] if layout == "wrapped" else None
+        driver, session = drivers.for_device_type(device_type), wanted(switch, sources=sources)
+        with connected(switch) as conn:
+            applied = operations.apply(conn, driver, session, recorded=None)
+            checked = operations.verify(conn, driver, session)
+            removed = operations.remove(conn, driver, session, session)
+            left = driver.read(conn, session)
+        assert (applied.changed, applied.differences) == (True, [])
+        assert checked.matches and checked.differences == []
+        assert removed.changed and left is None
+        assert switch.state.sessions == {}

@@ -1,22 +1,17 @@
 """Arista EOS: a named session `monitor session VOIPWATCH ...` in global configuration, read back
-with `show monitor session VOIPWATCH`. The session's name is its marker. Dry run goes through a
+from the configuration (`show running-config | section monitor session`), checked against `show
+monitor session VOIPWATCH` (the state). The session's name is its marker. Dry run goes through a
 configuration session (`configure session`, `show session-config diffs`, `abort`)."""
 from __future__ import annotations
 
-import re
-
+from appliance.switches.drivers import eos_config, eos_screen, screen
 from appliance.switches.drivers.base import Driver
-from appliance.switches.drivers.cli import (abbreviate, direction_word, items, merge, port_sources,
-                                            send_config, vlan_ids, vlan_sources)
+from appliance.switches.drivers.cli import abbreviate, send_config
 from appliance.switches.model import MirrorSession
 
 NAMES = {"Ethernet": "Et", "Port-Channel": "Po", "Vlan": "Vl", "Management": "Ma"}
-HEADER = re.compile(r"^\s*Session\s+(\S+)\s*$", re.M)
-SECTION = re.compile(r"^(Source Ports|Source VLANs|Destination Ports)\s*:\s*$", re.I)
-LABEL = re.compile(r"^\s+(Both|Rx(?: Only)?|Tx(?: Only)?)\s*:\s*(.*)$", re.I)
-DESTINATION = re.compile(r"^\s+(\S+)\s*:\s*(\S.*)$")
-HARDWARE = re.compile(r"^\s*Programmed in HW\s*:\s*(.*)$", re.M | re.I)
 CONFIG_SESSION = "voipwatch"
+CONFIG = "show running-config | section monitor session"
 
 
 class AristaEos(Driver):
@@ -35,7 +30,7 @@ class AristaEos(Driver):
         return [f"no monitor session {session.name}"]
 
     def verify_commands(self, session: MirrorSession) -> list[str]:
-        return [f"show monitor session {session.name}"]
+        return [CONFIG, f"show monitor session {session.name}"]
 
     def save_commands(self) -> list[str]:
         return ["copy running-config startup-config"]
@@ -56,36 +51,13 @@ class AristaEos(Driver):
             conn.send_command("abort", expect_string=r"#\s*$")
 
     def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
-        text = "\n".join(outputs)
-        header = HEADER.search(text)
-        if header is None:
-            return None
-        ports, vids, destinations, section = {}, {}, {}, ""
-        for line in text[header.end():].splitlines():
-            if SECTION.match(line):
-                section = SECTION.match(line).group(1).lower()
-            elif section == "destination ports" and DESTINATION.match(line):
-                port, status = DESTINATION.match(line).groups()
-                destinations[self.port_name(port)] = status.strip()
-            elif section.startswith("source") and LABEL.match(line):
-                label, listing = LABEL.match(line).groups()
-                self._sources(listing, direction_word(label), ports, vids)
-        extra = {"marker": header.group(1)}
-        if HARDWARE.search(text):
-            extra["state"] = "programmed in HW: " + HARDWARE.search(text).group(1).strip()
-        destination, status = next(iter(destinations.items()), ("", ""))
-        if status:
-            extra["destination_state"] = status
-        return MirrorSession(port_sources(ports),
-                             vlan_sources(vids),
-                             destination, header.group(1), session.number, extra)
+        """From [configuration, screen] (what `verify_commands` reads), or from the screen alone."""
+        draft = eos_screen.sessions(outputs[-1] if outputs else "", self.port_name).get(session.name)
+        if len(outputs) > 1:
+            configured = eos_config.sessions(outputs[0], self.port_name).get(session.name)
+            draft = screen.agree(self.device_type, configured, draft)
+        return None if draft is None else draft.build(session.name, session.number)
 
-    def _sources(self, listing: str, direction: str, ports: dict, vids: dict) -> None:
-        """Ports, VLAN ids (under Source VLANs) or `Vlan100`/`Vl100` entries among the ports."""
-        for item in items(listing):
-            vlan = re.match(r"(?i)^(?:vl(?:an)?)?(\d+(?:-\d+)?)$", item)
-            if vlan:
-                for vid in vlan_ids(vlan.group(1)):
-                    merge(vids, vid, direction)
-            else:
-                merge(ports, self.port_name(item), direction)
+    def sessions(self, outputs: list[str]) -> dict[str, MirrorSession]:
+        return {name: draft.build(name, 0) for name, draft in
+                eos_screen.sessions("\n".join(outputs), self.port_name).items()}

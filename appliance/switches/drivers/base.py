@@ -63,7 +63,10 @@ class Driver:
         return port
 
     def owns(self, observed: MirrorSession) -> bool | None:
-        """True/False when the platform marks sessions (our name is there or not); None when it cannot tell."""
+        """True/False when the platform marks sessions (our name is there or not); None when it cannot tell.
+        A session of a kind the appliance never creates (RSPAN, ERSPAN, all interfaces) is never ours."""
+        if observed.extra.get("unmanaged"):
+            return False
         if not self.has_marker or self.marker_is_name:
             return None
         return observed.extra.get("marker") == SESSION_NAME
@@ -73,7 +76,14 @@ class Driver:
                     self.remove_commands(session), self.save_commands(), list(self.notes))
 
     def differences(self, wanted: MirrorSession, observed: MirrorSession) -> list[str]:
-        return wanted.differences(observed, self.port_name)
+        """What differs, including what the appliance never configures: a session kind it does not
+        manage, and filters (VLAN, ACL) that narrow what is mirrored."""
+        found = wanted.differences(observed, self.port_name)
+        if observed.extra.get("unmanaged"):
+            found.insert(0, f"the switch holds {observed.extra['unmanaged']}, not a local SPAN session")
+        for label, value in sorted(observed.extra.get("filters", {}).items()):
+            found.append(f"{label}: wanted none, switch has {value}")
+        return found
 
     # -- running (over a Netmiko connection) ---------------------------------------------------
     def read(self, conn, session: MirrorSession) -> MirrorSession | None:

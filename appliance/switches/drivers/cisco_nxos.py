@@ -1,20 +1,19 @@
 """Cisco NX-OS: `monitor session 7` with a `description`, created shut (so `no shut`), and a
-destination port that needs `switchport monitor`. Read back with `show monitor session 7`; NX-OS
+destination port that needs `switchport monitor`. Read back from `show running-config monitor`,
+checked against `show monitor session 7` (which adds the state); NX-OS
 prints its errors as `ERROR: ...` as well as `% Invalid ...`, so its error pattern adds those."""
 from __future__ import annotations
 
 import re
 
+from appliance.switches.drivers import cisco_config, nxos_screen, screen
 from appliance.switches.drivers.base import ERROR_PATTERN, Driver
-from appliance.switches.drivers.cli import (abbreviate, direction_word, items, port_sources, send_config,
-                                            show_sections, vlan_ids, vlan_sources)
+from appliance.switches.drivers.cli import abbreviate, send_config
 from appliance.switches.errors import SwitchCommandError
 from appliance.switches.model import MirrorSession
 
 NAMES = {"Ethernet": "Eth", "port-channel": "Po", "mgmt": "mgmt"}
 NXOS_ERRORS = ERROR_PATTERN + r"|^\s*ERROR:|Verification Failed"
-HEADER = re.compile(r"^\s*session\s+(\d+)\s*$", re.M | re.I)
-LABEL = re.compile(r"^\s+(rx|tx|both)\s*:\s*(.*)$", re.I)
 CONFIG_SESSION = "voipwatch"
 
 
@@ -38,7 +37,7 @@ class CiscoNxos(Driver):
         return commands
 
     def verify_commands(self, session: MirrorSession) -> list[str]:
-        return [f"show monitor session {session.number}"]
+        return ["show running-config monitor", f"show monitor session {session.number}"]
 
     def save_commands(self) -> list[str]:
         return ["copy running-config startup-config"]
@@ -64,28 +63,17 @@ class CiscoNxos(Driver):
         return f"{listing.strip()}\n{verified.strip()}\n"
 
     def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
-        text = "\n".join(outputs)
-        header = HEADER.search(text)
-        if header is None:
+        """From [configuration, screen] (what `verify_commands` reads), or from the screen alone."""
+        draft = nxos_screen.sessions(outputs[-1] if outputs else "", self.port_name).get(session.number)
+        if len(outputs) > 1:
+            draft = screen.agree(self.device_type,
+                                       cisco_config.nxos(outputs[0], session.number, self.port_name), draft)
+        if draft is None:
             return None
-        fields, entries = show_sections(text[header.end():], LABEL)
-        ports, vids = {}, {}
-        for section, label, listing in entries:
-            if section in ("source intf", "source vlans"):
-                found = ports if section == "source intf" else vids
-                for item in (items(listing) if found is ports else vlan_ids(listing)):
-                    found.setdefault(item, set()).add(label.lower())
-        destination = next(iter(items(fields.get("destination ports", ""))), "")
-        extra = {key: fields[key] for key in ("state", "type") if fields.get(key)}
-        extra["marker"] = fields.get("description", "")
-        return MirrorSession(port_sources({self.port_name(p): direction(d) for p, d in ports.items()}),
-                             vlan_sources({v: direction(d) for v, d in vids.items()}),
-                             self.port_name(destination) if destination else "", session.name,
-                             int(header.group(1)), extra)
+        draft.extra.setdefault("marker", "")
+        return draft.build(session.name, session.number)
 
-
-def direction(labels: set[str]) -> str:
-    """NX-OS lists a `both` source under rx, tx and both."""
-    if "both" in labels or {"rx", "tx"} <= labels:
-        return "both"
-    return direction_word(next(iter(labels)))
+    def sessions(self, outputs: list[str]) -> dict[str, MirrorSession]:
+        """Every session in a `show monitor session all`, by number."""
+        return {key: draft.build("", key) for key, draft in
+                nxos_screen.sessions("\n".join(outputs), self.port_name).items()}

@@ -27,27 +27,21 @@ def leave_with_end(conn) -> None:
         pass
 
 
-FIELD = re.compile(r"^(\S[^:]*?)\s*:\s*(.*)$")
-
-
-def show_sections(text: str, label: re.Pattern) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
-    """The `Key : value` layout of IOS/NX-OS `show monitor session` after its header line: the fields
-    by lower-case key, and each indented `label : listing` line under the field it follows, as
-    (field, label, listing)."""
-    fields, entries, section = {}, [], ""
-    for line in text.splitlines():
-        field = FIELD.match(line)
-        if field:
-            section = field.group(1).strip().lower()
-            fields[section] = field.group(2).strip()
-        elif found := label.match(line):
-            entries.append((section, found.group(1), found.group(2)))
-    return fields, entries
-
-
 def items(text: str) -> list[str]:
     """`Gi1/0/5, Gi1/0/6` or `Eth1/5 Eth1/6` -> the names."""
     return [item for item in re.split(r"[\s,]+", text.strip()) if item]
+
+
+def expand_ports(text: str) -> list[str]:
+    """Cisco compresses port lists: `Gi1/0/5-6,Gi1/0/8` -> Gi1/0/5, Gi1/0/6, Gi1/0/8."""
+    ports = []
+    for item in items(text):
+        found = re.match(r"^(.*?)(\d+)-(\d+)$", item)
+        if found and not found.group(1).endswith("-"):
+            ports += [f"{found.group(1)}{n}" for n in range(int(found.group(2)), int(found.group(3)) + 1)]
+        else:
+            ports.append(item)
+    return ports
 
 
 def vlan_ids(text: str) -> list[int]:

@@ -1,16 +1,15 @@
 """Dell OS10: `monitor session 7 type local` with sources, destination and `no shutdown`, read back
-from the table of `show monitor session 7` (one row per source). OS10 has no description on a
+from `show running-configuration monitor`, checked against the table of `show monitor session 7`
+(one row per source, with the state). OS10 has no description on a
 session, so it cannot mark one as ours."""
 from __future__ import annotations
 
 import re
 
+from appliance.switches.drivers import block_config, os10_screen, screen
 from appliance.switches.drivers.base import Driver
-from appliance.switches.drivers.cli import merge, port_sources, vlan_sources
 from appliance.switches.model import MirrorSession
 
-ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(rx|tx|both)\s+(?:\S+\s+){4}(true|false)\s*(.*?)\s*$",
-                 re.I | re.M)
 PORT = re.compile(r"(?i)^\s*(?:eth(?:ernet)?)\s*(\d[\d/:]*)\s*$")
 
 
@@ -28,7 +27,7 @@ class DellOs10(Driver):
         return [f"no monitor session {session.number}"]
 
     def verify_commands(self, session: MirrorSession) -> list[str]:
-        return [f"show monitor session {session.number}"]
+        return ["show running-configuration monitor", f"show monitor session {session.number}"]
 
     def save_commands(self) -> list[str]:
         return ["copy running-configuration startup-configuration"]
@@ -38,18 +37,13 @@ class DellOs10(Driver):
         return f"ethernet{found.group(1)}" if found else port.strip().lower().replace(" ", "")
 
     def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
-        rows = [row for row in ROW.findall("\n".join(outputs)) if int(row[0]) == session.number]
-        if not rows:
-            return None
-        ports, vids = {}, {}
-        for _, source, _, direction, _, _ in rows:
-            vlan = re.match(r"(?i)^vlan\s*(\d+)$", source)
-            if vlan:
-                merge(vids, int(vlan.group(1)), direction.lower())
-            else:
-                merge(ports, self.port_name(source), direction.lower())
-        _, _, destination, _, state, why = rows[0]
-        return MirrorSession(port_sources(ports),
-                             vlan_sources(vids),
-                             self.port_name(destination), session.name, session.number,
-                             {"state": f"{state.lower()} ({why})" if why else state.lower()})
+        """From [configuration, screen] (what `verify_commands` reads), or from the screen alone."""
+        draft = os10_screen.sessions(outputs[-1] if outputs else "", self.port_name).get(session.number)
+        if len(outputs) > 1:
+            configured = block_config.sessions(outputs[0], self.device_type, self.port_name).get(session.number)
+            draft = screen.agree(self.device_type, configured, draft)
+        return None if draft is None else draft.build(session.name, session.number)
+
+    def sessions(self, outputs: list[str]) -> dict[str, MirrorSession]:
+        return {key: draft.build("", key) for key, draft in
+                os10_screen.sessions("\n".join(outputs), self.port_name).items()}

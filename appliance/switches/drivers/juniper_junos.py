@@ -1,19 +1,18 @@
 """Juniper Junos EX/QFX (ELS): `set forwarding-options analyzer VOIPWATCH ...` in a private candidate
 (`configure private`), `commit check`, then `commit`; a refused command or a failed check rolls the
-candidate back. Read back with `show forwarding-options analyzer VOIPWATCH`; the analyzer's name is
-its marker. A commit is persistent, so there is no separate save."""
+candidate back. Read back from the configuration (`show configuration ... | display json`), checked
+against `show forwarding-options analyzer VOIPWATCH` (the state) with `show vlans` to resolve VLAN
+names; the analyzer's name is its marker. A commit is persistent, so there is no separate save."""
 from __future__ import annotations
 
 import re
 
+from appliance.switches.drivers import junos_config, junos_screen, screen
 from appliance.switches.drivers.base import ERROR_PATTERN, Driver
-from appliance.switches.drivers.cli import items, merge, port_sources, vlan_ids, vlan_sources, whole_line
+from appliance.switches.drivers.cli import whole_line
 from appliance.switches.errors import SwitchCommandError
 from appliance.switches.model import MirrorSession
 
-FIELD = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)?\s*:\s*(.*)$")
-INPUTS = {"ingress monitored interfaces": ("ports", "rx"), "egress monitored interfaces": ("ports", "tx"),
-          "ingress monitored vlans": ("vlans", "rx"), "egress monitored vlans": ("vlans", "tx")}
 STANZA = "forwarding-options analyzer"
 
 
@@ -22,7 +21,7 @@ class JuniperJunos(Driver):
     has_marker = True
     marker_is_name = True       # a session named VOIPWATCH may still be someone else's: the store's record decides
     notes = ("Junos applies the change on `commit` (after `commit check`); a commit is already persistent",
-             "source VLANs are given by VLAN id; an analyzer that names its VLANs reads back without them")
+             "source VLANs are given by VLAN id; ELS prints them as instance/name, resolved through `show vlans`")
 
     def create_commands(self, session: MirrorSession) -> list[str]:
         prefix = f"set {STANZA} {session.name}"
@@ -39,7 +38,8 @@ class JuniperJunos(Driver):
         return [f"delete {STANZA} {session.name}"]
 
     def verify_commands(self, session: MirrorSession) -> list[str]:
-        return [f"show {STANZA} {session.name}"]
+        return [f"show configuration {STANZA} {session.name} | display json", f"show {STANZA} {session.name}",
+                "show vlans"]
 
     def port_name(self, port: str) -> str:
         """`ge-0/0/5` and `ge-0/0/5.0` are the same analyzer input (unit 0)."""
@@ -76,41 +76,29 @@ class JuniperJunos(Driver):
             discard(conn)
 
     def parse(self, outputs: list[str], session: MirrorSession) -> MirrorSession | None:
-        fields = analyzer_fields("\n".join(outputs))
-        if not fields.get("analyzer name"):
-            return None
-        ports, vids = {}, {}
-        for key, (kind, direction) in INPUTS.items():
-            for item in fields.get(key, []):
-                if kind == "ports":
-                    merge(ports, self.port_name(item), direction)
-                for vid in (vlan_ids(item) if kind == "vlans" else []):
-                    merge(vids, vid, direction)
-        output = next(iter(fields.get("output interface", [])), "")
-        extra = {"marker": fields["analyzer name"][0]}
-        if fields.get("state"):
-            extra["state"] = fields["state"][0]
-        return MirrorSession(port_sources(ports),
-                             vlan_sources(vids),
-                             self.port_name(output) if output else "", fields["analyzer name"][0],
-                             session.number, extra)
+        """From [configuration JSON, screen, show vlans] (what `verify_commands` reads), or from the
+        screen alone (with `show vlans` after it)."""
+        if len(outputs) == 3:
+            vlans = junos_screen.vlan_table(outputs[2])
+            configured = junos_config.analyzer(outputs[0], session.name, vlans, self.port_name)
+            shown = junos_screen.analyzers(outputs[1], vlans, self.port_name).get(session.name)
+            draft = screen.agree(self.device_type, configured, shown)
+        else:
+            draft = self._analyzers(outputs).get(session.name)
+        return None if draft is None else draft.build(session.name, session.number)
+
+    def sessions(self, outputs: list[str]) -> dict[str, MirrorSession]:
+        """Every analyzer in a `show forwarding-options analyzer`, by name."""
+        return {name: draft.build(name, 0) for name, draft in self._analyzers(outputs).items()}
+
+    def _analyzers(self, outputs: list[str]) -> dict:
+        """outputs: the analyzer listing, then (optionally) `show vlans` to resolve VLAN names."""
+        vlans = junos_screen.vlan_table(outputs[1]) if len(outputs) > 1 else {}
+        return junos_screen.analyzers(outputs[0] if outputs else "", vlans, self.port_name)
 
 
 def sides(direction: str) -> list[str]:
     return {"rx": ["ingress"], "tx": ["egress"], "both": ["ingress", "egress"]}[direction]
-
-
-def analyzer_fields(text: str) -> dict[str, list[str]]:
-    """`Key : a, b` lines, with `: c` continuation lines adding to the key above."""
-    fields, key = {}, None
-    for line in text.splitlines():
-        found = FIELD.match(line)
-        if not found:
-            continue
-        key = found.group(1).strip().lower() if found.group(1) else key
-        if key is not None:
-            fields.setdefault(key, []).extend(items(found.group(2)))
-    return fields
 
 
 def discard(conn) -> None:

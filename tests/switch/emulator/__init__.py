@@ -4,8 +4,12 @@
         conn = ConnectHandler(**switch.device())
 
 Modules: server (asyncssh in a background thread), state (sessions and the refusal knobs), dialect
-and cisco (what dialects share), one module per dialect (ios, nxos, eos, aoscx, junos). The show
-outputs follow the layouts in /work/shared/SPAN.md: realistic, not captured from hardware."""
+and cisco (what dialects share), one module per dialect (ios, nxos, eos, aoscx, junos).
+`SwitchState(layout=...)` picks which real device's show layout a dialect prints (see
+tests/switch/fixtures): IOS `catalyst`, `xe17` (`None` placeholders), `c9300` (left-margin
+directions, blank lines); NX-OS `classic`, `extended` (feature table); Junos `els`
+(`default-switch/NAME` VLANs), `ids`; EOS default, `wrapped` (continuation lines). AOS-CX has one
+layout, from SPAN.md (no real output was found)."""
 from tests.switch.emulator.aoscx import Aoscx
 from tests.switch.emulator.eos import Eos
 from tests.switch.emulator.ios import Ios

@@ -87,6 +87,8 @@ class Aoscx(CiscoLike):
         if found:
             session = self.state.sessions.get(found.group(1))
             return render(found.group(1), session) if session else f"Mirror session {found.group(1)} does not exist\n"
+        if command == "show running-config mirror":
+            return self.running_config().partition("\n")[2] or "\n"
         if command == "show mirror":
             return "".join(render(key, self.state.sessions[key]) + "\n" for key in sorted(self.state.sessions, key=int))
         return super().show(command)

@@ -107,7 +107,8 @@ class Eos(CiscoLike):
         if found:
             names = sorted(self.state.sessions) if found.group(1) is None else \
                 [n for n in [found.group(1)] if n in self.state.sessions]
-            return "\n".join(render(name, self.state.sessions[name]) for name in names)
+            draw = render_wrapped if self.state.layout == "wrapped" else render
+            return "\n".join(draw(name, self.state.sessions[name]) for name in names)
         return super().show(command)
 
     def running_config(self) -> str:
@@ -137,4 +138,22 @@ def render(name: str, session: Session) -> str:
                     lines += [f"  {label + ':':<15}{', '.join(names)}", ""]
     if session.destination:
         lines += ["Destination Ports:", "", f"    {session.destination.replace('Ethernet', 'Et')} :  active", ""]
+    return "\n".join(lines) + "\n"
+
+
+def render_wrapped(name: str, session: Session) -> str:
+    """The EOS User Manual's layout (tests/switch/fixtures/arista_eos): a direction's ports two to a
+    line, the rest on indented continuation lines, no blank line between directions."""
+    lines = [f"Session {name}", "------------------------", "", "Programmed in HW: Yes", ""]
+    for title, found, show in (("Source Ports", session.sources, lambda p: p.replace("Ethernet", "Et")),
+                               ("Source VLANs", session.vlans, str)):
+        if found:
+            lines += [f"{title}:", ""]
+            for label, direction in LABELS:
+                names = sorted((show(n) for n, d in found.items() if d == direction), key=natural)
+                rows = [", ".join(names[n:n + 2]) for n in range(0, len(names), 2)]
+                lines += [f"  {label + ':':<13}{rows[0]}"] + [f"{'':<15}{row}" for row in rows[1:]] if rows else []
+            lines.append("")
+    if session.destination:
+        lines += ["Destination Ports:", "", f"    {session.destination.replace('Ethernet', 'Et')} :  active"]
     return "\n".join(lines) + "\n"

@@ -103,18 +103,22 @@ class Ios(CiscoLike):
         if found:
             keys = sorted(self.state.sessions, key=int) if found.group(1) in (None, "all", "local") \
                 else [k for k in [found.group(1)] if k in self.state.sessions]
-            return "\n".join(render(key, self.state.sessions[key]) for key in keys)
+            draw = LAYOUTS[self.state.layout or "catalyst"]
+            return "\n".join(draw(key, self.state.sessions[key]) for key in keys)
         return super().show(command)
 
     def running_config(self) -> str:
         lines = [f"hostname {self.state.hostname}", "!"]
         for key in sorted(self.state.sessions, key=int):
             session = self.state.sessions[key]
+            block = self.state.layout == "xe17"         # IOS-XE 17 keeps a `type local` session as a block
+            prefix = " " if block else f"monitor session {key} "
+            lines += [f"monitor session {key} type local"] if block else []
             for kind, found in (("interface", session.sources), ("vlan", session.vlans)):
-                lines += [f"monitor session {key} source {kind} {name}" + ("" if d == "both" else f" {d}")
+                lines += [f"{prefix}source {kind} {name}" + ("" if d == "both" else f" {d}")
                           for name, d in found.items()]
             if session.destination:
-                lines.append(f"monitor session {key} destination interface {session.destination}")
+                lines.append(f"{prefix}destination interface {session.destination}")
         return "\n".join(lines + ["end"]) + "\n"
 
 
@@ -132,6 +136,47 @@ def render(key: str, session: Session) -> str:
         lines += [f"Destination Ports      : {session.destination}", "    Encapsulation      : Native",
                   "          Ingress      : Disabled"]
     return "\n".join(lines) + "\n"
+
+
+def render_xe17(key: str, session: Session) -> str:
+    """IOS-XE 17 (genieparser iosxe ShowMonitor golden_output6): every source list and direction,
+    `None` where empty, `Description : -`, and the filter/RSPAN/ACL lines after the destination."""
+    pad = 25
+    lines = [f"Session {key}", "-" * len(f"Session {key}"), f"{'Type':<{pad}}: Local Session",
+             f"{'Description':<{pad}}: {session.description or '-'}"]
+    for title, found in (("Source Ports", session.sources), ("Source Subinterfaces", {}),
+                         ("Source VLANs", session.vlans)):
+        lines.append(f"{title:<{pad}}:")
+        for label, direction in LABELS:
+            names = [str(n) for n, d in found.items() if d == direction]
+            lines.append(f"    {label:<{pad - 4}}: {compress(names) if names else 'None'}")
+    lines += [f"{'Source Drop-cause':<{pad}}: None", f"{'Source EFPs':<{pad}}:"]
+    lines += [f"    {label:<{pad - 4}}: None" for label, _ in LABELS]
+    lines += [f"{'Source RSPAN VLAN':<{pad}}: None", f"{'Destination Ports':<{pad}}: {session.destination or 'None'}",
+              "    Encapsulation        : Native", "          Ingress        : Disabled"]
+    lines += [f"{title:<{pad}}: None" for title in ("Filter VLANs", "Filter SGT", "Dest RSPAN VLAN",
+                                                     "IP Access-group", "MAC Access-group", "IPv6 Access-group")]
+    return "\n".join(lines) + "\n"
+
+
+def render_c9300(key: str, session: Session) -> str:
+    """A Catalyst 9300 through pyATS (genieparser iosxe ShowMonitor golden_output5): no rule under
+    the header, unpadded keys, a blank line after `Source Ports :`, direction lines at the left margin."""
+    lines = [f"Session {key}", "Type : Local Session"]
+    for title, found in (("Source Ports", session.sources), ("Source VLANs", session.vlans)):
+        if found:
+            lines += [f"{title} :", ""]
+            for label, direction in LABELS:
+                names = [str(n) for n, d in found.items() if d == direction]
+                if names:
+                    lines.append(f"{label:<21}: {compress(names)}")
+    if session.destination:
+        lines += [f"Destination Ports : {session.destination}", "", "Encapsulation        : Native",
+                  "      Ingress        : Disabled"]
+    return "\n".join(lines) + "\n"
+
+
+LAYOUTS = {"catalyst": render, "xe17": render_xe17, "c9300": render_c9300}
 
 
 def compress(names: list[str]) -> str:

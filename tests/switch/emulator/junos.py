@@ -5,6 +5,7 @@ analyzer NAME ...`, `show | compare`, `commit check`, `commit`, `rollback 0`, an
 interface names, an output that is also an input, and the knob's analyzer limit."""
 from __future__ import annotations
 
+import json
 import re
 
 from tests.switch.emulator.dialect import Dialect, Refused
@@ -56,7 +57,15 @@ class Junos(Dialect):
         if found:
             names = sorted(self.state.sessions) if found.group(1) is None else \
                 [n for n in [found.group(1)] if n in self.state.sessions]
-            return "".join(render(name, self.state.sessions[name]) for name in names)
+            vlan = (lambda vid: str(vid)) if self.state.layout == "ids" else \
+                (lambda vid: f"default-switch/{self.state.vlan_names.get(vid, f'vlan{vid}')}")
+            return "".join(render(name, self.state.sessions[name], vlan) for name in names)
+        if line == "show vlans":
+            return vlan_table(self.state.vlan_names)
+        found = re.fullmatch(rf"show configuration {ANALYZER}(?: (\S+))? \| display json", line)
+        if found:
+            names = [n for n in sorted(self.state.sessions) if found.group(1) in (None, n)]
+            return as_json({n: self.state.sessions[n] for n in names}) + "\n{master:0}\n"
         if line in (f"show configuration {ANALYZER}", "show configuration"):
             return "".join(stanza(name, self.state.sessions[name]) for name in sorted(self.state.sessions))
         raise Refused(line.split()[1] if len(line.split()) > 1 else line)
@@ -156,17 +165,25 @@ class Junos(Dialect):
         return self.caret(line, refused.word, len(self.prompt().splitlines()[-1])) + "\n" + word
 
 
-def render(name: str, session: Session) -> str:
-    """`show forwarding-options analyzer NAME` in SPAN.md's layout; extra values on `: x` lines."""
+def render(name: str, session: Session, vlan=str) -> str:
+    """`show forwarding-options analyzer NAME`: extra values on `: x` lines, VLANs through `vlan` (ELS
+    prints `default-switch/NAME` even for a VLAN configured by id, as on a real EX4300)."""
     lines = [field("Analyzer name", [name]), field("Mirror rate", ["1"]), field("Maximum packet length", ["0"]),
              field("State", ["up" if session.destination else "down"])]
     for title, side in (("Ingress", ("rx", "both")), ("Egress", ("tx", "both"))):
         ports = [p for p, d in session.sources.items() if d in side]
-        vlans = [str(v) for v, d in session.vlans.items() if d in side]
+        vlans = [vlan(v) for v, d in session.vlans.items() if d in side]
         lines += [field(f"{title} monitored interfaces", ports)] if ports else []
         lines += [field(f"{title} monitored VLANs", vlans)] if vlans else []
     lines += [field("Output interface", [session.destination])] if session.destination else []
     return "\n".join(line for line in lines if line) + "\n\n"
+
+
+def vlan_table(names: dict[int, str]) -> str:
+    """`show vlans` on an ELS switch: one row per VLAN (its member interfaces would follow, indented)."""
+    lines = ["", f"{'Routing instance':<24}{'VLAN name':<22}{'Tag':<13}Interfaces"]
+    lines += [f"{'default-switch':<24}{name:<22}{vid:<13}" for vid, name in sorted(names.items())]
+    return "\n".join(lines) + "\n\n{master:0}\n"
 
 
 def field(title: str, values: list[str]) -> str:
@@ -186,6 +203,25 @@ def stanza(name: str, session: Session) -> str:
     if session.destination:
         lines += ["    output {", f"        interface {session.destination};", "    }"]
     return "\n".join(lines + ["}"]) + "\n"
+
+
+def as_json(sessions: dict[str, Session]) -> str:
+    """The analyzers in Junos's JSON encoding of configuration (`| display json`)."""
+    analyzers = []
+    for name, session in sessions.items():
+        inputs = {}
+        for side, directions in (("ingress", ("rx", "both")), ("egress", ("tx", "both"))):
+            items = {"interface": [{"name": p} for p, d in session.sources.items() if d in directions],
+                     "vlan": [{"name": str(v)} for v, d in session.vlans.items() if d in directions]}
+            if any(items.values()):
+                inputs[side] = {kind: entries for kind, entries in items.items() if entries}
+        entry = {"name": name, "input": inputs}
+        entry.update({"output": {"interface": [{"name": session.destination}]}} if session.destination else {})
+        analyzers.append(entry)
+    meta = {"junos:changed-seconds": "1765087200", "junos:changed-localtime": "2026-12-07 06:00:00 UTC"}
+    body = {"configuration": {"@": meta, "forwarding-options": {"analyzer": analyzers}}} if analyzers else \
+        {"configuration": {"@": meta}}
+    return json.dumps(body, indent=4).replace('": ', '" : ')
 
 
 def compare(running: dict[str, Session], candidate: dict[str, Session]) -> str:

@@ -165,13 +165,21 @@ class Nxos(CiscoLike):
         if found:
             keys = sorted(self.state.sessions, key=int) if found.group(1) == "all" else \
                 [k for k in [found.group(1)] if k in self.state.sessions]
-            return "".join(render(key, self.state.sessions[key]) for key in keys)
+            draw = LAYOUTS[self.state.layout or "classic"]
+            return "".join(draw(key, self.state.sessions[key]) for key in keys)
+        if command == "show running-config monitor":
+            return ("\n!Command: show running-config monitor\n!Time: Mon Dec  7 06:00:00 2026\n\n"
+                    "version 9.3(8) Bios:version 05.44\n" + self.monitor_config())
         return super().show(command)
 
     def running_config(self) -> str:
         lines = [f"hostname {self.state.hostname}", ""]
         for name in sorted(self.state.monitor_ports):
             lines += [f"interface {name}", "  switchport", "  switchport monitor", ""]
+        return "\n".join(lines) + "\n" + self.monitor_config()
+
+    def monitor_config(self) -> str:
+        lines = []
         for key in sorted(self.state.sessions, key=int):
             session = self.state.sessions[key]
             lines.append(f"monitor session {key}")
@@ -185,8 +193,7 @@ class Nxos(CiscoLike):
 
 def render(key: str, session: Session) -> str:
     """`show monitor session N` in the layout of genieparser's nxos ShowMonitorSession golden files."""
-    state = "up" if session.enabled and session.destination else \
-        "down (Session admin shut)" if not session.enabled else "down (No operational dst port)"
+    state = state_of(session)
     lines = [f"   session {key}", "---------------"]
     lines += [f"description       : {session.description}"] if session.description else []
     lines += ["type              : local", f"state             : {state}"]
@@ -202,3 +209,33 @@ def render(key: str, session: Session) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_extended(key: str, session: Session) -> str:
+    """A Nexus 7000/9000 in extended mode (genieparser nxos ShowMonitorSession golden_output_3): the
+    command echoed, direction lines at the left margin and printed when empty, `source exception`,
+    `filter VLANs`, then the feature/module table and its legend."""
+    lines = [f"show monitor session {key}", f"session {key}", "---------------"]
+    lines += [f"description       : {session.description}"] if session.description else []
+    lines += ["type              : local", "mode              : extended", "ssn direction     : both",
+              f"state             : {state_of(session)}"]
+    for title, found, show in (("source intf", session.sources, short), ("source VLANs", session.vlans, str)):
+        lines.append(f"{title:<18}:")
+        for label, directions in ROWS:
+            names = [show(n) for n, d in found.items() if d in directions]
+            lines.append(f"{label:<14}: {'  '.join(names)}".rstrip() if names else f"{label:<14}:")
+    lines += ["source exception  :", "filter VLANs      : filter not specified",
+              f"destination ports : {short(session.destination)}" if session.destination else "destination ports :",
+              "", "Feature       Enabled   Value   Modules Supported       Modules Not-Supported",
+              "-" * 77, "MTU-Trunc     No", "rate-limit-rx No", "rate-limit-tx No", "Sampling      No",
+              "MCBE          No", "L3-TX         -         -       1                       3  4  9",
+              "Simpl RB span No", "EXTENDED-SSN  Yes       -       1  3  4  9              -", "", "Legend:",
+              "MCBE   = Multicast Best Effort", "L3-TX  = L3 Multicast Egress SPAN",
+              "ExSP-X = Exception Span for type X (L3, FP, or misc)"]
+    return "\n".join(lines) + "\n"
+
+
+def state_of(session: Session) -> str:
+    return "up" if session.enabled and session.destination else \
+        "down (Session admin shut)" if not session.enabled else "down (No operational dst port)"
+
+
+LAYOUTS = {"classic": render, "extended": render_extended}

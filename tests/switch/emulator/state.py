@@ -25,6 +25,8 @@ class SwitchState:
     max_sessions: int | None = None     # knob: a platform's session limit
     refuse_mix: bool = False            # knob: IOS 2960/3750 refuse source ports and VLANs in one session
     log: list[str] = field(default_factory=list)                 # every command line received
+    layout: str = ""                    # knob: which real device's show layout to print ("" = the dialect's first)
+    vlan_names: dict[int, str] = field(default_factory=lambda: {1: "default", 100: "VOICE", 200: "DATA"})
 
     def preload(self, key: str, *, sources: dict | None = None, vlans: dict | None = None,
                 destination: str = "", description: str = "", enabled: bool = True) -> Session:

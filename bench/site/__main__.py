@@ -1,0 +1,149 @@
+"""`python -m bench.site`: a site's voice VLAN on a mirror port, through the whole live product.
+
+    python -m bench.site --phones 300 --seconds 60 [--rates 5,50,100,200] [--seed 1]
+
+Builds the fleet and its traffic (bench/site/timeline.py), creates a veth pair in two namespaces,
+starts `appliance run` on a fresh store in the monitor namespace (API, dispatcher, collector workers
+with the store, a webhook to the bench's loopback receiver), replays the traffic at each rate step in
+turn, and prints a table per step and, last, one line:
+
+site: phones N, calls C, packets P, peak PPS kpps, drops D, incidents found F/E, false K, alert latency
+p50 X s p99 Y s, webhook latency p99 Z s, collector RSS M MiB
+
+Nothing here asserts a figure; bench/README.md records runs. Needs root (namespaces, AF_PACKET).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import sender, service
+from .fleet import build_fleet
+from .measure import dashboard_paint, delivered, list_total, sensor_counters, wire_drops
+from .netns import wire
+from .probe import ApiTimer, IncidentWatcher, WebhookReceiver, percentile
+from .report import Row, Summary, print_summary, print_table
+from .timeline import Site, TrafficConfig
+
+OUT = Path(__file__).resolve().parent.parent / "out"
+DRAIN_S = 20.0
+
+
+def parse(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.site", description=__doc__.split("\n\n")[0])
+    p.add_argument("--phones", type=int, default=300)
+    p.add_argument("--seconds", type=float, default=60.0, help="wall seconds of traffic, split over the steps")
+    p.add_argument("--rates", default="5,50,100,200", help="packets/s per step, in thousands")
+    p.add_argument("--calls-per-phone-hour", type=float, default=6.0)
+    p.add_argument("--mean-call-seconds", type=float, default=90.0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--no-dashboard", action="store_true", help="skip the Chromium first-paint reading")
+    p.add_argument("--json", type=Path, default=OUT / "site.json")
+    return p.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> Summary:
+    steps = [(float(r) * 1000, args.seconds / len(args.rates.split(","))) for r in args.rates.split(",")]
+    phones = build_fleet(args.phones, args.seed)
+    site = Site(phones, TrafficConfig(calls_per_phone_hour=args.calls_per_phone_hour,
+                                      mean_call_seconds=args.mean_call_seconds, seed=args.seed))
+    started = time.perf_counter()
+    site.run_until(sum(int(rate * seconds) for rate, seconds in steps))
+    site.finish()
+    print(f"site: {len(phones)} phones, {len(site.frames):,} frames ({site.site_seconds:.0f} s of site time, "
+          f"{site.truth.calls} calls) generated in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    marks = {index: key for key, index in site.truth.first_frame.items()}
+    with wire() as link, tempfile.TemporaryDirectory(prefix="site-bench-") as tmp:
+        receiver = WebhookReceiver(link.monitor_ns, service.HOOK_PORT)
+        receiver.start()
+        svc = service.start(link.monitor_ns, link.monitor_if, Path(tmp))
+        watcher = IncidentWatcher(link.monitor_ns, svc.base, svc.token)
+        timer = ApiTimer(link.monitor_ns, svc.base, svc.token)
+        try:
+            watcher.start()
+            timer.start()
+            summary = _replay(args, site, marks, steps, link, svc, watcher, timer)
+            _drain(watcher, site)
+            if not args.no_dashboard:
+                summary.dashboard = dashboard_paint(link.monitor_ns, svc.base, svc.token)
+                summary.endpoints = list_total(link.monitor_ns, svc.base, svc.token, "endpoints")
+        finally:
+            watcher.stop.set()
+            timer.stop.set()
+            watcher.join(15)
+            svc.stop()
+            receiver.close()
+        summary.finish(site, marks, watcher.first_seen, receiver.first_seen, watcher.traffic_time)
+    return summary
+
+
+def _replay(args, site, marks, steps, link, svc, watcher, timer) -> Summary:
+    collectors = svc.collectors()
+    summary = Summary(phones=len(site.phones), baseline_mib=svc.rss_mib(collectors))
+    packets0, drops0 = sensor_counters(link.monitor_ns, svc.base, svc.token)
+    cpu0, wire0, port0 = svc.cpu_seconds(collectors), wire_drops(link), delivered(link)
+    pid, pipe = sender.start(site.frames, list(marks), steps, link.sender_ns, link.sender_if)
+    position = 0
+    for line in pipe:
+        kind, *fields = line.split()
+        if kind == "mark":
+            summary.sent_at[marks[int(fields[0])]] = float(fields[1])
+        elif kind == "step":
+            number, sent, seconds = int(fields[0]), int(fields[1]), float(fields[2])
+            time.sleep(sender.SETTLE_S - 0.5)                 # the collector's next counters report
+            packets, drops = sensor_counters(link.monitor_ns, svc.base, svc.token)
+            cpu, lost, port = svc.cpu_seconds(collectors), wire_drops(link), delivered(link)
+            position += sent
+            samples = timer.take()
+            summary.rows.append(Row(
+                target_kpps=steps[number][0] / 1000, sent=sent, seconds=seconds, received=packets - packets0,
+                drops=drops - drops0, wire_drops=lost - wire0, delivered=port - port0, cpu_s=cpu - cpu0,
+                pss_mib=svc.rss_mib(collectors), held=_held(site, position, steps, number),
+                store_bytes=svc.store_bytes(), calls_done=sum(1 for _, end in site.truth.spans if end <= position) // 2,
+                api={name: (percentile(v, 50), percentile(v, 99)) for name, v in samples.items()}))
+            packets0, drops0, cpu0, wire0, port0 = packets, drops, cpu, lost, port
+        elif kind == "error":
+            raise RuntimeError(f"sender: {' '.join(fields)}")
+        elif kind == "done":
+            break
+    os.waitpid(pid, 0)
+    return summary
+
+
+def _held(site: Site, position: int, steps, number: int) -> tuple[int, int]:
+    """Media streams the collector holds at the end of a step: (still sending, ended less than the
+    collector's 60 s idle timeout ago), frame positions converted with each step's rate."""
+    rate = steps[number][0]
+    idle_since = max(0, position - int(rate * 60))
+    active = sum(1 for first, last in site.truth.spans if first <= position < last)
+    idle = sum(1 for first, last in site.truth.spans if idle_since <= last <= position)
+    return active, idle
+
+
+def _drain(watcher: IncidentWatcher, site: Site) -> None:
+    """After the traffic: wait (at most DRAIN_S) until every expected incident is readable."""
+    deadline = time.monotonic() + DRAIN_S
+    while time.monotonic() < deadline and not site.truth.expected <= set(watcher.first_seen):
+        time.sleep(0.2)
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    if os.geteuid() != 0:
+        print("site: needs root (network namespaces and AF_PACKET)", file=sys.stderr)
+        return 2
+    summary = run(args)
+    print_table(summary)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(summary.as_dict(), indent=2))
+    print_summary(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

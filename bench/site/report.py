@@ -1,0 +1,153 @@
+"""The site bench's figures: a row per rate step, and the one-line summary the issue fixes."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .probe import percentile
+
+
+@dataclass
+class Row:
+    target_kpps: float
+    sent: int
+    seconds: float
+    received: int              # what the appliance says it captured during the step
+    drops: int                 # kernel drops the appliance reported (PACKET_STATISTICS)
+    wire_drops: int            # dropped by the veth before any socket saw them
+    delivered: int             # frames the monitor port received
+    cpu_s: float               # collector processes' user+system CPU during the step
+    pss_mib: float             # collector processes' proportional set size at the step's end
+    held: tuple[int, int]      # media streams held: (sending, ended < 60 s ago)
+    store_bytes: int
+    calls_done: int
+    api: dict                  # list name -> (p50 s, p99 s)
+
+    @property
+    def kpps(self) -> float:
+        return self.sent / self.seconds / 1000 if self.seconds else 0.0
+
+    @property
+    def cpu_us_per_packet(self) -> float | None:
+        return self.cpu_s / self.delivered * 1e6 if self.delivered else None
+
+
+@dataclass
+class Summary:
+    phones: int
+    baseline_mib: float
+    rows: list[Row] = field(default_factory=list)
+    sent_at: dict = field(default_factory=dict)       # (ip, type) -> wall time of its first frame
+    dashboard: dict = field(default_factory=dict)
+    endpoints: int | None = None
+    calls: int = 0
+    expected: int = 0
+    found: int = 0
+    false: int = 0
+    missing: list = field(default_factory=list)
+    false_list: list = field(default_factory=list)
+    other: list = field(default_factory=list)         # incidents about non-phones (the PBX)
+    alert_latency: list = field(default_factory=list)
+    webhook_latency: list = field(default_factory=list)
+    latency_by_type: dict = field(default_factory=dict)   # type -> sorted alert latencies
+    store_to_api: list = field(default_factory=list)      # deciding packet's time -> readable in the API
+
+    def finish(self, site, marks, api_seen: dict, hook_seen: dict, traffic_time: dict | None = None) -> None:
+        truth = site.truth
+        sent = {key for key in truth.expected if key in self.sent_at}          # what actually went out
+        self.calls = truth.calls
+        self.expected = len(sent)
+        self.found = len(sent & set(api_seen))
+        self.missing = sorted(sent - set(api_seen))
+        phones = truth.phones
+        self.false_list = sorted(k for k in api_seen if k[0] in phones and truth.compliant(k[0]))
+        self.false = len(self.false_list)
+        self.other = sorted(k for k in api_seen if k[0] not in phones)
+        unexpected = sorted(k for k in api_seen if k[0] in phones and k not in truth.expected
+                            and not truth.compliant(k[0]))
+        self.false_list += unexpected            # a wrong cause on a misconfigured phone is false too
+        self.false += len(unexpected)
+        self.alert_latency = sorted(api_seen[k] - self.sent_at[k] for k in sent if k in api_seen)
+        self.webhook_latency = sorted(hook_seen[k] - self.sent_at[k] for k in sent if k in hook_seen)
+        for key in sent & set(api_seen):
+            self.latency_by_type.setdefault(key[1], []).append(api_seen[key] - self.sent_at[key])
+        for values in self.latency_by_type.values():
+            values.sort()
+        traffic_time = traffic_time or {}
+        timed = [k for k in sent & set(api_seen) if k in traffic_time]
+        # where the time goes: the packet that decided (store's first_seen) to readable in the API
+        self.store_to_api = sorted(api_seen[k] - traffic_time[k] for k in timed)
+
+    @property
+    def packets(self) -> int:
+        return sum(r.sent for r in self.rows)
+
+    @property
+    def drops(self) -> int:
+        return sum(r.drops + r.wire_drops for r in self.rows)
+
+    @property
+    def peak_kpps(self) -> float:
+        return max((r.delivered / r.seconds / 1000 for r in self.rows if r.seconds), default=0.0)
+
+    @property
+    def first_drop_kpps(self) -> float | None:
+        return next((r.target_kpps for r in self.rows if r.drops + r.wire_drops), None)
+
+    @property
+    def peak_rss(self) -> float:
+        return max((r.pss_mib for r in self.rows), default=0.0)
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["sent_at"] = {f"{ip} {kind}": t for (ip, kind), t in self.sent_at.items()}
+        out.update(packets=self.packets, drops=self.drops, peak_kpps=self.peak_kpps,
+                   first_drop_kpps=self.first_drop_kpps, peak_rss_mib=self.peak_rss)
+        return out
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1000:.0f}"
+
+
+def print_table(s: Summary) -> None:
+    head = (f"{'step kpps':>9} {'sent':>9} {'rate':>7} {'port':>9} {'captured':>9} {'drops':>6} {'wire':>5} {'us/pkt':>6} "
+            f"{'PSS MiB':>7} {'streams a/i':>11} {'KiB/str':>7} {'store/1k calls':>14} "
+            f"{'alerts p50/p99 ms':>17} {'endpoints p50/p99 ms':>20}")
+    print(head)
+    for r in s.rows:
+        held = sum(r.held)
+        per_stream = (r.pss_mib - s.baseline_mib) * 1024 / held if held else None
+        per_calls = r.store_bytes / r.calls_done * 1000 / 2**20 if r.calls_done else None
+        cpu = r.cpu_us_per_packet
+        a50, a99 = r.api.get("alerts", (None, None))
+        e50, e99 = r.api.get("endpoints", (None, None))
+        print(f"{r.target_kpps:>9g} {r.sent:>9,} {r.kpps:>6.1f}k {r.delivered:>9,} {r.received:>9,} {r.drops:>6} {r.wire_drops:>5} "
+              f"{'-' if cpu is None else f'{cpu:.2f}':>6} {r.pss_mib:>7.1f} {f'{r.held[0]}/{r.held[1]}':>11} "
+              f"{'-' if per_stream is None else f'{per_stream:.1f}':>7} "
+              f"{'-' if per_calls is None else f'{per_calls:.2f} MiB':>14} "
+              f"{_ms(a50) + '/' + _ms(a99):>17} {_ms(e50) + '/' + _ms(e99):>20}")
+    if s.dashboard:
+        print(f"dashboard ({s.endpoints} endpoints): {s.dashboard}")
+    print(f"first drop at: {s.first_drop_kpps or 'none'} kpps step; collector PSS before traffic "
+          f"{s.baseline_mib:.1f} MiB")
+    for kind, values in sorted(s.latency_by_type.items()):
+        print(f"alert latency {kind}: n {len(values)}, p50 {percentile(values, 50):.2f} s, "
+              f"p99 {percentile(values, 99):.2f} s, max {values[-1]:.2f} s")
+    if s.store_to_api:
+        print(f"from the deciding packet to readable in the API: p50 {percentile(s.store_to_api, 50):.2f} s, "
+              f"p99 {percentile(s.store_to_api, 99):.2f} s")
+    if s.missing:
+        print(f"missing incidents ({len(s.missing)}): {s.missing[:10]}")
+    if s.false_list:
+        print(f"false incidents ({len(s.false_list)}): {s.false_list[:10]}")
+    if s.other:
+        print(f"incidents on non-phones (the PBX): {s.other}")
+
+
+def print_summary(s: Summary) -> None:
+    p50, p99 = percentile(s.alert_latency, 50), percentile(s.alert_latency, 99)
+    w99 = percentile(s.webhook_latency, 99)
+    fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+    print(f"site: phones {s.phones}, calls {s.calls}, packets {s.packets}, peak PPS {s.peak_kpps:.1f} kpps, "
+          f"drops {s.drops}, incidents found {s.found}/{s.expected}, false {s.false}, alert latency "
+          f"p50 {fmt(p50)} s p99 {fmt(p99)} s, webhook latency p99 {fmt(w99)} s, collector RSS {s.peak_rss:.0f} MiB")

@@ -1,0 +1,109 @@
+"""Replays the site's frames onto the sender end of the veth at a target packet rate.
+
+AF_PACKET with a PACKET_TX_RING (TPACKET_V2): frames are copied into the shared ring and one send()
+hands a whole batch to the kernel, so the Python cost per frame is two memory copies. Pacing is per
+batch of 1 ms worth of frames. It runs in a process of its own (forked after the frames are built, so
+the buffer is shared copy-on-write) that enters the sender namespace, and reports through a pipe the
+wall time at which each marked frame (a truth incident's first frame) went out, and per step the
+frames sent and the rate reached.
+"""
+from __future__ import annotations
+
+import mmap
+import os
+import socket
+import struct
+import time
+from bisect import bisect_left
+
+from .netns import enter
+
+SOL_PACKET, PACKET_VERSION, PACKET_TX_RING, TPACKET_V2 = 263, 10, 13, 1
+TP_STATUS_SEND_REQUEST = 1
+FRAME_SIZE, FRAMES_PER_BLOCK, BLOCKS = 2048, 2, 1024      # 2048 frames of up to 2 KiB - header
+SETTLE_S = 6.0                                            # quiet between steps
+MAX_BATCH = 256                                           # below the peer's netdev backlog (1000)
+TP_HDR = 32                                               # TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
+_HDR = struct.Struct("=III")                              # tp_status, tp_len, tp_snaplen
+
+
+class TxRing:
+    def __init__(self, iface: str):
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+        self.sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V2)
+        req = struct.pack("IIII", FRAME_SIZE * FRAMES_PER_BLOCK, BLOCKS, FRAME_SIZE, BLOCKS * FRAMES_PER_BLOCK)
+        self.sock.setsockopt(SOL_PACKET, PACKET_TX_RING, req)
+        self.sock.bind((iface, 0))
+        self.slots = BLOCKS * FRAMES_PER_BLOCK
+        self.ring = mmap.mmap(self.sock.fileno(), FRAME_SIZE * self.slots, mmap.MAP_SHARED,
+                              mmap.PROT_READ | mmap.PROT_WRITE)
+        self.next = 0
+
+    def send(self, buf, offsets, first: int, last: int) -> None:
+        """Frames first..last-1 (at most self.slots of them), then one send() that waits for all."""
+        ring, pack, view = self.ring, _HDR.pack_into, memoryview(buf)
+        slot = self.next
+        for i in range(first, last):
+            start, end = offsets[i], offsets[i + 1]
+            base = slot * FRAME_SIZE
+            ring[base + TP_HDR:base + TP_HDR + end - start] = view[start:end]
+            pack(ring, base, TP_STATUS_SEND_REQUEST, end - start, end - start)
+            slot = (slot + 1) % self.slots
+        self.next = slot
+        self.sock.send(b"")
+
+
+def replay(frames, marks: list[int], steps: list[tuple[float, float]], ns: str, iface: str, out) -> None:
+    """Child process: steps are (rate pps, seconds). Writes 'mark <frame> <wall>' and 'step <i> <sent>
+    <seconds>' lines to `out` (a pipe's write end, text)."""
+    enter(ns)
+    ring = TxRing(iface)
+    buf, offsets = frames.buf, frames.offsets
+    total = len(offsets) - 1
+    marks = sorted(marks)
+    at = 0
+    for number, (rate, seconds) in enumerate(steps):
+        batch = max(1, min(MAX_BATCH, int(rate / 1000)))
+        count = min(total - at, int(rate * seconds))
+        started = time.monotonic()
+        sent = 0
+        while sent < count:
+            n = min(batch, count - sent)
+            first = at + sent
+            ring.send(buf, offsets, first, first + n)
+            now = time.time()
+            m = bisect_left(marks, first)
+            while m < len(marks) and marks[m] < first + n:
+                out.write(f"mark {marks[m]} {now:.6f}\n")
+                m += 1
+            sent += n
+            ahead = started + sent / rate - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+        out.write(f"step {number} {sent} {time.monotonic() - started:.6f} {time.time():.6f}\n")
+        out.flush()
+        at += sent
+        if number < len(steps) - 1:
+            time.sleep(SETTLE_S)           # the collector reports its counters every 5 s: let them land
+    out.write("done\n")
+    out.flush()
+
+
+def start(frames, marks, steps, ns: str, iface: str) -> tuple[int, "os.FileIO"]:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                   # the child: replay, then exit without cleanup handlers
+        os.close(read_end)
+        code = 0
+        try:
+            with os.fdopen(write_end, "w", buffering=1) as out:
+                replay(frames, marks, steps, ns, iface, out)
+        except BaseException as exc:               # reported to the parent as a line, then exit 1
+            try:
+                os.write(write_end, f"error {exc!r}\n".encode())
+            except OSError:
+                pass
+            code = 1
+        os._exit(code)
+    os.close(write_end)
+    return pid, os.fdopen(read_end, "r")
