@@ -114,7 +114,9 @@ def webhook_add(url: str = typer.Argument(..., help="where to send alerts (schem
                                                               "(HEP: Homer's password)"),
                 secret_file: Optional[str] = typer.Option(None, "--secret-file", metavar="PATH",
                                                           help="file holding the secret; - reads it from stdin"),
-                refused: Optional[str] = typer.Option(None, "--secret", hidden=True)) -> None:
+                refused: Optional[str] = typer.Option(None, "--secret", hidden=True,
+                                                      help="refused (visible in ps and shell history): use "
+                                                           "--secret-env or --secret-file")) -> None:
     """Send every new alert to URL: http(s)://, syslog+udp:// / syslog+tcp:// (syslog, cef), or
     hep+udp:// / hep+tcp:// (hep: HEP v3 to Homer, port 9060 by default). Loopback, link-local and cloud
     metadata destinations are refused unless allow-listed (\\[notify] allow, APPLIANCE_NOTIFY_ALLOW)."""
