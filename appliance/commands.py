@@ -107,19 +107,47 @@ def token_revoke(token_id: int = typer.Argument(..., help="the token's id (`toke
 
 
 @webhook_app.command("add")
-def webhook_add(url: str = typer.Argument(..., help="where to send alerts (schemes below)"), format: str = typer.Option("generic", "--format", help=" | ".join(FORMATS)),
-                secret: Optional[str] = typer.Option(None, "--secret", help="HMAC key for generic payloads")) -> None:
+def webhook_add(url: str = typer.Argument(..., help="where to send alerts (schemes below)"),
+                format: str = typer.Option("generic", "--format", help=" | ".join(FORMATS)),
+                secret_env: Optional[str] = typer.Option(None, "--secret-env", metavar="VAR",
+                                                         help="environment variable holding the signing secret "
+                                                              "(HEP: Homer's password)"),
+                secret_file: Optional[str] = typer.Option(None, "--secret-file", metavar="PATH",
+                                                          help="file holding the secret; - reads it from stdin"),
+                refused: Optional[str] = typer.Option(None, "--secret", hidden=True,
+                                                      help="refused (visible in ps and shell history): use "
+                                                           "--secret-env or --secret-file")) -> None:
     """Send every new alert to URL: http(s)://, syslog+udp:// / syslog+tcp:// (syslog, cef), or
-    hep+udp:// / hep+tcp:// (hep: HEP v3 to Homer, port 9060 by default)."""
+    hep+udp:// / hep+tcp:// (hep: HEP v3 to Homer, port 9060 by default). Loopback, link-local and cloud
+    metadata destinations are refused unless allow-listed (\\[notify] allow, APPLIANCE_NOTIFY_ALLOW)."""
     from appliance.errors import UsageError
+    from appliance.notify.formats import check_secret
+    from appliance.secret_source import REFUSED_FLAG_HINT, read_secret
     from appliance.store.queries import create_webhook
+    if refused is not None:
+        raise UsageError(REFUSED_FLAG_HINT)
     if format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
-    with open_migrated_store() as store, store.session() as session:
+    secret = read_secret(secret_env, secret_file)
+    try:
+        check_secret(secret or "")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    settings = Settings.from_env()
+    settings.notify.check_url(url)
+    with open_migrated_store(settings) as store, store.session() as session:
         hook = create_webhook(session, store.secrets if secret else None, url, format, secret, created_by="cli")
         session.flush()
         hook_id = hook.id
     print(f"webhook {hook_id}: {format} -> {url}")
+
+
+@webhook_app.command("new-secret")
+def webhook_new_secret() -> None:
+    """Print a new signing secret in the Standard Webhooks form (whsec_ and 32 random bytes in base64)."""
+    import base64
+    import secrets
+    print("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii"))
 
 
 @webhook_app.command("list")

@@ -10,6 +10,8 @@ documents every key.
                   [[policy.exempt]]
     [[notifiers]] name, url, format, secret_env, enabled
     [privacy]     mask_sip_uris (also APPLIANCE_MASK_SIP_URIS=1)
+    [notify]      allow: CIDRs and host names notifications may reach although the destination policy
+                  refuses them, e.g. a syslog collector on 127.0.0.1 (also APPLIANCE_NOTIFY_ALLOW=a,b)
 
 Unknown keys are refused with their name, so a misspelt option does not silently do nothing."""
 from __future__ import annotations
@@ -30,6 +32,7 @@ HARD_PHONE_KEYS = {"vendors", "subnets", "voice_vlans", "inventory"}
 EXEMPT_KEYS = {"networks", "types", "reason"}
 NOTIFIER_KEYS = {"name", "url", "format", "secret_env", "enabled"}
 PRIVACY_KEYS = {"mask_sip_uris"}
+NOTIFY_KEYS = {"allow"}
 
 
 def config_path(env) -> Path | None:
@@ -49,8 +52,11 @@ def load(path: Path) -> dict:
         raise UsageError(f"{path}: cannot read the configuration file: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}") from None
-    _only(document, {"appliance", "policy", "notifiers", "privacy"}, "", path)
+    _only(document, {"appliance", "policy", "notifiers", "privacy", "notify"}, "", path)
     _only(document.get("privacy", {}), PRIVACY_KEYS, "privacy.", path)
+    _only(document.get("notify", {}), NOTIFY_KEYS, "notify.", path)
+    if not isinstance(document.get("notify", {}).get("allow", []), list):
+        raise UsageError(f"{path}: notify.allow must be a list of CIDRs and host names")
     _only(document.get("appliance", {}), APPLIANCE_KEYS, "appliance.", path)
     policy = document.get("policy", {})
     _only(policy, POLICY_KEYS, "policy.", path)
@@ -80,6 +86,18 @@ def policy_settings(document: dict, base_dir: Path, privacy=None):
         storm_handshakes=int(section.get("storm_handshakes", defaults.storm_handshakes)),
         storm_window=float(section.get("storm_window", defaults.storm_window)),
         rules=build_rules(section, base_dir), **({"privacy": privacy} if privacy is not None else {}))
+
+
+def notify_policy(document: dict, env):
+    """The notification destination policy: APPLIANCE_NOTIFY_ALLOW (comma-separated) if set, else [notify] allow."""
+    from appliance.notify.destinations import DestinationPolicy
+    raw = env.get("APPLIANCE_NOTIFY_ALLOW")
+    entries, source = ((raw.split(","), "APPLIANCE_NOTIFY_ALLOW") if raw
+                       else (document.get("notify", {}).get("allow", []), "[notify] allow"))
+    try:
+        return DestinationPolicy.parse(entries, source)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _only(table, allowed: set, prefix: str, path: Path) -> None:

@@ -180,11 +180,15 @@ def store_checks(settings) -> list[Check]:
             hooks = [(h.id, h.name, h.url, h.enabled) for h in queries.list_webhooks(session)]
     finally:
         store.close()
-    checks += [webhook_check(*hook) for hook in hooks]
+    checks += [webhook_check(*hook, destinations=settings.notify) for hook in hooks]
     return checks
 
 
-def webhook_check(hook_id: int, name: str | None, url: str, enabled: bool, timeout: float = 3.0) -> Check:
+def webhook_check(hook_id: int, name: str | None, url: str, enabled: bool, timeout: float = 3.0,
+                  destinations=None) -> Check:
+    """Resolve and connect as the dispatcher would, through the destination policy (a refused
+    destination fails here with what to allow-list)."""
+    from appliance.notify.destinations import DestinationPolicy, DestinationRefused
     label = f"webhook {hook_id}{f' ({name})' if name else ''}"
     parts = urlsplit(url)
     target = f"{parts.scheme}://{parts.hostname}"
@@ -192,7 +196,9 @@ def webhook_check(hook_id: int, name: str | None, url: str, enabled: bool, timeo
         return Check(OK, label, f"{target} is disabled")
     port = parts.port or DEFAULT_PORTS.get(parts.scheme, 80)
     try:
-        addresses = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        addresses = (destinations or DestinationPolicy()).resolve(parts.hostname, port, socket.SOCK_STREAM)
+    except DestinationRefused as exc:
+        return Check(FAIL, label, f"{target}: {str(exc).split(';')[0]}", str(exc).split("; ", 1)[-1])
     except (socket.gaierror, UnicodeError) as exc:
         return Check(FAIL, label, f"{target}: the name does not resolve ({exc})", "check the URL or DNS")
     if parts.scheme.endswith("+udp"):

@@ -9,18 +9,25 @@ from sqlalchemy import select
 
 from appliance.errors import UsageError
 from appliance.store import queries
+from appliance.store.errors import InvalidValue
 from appliance.store.models import Webhook
 
 CREATED_BY = "config"
 
 
-def sync_notifiers(store, notifiers, environ=None) -> list[str]:
-    """Returns one line per notifier saying what was done."""
+def sync_notifiers(store, notifiers, environ=None, destinations=None) -> list[str]:
+    """Returns one line per notifier saying what was done. A URL the destination policy refuses stops
+    the start with the policy's message (what to allow-list)."""
     environ = os.environ if environ is None else environ
     done = []
     with store.session() as session:
         for entry in notifiers:
             secret = _secret(entry, environ)
+            if destinations is not None:
+                try:
+                    destinations.check_url(entry["url"])
+                except InvalidValue as exc:
+                    raise UsageError(f"notifier {entry['name']}: {exc}") from None
             row = session.scalar(select(Webhook).where(Webhook.name == entry["name"], Webhook.created_by == CREATED_BY))
             fields = dict(url=entry["url"], format=entry.get("format", "generic"), enabled=entry.get("enabled", True))
             box = store.secrets if secret else None

@@ -32,10 +32,10 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     from appliance.notifiers import sync_notifiers
     migrate.upgrade(settings.store())
     store = open_store(settings.store())
-    for line in sync_notifiers(store, settings.notifiers):
+    for line in sync_notifiers(store, settings.notifiers, destinations=settings.notify):
         log.info("notifiers: %s", line)
     stop = threading.Event()
-    workers = [threading.Thread(target=_dispatch, args=(store, stop), name="dispatcher", daemon=True),
+    workers = [threading.Thread(target=_dispatch, args=(store, settings, stop), name="dispatcher", daemon=True),
                threading.Thread(target=_purge, args=(store, settings, stop), name="retention", daemon=True)]
     for worker in workers:
         worker.start()
@@ -123,9 +123,9 @@ def _start_collector(interface: str) -> subprocess.Popen:
                             preexec_fn=lambda: end_with_parent(parent))
 
 
-def _dispatch(store, stop: threading.Event) -> None:
+def _dispatch(store, settings: Settings, stop: threading.Event) -> None:
     from appliance.notify.dispatcher import Dispatcher
-    with Dispatcher(store) as dispatcher:
+    with Dispatcher(store, destinations=settings.notify) as dispatcher:
         dispatcher.run(stop)
 
 

@@ -12,6 +12,7 @@
 | APPLIANCE_MASK_SIP_URIS    | 1: pseudonymise the user part of SIP URIs (privacy)  | 0 (or [privacy] in the file)  |
 | APPLIANCE_LOG_FORMAT       | json or logfmt: one line per event on stderr (serve, run, collect) | json           |
 | APPLIANCE_LOG_LEVEL        | debug, info, warning or error                        | info                          |
+| APPLIANCE_NOTIFY_ALLOW     | CIDRs/host names (a,b) notifications may reach anyway | none (or [notify] allow)      |
 
 The configuration file holds the same settings (table [appliance]) plus the policy and the notifiers;
 a variable that is set wins over the file.
@@ -28,12 +29,16 @@ import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from appliance.config_file import config_path, load, policy_settings
+from appliance.config_file import config_path, load, notify_policy, policy_settings
 from appliance.errors import UsageError
 from appliance.policy import PolicySettings
 from appliance.privacy import Privacy
 from appliance.store.settings import StoreSettings
+
+if TYPE_CHECKING:
+    from appliance.notify.destinations import DestinationPolicy
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class Settings:
     data_dir_origin: str = "APPLIANCE_DATA_DIR"
     log_format: str = "json"
     log_level: str = "info"
+    notify: DestinationPolicy = field(default_factory=lambda: _default_notify())   # where notifications may go
 
     @classmethod
     def from_env(cls, env=None, cwd: Path | None = None) -> "Settings":
@@ -79,6 +85,7 @@ class Settings:
             data_dir_origin=origin,
             log_format=_choice(get, "APPLIANCE_LOG_FORMAT", ("json", "logfmt")),
             log_level=_choice(get, "APPLIANCE_LOG_LEVEL", ("info", "debug", "warning", "error")),
+            notify=notify_policy(document, env),
         )
 
     def secrets(self) -> tuple[str, ...]:
@@ -91,6 +98,11 @@ class Settings:
         if not self.database_url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         return StoreSettings(self.database_url, self.data_dir, secret_key=self.secret_key)
+
+
+def _default_notify():
+    from appliance.notify.destinations import DestinationPolicy
+    return DestinationPolicy()
 
 
 PROJECT_STORE = ".appliance"

@@ -86,8 +86,10 @@ WebhookCreate = Annotated[Annotated[HttpWebhookCreate, Tag("http")] | Annotated[
 
 
 class WebhookUpdate(BaseModel):
-    """The fields given change; `"secret": null` removes the secret, leaving it out keeps it. The URL
-    must suit the format the webhook ends up with (409 otherwise)."""
+    """The fields given change; `"secret": null` removes the secret, leaving it out keeps it — except when
+    the URL or format changes: the secret is then removed unless a new one is given in the same request
+    (and such a change needs the admin role while the hook has a secret). The URL must suit the format
+    the webhook ends up with (409 otherwise)."""
     model_config = ConfigDict(extra="forbid")
     url: AnyUrl | None = None
     format: WebhookFormat | None = None
@@ -111,6 +113,22 @@ class WebhookPublic(BaseModel):
         return cls(id=row.id, name=row.name, url=row.url, format=row.format, enabled=row.enabled,
                    has_secret=bool(row.secret_encrypted), created_by=row.created_by,
                    created_at=to_epoch(row.created_at))
+
+
+class DeliveryPublic(BaseModel):
+    id: int
+    alert_id: int
+    state: str = Field(description="pending | delivered | failed")
+    attempts: int
+    last_error: str | None = Field(description="why the last attempt failed, e.g. a refused destination")
+    created_at: float
+    delivered_at: float | None
+
+    @classmethod
+    def from_row(cls, row) -> DeliveryPublic:
+        return cls(id=row.id, alert_id=row.alert_id, state=row.state, attempts=row.attempts,
+                   last_error=row.last_error, created_at=to_epoch(row.created_at),
+                   delivered_at=to_epoch(row.delivered_at) if row.delivered_at else None)
 
 
 # -- tokens -----------------------------------------------------------------------------------------

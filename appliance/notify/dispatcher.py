@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from appliance.notify.delivery import Notifier, Outgoing, redact
+from appliance.notify.destinations import DestinationPolicy
 from appliance.notify.errors import DeliveryError
 from appliance.notify.hep import HepNotifier
 from appliance.notify.results import DELIVERY_RESULTS
@@ -52,16 +53,21 @@ class Dispatcher:
     def __init__(self, store: Store, clock: Callable[[], float] = time.time, http: httpx.Client | None = None,
                  batch: int = 50, timeout: float = 5.0, *, external_url: str = "",
                  notifiers: dict[str, Notifier] | None = None, hostname: str | None = None,
-                 max_attempts: int = outbox.MAX_ATTEMPTS, lease: timedelta = outbox.LEASE):
+                 max_attempts: int = outbox.MAX_ATTEMPTS, lease: timedelta = outbox.LEASE,
+                 destinations: DestinationPolicy | None = None):
         """`http`: the client for HTTP receivers (made here, and closed by `close`, when None);
         `notifiers`: replace the notifier of some formats; `external_url`: the UI's address, for links
         in messages; `hostname`: the HOSTNAME of syslog messages (default: this host's name).
-        HEP (Homer) targets go through the same claim/send/mark path as every other format."""
+        `destinations`: where deliveries may go (Settings.notify; the default refuses loopback, link-local,
+        metadata, ... — see appliance.notify.destinations). HEP (Homer) targets go through the same
+        claim/send/mark path as every other format."""
         self.store, self.clock, self.batch, self.lease = store, clock, batch, lease
         self.external_url, self.max_attempts = external_url, max_attempts
         self._own_http = http is None
         self.http = new_client(timeout) if http is None else http
-        web, siem, hep = HttpNotifier(self.http, timeout), SyslogNotifier(timeout, hostname), HepNotifier(timeout)
+        policy = destinations or DestinationPolicy()
+        web = HttpNotifier(self.http, timeout, policy, clock)
+        siem, hep = SyslogNotifier(timeout, hostname, policy), HepNotifier(timeout, policy)
         self.notifiers: dict[str, Notifier] = {**{f: web for f in HTTP_FORMATS}, **{f: siem for f in SYSLOG_FORMATS},
                                                **{f: hep for f in HEP_FORMATS}, **(notifiers or {})}
 

@@ -4,17 +4,27 @@ drivers): `generic` (our own JSON, signed), `slack` (incoming webhook: text + Bl
 connector MessageCard is retired) and `alertmanager` (the Alertmanager webhook payload, version 4, so
 anything that consumes Alertmanager notifications — e.g. a PagerDuty/Opsgenie bridge — takes ours).
 
-Every body is serialised once (`HttpMessage.body`) and the signature is computed over exactly those
-bytes: `X-Appliance-Signature: sha256=<hex HMAC-SHA256(secret, body)>` when the webhook has a secret,
-with `X-Appliance-Delivery: <delivery id>` (the same id on every retry, so a receiver can drop
-duplicates: delivery is at least once). Receivers check it with `verify(body, secret, header)`.
+Every body is serialised once (`HttpMessage.body`) and, when the webhook has a secret, signed per the
+Standard Webhooks scheme (https://www.standardwebhooks.com/): `webhook-id` (the delivery's id, the same
+on every retry, so a receiver can drop duplicates: delivery is at least once), `webhook-timestamp`
+(seconds since the epoch, when this attempt was sent) and `webhook-signature: v1,<base64 HMAC-SHA256
+(key, "<id>.<timestamp>.<body>")>`. The key is the secret's bytes after `whsec_` base64-decoded when the
+secret is written that way (as the scheme's secrets are), else the secret's UTF-8 bytes. A receiver
+rejects a timestamp more than 5 minutes off (a replay) and any body or header changed in transit;
+`verify()` does what the `standardwebhooks` package does. `X-Appliance-Delivery` carries the delivery id
+too. Wire-controlled text (Call-ID, User-Agent, display names, codec names, ...) is carried where the
+chat client shows it as typed (Slack plain_text, Teams TextRun) or with its link syntax broken
+(`inert`: Slack fallback text, Alertmanager annotations and labels).
 
 Built by hand: Slack, Teams and Alertmanager publish JSON shapes, not Python clients worth a dependency."""
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,7 +33,9 @@ from appliance import __version__
 from appliance.notify.delivery import Outgoing
 from appliance.notify.errors import DeliveryError
 
-SIGNATURE_HEADER = "X-Appliance-Signature"
+SECRET_PREFIX = "whsec_"
+ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER = "webhook-id", "webhook-timestamp", "webhook-signature"
+TOLERANCE = 300                   # seconds a receiver accepts between our timestamp and its clock
 DELIVERY_HEADER = "X-Appliance-Delivery"
 EVENT_HEADER = "X-Appliance-Event"
 USER_AGENT = f"voip-appliance/{__version__}"
@@ -43,8 +55,8 @@ class HttpMessage:
     headers: dict[str, str]
 
 
-def http_message(item: Outgoing) -> HttpMessage:
-    """The exact request body and headers for one delivery (signed when the webhook has a secret)."""
+def http_message(item: Outgoing, now: float | None = None) -> HttpMessage:
+    """The exact request body and headers for one delivery (signed at `now` when the webhook has a secret)."""
     builder = BUILDERS.get(item.format)
     if builder is None:
         raise DeliveryError(f"format {item.format!r} is not sent over HTTP", permanent=True)
@@ -52,17 +64,58 @@ def http_message(item: Outgoing) -> HttpMessage:
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
                DELIVERY_HEADER: str(item.delivery_id), EVENT_HEADER: str(item.alert.get("event", "new"))}
     if item.secret:
-        headers[SIGNATURE_HEADER] = sign(body, item.secret)
+        message_id, stamp = message_id_of(item), str(int(time.time() if now is None else now))
+        headers |= {ID_HEADER: message_id, TIMESTAMP_HEADER: stamp,
+                    SIGNATURE_HEADER: sign(body, item.secret, message_id, stamp)}
     return HttpMessage(body, headers)
 
 
-def sign(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+def message_id_of(item: Outgoing) -> str:
+    return f"msg_{item.delivery_id}"
 
 
-def verify(body: bytes, secret: str, header: str | None) -> bool:
-    """Does `header` (the X-Appliance-Signature value) sign `body` with `secret`? Constant time."""
-    return bool(header) and hmac.compare_digest(sign(body, secret), header.strip())
+def signing_key(secret: str) -> bytes:
+    """`whsec_<base64>` -> the decoded bytes (the Standard Webhooks form); any other secret -> its UTF-8."""
+    if secret.startswith(SECRET_PREFIX):
+        try:
+            return base64.b64decode(secret[len(SECRET_PREFIX):] + "==", validate=False)
+        except (binascii.Error, ValueError):
+            raise DeliveryError("the webhook's whsec_ secret is not base64: set a new one", permanent=True) from None
+    return secret.encode("utf-8")
+
+
+def check_secret(secret: str) -> str:
+    """Refuse a `whsec_` secret that is not base64 (it could not be used the way receivers expect)."""
+    if secret.startswith(SECRET_PREFIX) and not _is_base64(secret[len(SECRET_PREFIX):]):
+        raise ValueError("a secret starting with whsec_ must continue in base64 (e.g. from "
+                         "`appliance webhook new-secret`)")
+    return secret
+
+
+def _is_base64(text: str) -> bool:
+    try:
+        return bool(text) and bool(base64.b64decode(text + "=" * (-len(text) % 4), validate=True))
+    except (binascii.Error, ValueError):
+        return False
+
+
+def sign(body: bytes, secret: str, message_id: str, timestamp: str) -> str:
+    digest = hmac.new(signing_key(secret), f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def verify(body: bytes, headers: dict[str, str], secret: str, now: float | None = None,
+           tolerance: int = TOLERANCE) -> bool:
+    """A receiver's check: headers present, timestamp within `tolerance` of `now`, a v1 signature that
+    matches (constant time). A replayed delivery fails on its timestamp, an altered one on its signature."""
+    headers = {k.lower(): v for k, v in headers.items()}
+    message_id, stamp, given = (headers.get(h) for h in (ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER))
+    if not (message_id and stamp and given and stamp.isdigit()):
+        return False
+    if abs((time.time() if now is None else now) - int(stamp)) > tolerance:
+        return False
+    expected = sign(body, secret, message_id, stamp)
+    return any(hmac.compare_digest(expected, candidate) for candidate in given.split())
 
 
 # -- generic ----------------------------------------------------------------------------------------
@@ -74,26 +127,34 @@ def generic(item: Outgoing) -> dict:
 
 # -- Slack ------------------------------------------------------------------------------------------
 def slack(item: Outgoing) -> dict:
+    """Wire-controlled text only in plain_text objects (no links, mentions or formatting: shown as typed),
+    the fallback `text` (notifications) inert and escaped, no link unfurling."""
     a = item.alert
     title = f"{a['severity'].upper()}: {a['type']} on {a['endpoint']}"
     fields = [("Type", a["type"]), ("Severity", a["severity"]), ("Endpoint", a["endpoint"]),
               ("Peer", a.get("peer")), ("Device class", a.get("device_class")), ("Sensor", a.get("sensor")),
               ("Call-ID", a.get("call_id")), ("Stream", a.get("stream")), ("Seen", _seen(a))]
     blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150), "emoji": True}},
-        {"type": "section", "text": {"type": "mrkdwn",
-                                     "text": f"{SEVERITY_EMOJI.get(a['severity'], '')} {_mrkdwn(a['summary'])}"}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{_mrkdwn(_clip(str(value), 500))}"}
+        {"type": "header", "text": _plain(_clip(title, 150))},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{SEVERITY_EMOJI.get(a['severity'], '')} "
+                                                                    f"*{_mrkdwn(a['severity'])}*"}]},
+        {"type": "section", "text": _plain(_clip(str(a["summary"]), 3000))},
+        {"type": "section", "fields": [_plain(f"{name}\n{_clip(str(value), 500)}")
                                        for name, value in fields if value not in (None, "")][:10]},
     ]
     evidence = _evidence(a)
     if evidence:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(
-            "\n".join(f"• {_mrkdwn(line)}" for line in evidence), 3000)}]})
+        blocks.append({"type": "context", "elements": [_plain(_clip("\n".join(f"• {line}" for line in evidence),
+                                                                    3000))]})
     if item.alert_link:
         blocks.append({"type": "actions", "elements": [{"type": "button", "url": item.alert_link,
                                                         "text": {"type": "plain_text", "text": "Open alert"}}]})
-    return {"text": f"{title}: {a['summary']}", "blocks": blocks}
+    return {"text": _mrkdwn(inert(f"{title}: {a['summary']}")), "blocks": blocks, "mrkdwn": False,
+            "unfurl_links": False, "unfurl_media": False}
+
+
+def _plain(text: str) -> dict:
+    return {"type": "plain_text", "text": text, "emoji": False}
 
 
 def _mrkdwn(text: str) -> str:
@@ -101,31 +162,47 @@ def _mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def inert(text: str) -> str:
+    """Text a chat client or template renders without a link or tag in it: `<` `>` (Slack's <url|label>,
+    HTML) become ‹ ›, a markdown link's `](` loses its meaning as `] (`, line breaks become spaces (no
+    reference-link definitions, no forged lines). Readable, and nothing in it can be clicked but a bare URL."""
+    text = " ".join(str(text).replace("\r", "\n").split("\n"))
+    return text.replace("<", "\u2039").replace(">", "\u203a").replace("](", "] (")
+
+
 # -- Microsoft Teams --------------------------------------------------------------------------------
 def teams(item: Outgoing) -> dict:
+    """Wire-controlled text only in TextRuns of RichTextBlocks, which Adaptive Cards never read as markdown
+    (TextBlock and FactSet values would: `[label](url)` would become a link)."""
     a = item.alert
     facts = [("Type", a["type"]), ("Severity", a["severity"]), ("Endpoint", a["endpoint"]),
              ("Peer", a.get("peer")), ("Device class", a.get("device_class")), ("Sensor", a.get("sensor")),
              ("Call-ID", a.get("call_id")), ("Stream", a.get("stream")), ("Seen", _seen(a))]
     body = [
-        {"type": "TextBlock", "size": "Large", "weight": "Bolder", "wrap": True,
-         "color": TEAMS_COLOR.get(a["severity"], "default"),
-         "text": f"{a['severity'].upper()}: {a['type']} on {a['endpoint']}"},
-        {"type": "TextBlock", "text": a["summary"], "wrap": True},
-        {"type": "FactSet", "facts": [{"title": name, "value": str(value)} for name, value in facts
-                                      if value not in (None, "")]},
+        _rich([_run(f"{a['severity'].upper()}: {a['type']} on {a['endpoint']}", size="Large", weight="Bolder",
+                    color=TEAMS_COLOR.get(a["severity"], "default"))]),
+        _rich([_run(a["summary"])]),
+        *[_rich([_run(f"{name}: ", weight="Bolder"), _run(str(value))]) for name, value in facts
+          if value not in (None, "")],
     ]
     evidence = _evidence(a)
     if evidence:
-        body.append({"type": "TextBlock", "wrap": True, "isSubtle": True, "spacing": "Medium",
-                     "text": "\n".join(f"- {line}" for line in evidence)})
+        body.append(_rich([_run("\n".join(f"- {line}" for line in evidence), isSubtle=True)], spacing="Medium"))
     card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
             "version": "1.4", "body": body, "msteams": {"width": "Full"}}
     if item.alert_link:
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Open alert", "url": item.alert_link}]
-    return {"type": "message", "summary": f"{a['type']} on {a['endpoint']}",
+    return {"type": "message", "summary": inert(f"{a['type']} on {a['endpoint']}"),
             "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
                              "content": card}]}
+
+
+def _rich(inlines: list[dict], **extra) -> dict:
+    return {"type": "RichTextBlock", "inlines": inlines, **extra}
+
+
+def _run(text: str, **style) -> dict:
+    return {"type": "TextRun", "text": str(text), **style}
 
 
 # -- Alertmanager (webhook_config payload, version 4) -----------------------------------------------
@@ -133,14 +210,15 @@ def alertmanager(item: Outgoing) -> dict:
     a = item.alert
     resolved = a.get("state") == "resolved"
     status = "resolved" if resolved else "firing"
-    labels = {"alertname": a["type"], "severity": a["severity"], "endpoint": a["endpoint"],
-              "sensor": str(a.get("sensor") or ""), "device_class": a.get("device_class") or "unknown"}
+    labels = {"alertname": a["type"], "severity": a["severity"], "endpoint": inert(a["endpoint"]),
+              "sensor": inert(a.get("sensor") or ""), "device_class": inert(a.get("device_class") or "unknown")}
     if a.get("peer"):
-        labels["peer"] = a["peer"]
-    annotations = {"summary": a["summary"], "description": "\n".join(a.get("evidence") or []) or a["summary"]}
+        labels["peer"] = inert(a["peer"])
+    evidence = [inert(line) for line in a.get("evidence") or []]
+    annotations = {"summary": inert(a["summary"]), "description": "\n".join(evidence) or inert(a["summary"])}
     for key in ("stream", "call_id"):
         if a.get(key):
-            annotations[key] = str(a[key])
+            annotations[key] = inert(a[key])
     group_labels = {"alertname": labels["alertname"], "endpoint": labels["endpoint"], "sensor": labels["sensor"]}
     entry = {"status": status, "labels": labels, "annotations": annotations,
              "startsAt": _rfc3339(a.get("first_seen")),

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from appliance.notify.delivery import Outgoing, redact
+from appliance.notify.destinations import DestinationPolicy, DestinationRefused
 from appliance.notify.errors import DeliveryError
 from appliance.notify.formats import generic
 
@@ -95,8 +96,9 @@ class Flow:
 class HepNotifier:
     """Sends `hep` deliveries to Homer (or any HEP collector)."""
 
-    def __init__(self, timeout: float = 5.0):
+    def __init__(self, timeout: float = 5.0, destinations: DestinationPolicy | None = None):
         self.timeout = timeout
+        self.destinations = destinations or DestinationPolicy()
 
     def send(self, item: Outgoing) -> None:
         if item.format != "hep":
@@ -107,7 +109,9 @@ class HepNotifier:
             raise DeliveryError(str(exc), permanent=True) from None
         data = packet(item)
         try:
-            (_send_tcp if target.transport == "tcp" else _send_udp)(target, data, self.timeout)
+            (_send_tcp if target.transport == "tcp" else _send_udp)(target, data, self.timeout, self.destinations)
+        except DestinationRefused as exc:
+            raise DeliveryError(str(exc), permanent=True) from None
         except TimeoutError:
             raise DeliveryError(f"hep/{target.transport} {target.host}:{target.port}: timed out") from None
         except OSError as exc:                              # refused, unreachable, no such host
@@ -218,18 +222,19 @@ def _ip(value) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 # -- transports -------------------------------------------------------------------------------------
-def _send_udp(target: HepTarget, data: bytes, timeout: float) -> None:
-    family, kind, proto, _, address = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_DGRAM)[0]
+def _send_udp(target: HepTarget, data: bytes, timeout: float, destinations: DestinationPolicy) -> None:
+    family, kind, proto, _, address = destinations.resolve(target.host, target.port, socket.SOCK_DGRAM)[0]
     with socket.socket(family, kind, proto) as sock:
         sock.settimeout(timeout)
         sock.sendto(data, address)
 
 
-def _send_tcp(target: HepTarget, data: bytes, timeout: float) -> None:
+def _send_tcp(target: HepTarget, data: bytes, timeout: float, destinations: DestinationPolicy) -> None:
     """One connection per packet; returns once the collector has read to our end and closed its side, so
     the next alert cannot overtake this one (collectors serve connections in parallel). A collector that
     keeps the connection open past `timeout` took the bytes all the same: that counts as delivered."""
-    with socket.create_connection((target.host, target.port), timeout=timeout) as sock:
+    address = destinations.resolve(target.host, target.port, socket.SOCK_STREAM)[0][4]
+    with socket.create_connection(address[:2], timeout=timeout) as sock:
         sock.sendall(data)
         sock.shutdown(socket.SHUT_WR)
         try:

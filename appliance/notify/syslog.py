@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from appliance import __version__
 from appliance.notify.delivery import Outgoing, redact
+from appliance.notify.destinations import DestinationPolicy, DestinationRefused
 from appliance.notify.errors import DeliveryError
 
 APP_NAME = "appliance"
@@ -57,8 +58,10 @@ class SyslogTarget:
 class SyslogNotifier:
     """Sends `syslog` and `cef` deliveries; one connection (TCP) or datagram (UDP) per message."""
 
-    def __init__(self, timeout: float = 5.0, hostname: str | None = None):
+    def __init__(self, timeout: float = 5.0, hostname: str | None = None,
+                 destinations: DestinationPolicy | None = None):
         self.timeout = timeout
+        self.destinations = destinations or DestinationPolicy()
         self.hostname = hostname or socket.gethostname()
 
     def send(self, item: Outgoing) -> None:
@@ -73,7 +76,9 @@ class SyslogNotifier:
         else:
             raise DeliveryError(f"format {item.format!r} is not sent over syslog", permanent=True)
         try:
-            (_send_tcp if target.transport == "tcp" else _send_udp)(target, data, self.timeout)
+            (_send_tcp if target.transport == "tcp" else _send_udp)(target, data, self.timeout, self.destinations)
+        except DestinationRefused as exc:
+            raise DeliveryError(str(exc), permanent=True) from None
         except TimeoutError:
             raise DeliveryError(f"syslog/{target.transport} {target.host}:{target.port}: timed out") from None
         except OSError as exc:                              # refused, unreachable, no such host
@@ -170,14 +175,15 @@ def _evidence(alert: dict) -> list[str]:
 
 
 # -- transports -------------------------------------------------------------------------------------
-def _send_udp(target: SyslogTarget, data: bytes, timeout: float) -> None:
-    family, kind, proto, _, address = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_DGRAM)[0]
+def _send_udp(target: SyslogTarget, data: bytes, timeout: float, destinations: DestinationPolicy) -> None:
+    family, kind, proto, _, address = destinations.resolve(target.host, target.port, socket.SOCK_DGRAM)[0]
     with socket.socket(family, kind, proto) as sock:
         sock.settimeout(timeout)
         sock.sendto(data, address)
 
 
-def _send_tcp(target: SyslogTarget, data: bytes, timeout: float) -> None:
-    with socket.create_connection((target.host, target.port), timeout=timeout) as sock:
+def _send_tcp(target: SyslogTarget, data: bytes, timeout: float, destinations: DestinationPolicy) -> None:
+    address = destinations.resolve(target.host, target.port, socket.SOCK_STREAM)[0][4]
+    with socket.create_connection(address[:2], timeout=timeout) as sock:
         sock.sendall(octet_counted(data))
         sock.shutdown(socket.SHUT_WR)

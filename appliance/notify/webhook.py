@@ -6,7 +6,11 @@ a 2xx answer is delivery. Everything else raises DeliveryError:
 - 3xx (redirects are not followed: a moved webhook should be re-configured) and other 4xx (bad URL,
   bad token, payload refused): `permanent`, which the dispatcher gives a short retry budget.
 
-Redirects are off so a signed body never goes to a host the operator did not configure. httpx logs
+Redirects are off so a signed body never goes to a host the operator did not configure (nor to one
+the destination policy refuses). Before each request the URL's host is resolved and every address
+checked against the destination policy (appliance.notify.destinations); the request then goes to the
+checked address (Host header and TLS server name stay the configured host), so a name that rebinds
+between check and connect changes nothing. A refused destination is a permanent failure. httpx logs
 each request with its full URL at INFO; a filter on the "httpx" logger shortens that URL to
 scheme://host, as Slack and Teams URLs carry their token in the path."""
 from __future__ import annotations
@@ -18,6 +22,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from appliance.notify.delivery import Outgoing, redact
+from appliance.notify.destinations import DestinationPolicy, DestinationRefused
 from appliance.notify.errors import DeliveryError
 from appliance.notify.formats import USER_AGENT, http_message
 
@@ -27,16 +32,20 @@ MAX_DETAIL = 200
 
 
 class HttpNotifier:
-    def __init__(self, client: httpx.Client, timeout: float = 5.0):
+    def __init__(self, client: httpx.Client, timeout: float = 5.0, destinations: DestinationPolicy | None = None,
+                 clock=None):
         self.client = client
         self.timeout = timeout
+        self.destinations = destinations or DestinationPolicy()
+        self.clock = clock
         quiet_httpx_urls()
 
     def send(self, item: Outgoing) -> None:
-        message = http_message(item)
+        message = http_message(item, self.clock() if self.clock else None)
+        url, host_header, extensions = self._pinned(item.url)
         try:
-            response = self.client.post(item.url, content=message.body, headers=message.headers,
-                                        timeout=self.timeout)
+            response = self.client.post(url, content=message.body, headers=message.headers | host_header,
+                                        timeout=self.timeout, extensions=extensions)
         except httpx.TimeoutException as exc:
             raise DeliveryError(f"timed out after {self.timeout:g} s ({type(exc).__name__})") from None
         except httpx.UnsupportedProtocol:
@@ -53,6 +62,25 @@ class HttpNotifier:
         raise DeliveryError(f"{detail}: {text}" if text else detail,
                             permanent=status < 500 and status not in RETRY_STATUSES,
                             retry_after=retry_after(response.headers.get("Retry-After")))
+
+
+    def _pinned(self, raw: str) -> tuple[httpx.URL, dict[str, str], dict]:
+        """The URL with its host replaced by the checked address, the Host header, the TLS server name."""
+        try:
+            url = httpx.URL(raw)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise DeliveryError(f"unusable URL {redact(raw)}: {type(exc).__name__}", permanent=True) from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise DeliveryError(f"not an http(s) URL: {redact(raw)}", permanent=True)
+        try:
+            found = self.destinations.resolve(url.host, url.port or (443 if url.scheme == "https" else 80))
+        except DestinationRefused as exc:
+            raise DeliveryError(str(exc), permanent=True) from None
+        except OSError as exc:                                  # no such host, resolver down: retried
+            raise DeliveryError(f"cannot resolve {url.host}: {exc}") from None
+        address = found[0][4][0]
+        extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
+        return url.copy_with(host=address), {"Host": url.netloc.decode("ascii")}, extensions
 
 
 def new_client(timeout: float = 5.0) -> httpx.Client:

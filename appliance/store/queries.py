@@ -22,12 +22,14 @@ from appliance.store.models import Alert, Call, Endpoint, EvidencePacket, Sensor
 from appliance.store.outbox import due_deliveries, mark_delivered, mark_failed  # noqa: F401  (re-exported)
 from appliance.store.retention import purge  # noqa: F401
 from appliance.store.tokens import create_token, list_tokens, revoke_token, verify_token  # noqa: F401
-from appliance.store.webhooks import (create_webhook, delete_webhook, get_webhook, list_webhooks,  # noqa: F401
-                                      update_webhook, webhook_secret)
+from appliance.store.webhooks import (create_webhook, delete_webhook, destination_changes,  # noqa: F401
+                                      get_webhook, list_webhooks, recent_deliveries, update_webhook,
+                                      webhook_secret)
 
 __all__ = ["Page", "list_alerts", "get_alert", "acknowledge", "resolve", "evidence_frames", "list_sensors",
            "list_endpoints", "get_endpoint", "list_streams", "get_stream", "list_calls", "get_call",
            "create_webhook", "list_webhooks", "get_webhook", "update_webhook", "delete_webhook", "webhook_secret",
+           "destination_changes", "recent_deliveries",
            "create_token", "verify_token", "revoke_token", "list_tokens",
            "due_deliveries", "mark_delivered", "mark_failed", "purge"]
 T = TypeVar("T")

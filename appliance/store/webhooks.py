@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from appliance.store.columns import utcnow
 from appliance.store.crypto import SecretBox
 from appliance.store.errors import InvalidValue, NotFound
-from appliance.store.models import WEBHOOK_FORMATS, Webhook
+from appliance.store.models import WEBHOOK_FORMATS, Delivery, Webhook
 
 UNSET = object()
 SYSLOG_FORMATS = ("syslog", "cef")
@@ -49,11 +49,15 @@ def get_webhook(session: Session, webhook_id: int) -> Webhook:
 
 def update_webhook(session: Session, box: SecretBox, webhook_id: int, *, url: str | None = None,
                    format: str | None = None, secret=UNSET, name=UNSET, enabled: bool | None = None) -> Webhook:
-    """Change the given fields; `secret=None` removes the secret, leaving it out keeps it."""
+    """Change the given fields; `secret=None` removes the secret, leaving it out keeps it — unless the
+    destination changes (URL or format): then the secret is removed unless a new one is given with it,
+    so a signing key or HEP password never follows a hook to a host its owner did not choose."""
     row = get_webhook(session, webhook_id)
-    if url is not None or format is not None:
+    if destination_changes(row, url, format):
         new_format = _format(format) if format is not None else row.format
         row.url, row.format = _url(url if url is not None else row.url, new_format), new_format
+        if secret is UNSET:
+            secret = None
     if secret is not UNSET:
         row.secret_encrypted = box.encrypt(secret) if secret else None
     if name is not UNSET:
@@ -61,6 +65,18 @@ def update_webhook(session: Session, box: SecretBox, webhook_id: int, *, url: st
     if enabled is not None:
         row.enabled = enabled
     return row
+
+
+def destination_changes(row: Webhook, url: str | None, format: str | None) -> bool:
+    """Would this change send the hook's deliveries somewhere else (another URL or format)?"""
+    return (url is not None and url != row.url) or (format is not None and format != row.format)
+
+
+def recent_deliveries(session: Session, webhook_id: int, limit: int = 50) -> list[Delivery]:
+    """The webhook's latest deliveries, newest first (state, attempts, last_error: why one failed)."""
+    get_webhook(session, webhook_id)
+    return list(session.scalars(select(Delivery).where(Delivery.webhook_id == webhook_id)
+                                .order_by(Delivery.id.desc()).limit(limit)))
 
 
 def delete_webhook(session: Session, webhook_id: int) -> None:

@@ -20,7 +20,9 @@ def test_webhook_crud_never_returns_the_secret(lab, client):
     assert kept.json()["has_secret"] is True and (kept.json()["name"], kept.json()["enabled"]) == ("noc-2", False)
     with lab.store.session(readonly=True) as session:
         assert queries.webhook_secret(lab.store.secrets, queries.get_webhook(session, hook["id"])) == SECRET
-    removed = client.patch(url, json={"secret": None, "url": "http://10.0.0.9:9000/hook"}, headers=operator)
+    moved = client.patch(url, json={"url": "http://10.0.0.9:9000/hook"}, headers=operator)
+    assert moved.status_code == 403 and "admin" in moved.json()["detail"]    # a signed hook: admin moves it
+    removed = client.patch(url, json={"url": "http://10.0.0.9:9000/hook"}, headers=lab.headers("admin"))
     assert removed.json()["has_secret"] is False and removed.json()["url"] == "http://10.0.0.9:9000/hook"
     responses += [kept, removed]
     assert all(SECRET not in r.text and "secret_encrypted" not in r.text for r in responses)
@@ -40,6 +42,20 @@ def test_webhook_refusals_have_messages(lab, client):
     assert mismatch.status_code == 422 and "syslog+udp://" in mismatch.json()["detail"]
     unknown = client.post(HOOKS, json={"url": "https://x.example.org/", "colour": "red"}, headers=operator)
     assert unknown.status_code == 422 and "colour" in unknown.json()["detail"]
+
+
+def test_webhook_destinations_and_secrets_are_checked(lab, client):
+    operator = lab.headers("operator")
+    bad_secret = client.post(HOOKS, json={"url": "https://hooks.example.org/x", "secret": "whsec_%%%"},
+                             headers=operator)
+    assert bad_secret.status_code == 422 and "base64" in bad_secret.json()["detail"]
+    metadata = client.post(HOOKS, json={"url": "http://2852039166/latest/meta-data/"}, headers=operator)
+    assert metadata.status_code == 422
+    assert metadata.json()["detail"].startswith("refused destination 2852039166 (169.254.169.254): cloud metadata")
+    assert "APPLIANCE_NOTIFY_ALLOW" in metadata.json()["detail"]
+    hook = client.post(HOOKS, json={"url": "https://hooks.example.org/x"}, headers=operator).json()
+    assert client.get(f"{HOOKS}/{hook['id']}/deliveries", headers=operator).json() == []
+    assert client.get(f"{HOOKS}/987654/deliveries", headers=operator).status_code == 404
 
 
 def test_tokens_are_shown_once_and_can_be_revoked(lab, client):

@@ -31,10 +31,12 @@ def test_import_then_tokens_then_webhooks(tmp_path):
         page = list_alerts(session, sensor="lab")
         assert {a.type for a in page.items} >= {"cleartext_media", "srtp_downgrade", "sdes_keys_exposed"}
     store.close()
-    refused = run(tmp_path, "webhook", "add", "http://127.0.0.1:9/x", "--secret", "s3cret")
+    secret_file = tmp_path / "hook.secret"
+    secret_file.write_text("s3cret\n")
+    refused = run(tmp_path, "webhook", "add", "http://10.0.0.9:9/x", "--secret-file", str(secret_file))
     assert refused.returncode == 2 and "APPLIANCE_SECRET_KEY" in refused.stderr
     key = run(tmp_path, "secret-key").stdout.strip()
-    added = run(tmp_path, "webhook", "add", "http://127.0.0.1:9/x", "--secret", "s3cret",
+    added = run(tmp_path, "webhook", "add", "http://10.0.0.9:9/x", "--secret-file", str(secret_file),
                 env_extra={"APPLIANCE_SECRET_KEY": key})
     assert added.returncode == 0 and b"s3cret" not in database.read_bytes()
     assert "generic" in run(tmp_path, "webhook", "list").stdout

@@ -17,6 +17,7 @@ import httpx
 from appliance.logs import EventFormatter, Scrubber, configure_logging
 from appliance.settings import Settings
 from tests.conftest import APPLIANCE, DATA
+from tests.notify.receivers import LOOPBACK_ENV
 from tests.test_service import Receiver, free_port
 
 
@@ -79,10 +80,11 @@ def test_serve_logs_deliveries_and_never_a_secret(tmp_path):
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     env = {k: v for k, v in os.environ.items() if not k.startswith("APPLIANCE_")}
     env |= {"APPLIANCE_DATA_DIR": str(tmp_path / "data"), "APPLIANCE_SENSOR_ID": "lab",
-            "APPLIANCE_LOG_LEVEL": "debug"}
+            "APPLIANCE_LOG_LEVEL": "debug", **LOOPBACK_ENV}           # the receivers are on loopback
     key = subprocess.run([str(APPLIANCE), "secret-key"], capture_output=True, text=True, env=env).stdout.strip()
     env["APPLIANCE_SECRET_KEY"] = key
     hook_secret, path_secret = "hmac-shared-secret-42", "T00000000/B00000000/path-token-xyz"
+    env["HOOK_SECRET"] = hook_secret
 
     def cli(*args):
         proc = subprocess.run([str(APPLIANCE), *args], capture_output=True, text=True, env=env, timeout=120)
@@ -90,8 +92,8 @@ def test_serve_logs_deliveries_and_never_a_secret(tmp_path):
         return proc
 
     token = cli("token", "create", "noc", "--role", "viewer").stdout.strip().splitlines()[-1]
-    cli("webhook", "add", f"http://127.0.0.1:{hook_port}/hooks/{path_secret}", "--secret", hook_secret)
-    cli("webhook", "add", f"http://127.0.0.1:{dead_port}/hooks/{path_secret}", "--secret", hook_secret)
+    cli("webhook", "add", f"http://127.0.0.1:{hook_port}/hooks/{path_secret}", "--secret-env", "HOOK_SECRET")
+    cli("webhook", "add", f"http://127.0.0.1:{dead_port}/hooks/{path_secret}", "--secret-env", "HOOK_SECRET")
     service = subprocess.Popen([str(APPLIANCE), "serve", "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

@@ -12,6 +12,7 @@ import pytest
 
 from tests.api.conftest import LAB
 from tests.conftest import APPLIANCE
+from tests.notify.receivers import LOOPBACK_ENV
 from tests.live.netns import need_root_and_netns, replay_link, sh
 
 pytestmark = pytest.mark.lab
@@ -58,11 +59,13 @@ def doctor(ns: str, data_dir, *args: str, prefix=()) -> subprocess.CompletedProc
     kernel's own exec of the script could still reach an interpreter under /root.)"""
     return subprocess.run(["ip", "netns", "exec", ns, *prefix, str(APPLIANCE), "doctor", "--seconds", "2", *args],
                           capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "APPLIANCE_DATA_DIR": str(data_dir)})
+                          env={**os.environ, "APPLIANCE_DATA_DIR": str(data_dir), **LOOPBACK_ENV})
 
 
 def appliance(ns: str, data_dir, *args: str) -> str:
-    return sh("ip", "netns", "exec", ns, "env", f"APPLIANCE_DATA_DIR={data_dir}", str(APPLIANCE), *args).stdout
+    allow = [f"{name}={value}" for name, value in LOOPBACK_ENV.items()]       # the receivers are on loopback
+    return sh("ip", "netns", "exec", ns, "env", f"APPLIANCE_DATA_DIR={data_dir}", *allow, str(APPLIANCE),
+              *args).stdout
 
 
 def lines(proc) -> dict[str, str]:

@@ -11,6 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from appliance.notify.destinations import DestinationPolicy
+
+# The receivers listen on loopback, which the destination policy refuses by default: tests that deliver
+# to them allow it, as an operator would with [notify] allow / APPLIANCE_NOTIFY_ALLOW.
+LOOPBACK_ALLOWED = DestinationPolicy.parse(["127.0.0.0/8", "::1/128"])
+LOOPBACK_ENV = {"APPLIANCE_NOTIFY_ALLOW": "127.0.0.0/8,::1/128"}
+
 
 @dataclass
 class Request:
@@ -25,7 +32,10 @@ Answer = tuple[int, dict[str, str]]
 class HttpReceiver:
     """`answer(n, request) -> (status, headers)` for the n-th request to a path (0-based); 200 by default."""
 
-    def __init__(self, answer: Callable[[int, Request], Answer] | None = None, port: int = 0, delay: float = 0.0):
+    def __init__(self, answer: Callable[[int, Request], Answer] | None = None, port: int = 0, delay: float = 0.0,
+                 host: str = "127.0.0.1", tls=None):
+        """`tls`: a server SSLContext to answer HTTPS instead of HTTP."""
+        self.host, self.scheme = host, "https" if tls else "http"
         self.answer = answer or (lambda n, request: (200, {}))
         self.delay = delay
         self.requests: list[Request] = []
@@ -55,14 +65,16 @@ class HttpReceiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def to(self, path: str) -> list[Request]:
         with self._lock:
@@ -84,13 +96,13 @@ class SyslogCollector:
     """Collects syslog messages: one per datagram (udp), octet-counted frames (tcp). Subclasses
     change how a stream is cut into messages (`read_frame`)."""
 
-    def __init__(self, transport: str, port: int = 0):
-        self.transport = transport
+    def __init__(self, transport: str, port: int = 0, host: str = "127.0.0.1"):
+        self.transport, self.host = transport, host
         self.messages: list[bytes] = []
         self._arrived = threading.Condition()
         if transport == "udp":
             self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self._sock.bind(("127.0.0.1", port))
+            self._sock.bind((host, port))
             self._sock.settimeout(0.05)
             self.port = self._sock.getsockname()[1]
             self._stop = threading.Event()
@@ -104,7 +116,7 @@ class SyslogCollector:
                         collector._add(message)
 
             socketserver.ThreadingTCPServer.allow_reuse_address = True
-            self._server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler)
+            self._server = socketserver.ThreadingTCPServer((host, port), Handler)
             self._server.daemon_threads = True
             self.port = self._server.server_address[1]
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -119,7 +131,7 @@ class SyslogCollector:
         return rfile.read(int(length)) if length else None
 
     def url(self, query: str = "") -> str:
-        return f"syslog+{self.transport}://127.0.0.1:{self.port}" + (f"?{query}" if query else "")
+        return f"syslog+{self.transport}://{self.host}:{self.port}" + (f"?{query}" if query else "")
 
     def wait(self, count: int, timeout: float = 5.0) -> list[bytes]:
         with self._arrived:

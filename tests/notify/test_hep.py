@@ -26,7 +26,7 @@ from appliance.store import queries
 from appliance.store.errors import InvalidValue
 from appliance.store.models import Delivery
 from appliance.store.recorder import Recorder
-from tests.notify.receivers import SyslogCollector, free_port
+from tests.notify.receivers import LOOPBACK_ALLOWED, SyslogCollector, free_port
 from tests.store.helpers import T0, Clock, policy_alert
 
 SENSOR_CAPTURE_ID = zlib.crc32(b"sensor-1")
@@ -88,7 +88,7 @@ class HepCollector(SyslogCollector):
         return header + rfile.read(int.from_bytes(header[4:6], "big") - 6)
 
     def url(self) -> str:
-        return f"hep+{self.transport}://127.0.0.1:{self.port}"
+        return f"hep+{self.transport}://{self.host}:{self.port}"
 
 
 @pytest.fixture(params=["udp", "tcp"])
@@ -121,7 +121,7 @@ def test_every_alert_arrives_in_order_with_its_call(store, homer):
     ids = [recorder.alert(policy_alert(endpoint=f"10.0.0.{n}", call_id=f"call-{n}@pbx", summary=f"cleartext #{n}",
                                        evidence=("sdp: RTP/AVP", f"payload: PCMU [{n}]"))).alert_id
            for n in range(1, 6)]
-    with Dispatcher(store, clock=clock) as dispatcher:
+    with Dispatcher(store, destinations=LOOPBACK_ALLOWED, clock=clock) as dispatcher:
         assert dispatcher.run_once() == 5
     got = [fields(p) for p in homer.wait(5)]
     assert [f["payload"]["id"] for f in got] == ids                        # alert order
@@ -149,7 +149,7 @@ def test_a_homer_that_is_down_gets_retries_then_everything_in_order(store):
     clock = Clock()
     recorder = Recorder(store, "sensor-1", clock=clock)
     ids = [recorder.alert(policy_alert(endpoint=f"10.1.0.{n}")).alert_id for n in range(3)]
-    with Dispatcher(store, clock=clock) as dispatcher:
+    with Dispatcher(store, destinations=LOOPBACK_ALLOWED, clock=clock) as dispatcher:
         dispatcher.run_once()                                   # refused: the first fails, the rest wait
         for _ in range(2):
             clock.now += 3600
@@ -177,7 +177,7 @@ def test_a_homer_that_is_down_gets_retries_then_everything_in_order(store):
 
 # -- what a packet carries ---------------------------------------------------------------------------
 def test_ipv6_stream_and_ipv6_endpoint_without_stream(homer):
-    notifier = HepNotifier(timeout=2.0)
+    notifier = HepNotifier(timeout=2.0, destinations=LOOPBACK_ALLOWED)
     notifier.send(item(homer.url(), endpoint="2001:db8::5", peer="2001:db8::6",
                        stream="udp:2001:db8::5:16384-2001:db8::6:20000/rtp#2", call_id="v6@pbx"))
     notifier.send(item(homer.url(), endpoint="2001:db8::5", peer=None, stream=None, call_id=None))
@@ -234,7 +234,7 @@ def test_targets_and_failures(store):
         with store.session() as s, pytest.raises(InvalidValue):
             queries.create_webhook(s, store.secrets, url, format)
     with pytest.raises(DeliveryError) as caught:
-        HepNotifier(timeout=1.0).send(item(f"hep+tcp://127.0.0.1:{free_port()}"))
+        HepNotifier(timeout=1.0, destinations=LOOPBACK_ALLOWED).send(item(f"hep+tcp://127.0.0.1:{free_port()}"))
     assert not caught.value.permanent and "refused" in str(caught.value).lower()
     with pytest.raises(DeliveryError) as caught:
         HepNotifier().send(item("hep+udp://127.0.0.1:0"))
@@ -290,7 +290,7 @@ def _sent_and_captured(tmp_path) -> tuple[str, object, int, list[bytes]]:
     capture = tmp_path / "hep.pcap"
 
     def send() -> None:
-        notifier = HepNotifier(timeout=2.0)
+        notifier = HepNotifier(timeout=2.0, destinations=LOOPBACK_ALLOWED)
         for src, dst, sport, dport, call in CASES:
             notifier.send(item(homer.url(), endpoint=src, peer=dst, stream=f"udp:{src}:{sport}-{dst}:{dport}/rtp",
                                call_id=call))

@@ -2,6 +2,7 @@
 receivers on 127.0.0.1. Time is an injected clock, so retries are driven without sleeping."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -19,7 +20,7 @@ from appliance.store.columns import from_epoch
 from appliance.store.importer import import_captures
 from appliance.store.models import Delivery
 from appliance.store.recorder import Recorder
-from tests.notify.receivers import HttpReceiver
+from tests.notify.receivers import LOOPBACK_ALLOWED, HttpReceiver
 from tests.store.helpers import T0, Clock, policy_alert
 
 CAPTURE = Path(__file__).resolve().parents[1] / "data" / "lab" / "udp-srtp-fallback.pcap"
@@ -50,12 +51,15 @@ def test_generic_payload_arrives_signed(store, receiver):
     hook = add_hook(store, receiver.url("/generic"), secret=SECRET)
     clock = Clock()
     [alert_id] = record(store, clock, 1)
-    with Dispatcher(store, clock=clock) as dispatcher:
+    with Dispatcher(store, destinations=LOOPBACK_ALLOWED, clock=clock) as dispatcher:
         assert dispatcher.run_once() == 1
     [request] = receiver.to("/generic")
-    expected = "sha256=" + hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(request.headers["x-appliance-signature"], expected)
     [row] = deliveries(store, hook)
+    assert request.headers["webhook-id"] == f"msg_{row.id}"
+    assert request.headers["webhook-timestamp"] == str(int(clock.now))
+    signed = f"msg_{row.id}.{int(clock.now)}.".encode() + request.body        # Standard Webhooks: id.timestamp.body
+    expected = "v1," + base64.b64encode(hmac.new(SECRET.encode(), signed, hashlib.sha256).digest()).decode()
+    assert hmac.compare_digest(request.headers["webhook-signature"], expected)
     assert request.headers["x-appliance-delivery"] == str(row.id)
     assert request.headers["content-type"].startswith("application/json")
     body = json.loads(request.body)
@@ -75,7 +79,7 @@ def test_chat_and_alertmanager_payloads_from_a_capture(store, receiver):
     report = import_captures(store, "lab", [str(CAPTURE)])
     alerts = len(report["alerts"])
     assert alerts >= 1
-    with Dispatcher(store, external_url="https://appliance.example/") as dispatcher:
+    with Dispatcher(store, destinations=LOOPBACK_ALLOWED, external_url="https://appliance.example/") as dispatcher:
         assert dispatcher.run_once() == 3 * alerts
     slack, teams, am = (receiver.to(p) for p in ("/slack", "/teams", "/am"))
     assert len(slack) == len(teams) == len(am) == alerts
@@ -83,9 +87,9 @@ def test_chat_and_alertmanager_payloads_from_a_capture(store, receiver):
 
     message = json.loads(slack[0].body)
     assert first["type"] in message["text"] and first["endpoint"] in message["text"]
-    assert [b["type"] for b in message["blocks"]][:3] == ["header", "section", "section"]
+    assert [b["type"] for b in message["blocks"]][:4] == ["header", "context", "section", "section"]
     assert message["blocks"][0]["text"]["type"] == "plain_text"
-    assert all(f["type"] == "mrkdwn" for f in message["blocks"][2]["fields"])
+    assert all(f["type"] == "plain_text" for f in message["blocks"][3]["fields"])
     assert message["blocks"][-1]["elements"][0]["url"].startswith("https://appliance.example/alerts/")
 
     card = json.loads(teams[0].body)
@@ -94,8 +98,9 @@ def test_chat_and_alertmanager_payloads_from_a_capture(store, receiver):
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     content = attachment["content"]
     assert (content["type"], content["version"]) == ("AdaptiveCard", "1.4")
-    facts = {f["title"]: f["value"] for f in next(b for b in content["body"] if b["type"] == "FactSet")["facts"]}
-    assert (facts["Type"], facts["Endpoint"]) == (first["type"], first["endpoint"])
+    facts = {b["inlines"][0]["text"]: b["inlines"][1]["text"] for b in content["body"]
+             if b["type"] == "RichTextBlock" and len(b["inlines"]) == 2}
+    assert (facts["Type: "], facts["Endpoint: "]) == (first["type"], first["endpoint"])
 
     payload = json.loads(am[0].body)
     assert set(payload) >= {"version", "groupKey", "status", "receiver", "groupLabels", "commonLabels",
@@ -123,7 +128,7 @@ def test_retried_until_accepted_and_later_alerts_wait(store):
     try:
         hook = add_hook(store, receiver.url(), secret=SECRET)
         record(store, clock, 2)
-        dispatcher = Dispatcher(store, clock=clock)
+        dispatcher = Dispatcher(store, destinations=LOOPBACK_ALLOWED, clock=clock)
         first, second = (d.id for d in deliveries(store, hook))
         for attempt in range(1, 4):
             assert dispatcher.run_once() == 1                       # the second waits behind the first
@@ -153,7 +158,7 @@ def test_client_errors_are_given_up_sooner_and_do_not_block(store):
     try:
         hook = add_hook(store, receiver.url())
         record(store, clock, 2)
-        with Dispatcher(store, clock=clock) as dispatcher:
+        with Dispatcher(store, destinations=LOOPBACK_ALLOWED, clock=clock) as dispatcher:
             for _ in range(PERMANENT_ATTEMPTS):
                 dispatcher.run_once()
                 clock.now += 3600
@@ -175,7 +180,7 @@ def test_retry_after_and_timeouts_are_retried(store):
     try:
         slow_hook, busy_hook = add_hook(store, slow.url()), add_hook(store, busy.url())
         record(store, clock, 1)
-        with Dispatcher(store, clock=clock, timeout=0.2) as dispatcher:
+        with Dispatcher(store, destinations=LOOPBACK_ALLOWED, clock=clock, timeout=0.2) as dispatcher:
             assert dispatcher.run_once() == 2
         [timed_out], [throttled] = deliveries(store, slow_hook), deliveries(store, busy_hook)
         assert (timed_out.state, timed_out.attempts) == ("pending", 1)
@@ -197,7 +202,7 @@ def test_logs_carry_neither_secret_nor_url_token(store, receiver, caplog):
     add_hook(store, down_url, "slack")
     clock = Clock()
     record(store, clock, 1)
-    with caplog.at_level(logging.DEBUG), Dispatcher(store, clock=clock) as dispatcher:
+    with caplog.at_level(logging.DEBUG), Dispatcher(store, destinations=LOOPBACK_ALLOWED, clock=clock) as dispatcher:
         assert dispatcher.run_once() == 2
     assert "delivered" in caplog.text and "failed" in caplog.text
     assert token not in caplog.text and SECRET not in caplog.text

@@ -13,7 +13,7 @@ from appliance.store import open_store, queries
 from appliance.store.importer import import_captures
 from appliance.store.models import Delivery
 from appliance.store.recorder import Recorder
-from tests.notify.receivers import HttpReceiver, free_port
+from tests.notify.receivers import LOOPBACK_ALLOWED, HttpReceiver, free_port
 from tests.store.helpers import Clock, policy_alert
 
 CAPTURE = Path(__file__).resolve().parents[1] / "data" / "lab" / "udp-srtp-fallback.pcap"
@@ -35,7 +35,7 @@ def test_nothing_is_lost_across_a_restart_and_order_is_kept(settings, receiver):
     recorder = Recorder(first_store, "sensor-1", clock=clock)
     recorder.alert(policy_alert(endpoint="10.9.0.1"))
 
-    dispatcher = Dispatcher(first_store, clock=clock)
+    dispatcher = Dispatcher(first_store, destinations=LOOPBACK_ALLOWED, clock=clock)
     dispatcher.run_once()                                      # "up" takes all; "down" refuses the first
     for _ in range(3):                                         # retries while still down
         clock.now += 3600
@@ -60,7 +60,8 @@ def test_nothing_is_lost_across_a_restart_and_order_is_kept(settings, receiver):
         late = HttpReceiver(port=down_port)                    # the receiver comes up
         try:
             clock.now += 3600
-            with Dispatcher(store, clock=clock, batch=4) as restarted:             # small batches: several rounds
+            with Dispatcher(store, destinations=LOOPBACK_ALLOWED, clock=clock,
+                            batch=4) as restarted:             # small batches: several rounds
                 while restarted.run_once():
                     pass
             assert received(late, "/down") == alerts                                # all, once, in order

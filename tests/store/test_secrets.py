@@ -76,17 +76,33 @@ def test_webhook_secrets_are_encrypted(store, settings):
     with store.session(readonly=True) as s:
         assert queries.webhook_secret(store.secrets, queries.get_webhook(s, hook.id)) == secret
     with store.session() as s:
-        queries.update_webhook(s, store.secrets, hook.id, url="https://noc.example/v2", enabled=False)
+        queries.update_webhook(s, store.secrets, hook.id, url="https://noc.example/hook", enabled=False)
     with store.session() as s:
         row = queries.get_webhook(s, hook.id)
-        assert (row.url, row.enabled, row.format, row.name) == ("https://noc.example/v2", False, "teams", "NOC")
-        assert queries.webhook_secret(store.secrets, row) == secret          # kept when not given
+        assert (row.url, row.enabled, row.format, row.name) == ("https://noc.example/hook", False, "teams", "NOC")
+        assert queries.webhook_secret(store.secrets, row) == secret          # kept: same destination, not given
         queries.update_webhook(s, store.secrets, hook.id, secret=None)
     with store.session() as s:
         assert queries.webhook_secret(store.secrets, queries.get_webhook(s, hook.id)) is None
         queries.delete_webhook(s, hook.id)
     with store.session(readonly=True) as s:
         assert queries.list_webhooks(s) == []
+
+
+@pytest.mark.parametrize("change", [{"url": "https://elsewhere.example/hook"}, {"format": "slack"},
+                                    {"url": "hep+udp://homer.example:9060", "format": "hep"}])
+def test_a_new_destination_drops_the_secret_unless_one_is_given(store, change):
+    with store.session() as s:
+        hook = queries.create_webhook(s, store.secrets, "https://noc.example/hook", "teams", secret="old-key").id
+    with store.session() as s:
+        queries.update_webhook(s, store.secrets, hook, **change)
+    with store.session() as s:
+        row = queries.get_webhook(s, hook)
+        assert row.secret_encrypted is None                                  # not carried to the new place
+        queries.update_webhook(s, store.secrets, hook, url="https://third.example/", format="generic",
+                               secret="new-key")
+    with store.session(readonly=True) as s:
+        assert queries.webhook_secret(store.secrets, queries.get_webhook(s, hook)) == "new-key"
 
 
 def test_webhook_values_are_checked(store):
