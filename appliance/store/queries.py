@@ -1,11 +1,12 @@
-"""What the API reads and changes, as functions over a Session (one per request): alerts with filters
-and pagination and their lifecycle (acknowledge, resolve), the inventory (sensors, endpoints with
+"""What the API reads and changes, as functions over a Session (one per request): alerts (incidents,
+see `incidents`) with filters and pagination, their occurrences and history, and their lifecycle
+(acknowledge, resolve), the inventory (sensors, endpoints with
 posture, calls, streams) and an alert's evidence frames. Webhooks, tokens, the outbox and retention
 live in their own modules and are re-exported here, so the API imports one module.
 
 Alert lifecycle: open -> acknowledged -> resolved, or open -> resolved. Repeating an action is a no-op
 (the first who/when stay; a new comment replaces the old); acknowledging a resolved alert is refused.
-Only the recorder re-opens an alert, when it fires again."""
+Only the recorder re-opens an alert, when a new occurrence comes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,16 +17,18 @@ from typing import Generic, TypeVar
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from appliance.store import incidents, outbox
 from appliance.store.columns import to_epoch, utcnow
 from appliance.store.errors import InvalidTransition, NotFound
-from appliance.store.models import Alert, Call, Endpoint, EvidencePacket, Sensor, Stream
+from appliance.store.models import Alert, AlertEvent, Call, Endpoint, EvidencePacket, Occurrence, Sensor, Stream
 from appliance.store.outbox import due_deliveries, mark_delivered, mark_failed  # noqa: F401  (re-exported)
 from appliance.store.retention import purge  # noqa: F401
 from appliance.store.tokens import create_token, list_tokens, revoke_token, verify_token  # noqa: F401
 from appliance.store.webhooks import (create_webhook, delete_webhook, get_webhook, list_webhooks,  # noqa: F401
                                       update_webhook, webhook_secret)
 
-__all__ = ["Page", "list_alerts", "get_alert", "acknowledge", "resolve", "evidence_frames", "list_sensors",
+__all__ = ["Page", "list_alerts", "get_alert", "acknowledge", "resolve", "evidence_frames", "list_occurrences",
+           "get_occurrence", "occurrence_frames", "latest_occurrences", "alert_history", "list_sensors",
            "list_endpoints", "get_endpoint", "list_streams", "get_stream", "list_calls", "get_call",
            "create_webhook", "list_webhooks", "get_webhook", "update_webhook", "delete_webhook", "webhook_secret",
            "create_token", "verify_token", "revoke_token", "list_tokens",
@@ -82,8 +85,7 @@ def acknowledge(session: Session, alert_id: int, who: str, comment: str | None =
     row = get_alert(session, alert_id, lock=True)
     if row.state == "resolved":
         raise InvalidTransition(f"alert {alert_id} is resolved; it re-opens by itself if it fires again")
-    if row.state == "open":
-        row.state, row.acknowledged_by, row.acknowledged_at = "acknowledged", who, now or utcnow()
+    incidents.acknowledge(session, row, now or utcnow(), who)
     row.comment = comment if comment is not None else row.comment
     return row
 
@@ -91,19 +93,64 @@ def acknowledge(session: Session, alert_id: int, who: str, comment: str | None =
 def resolve(session: Session, alert_id: int, who: str, comment: str | None = None,
             now: datetime | None = None) -> Alert:
     row = get_alert(session, alert_id, lock=True)
-    if row.state != "resolved":
-        row.state, row.resolved_by, row.resolved_at = "resolved", who, now or utcnow()
+    if incidents.resolve(session, row, now or utcnow(), who, comment):
+        outbox.enqueue(session, row, "resolved", now or utcnow())
     row.comment = comment if comment is not None else row.comment
     return row
 
 
-def evidence_frames(session: Session, alert_id: int) -> list[tuple[float, int, bytes]]:
-    """(timestamp, pcap link type, frame) of an alert's evidence: its own frames and its stream's."""
+def evidence_frames(session: Session, alert_id: int, limit: int = 20) -> list[tuple[float, int, bytes]]:
+    """(timestamp, pcap link type, frame) of an alert's evidence: its own frames and those of its latest
+    `limit` occurrences' streams."""
     alert = get_alert(session, alert_id)
-    owners = [EvidencePacket.alert_id == alert.id]
-    if alert.stream:
+    streams = session.scalars(select(Occurrence.stream).where(Occurrence.alert_id == alert.id,
+                                                              Occurrence.stream.is_not(None))
+                              .order_by(Occurrence.id.desc()).limit(limit)).all()
+    return _frames(session, alert.sensor_id, set(streams) | ({alert.stream} if alert.stream else set()),
+                   EvidencePacket.alert_id == alert.id)
+
+
+def list_occurrences(session: Session, alert_id: int, *, since: datetime | None = None,
+                     until: datetime | None = None, limit: int = 50, after: int | None = None) -> Page[Occurrence]:
+    """An incident's occurrences, newest first (by id), by traffic time window; keyset paging."""
+    get_alert(session, alert_id)
+    query = select(Occurrence).where(Occurrence.alert_id == alert_id)
+    return _keyset(session, _window(query, Occurrence, since, until), Occurrence.id, limit, after)
+
+
+def get_occurrence(session: Session, alert_id: int, occurrence_id: int) -> Occurrence:
+    row = session.get(Occurrence, occurrence_id)
+    if row is None or row.alert_id != alert_id:
+        raise NotFound(f"no occurrence {occurrence_id} of alert {alert_id}")
+    return row
+
+
+def occurrence_frames(session: Session, alert_id: int, occurrence_id: int) -> list[tuple[float, int, bytes]]:
+    row = get_occurrence(session, alert_id, occurrence_id)
+    return _frames(session, row.sensor_id, {row.stream} if row.stream else set(), None)
+
+
+def latest_occurrences(session: Session, alert_ids: list[int]) -> dict[int, Occurrence]:
+    """alert id -> its latest occurrence, for a page of alerts (one query)."""
+    if not alert_ids:
+        return {}
+    latest = select(func.max(Occurrence.id)).where(Occurrence.alert_id.in_(alert_ids)).group_by(Occurrence.alert_id)
+    return {row.alert_id: row for row in session.scalars(select(Occurrence).where(Occurrence.id.in_(latest)))}
+
+
+def alert_history(session: Session, alert_id: int) -> list[AlertEvent]:
+    get_alert(session, alert_id)
+    return list(session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert_id)
+                                .order_by(AlertEvent.id)))
+
+
+def _frames(session: Session, sensor: str, streams: set[str], owner) -> list[tuple[float, int, bytes]]:
+    owners = [] if owner is None else [owner]
+    if streams:
         owners.append(EvidencePacket.stream_row_id.in_(
-            select(Stream.id).where(Stream.sensor_id == alert.sensor_id, Stream.stream_id == alert.stream)))
+            select(Stream.id).where(Stream.sensor_id == sensor, Stream.stream_id.in_(sorted(streams)))))
+    if not owners:
+        return []
     rows = session.scalars(select(EvidencePacket).where(or_(*owners))
                            .order_by(EvidencePacket.ts, EvidencePacket.seq, EvidencePacket.id))
     return [(to_epoch(r.ts), r.linktype, bytes(r.frame)) for r in rows]
@@ -171,6 +218,26 @@ def _match(query: Select, column, value) -> Select:
     if isinstance(value, str):
         return query.where(column == value)
     return query.where(column.in_(list(value)))
+
+
+def _window(query: Select, model, since: datetime | None, until: datetime | None) -> Select:
+    """Rows active in [since, until]: last seen at or after `since`, first seen at or before `until`."""
+    if since is not None:
+        query = query.where(model.last_seen >= since)
+    if until is not None:
+        query = query.where(model.first_seen <= until)
+    return query
+
+
+def _keyset(session: Session, query: Select, key, limit: int, after: int | None) -> Page:
+    """Newest first by `key`; `after`: the previous page's next_cursor."""
+    total = _count(session, query)
+    if after is not None:
+        query = query.where(key < after)
+    limit = _limit(limit)
+    items = list(session.scalars(query.order_by(key.desc()).limit(limit + 1)))
+    more = len(items) > limit
+    return Page(items[:limit], total, getattr(items[limit - 1], key.key) if more else None)
 
 
 def _count(session: Session, query: Select) -> int:
