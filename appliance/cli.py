@@ -88,7 +88,7 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
         from appliance.store.recorder import Recorder
         logging.basicConfig(level=logging.WARNING, format="appliance: %(message)s")   # store outages, on stderr
         with open_migrated_store(env) as opened:
-            recorder = BufferedRecorder(Recorder(opened, env.sensor_id))
+            recorder = BufferedRecorder(Recorder(opened, env.sensor_id, incident_settings=env.incidents))
             try:
                 report = run_collect(settings, on_alert=printer, recorder=recorder)
             finally:

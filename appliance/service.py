@@ -32,7 +32,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     for line in sync_notifiers(store, settings.notifiers):
         print(f"appliance: {line}", file=sys.stderr, flush=True)
     stop = threading.Event()
-    workers = [threading.Thread(target=_dispatch, args=(store, stop), name="dispatcher", daemon=True),
+    workers = [threading.Thread(target=_dispatch, args=(store, settings, stop), name="dispatcher", daemon=True),
                threading.Thread(target=_purge, args=(store, settings, stop), name="retention", daemon=True)]
     for worker in workers:
         worker.start()
@@ -114,9 +114,10 @@ def _start_collector(interface: str) -> subprocess.Popen:
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, preexec_fn=lambda: end_with_parent(parent))
 
 
-def _dispatch(store, stop: threading.Event) -> None:
+def _dispatch(store, settings: Settings, stop: threading.Event) -> None:
     from appliance.notify.dispatcher import Dispatcher
-    with Dispatcher(store) as dispatcher:
+    with Dispatcher(store, external_url=settings.external_url,
+                    remind_every=settings.incidents.remind_every) as dispatcher:
         dispatcher.run(stop)
 
 

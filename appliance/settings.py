@@ -10,6 +10,9 @@
 | APPLIANCE_RETENTION_DAYS   | purge data older than this                           | 30                            |
 | APPLIANCE_CONFIG           | the TOML configuration file (appliance.config_file)  | /etc/appliance/appliance.toml if it exists |
 | APPLIANCE_MASK_SIP_URIS    | 1: pseudonymise the user part of SIP URIs (privacy)  | 0 (or [privacy] in the file)  |
+| APPLIANCE_AUTO_RESOLVE_HOURS | an incident resolves itself after its phone made only compliant calls this long | 24 |
+| APPLIANCE_REMIND_HOURS     | re-notify an incident left open (unacknowledged) this often | 0: never               |
+| APPLIANCE_EXTERNAL_URL     | where the dashboard is reachable, for links in notifications | none                  |
 
 The configuration file holds the same settings (table [appliance]) plus the policy and the notifiers;
 a variable that is set wins over the file.
@@ -26,6 +29,7 @@ from appliance.errors import UsageError
 from appliance.policy import PolicySettings
 from appliance.privacy import Privacy
 from appliance.store import StoreSettings
+from appliance.store.incidents import IncidentSettings
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class Settings:
     policy: PolicySettings = field(default_factory=PolicySettings)
     notifiers: tuple[dict, ...] = ()                # [[notifiers]] of the configuration file
     config_path: Path | None = None
+    incidents: IncidentSettings = field(default_factory=IncidentSettings)
+    external_url: str = ""
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -65,6 +71,9 @@ class Settings:
             policy=policy_settings(document, path.parent if path else Path.cwd(), _privacy(env, document)),
             notifiers=tuple(document.get("notifiers", [])),
             config_path=path,
+            incidents=IncidentSettings(auto_resolve_after=_number(get, "APPLIANCE_AUTO_RESOLVE_HOURS", 24) * 3600,
+                                       remind_every=_number(get, "APPLIANCE_REMIND_HOURS", 0) * 3600 or None),
+            external_url=str(get("APPLIANCE_EXTERNAL_URL") or ""),
         )
 
     def store(self) -> StoreSettings:
@@ -90,3 +99,16 @@ def _int(get, name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise UsageError(f"{name}={raw!r} is not a number") from None
+
+
+def _number(get, name: str, default: float) -> float:
+    raw = get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"{name}={raw!r} is not a number") from None
+    if value < 0:
+        raise UsageError(f"{name}={raw!r} must not be negative")
+    return value
