@@ -19,7 +19,7 @@ import httpx
 
 from appliance.notify.delivery import Outgoing, redact
 from appliance.notify.errors import DeliveryError
-from appliance.notify.formats import USER_AGENT, http_message
+from appliance.notify.formats import USER_AGENT, http_message, target_url
 
 RETRY_STATUSES = frozenset({408, 425, 429})
 MAX_RETRY_AFTER = 3600.0
@@ -35,7 +35,7 @@ class HttpNotifier:
     def send(self, item: Outgoing) -> None:
         message = http_message(item)
         try:
-            response = self.client.post(item.url, content=message.body, headers=message.headers,
+            response = self.client.post(target_url(item), content=message.body, headers=message.headers,
                                         timeout=self.timeout)
         except httpx.TimeoutException as exc:
             raise DeliveryError(f"timed out after {self.timeout:g} s ({type(exc).__name__})") from None

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from appliance.store.columns import to_epoch, utcnow
 from appliance.store.errors import NotFound
-from appliance.store.models import Alert, Delivery, Webhook
+from appliance.store.models import Alert, Delivery, Sensor, Webhook
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
@@ -45,6 +45,8 @@ def enqueue(session: Session, alert: Alert, event: str, now: datetime | None = N
     the receivers that track state only. The alert must have its id (flushed). Returns how many."""
     now = now or utcnow()
     payload = alert_payload(alert, event)
+    sensor = session.get(Sensor, alert.sensor_id)
+    payload["site"] = (sensor.name if sensor is not None else None) or alert.sensor_id
     query = select(Webhook.id).where(Webhook.enabled.is_(True))
     if event in STATE_ONLY:
         query = query.where(Webhook.format.in_(STATE_FORMATS))
