@@ -163,14 +163,19 @@ def list_sensors(session: Session) -> list[Sensor]:
 
 def list_endpoints(session: Session, *, sensor: str | None = None, ip: str | None = None,
                    device_class: str | Sequence[str] | None = None, media_srtp: bool | None = None,
-                   signaling_tls: bool | None = None, limit: int = 50, offset: int = 0) -> Page[Endpoint]:
-    """Endpoints with their posture, by IP. `media_srtp=False`: endpoints seen sending cleartext media."""
+                   signaling_tls: bool | None = None, since: datetime | None = None, until: datetime | None = None,
+                   limit: int = 50, offset: int = 0, after: int | None = None) -> Page[Endpoint]:
+    """Endpoints with their posture, by IP (or, with `after`, newest row first by keyset).
+    `media_srtp=False`: endpoints seen sending cleartext media."""
     query = _match(_match(_match(select(Endpoint), Endpoint.sensor_id, sensor), Endpoint.ip, ip),
                    Endpoint.device_class, device_class)
     if media_srtp is not None:
         query = query.where(Endpoint.media_srtp.is_(media_srtp))
     if signaling_tls is not None:
         query = query.where(Endpoint.signaling_tls.is_(signaling_tls))
+    query = _window(query, Endpoint, since, until)
+    if after is not None:
+        return _keyset(session, query, Endpoint.id, limit, after)
     return _page(session, query, (Endpoint.ip, Endpoint.sensor_id), limit, offset)
 
 
@@ -180,16 +185,19 @@ def get_endpoint(session: Session, endpoint_id: int) -> Endpoint:
 
 def list_streams(session: Session, *, sensor: str | None = None, endpoint: str | None = None,
                  call_id: str | None = None, kind: str | None = None, encrypted: bool | None = None,
-                 since: datetime | None = None, limit: int = 50, offset: int = 0) -> Page[Stream]:
-    """Streams, most recently seen first; `endpoint` matches either side."""
+                 since: datetime | None = None, until: datetime | None = None, limit: int = 50, offset: int = 0,
+                 after: int | None = None) -> Page[Stream]:
+    """Streams, most recently seen first (or, with `after`, newest row first by keyset); `endpoint`
+    matches either side."""
     query = _match(_match(_match(select(Stream), Stream.sensor_id, sensor), Stream.call_id, call_id),
                    Stream.kind, kind)
     if endpoint is not None:
         query = query.where(or_(Stream.src == endpoint, Stream.dst == endpoint))
     if encrypted is not None:
         query = query.where(Stream.encrypted.is_(encrypted))
-    if since is not None:
-        query = query.where(Stream.last_seen >= since)
+    query = _window(query, Stream, since, until)
+    if after is not None:
+        return _keyset(session, query, Stream.id, limit, after)
     return _page(session, query, (Stream.last_seen.desc(), Stream.id.desc()), limit, offset)
 
 
@@ -198,12 +206,15 @@ def get_stream(session: Session, stream_row_id: int) -> Stream:
 
 
 def list_calls(session: Session, *, sensor: str | None = None, media_encrypted: bool | None = None,
-               since: datetime | None = None, limit: int = 50, offset: int = 0) -> Page[Call]:
+               since: datetime | None = None, until: datetime | None = None, limit: int = 50, offset: int = 0,
+               after: int | None = None) -> Page[Call]:
+    """Calls, most recently seen first (or, with `after`, newest row first by keyset)."""
     query = _match(select(Call), Call.sensor_id, sensor)
     if media_encrypted is not None:
         query = query.where(Call.media_encrypted.is_(media_encrypted))
-    if since is not None:
-        query = query.where(Call.last_seen >= since)
+    query = _window(query, Call, since, until)
+    if after is not None:
+        return _keyset(session, query, Call.id, limit, after)
     return _page(session, query, (Call.last_seen.desc(), Call.id.desc()), limit, offset)
 
 
@@ -232,7 +243,7 @@ def _window(query: Select, model, since: datetime | None, until: datetime | None
 def _keyset(session: Session, query: Select, key, limit: int, after: int | None) -> Page:
     """Newest first by `key`; `after`: the previous page's next_cursor."""
     total = _count(session, query)
-    if after is not None:
+    if after:                                   # 0: the first page
         query = query.where(key < after)
     limit = _limit(limit)
     items = list(session.scalars(query.order_by(key.desc()).limit(limit + 1)))
@@ -249,6 +260,7 @@ def _limit(limit: int) -> int:
 
 
 def _page(session: Session, query: Select, order, limit: int, offset: int) -> Page:
+    """Offset pages in the list's own order; `next_cursor` starts keyset paging (by id) from the top."""
     total = _count(session, query)
     items = list(session.scalars(query.order_by(*order).limit(_limit(limit)).offset(max(0, offset))))
     return Page(items, total)

@@ -124,3 +124,20 @@ def test_csv_exports_parse_and_match_the_lists(lab, client):
     listed = everything(client, viewer)
     assert sorted(int(r["id"]) for r in incidents) == sorted(i["id"] for i in listed)
     assert sum(int(r["occurrences"]) for r in incidents) == sum(i["occurrences"] for i in listed)
+
+
+def test_every_inventory_list_takes_a_window_and_a_cursor(lab, client):
+    viewer = lab.headers("viewer")
+    for name, key in (("streams", "row_id"), ("calls", "id"), ("endpoints", "id")):
+        url = f"/api/v1/{name}"
+        everything = client.get(url, params={"limit": 500}, headers=viewer).json()
+        seen, cursor = [], 0
+        while cursor is not None:
+            body = client.get(url, params={"limit": 2, "cursor": cursor}, headers=viewer).json()
+            assert body["total"] == everything["total"]
+            seen += [row[key] for row in body["items"]]
+            cursor = body["next_cursor"]
+        assert seen == sorted((row[key] for row in everything["items"]), reverse=True), name
+        assert client.get(url, params={"until": "2000-01-01T00:00:00Z"}, headers=viewer).json()["total"] == 0
+        assert client.get(url, params={"since": "2100-01-01T00:00:00Z"}, headers=viewer).json()["total"] == 0
+        assert client.get(url, params={"cursor": -1}, headers=viewer).status_code == 422
