@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from appliance.alerts import CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING
@@ -66,7 +67,10 @@ class Recorder:
             self._write(lambda session: handler(self, session, event))
 
     def alert(self, alert: PolicyAlert, device_class: str = "unknown") -> Recorded:
-        return self._write(lambda session: self._alert(session, alert, device_class))
+        try:
+            return self._write(lambda session: self._alert(session, alert, device_class))
+        except IntegrityError:      # another worker of this sensor opened the same incident meanwhile:
+            return self._write(lambda session: self._alert(session, alert, device_class))   # now it exists
 
     def snapshot(self, report: dict) -> None:
         """Upsert streams, signaling sessions, calls and endpoints (with posture) from a report."""
