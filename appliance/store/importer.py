@@ -6,7 +6,6 @@ from appliance.analyze import analyze_files
 from appliance.policy import PolicySettings
 from appliance.store.engine import Store
 from appliance.store.incidents import IncidentSettings
-from appliance.store.incidents import IncidentSettings
 from appliance.store.recorder import Recorder
 from collectors.pipeline import PipelineSettings
 

@@ -1,6 +1,8 @@
 """The webhook outbox: a `deliveries` row per enabled webhook is written in the same transaction as a
-new, re-opened or escalated incident (`incidents`) (so no alert is lost and none is sent that was rolled back); the dispatcher
-claims due rows, sends them, and marks them delivered or failed (with exponential back-off).
+new, re-opened or escalated incident (`incidents`), so no alert is lost and none is sent that was
+rolled back; the dispatcher claims due rows, sends them, and marks them delivered or failed (with
+exponential back-off). Resolutions and periodic refreshes go only to receivers that track state
+(Alertmanager); reminders (optional) to every receiver.
 
 Claiming locks the rows with FOR UPDATE SKIP LOCKED on PostgreSQL (several dispatchers never take the
 same row) and leases them by moving `next_attempt_at`, so the HTTP call happens outside the lock."""
