@@ -73,13 +73,26 @@ class Recorder:
             return self._write(lambda session: self._alert(session, alert, device_class))   # now it exists
 
     def snapshot(self, report: dict) -> None:
-        """Upsert streams, signaling sessions, calls and endpoints (with posture) from a report."""
+        """Upsert streams, signaling sessions, calls and endpoints (with posture) from a report, and
+        extend the occurrences of its streams (and their incidents) to the streams' last packets."""
         now = from_epoch(self.clock())
 
         def upsert(session: Session) -> None:
             record_report(session, self.sensor_id, report, now)
+            self._stream_ends(session, {s["id"]: s["last_seen"] for s in report.get("streams", [])})
             self._sensor(session, self.sensor_id).last_seen = now
         self._write(upsert)
+
+    def _stream_ends(self, session: Session, ends: dict[str, float]) -> None:
+        ids = list(ends)
+        for start in range(0, len(ids), 500):
+            query = select(Occurrence).where(Occurrence.sensor_id == self.sensor_id,
+                                             Occurrence.stream.in_(ids[start:start + 500]))
+            for occurrence in session.scalars(query):
+                end = from_epoch(ends[occurrence.stream])
+                if end > occurrence.last_seen:
+                    occurrence.last_seen = end
+                    touch(occurrence.alert, None, end)
 
     def sensor_stats(self, sensor_id: str, packets: int, drops: int) -> None:
         """Add packets and kernel drops counted since the last call to a sensor's totals."""

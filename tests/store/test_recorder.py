@@ -34,6 +34,13 @@ def test_a_real_capture_round_trips(store):
                                     else None) for a in report["alerts"]})
         assert {a.state for a in alerts} == {"open"}
         assert count(session, Occurrence) == 6
+        ends = {s["id"]: s["last_seen"] for s in report["streams"]}
+        media = [a for a in alerts if a.type in ("cleartext_media", "srtp_downgrade")]
+        assert len(media) == 4
+        for alert in media:                             # last seen: the last packet of its offending stream
+            [occurrence] = alert.occurrences
+            assert alert.last_seen.timestamp() == pytest.approx(ends[occurrence.stream], abs=1e-6)
+            assert alert.last_seen > alert.first_seen
         assert {a.device_class for a in alerts} == {"softphone"}
         assert {s.stream_id for s in session.scalars(select(Stream))} == {s["id"] for s in report["streams"]}
         rtp = session.scalars(select(Stream).where(Stream.kind == "rtp")).all()
