@@ -21,8 +21,8 @@ from api import dashboard, errors, openapi
 from api.deps import known_query_only
 from api.metrics import registry_for
 from api.ratelimit import Limiter, RateLimits
-from api.routes import (alert_stream, alerts, calls, endpoints, sensors, service, stats, streams, switches, tokens,
-                        webhooks)
+from api.routes import (alert_stream, alerts, calls, endpoints, fleet, sensors, service, stats, streams, switches,
+                        tokens, webhooks)
 from appliance.settings import Settings
 from appliance.store import Store, migrate, open_store
 from appliance.store.crypto import SecretBox
@@ -30,7 +30,7 @@ from appliance.switches.connection import connect
 
 API_PREFIX = "/api/v1"
 ROUTERS = (alert_stream, alerts, streams, calls, endpoints, sensors, webhooks, tokens, stats,   # the stream before /{id}
-           switches)
+           switches, fleet)
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,8 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
         from appliance.store.group import GroupCommit
         from appliance.store.recorder import Recorder
         with open_migrated_store(env) as opened:
-            recorder = BufferedRecorder(Recorder(GroupCommit(opened), env.sensor_id))
+            recorder = BufferedRecorder(Recorder(GroupCommit(opened), env.sensor_id,
+                                                 incident_settings=env.incidents))
             try:
                 report = run_collect(settings, on_alert=printer, recorder=recorder, stop=heartbeat)
             finally:

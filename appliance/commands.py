@@ -63,7 +63,8 @@ def import_command(captures: List[str] = typer.Argument(..., metavar="CAPTURE...
     from appliance.store.importer import import_captures
     settings = Settings.from_env()
     with open_migrated_store(settings) as store:
-        report = import_captures(store, sensor or settings.sensor_id, captures, settings.policy)
+        report = import_captures(store, sensor or settings.sensor_id, captures, settings.policy,
+                                 incident_settings=settings.incidents)
     packets = sum(c["packets"] for c in report["captures"])
     print(f"imported {len(report['captures'])} capture(s): {packets} packets, {len(report['streams'])} streams, "
           f"{len(report['alerts'])} alerts")

@@ -125,7 +125,8 @@ def _start_collector(interface: str) -> subprocess.Popen:
 
 def _dispatch(store, settings: Settings, stop: threading.Event) -> None:
     from appliance.notify.dispatcher import Dispatcher
-    with Dispatcher(store, destinations=settings.notify) as dispatcher:
+    with Dispatcher(store, destinations=settings.notify, external_url=settings.external_url,
+                    remind_every=settings.incidents.remind_every) as dispatcher:
         dispatcher.run(stop)
 
 

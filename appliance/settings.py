@@ -13,6 +13,9 @@
 | APPLIANCE_LOG_FORMAT       | json or logfmt: one line per event on stderr (serve, run, collect) | json           |
 | APPLIANCE_LOG_LEVEL        | debug, info, warning or error                        | info                          |
 | APPLIANCE_NOTIFY_ALLOW     | CIDRs/host names (a,b) notifications may reach anyway | none (or [notify] allow)      |
+| APPLIANCE_AUTO_RESOLVE_HOURS | an incident resolves itself after its phone made only compliant calls this long | 24 |
+| APPLIANCE_REMIND_HOURS     | re-notify an incident left open (unacknowledged) this often | 0: never               |
+| APPLIANCE_EXTERNAL_URL     | where the dashboard is reachable, for links in notifications | none                  |
 
 The configuration file holds the same settings (table [appliance]) plus the policy and the notifiers;
 a variable that is set wins over the file.
@@ -35,6 +38,7 @@ from appliance.config_file import config_path, load, notify_policy, policy_setti
 from appliance.errors import UsageError
 from appliance.policy import PolicySettings
 from appliance.privacy import Privacy
+from appliance.store.incident_settings import IncidentSettings
 from appliance.store.settings import StoreSettings
 
 if TYPE_CHECKING:
@@ -58,6 +62,8 @@ class Settings:
     log_format: str = "json"
     log_level: str = "info"
     notify: DestinationPolicy = field(default_factory=lambda: _default_notify())   # where notifications may go
+    incidents: IncidentSettings = field(default_factory=IncidentSettings)
+    external_url: str = ""
 
     @classmethod
     def from_env(cls, env=None, cwd: Path | None = None) -> "Settings":
@@ -86,6 +92,9 @@ class Settings:
             log_format=_choice(get, "APPLIANCE_LOG_FORMAT", ("json", "logfmt")),
             log_level=_choice(get, "APPLIANCE_LOG_LEVEL", ("info", "debug", "warning", "error")),
             notify=notify_policy(document, env),
+            incidents=IncidentSettings(auto_resolve_after=_number(get, "APPLIANCE_AUTO_RESOLVE_HOURS", 24) * 3600,
+                                       remind_every=_number(get, "APPLIANCE_REMIND_HOURS", 0) * 3600 or None),
+            external_url=str(get("APPLIANCE_EXTERNAL_URL") or ""),
         )
 
     def secrets(self) -> tuple[str, ...]:
@@ -145,3 +154,16 @@ def _int(get, name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise UsageError(f"{name}={raw!r} is not a number") from None
+
+
+def _number(get, name: str, default: float) -> float:
+    raw = get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"{name}={raw!r} is not a number") from None
+    if value < 0:
+        raise UsageError(f"{name}={raw!r} must not be negative")
+    return value

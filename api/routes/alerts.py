@@ -1,5 +1,7 @@
-"""Alerts: the list with filters and pagination, one alert, its lifecycle (ack, resolve) and its
-evidence as a capture file. The live feed is `alert_stream`."""
+"""Alerts (incidents: one per phone and cause): the list with filters and pagination (each with its
+occurrence count and latest occurrence), one alert, its occurrences and history, its lifecycle (ack,
+resolve) and its evidence as a capture file, per incident or per occurrence. The live feed is
+`alert_stream`."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -10,8 +12,8 @@ from api.auth import Operator, Viewer
 from api.deps import ReadSessionDep, WriteSessionDep
 from api.pcap import MEDIA_TYPE, capture_bytes
 from api.routes import AUTH, CONFLICT, NOT_FOUND, RowId
-from api.schemas import (MAX_ID, AlertAction, AlertPage, AlertPublic, AlertState, AlertType, Moment, Severity,
-                         Text)
+from api.schemas import (MAX_ID, AlertAction, AlertEventPublic, AlertPage, AlertPublic, AlertState, AlertType,
+                         Moment, OccurrencePage, OccurrencePublic, Severity, Text)
 from appliance.store import queries
 from appliance.store.errors import NotFound
 
@@ -35,35 +37,74 @@ def list_alerts(
 ) -> AlertPage:
     page = queries.list_alerts(session, type=type, severity=severity, state=state, endpoint=endpoint,
                                sensor=sensor, since=since, until=until, limit=limit, offset=offset, after=cursor)
-    return AlertPage(items=[AlertPublic.from_row(row) for row in page.items], total=page.total,
+    latest = queries.latest_occurrences(session, [row.id for row in page.items])
+    return AlertPage(items=[AlertPublic.from_row(row, latest.get(row.id)) for row in page.items], total=page.total,
                      next_cursor=page.next_cursor)
 
 
 @router.get("/{alert_id}", responses=NOT_FOUND, summary="One alert")
 def get_alert(alert_id: RowId, session: ReadSessionDep, _: Viewer) -> AlertPublic:
-    return AlertPublic.from_row(queries.get_alert(session, alert_id))
+    return _public(session, queries.get_alert(session, alert_id))
+
+
+@router.get("/{alert_id}/occurrences", responses=NOT_FOUND, summary="An alert's occurrences, newest first")
+def list_occurrences(
+    alert_id: RowId, session: ReadSessionDep, _: Viewer,
+    since: Annotated[Moment, Query(description="seen at or after (ISO 8601 or epoch seconds)")] = None,
+    until: Annotated[Moment, Query(description="seen at or before (ISO 8601 or epoch seconds)")] = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 50,
+    cursor: Annotated[int, Query(ge=1, le=MAX_ID, description="`next_cursor` of the previous page")] = None,
+) -> OccurrencePage:
+    page = queries.list_occurrences(session, alert_id, since=since, until=until, limit=limit, after=cursor)
+    return OccurrencePage(items=[OccurrencePublic.from_row(row) for row in page.items], total=page.total,
+                          next_cursor=page.next_cursor)
+
+
+@router.get("/{alert_id}/history", responses=NOT_FOUND, summary="An alert's lifecycle, oldest first")
+def history(alert_id: RowId, session: ReadSessionDep, _: Viewer) -> list[AlertEventPublic]:
+    return [AlertEventPublic.from_row(row) for row in queries.alert_history(session, alert_id)]
 
 
 @router.post("/{alert_id}/ack", responses=NOT_FOUND | CONFLICT, summary="Acknowledge an alert")
 def acknowledge(alert_id: RowId, session: WriteSessionDep, who: Operator,
                 body: AlertAction | None = None) -> AlertPublic:
     row = queries.acknowledge(session, alert_id, who.name, body.comment if body else None)
-    return AlertPublic.from_row(row)
+    return _public(session, row)
 
 
 @router.post("/{alert_id}/resolve", responses=NOT_FOUND | CONFLICT, summary="Resolve an alert")
 def resolve(alert_id: RowId, session: WriteSessionDep, who: Operator,
             body: AlertAction | None = None) -> AlertPublic:
     row = queries.resolve(session, alert_id, who.name, body.comment if body else None)
-    return AlertPublic.from_row(row)
+    return _public(session, row)
 
 
-@router.get("/{alert_id}/pcap", response_class=Response, summary="The alert's evidence frames as a pcap file",
-            responses=NOT_FOUND | {200: {"content": {MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
-                                         "description": "pcap (pcapng if the frames mix link types)"}})
+PCAP = NOT_FOUND | {200: {"content": {MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+                          "description": "pcap (pcapng if the frames mix link types)"}}
+
+
+@router.get("/{alert_id}/pcap", response_class=Response, responses=PCAP,
+            summary="The alert's evidence frames (of its latest occurrences) as a pcap file")
 def evidence_pcap(alert_id: RowId, session: ReadSessionDep, _: Viewer) -> Response:
     frames = queries.evidence_frames(session, alert_id)
     if not frames:
         raise NotFound(f"alert {alert_id} has no evidence frames to download")
+    return _pcap(frames, f"alert-{alert_id}.pcap")
+
+
+@router.get("/{alert_id}/occurrences/{occurrence_id}/pcap", response_class=Response, responses=PCAP,
+            summary="One occurrence's evidence frames as a pcap file")
+def occurrence_pcap(alert_id: RowId, occurrence_id: RowId, session: ReadSessionDep, _: Viewer) -> Response:
+    frames = queries.occurrence_frames(session, alert_id, occurrence_id)
+    if not frames:
+        raise NotFound(f"occurrence {occurrence_id} of alert {alert_id} has no evidence frames to download")
+    return _pcap(frames, f"alert-{alert_id}-occurrence-{occurrence_id}.pcap")
+
+
+def _public(session, row) -> AlertPublic:
+    return AlertPublic.from_row(row, queries.latest_occurrences(session, [row.id]).get(row.id))
+
+
+def _pcap(frames: list, name: str) -> Response:
     return Response(capture_bytes(frames), media_type=MEDIA_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="alert-{alert_id}.pcap"'})
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

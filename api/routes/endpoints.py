@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from api.auth import Viewer
 from api.deps import ReadSessionDep
 from api.routes import AUTH, NOT_FOUND, RowId
-from api.schemas import EndpointPublic, Page, Text
+from api.schemas import MAX_ID, EndpointPublic, Moment, Page, Text
 from appliance.store import queries
 
 router = APIRouter(prefix="/endpoints", tags=["inventory"], responses=AUTH)
@@ -22,13 +22,18 @@ def list_endpoints(
     device_class: Annotated[list[Text(20)], Query(description="repeat for several")] = None,
     media_srtp: Annotated[bool, Query(description="false: seen sending cleartext media")] = None,
     signaling_tls: Annotated[bool, Query()] = None,
+    since: Annotated[Moment, Query(description="last seen at or after")] = None,
+    until: Annotated[Moment, Query(description="first seen at or before")] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    cursor: Annotated[int, Query(ge=0, le=MAX_ID, description="keyset paging, newest row first: 0 for the first "
+                                 "page, then the previous page's `next_cursor`")] = None,
 ) -> Page[EndpointPublic]:
     page = queries.list_endpoints(session, sensor=sensor, ip=ip, device_class=device_class, media_srtp=media_srtp,
-                                  signaling_tls=signaling_tls, limit=limit, offset=offset)
+                                  signaling_tls=signaling_tls, since=since, until=until, limit=limit, offset=offset,
+                                  after=cursor)
     return Page[EndpointPublic](items=[EndpointPublic.from_row(row) for row in page.items], total=page.total,
-                                limit=limit, offset=offset)
+                                limit=limit, offset=offset, next_cursor=page.next_cursor)
 
 
 @router.get("/{row_id}", responses=NOT_FOUND, summary="One endpoint")

@@ -8,14 +8,15 @@ Modules: common (value types, errors, pages, health), alerts, inventory (streams
 sensors), admin (webhooks, tokens)."""
 from api.schemas.admin import (DeliveryPublic, TokenCreate, TokenCreated, TokenPublic, WebhookCreate, WebhookPublic,
                                WebhookUpdate, url_suits)
-from api.schemas.alerts import AlertAction, AlertPage, AlertPublic
+from api.schemas.alerts import (AlertAction, AlertEventPublic, AlertPage, AlertPublic, OccurrencePage,
+                                OccurrencePublic)
 from api.schemas.common import (MAX_ID, AlertState, AlertType, ErrorPublic, FieldError, HealthPublic, Moment, Page,
                                 Role, Severity, Text, WebhookFormat)
 from api.schemas.inventory import (CallDetailPublic, CallPublic, EndpointPublic, PosturePublic, SensorPublic,
                                    StreamPublic)
 
-__all__ = ["MAX_ID", "AlertAction", "DeliveryPublic",
-           "AlertPage", "AlertPublic", "AlertState", "AlertType", "CallDetailPublic",
+__all__ = ["MAX_ID", "AlertAction", "AlertEventPublic", "AlertPage", "AlertPublic", "DeliveryPublic", "OccurrencePage",
+           "OccurrencePublic", "AlertState", "AlertType", "CallDetailPublic",
            "CallPublic", "EndpointPublic", "ErrorPublic", "FieldError", "HealthPublic", "Moment", "Page",
            "PosturePublic", "Role", "SensorPublic", "Severity", "StreamPublic", "Text", "TokenCreate", "TokenCreated",
            "TokenPublic", "WebhookCreate", "WebhookFormat", "WebhookPublic", "WebhookUpdate", "url_suits"]

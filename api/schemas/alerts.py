@@ -1,10 +1,53 @@
-"""Alerts: the contract's alert fields (CONTRACT.md) plus the store's identity and lifecycle."""
+"""Alerts are incidents (one per phone and cause): the contract's alert fields (CONTRACT.md) of the
+latest occurrence, plus the incident's identity, occurrence count, lifecycle and history."""
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import AlertState, Text
 from appliance.store.columns import to_epoch
+
+
+class OccurrencePublic(BaseModel):
+    """One offending stream, call or signaling session of an incident; times are traffic times,
+    `recorded_at` when the store wrote it (the import time of imported traffic)."""
+    id: int
+    alert_id: int
+    sensor: str
+    severity: str
+    peer: str | None
+    stream: str | None
+    call_id: str | None
+    summary: str
+    evidence: list[str]
+    first_seen: float
+    last_seen: float
+    recorded_at: float
+
+    @classmethod
+    def from_row(cls, row) -> OccurrencePublic:
+        return cls(id=row.id, alert_id=row.alert_id, sensor=row.sensor_id, severity=row.severity, peer=row.peer,
+                   stream=row.stream, call_id=row.call_id, summary=row.summary, evidence=list(row.evidence or []),
+                   first_seen=to_epoch(row.first_seen), last_seen=to_epoch(row.last_seen),
+                   recorded_at=to_epoch(row.recorded_at))
+
+
+class OccurrencePage(BaseModel):
+    items: list[OccurrencePublic]
+    total: int = Field(description="occurrences matching the filters, over all pages")
+    next_cursor: int | None = Field(description="pass as `cursor` for the next page; null on the last page")
+
+
+class AlertEventPublic(BaseModel):
+    """One step of an incident's history: opened, acknowledged, resolved, reopened, escalated."""
+    event: str
+    at: float
+    actor: str | None = Field(description="who did it; null when the appliance did (e.g. auto-resolve)")
+    detail: str | None
+
+    @classmethod
+    def from_row(cls, row) -> AlertEventPublic:
+        return cls(event=row.event, at=to_epoch(row.at), actor=row.actor, detail=row.detail)
 
 
 class AlertPublic(BaseModel):
@@ -28,15 +71,21 @@ class AlertPublic(BaseModel):
     resolved_by: str | None
     resolved_at: float | None
     comment: str | None
+    resolved_reason: str | None = Field(None, description="why it resolved (e.g. auto: only SRTP media ...)")
+    recorded_at: float | None = Field(None, description="when the store last wrote an occurrence")
+    occurrences: int = Field(0, description="offending streams/calls counted on this incident (= count)")
+    latest_occurrence: OccurrencePublic | None = None
 
     @classmethod
-    def from_row(cls, row) -> AlertPublic:
+    def from_row(cls, row, latest=None) -> AlertPublic:
         return cls(id=row.id, sensor=row.sensor_id, type=row.type, severity=row.severity, endpoint=row.endpoint,
                    peer=row.peer, stream=row.stream, call_id=row.call_id, summary=row.summary,
                    evidence=list(row.evidence or []), device_class=row.device_class, state=row.state,
                    count=row.count, first_seen=to_epoch(row.first_seen), last_seen=to_epoch(row.last_seen),
                    acknowledged_by=row.acknowledged_by, acknowledged_at=to_epoch(row.acknowledged_at),
-                   resolved_by=row.resolved_by, resolved_at=to_epoch(row.resolved_at), comment=row.comment)
+                   resolved_by=row.resolved_by, resolved_at=to_epoch(row.resolved_at), comment=row.comment,
+                   resolved_reason=row.resolved_reason, recorded_at=to_epoch(row.recorded_at), occurrences=row.count,
+                   latest_occurrence=OccurrencePublic.from_row(latest) if latest is not None else None)
 
 
 class AlertPage(BaseModel):

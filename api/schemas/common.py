@@ -80,6 +80,8 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="rows matching the filters, over all pages")
     limit: int
     offset: int
+    next_cursor: int | None = Field(None, description="with `cursor` paging: pass as `cursor` for the next page "
+                                                      "(newest row first); null on the last page")
 
 
 class HealthPublic(BaseModel):

@@ -14,7 +14,8 @@ from appliance.store.outbox import alert_payload
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """One alert on its way to one webhook. `alert` is the outbox payload (the contract's alert fields
-    plus id, sensor, state, count, last_seen and event new|reopened)."""
+    plus id, sensor, site, state, count, last_seen and event new|reopened|escalated|reminder, or
+    resolved|refresh for the receivers that track state: Alertmanager)."""
     delivery_id: int
     webhook_id: int
     url: str = field(repr=False)

@@ -47,6 +47,7 @@ PERMANENT_ATTEMPTS = 3
 HTTP_FORMATS = ("generic", "slack", "teams", "alertmanager")
 SYSLOG_FORMATS = ("syslog", "cef")
 HEP_FORMATS = ("hep",)
+ALERTMANAGER_REFRESH = 120.0
 
 
 class Dispatcher:
@@ -54,8 +55,12 @@ class Dispatcher:
                  batch: int = 50, timeout: float = 5.0, *, external_url: str = "",
                  notifiers: dict[str, Notifier] | None = None, hostname: str | None = None,
                  max_attempts: int = outbox.MAX_ATTEMPTS, lease: timedelta = outbox.LEASE,
-                 destinations: DestinationPolicy | None = None):
+                 destinations: DestinationPolicy | None = None,
+                 remind_every: float | None = None, refresh_every: float | None = ALERTMANAGER_REFRESH):
         """`http`: the client for HTTP receivers (made here, and closed by `close`, when None);
+        `remind_every`: re-notify incidents left open (unacknowledged) this often (None: never);
+        `refresh_every`: re-send active incidents to Alertmanager receivers this often (below its
+        resolve_timeout, 5 min by default, so they stay firing);
         `notifiers`: replace the notifier of some formats; `external_url`: the UI's address, for links
         in messages; `hostname`: the HOSTNAME of syslog messages (default: this host's name).
         `destinations`: where deliveries may go (Settings.notify; the default refuses loopback, link-local,
@@ -63,6 +68,7 @@ class Dispatcher:
         claim/send/mark path as every other format."""
         self.store, self.clock, self.batch, self.lease = store, clock, batch, lease
         self.external_url, self.max_attempts = external_url, max_attempts
+        self.remind_every, self.refresh_every = remind_every, refresh_every
         self._own_http = http is None
         self.http = new_client(timeout) if http is None else http
         policy = destinations or DestinationPolicy()
@@ -75,6 +81,9 @@ class Dispatcher:
     def run_once(self) -> int:
         """Claim due deliveries and attempt each (in order per webhook); returns how many were attempted."""
         attempted = 0
+        if self.remind_every or self.refresh_every:
+            with self.store.session() as session:
+                outbox.enqueue_periodic(session, self._now(), self.remind_every, self.refresh_every)
         for group in self._claim():
             for index, (item, problem) in enumerate(group):
                 attempted += 1

@@ -1,8 +1,9 @@
 """HTTP payloads for an alert, one builder per webhook format (a dict keyed by format, like Netmiko's
 drivers): `generic` (our own JSON, signed), `slack` (incoming webhook: text + Block Kit blocks),
 `teams` (an Adaptive Card message, what Teams "Workflows" webhooks accept; the legacy Office 365
-connector MessageCard is retired) and `alertmanager` (the Alertmanager webhook payload, version 4, so
-anything that consumes Alertmanager notifications — e.g. a PagerDuty/Opsgenie bridge — takes ours).
+connector MessageCard is retired) and `alertmanager` (postable alerts for Alertmanager's own API,
+`<base>/api/v2/alerts`, as Prometheus sends them: Alertmanager then groups, silences, inhibits and
+routes them to whatever the NOC uses).
 
 Every body is serialised once (`HttpMessage.body`) and, when the webhook has a secret, signed per the
 Standard Webhooks scheme (https://www.standardwebhooks.com/): `webhook-id` (the delivery's id, the same
@@ -46,7 +47,7 @@ MAX_EVIDENCE = 10                  # lines of evidence shown in chat messages (g
 SEVERITY_EMOJI = {"critical": ":red_circle:", "high": ":large_orange_circle:", "medium": ":large_yellow_circle:",
                   "low": ":large_blue_circle:", "info": ":white_circle:"}
 TEAMS_COLOR = {"critical": "attention", "high": "attention", "medium": "warning", "low": "accent", "info": "default"}
-ZERO_TIME = "0001-01-01T00:00:00Z"  # Alertmanager's endsAt of a firing alert
+ZERO_TIME = "0001-01-01T00:00:00Z"  # the zero time, for an unknown moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,43 +206,38 @@ def _run(text: str, **style) -> dict:
     return {"type": "TextRun", "text": str(text), **style}
 
 
-# -- Alertmanager (webhook_config payload, version 4) -----------------------------------------------
-def alertmanager(item: Outgoing) -> dict:
+# -- Alertmanager (its API: POST <base>/api/v2/alerts) ----------------------------------------------
+ALERTMANAGER_PATH = "/api/v2/alerts"
+
+
+def alertmanager(item: Outgoing) -> list[dict]:
+    """One postable alert per incident, as Prometheus sends them: labels identify the incident (so
+    Alertmanager groups and silences by endpoint, type, severity, sensor, site), `startsAt` is when
+    the traffic first showed it; `endsAt` is set once it resolved (never before `startsAt`). An
+    active incident is re-sent (event refresh) before Alertmanager's resolve_timeout forgets it."""
     a = item.alert
-    resolved = a.get("state") == "resolved"
-    status = "resolved" if resolved else "firing"
-    labels = {"alertname": a["type"], "severity": a["severity"], "endpoint": inert(a["endpoint"]),
-              "sensor": inert(a.get("sensor") or ""), "device_class": inert(a.get("device_class") or "unknown")}
-    if a.get("peer"):
-        labels["peer"] = inert(a["peer"])
+    labels = {"alertname": a["type"], "type": a["type"], "endpoint": inert(a["endpoint"]), "severity": a["severity"],
+              "sensor": inert(str(a.get("sensor") or "")), "site": inert(str(a.get("site") or a.get("sensor") or "")),
+              "device_class": inert(a.get("device_class") or "unknown")}
     evidence = [inert(line) for line in a.get("evidence") or []]
-    annotations = {"summary": inert(a["summary"]), "description": "\n".join(evidence) or inert(a["summary"])}
-    for key in ("stream", "call_id"):
-        if a.get(key):
-            annotations[key] = inert(a[key])
-    group_labels = {"alertname": labels["alertname"], "endpoint": labels["endpoint"], "sensor": labels["sensor"]}
-    entry = {"status": status, "labels": labels, "annotations": annotations,
-             "startsAt": _rfc3339(a.get("first_seen")),
-             "endsAt": _rfc3339(a.get("last_seen")) if resolved else ZERO_TIME,
-             "generatorURL": item.alert_link, "fingerprint": fingerprint(labels)}
-    return {"version": "4", "groupKey": "{}:" + _label_string(group_labels), "truncatedAlerts": 0,
-            "status": status, "receiver": item.receiver, "groupLabels": group_labels,
-            "commonLabels": dict(labels), "commonAnnotations": dict(annotations),
-            "externalURL": item.external_url, "alerts": [entry]}
+    annotations = {"summary": inert(a["summary"]), "description": "\n".join(evidence) or inert(a["summary"]),
+                   "occurrences": str(a.get("count") or 1)}
+    if item.alert_link:
+        annotations["dashboard"] = item.alert_link
+    entry = {"labels": labels, "annotations": annotations, "startsAt": _rfc3339(a.get("first_seen"))}
+    if item.alert_link:
+        entry["generatorURL"] = item.alert_link
+    if a.get("state") == "resolved":
+        entry["endsAt"] = _rfc3339(max(a.get("resolved_at") or 0, a.get("last_seen") or 0, a.get("first_seen") or 0))
+    return [entry]
 
 
-def fingerprint(labels: dict[str, str]) -> str:
-    """Prometheus' label-set fingerprint: FNV-1a 64 over sorted name, 0xff, value, 0xff; 16 hex digits."""
-    value = 0xCBF29CE484222325
-    for name in sorted(labels):
-        for chunk in (name.encode(), b"\xff", labels[name].encode(), b"\xff"):
-            for byte in chunk:
-                value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return f"{value:016x}"
-
-
-def _label_string(labels: dict[str, str]) -> str:
-    return "{" + ", ".join(f"{k}={json.dumps(labels[k])}" for k in sorted(labels)) + "}"
+def target_url(item: Outgoing) -> str:
+    """Where the message goes: an Alertmanager webhook names the base URL (its API path is added)."""
+    if item.format != "alertmanager":
+        return item.url
+    base = item.url.rstrip("/")
+    return base if base.endswith(ALERTMANAGER_PATH) else base + ALERTMANAGER_PATH
 
 
 # -- shared -----------------------------------------------------------------------------------------
@@ -267,5 +263,5 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-BUILDERS: dict[str, Callable[[Outgoing], dict]] = {"generic": generic, "slack": slack, "teams": teams,
+BUILDERS: dict[str, Callable[[Outgoing], dict | list]] = {"generic": generic, "slack": slack, "teams": teams,
                                                    "alertmanager": alertmanager}

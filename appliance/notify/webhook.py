@@ -24,7 +24,7 @@ import httpx
 from appliance.notify.delivery import Outgoing, redact
 from appliance.notify.destinations import DestinationPolicy, DestinationRefused
 from appliance.notify.errors import DeliveryError
-from appliance.notify.formats import USER_AGENT, http_message
+from appliance.notify.formats import USER_AGENT, http_message, target_url
 
 RETRY_STATUSES = frozenset({408, 425, 429})
 MAX_RETRY_AFTER = 3600.0
@@ -42,7 +42,7 @@ class HttpNotifier:
 
     def send(self, item: Outgoing) -> None:
         message = http_message(item, self.clock() if self.clock else None)
-        url, host_header, extensions = self._pinned(item.url)
+        url, host_header, extensions = self._pinned(target_url(item))
         try:
             response = self.client.post(url, content=message.body, headers=message.headers | host_header,
                                         timeout=self.timeout, extensions=extensions)

@@ -81,7 +81,8 @@ def _signaling(session: Session, sensor: str, sessions: list[dict], now: datetim
         row.tls = entry.get("tls") or row.tls
         row.user_agents = merged(row.user_agents, entry.get("user_agents"))
         row.call_ids = merged(row.call_ids, entry.get("call_ids"))
-        touch(row, from_epoch(entry.get("first_seen")) or now, now)
+        seen = from_epoch(entry.get("first_seen"))
+        touch(row, seen or _unless_known(row.first_seen, now), seen or _unless_known(row.last_seen, now))
 
 
 def _calls(session: Session, sensor: str, calls: list[dict], streams: dict, now: datetime) -> None:
@@ -126,4 +127,10 @@ def _endpoints(session: Session, sensor: str, endpoints: list[dict], postures: d
         cleartext = from_epoch(seen.get("last_cleartext_media"))
         if cleartext and (row.last_cleartext_media is None or cleartext > row.last_cleartext_media):
             row.last_cleartext_media = cleartext
-        touch(row, now, now)
+        touch(row, _unless_known(row.first_seen, now), _unless_known(row.last_seen, now))
+
+
+def _unless_known(moment: datetime | None, now: datetime) -> datetime | None:
+    """Seen-times are packet times (the collector's events set them); the time of a report's upsert
+    (an import's) stands in only for a row no event has dated."""
+    return now if moment is None else None

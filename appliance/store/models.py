@@ -138,7 +138,11 @@ class SignalingSession(Base):
 
 
 class Alert(Base):
-    """A policy alert with its lifecycle; one row per (sensor, dedup_key), counted when it fires again."""
+    """An incident: one per sensor and identity (`incidents.identity`: endpoint and type, plus the server
+    for cleartext signaling or the cause where a type has several), with its lifecycle. Each offending
+    stream or call is an `Occurrence`; `count` is how many. Type, peer, stream, call, summary and
+    evidence are those of the latest occurrence; severity is the worst seen. Times are traffic times;
+    `recorded_at` is when the store last wrote an occurrence (the import time of imported traffic)."""
     __tablename__ = "alerts"
     __table_args__ = (UniqueConstraint("sensor_id", "dedup_key"), _one_of("state", ALERT_STATES),
                       Index(None, "state", "last_seen"),
@@ -163,7 +167,46 @@ class Alert(Base):
     acknowledged_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     resolved_at: Mapped[datetime | None]
+    resolved_reason: Mapped[str | None] = mapped_column(Text)
     comment: Mapped[str | None] = mapped_column(Text)
+    last_notified_at: Mapped[datetime | None]
+    recorded_at: Mapped[datetime | None]
+    occurrences: Mapped[list[Occurrence]] = relationship(back_populates="alert", passive_deletes=True,
+                                                         order_by="Occurrence.id")
+
+
+class Occurrence(Base):
+    """One offending stream, call or signaling session of an incident, with its own evidence and times.
+    `key` is the policy's per-stream identity (the old per-alert dedup key)."""
+    __tablename__ = "alert_occurrences"
+    __table_args__ = (Index(None, "alert_id", "key"), Index(None, "first_seen"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(Id, ForeignKey("alerts.id", ondelete="CASCADE"))
+    sensor_id: Mapped[str] = _sensor()
+    key: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(10))
+    peer: Mapped[str | None] = mapped_column(IP)
+    stream: Mapped[str | None] = mapped_column(String(200))
+    call_id: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list] = mapped_column(default=list)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    alert: Mapped[Alert] = relationship(back_populates="occurrences")
+
+
+class AlertEvent(Base):
+    """An incident's history: opened, acknowledged, resolved (by whom, or automatically and why),
+    reopened, escalated (severity)."""
+    __tablename__ = "alert_events"
+    __table_args__ = (Index(None, "alert_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(Id, ForeignKey("alerts.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    event: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class EvidencePacket(Base):

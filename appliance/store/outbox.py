@@ -1,6 +1,8 @@
 """The webhook outbox: a `deliveries` row per enabled webhook is written in the same transaction as a
-new or re-opened alert (so no alert is lost and none is sent that was rolled back); the dispatcher
-claims due rows, sends them, and marks them delivered or failed (with exponential back-off).
+new, re-opened or escalated incident (`incidents`), so no alert is lost and none is sent that was
+rolled back; the dispatcher claims due rows, sends them, and marks them delivered or failed (with
+exponential back-off). Resolutions and periodic refreshes go only to receivers that track state
+(Alertmanager); reminders (optional) to every receiver.
 
 Claiming locks the rows with FOR UPDATE SKIP LOCKED on PostgreSQL (several dispatchers never take the
 same row) and leases them by moving `next_attempt_at`, so the HTTP call happens outside the lock."""
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from appliance.store.columns import to_epoch, utcnow
 from appliance.store.errors import NotFound
-from appliance.store.models import Alert, Delivery, Webhook
+from appliance.store.models import Alert, Delivery, Sensor, Webhook
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
@@ -22,23 +24,65 @@ LEASE = timedelta(minutes=2)
 MAX_ERROR = 2000
 
 
+NOTIFYING = ("new", "reopened", "escalated", "reminder")
+STATE_ONLY = ("resolved", "refresh")       # for receivers that track state (Alertmanager), not people
+STATE_FORMATS = ("alertmanager",)
+
+
 def alert_payload(alert: Alert, event: str) -> dict:
-    """The contract's alert fields plus the store's identity and lifecycle; `event` is new|reopened."""
+    """The contract's alert fields (those of the latest occurrence) plus the incident's identity and
+    lifecycle; `event` is new|reopened|escalated|reminder (or resolved|refresh for Alertmanager);
+    `count` is the number of occurrences."""
     return {"event": event, "id": alert.id, "sensor": alert.sensor_id, "state": alert.state, "count": alert.count,
             "type": alert.type, "severity": alert.severity, "endpoint": alert.endpoint, "peer": alert.peer,
             "stream": alert.stream, "call_id": alert.call_id, "summary": alert.summary,
             "evidence": list(alert.evidence), "device_class": alert.device_class,
-            "first_seen": to_epoch(alert.first_seen), "last_seen": to_epoch(alert.last_seen)}
+            "first_seen": to_epoch(alert.first_seen), "last_seen": to_epoch(alert.last_seen),
+            "resolved_at": to_epoch(alert.resolved_at)}
 
 
-def enqueue(session: Session, alert: Alert, event: str, now: datetime | None = None) -> int:
-    """One pending delivery per enabled webhook; the alert must have its id (flushed). Returns how many."""
+def enqueue(session: Session, alert: Alert, event: str, now: datetime | None = None,
+            webhooks: list[int] | None = None) -> int:
+    """One pending delivery per enabled webhook (or per id of `webhooks`); a state-only event goes to
+    the receivers that track state only. The alert must have its id (flushed). Returns how many."""
     now = now or utcnow()
     payload = alert_payload(alert, event)
-    hooks = session.scalars(select(Webhook.id).where(Webhook.enabled.is_(True))).all()
+    sensor = session.get(Sensor, alert.sensor_id)
+    payload["site"] = (sensor.name if sensor is not None else None) or alert.sensor_id
+    query = select(Webhook.id).where(Webhook.enabled.is_(True))
+    if event in STATE_ONLY:
+        query = query.where(Webhook.format.in_(STATE_FORMATS))
+    if webhooks is not None:
+        query = query.where(Webhook.id.in_(webhooks))
+    hooks = session.scalars(query).all()
     session.add_all(Delivery(webhook_id=hook, alert_id=alert.id, payload=payload, state="pending", attempts=0,
                              next_attempt_at=now, created_at=now) for hook in hooks)
+    if event in NOTIFYING:
+        alert.last_notified_at = now
     return len(hooks)
+
+
+def enqueue_periodic(session: Session, now: datetime, remind_every: float | None,
+                     refresh_every: float | None) -> int:
+    """Reminders for incidents open (unacknowledged) and not notified for `remind_every` s; and, for
+    Alertmanager, the active incidents not sent for `refresh_every` s (it forgets an alert that is not
+    re-sent within its resolve_timeout). Returns the deliveries written."""
+    written = 0
+    if remind_every:
+        due = select(Alert).where(Alert.state == "open",
+                                  Alert.last_notified_at <= now - timedelta(seconds=remind_every))
+        for alert in session.scalars(due.limit(500)):
+            written += enqueue(session, alert, "reminder", now)
+    if refresh_every:
+        hooks = session.scalars(select(Webhook.id).where(Webhook.enabled.is_(True),
+                                                         Webhook.format.in_(STATE_FORMATS))).all()
+        for hook in hooks:
+            recent = select(Delivery.alert_id).where(Delivery.webhook_id == hook,
+                                                     Delivery.created_at > now - timedelta(seconds=refresh_every))
+            stale = select(Alert).where(Alert.state.in_(("open", "acknowledged")), Alert.id.not_in(recent))
+            for alert in session.scalars(stale.limit(500)):
+                written += enqueue(session, alert, "refresh", now, [hook])
+    return written
 
 
 def due_deliveries(session: Session, now: datetime | None = None, limit: int = 50,

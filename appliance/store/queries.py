@@ -1,11 +1,12 @@
-"""What the API reads and changes, as functions over a Session (one per request): alerts with filters
-and pagination and their lifecycle (acknowledge, resolve), the inventory (sensors, endpoints with
+"""What the API reads and changes, as functions over a Session (one per request): alerts (incidents,
+see `incidents`) with filters and pagination, their occurrences and history, and their lifecycle
+(acknowledge, resolve), the inventory (sensors, endpoints with
 posture, calls, streams) and an alert's evidence frames. Webhooks, tokens, the outbox and retention
 live in their own modules and are re-exported here, so the API imports one module.
 
 Alert lifecycle: open -> acknowledged -> resolved, or open -> resolved. Repeating an action is a no-op
 (the first who/when stay; a new comment replaces the old); acknowledging a resolved alert is refused.
-Only the recorder re-opens an alert, when it fires again."""
+Only the recorder re-opens an alert, when a new occurrence comes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,9 +17,10 @@ from typing import Generic, TypeVar
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from appliance.store import incidents, outbox
 from appliance.store.columns import to_epoch, utcnow
 from appliance.store.errors import InvalidTransition, NotFound
-from appliance.store.models import Alert, Call, Endpoint, EvidencePacket, Sensor, Stream
+from appliance.store.models import Alert, AlertEvent, Call, Endpoint, EvidencePacket, Occurrence, Sensor, Stream
 from appliance.store.outbox import due_deliveries, mark_delivered, mark_failed  # noqa: F401  (re-exported)
 from appliance.store.retention import purge  # noqa: F401
 from appliance.store.tokens import create_token, list_tokens, revoke_token, verify_token  # noqa: F401
@@ -26,7 +28,8 @@ from appliance.store.webhooks import (create_webhook, delete_webhook, destinatio
                                       get_webhook, list_webhooks, recent_deliveries, update_webhook,
                                       webhook_secret)
 
-__all__ = ["Page", "list_alerts", "get_alert", "acknowledge", "resolve", "evidence_frames", "list_sensors",
+__all__ = ["Page", "list_alerts", "get_alert", "acknowledge", "resolve", "evidence_frames", "list_occurrences",
+           "get_occurrence", "occurrence_frames", "latest_occurrences", "alert_history", "list_sensors",
            "list_endpoints", "get_endpoint", "list_streams", "get_stream", "list_calls", "get_call",
            "create_webhook", "list_webhooks", "get_webhook", "update_webhook", "delete_webhook", "webhook_secret",
            "destination_changes", "recent_deliveries",
@@ -84,8 +87,7 @@ def acknowledge(session: Session, alert_id: int, who: str, comment: str | None =
     row = get_alert(session, alert_id, lock=True)
     if row.state == "resolved":
         raise InvalidTransition(f"alert {alert_id} is resolved; it re-opens by itself if it fires again")
-    if row.state == "open":
-        row.state, row.acknowledged_by, row.acknowledged_at = "acknowledged", who, now or utcnow()
+    incidents.acknowledge(session, row, now or utcnow(), who)
     row.comment = comment if comment is not None else row.comment
     return row
 
@@ -93,19 +95,64 @@ def acknowledge(session: Session, alert_id: int, who: str, comment: str | None =
 def resolve(session: Session, alert_id: int, who: str, comment: str | None = None,
             now: datetime | None = None) -> Alert:
     row = get_alert(session, alert_id, lock=True)
-    if row.state != "resolved":
-        row.state, row.resolved_by, row.resolved_at = "resolved", who, now or utcnow()
+    if incidents.resolve(session, row, now or utcnow(), who, comment):
+        outbox.enqueue(session, row, "resolved", now or utcnow())
     row.comment = comment if comment is not None else row.comment
     return row
 
 
-def evidence_frames(session: Session, alert_id: int) -> list[tuple[float, int, bytes]]:
-    """(timestamp, pcap link type, frame) of an alert's evidence: its own frames and its stream's."""
+def evidence_frames(session: Session, alert_id: int, limit: int = 20) -> list[tuple[float, int, bytes]]:
+    """(timestamp, pcap link type, frame) of an alert's evidence: its own frames and those of its latest
+    `limit` occurrences' streams."""
     alert = get_alert(session, alert_id)
-    owners = [EvidencePacket.alert_id == alert.id]
-    if alert.stream:
+    streams = session.scalars(select(Occurrence.stream).where(Occurrence.alert_id == alert.id,
+                                                              Occurrence.stream.is_not(None))
+                              .order_by(Occurrence.id.desc()).limit(limit)).all()
+    return _frames(session, alert.sensor_id, set(streams) | ({alert.stream} if alert.stream else set()),
+                   EvidencePacket.alert_id == alert.id)
+
+
+def list_occurrences(session: Session, alert_id: int, *, since: datetime | None = None,
+                     until: datetime | None = None, limit: int = 50, after: int | None = None) -> Page[Occurrence]:
+    """An incident's occurrences, newest first (by id), by traffic time window; keyset paging."""
+    get_alert(session, alert_id)
+    query = select(Occurrence).where(Occurrence.alert_id == alert_id)
+    return _keyset(session, _window(query, Occurrence, since, until), Occurrence.id, limit, after)
+
+
+def get_occurrence(session: Session, alert_id: int, occurrence_id: int) -> Occurrence:
+    row = session.get(Occurrence, occurrence_id)
+    if row is None or row.alert_id != alert_id:
+        raise NotFound(f"no occurrence {occurrence_id} of alert {alert_id}")
+    return row
+
+
+def occurrence_frames(session: Session, alert_id: int, occurrence_id: int) -> list[tuple[float, int, bytes]]:
+    row = get_occurrence(session, alert_id, occurrence_id)
+    return _frames(session, row.sensor_id, {row.stream} if row.stream else set(), None)
+
+
+def latest_occurrences(session: Session, alert_ids: list[int]) -> dict[int, Occurrence]:
+    """alert id -> its latest occurrence, for a page of alerts (one query)."""
+    if not alert_ids:
+        return {}
+    latest = select(func.max(Occurrence.id)).where(Occurrence.alert_id.in_(alert_ids)).group_by(Occurrence.alert_id)
+    return {row.alert_id: row for row in session.scalars(select(Occurrence).where(Occurrence.id.in_(latest)))}
+
+
+def alert_history(session: Session, alert_id: int) -> list[AlertEvent]:
+    get_alert(session, alert_id)
+    return list(session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert_id)
+                                .order_by(AlertEvent.id)))
+
+
+def _frames(session: Session, sensor: str, streams: set[str], owner) -> list[tuple[float, int, bytes]]:
+    owners = [] if owner is None else [owner]
+    if streams:
         owners.append(EvidencePacket.stream_row_id.in_(
-            select(Stream.id).where(Stream.sensor_id == alert.sensor_id, Stream.stream_id == alert.stream)))
+            select(Stream.id).where(Stream.sensor_id == sensor, Stream.stream_id.in_(sorted(streams)))))
+    if not owners:
+        return []
     rows = session.scalars(select(EvidencePacket).where(or_(*owners))
                            .order_by(EvidencePacket.ts, EvidencePacket.seq, EvidencePacket.id))
     return [(to_epoch(r.ts), r.linktype, bytes(r.frame)) for r in rows]
@@ -118,14 +165,19 @@ def list_sensors(session: Session) -> list[Sensor]:
 
 def list_endpoints(session: Session, *, sensor: str | None = None, ip: str | None = None,
                    device_class: str | Sequence[str] | None = None, media_srtp: bool | None = None,
-                   signaling_tls: bool | None = None, limit: int = 50, offset: int = 0) -> Page[Endpoint]:
-    """Endpoints with their posture, by IP. `media_srtp=False`: endpoints seen sending cleartext media."""
+                   signaling_tls: bool | None = None, since: datetime | None = None, until: datetime | None = None,
+                   limit: int = 50, offset: int = 0, after: int | None = None) -> Page[Endpoint]:
+    """Endpoints with their posture, by IP (or, with `after`, newest row first by keyset).
+    `media_srtp=False`: endpoints seen sending cleartext media."""
     query = _match(_match(_match(select(Endpoint), Endpoint.sensor_id, sensor), Endpoint.ip, ip),
                    Endpoint.device_class, device_class)
     if media_srtp is not None:
         query = query.where(Endpoint.media_srtp.is_(media_srtp))
     if signaling_tls is not None:
         query = query.where(Endpoint.signaling_tls.is_(signaling_tls))
+    query = _window(query, Endpoint, since, until)
+    if after is not None:
+        return _keyset(session, query, Endpoint.id, limit, after)
     return _page(session, query, (Endpoint.ip, Endpoint.sensor_id), limit, offset)
 
 
@@ -135,16 +187,19 @@ def get_endpoint(session: Session, endpoint_id: int) -> Endpoint:
 
 def list_streams(session: Session, *, sensor: str | None = None, endpoint: str | None = None,
                  call_id: str | None = None, kind: str | None = None, encrypted: bool | None = None,
-                 since: datetime | None = None, limit: int = 50, offset: int = 0) -> Page[Stream]:
-    """Streams, most recently seen first; `endpoint` matches either side."""
+                 since: datetime | None = None, until: datetime | None = None, limit: int = 50, offset: int = 0,
+                 after: int | None = None) -> Page[Stream]:
+    """Streams, most recently seen first (or, with `after`, newest row first by keyset); `endpoint`
+    matches either side."""
     query = _match(_match(_match(select(Stream), Stream.sensor_id, sensor), Stream.call_id, call_id),
                    Stream.kind, kind)
     if endpoint is not None:
         query = query.where(or_(Stream.src == endpoint, Stream.dst == endpoint))
     if encrypted is not None:
         query = query.where(Stream.encrypted.is_(encrypted))
-    if since is not None:
-        query = query.where(Stream.last_seen >= since)
+    query = _window(query, Stream, since, until)
+    if after is not None:
+        return _keyset(session, query, Stream.id, limit, after)
     return _page(session, query, (Stream.last_seen.desc(), Stream.id.desc()), limit, offset)
 
 
@@ -153,12 +208,15 @@ def get_stream(session: Session, stream_row_id: int) -> Stream:
 
 
 def list_calls(session: Session, *, sensor: str | None = None, media_encrypted: bool | None = None,
-               since: datetime | None = None, limit: int = 50, offset: int = 0) -> Page[Call]:
+               since: datetime | None = None, until: datetime | None = None, limit: int = 50, offset: int = 0,
+               after: int | None = None) -> Page[Call]:
+    """Calls, most recently seen first (or, with `after`, newest row first by keyset)."""
     query = _match(select(Call), Call.sensor_id, sensor)
     if media_encrypted is not None:
         query = query.where(Call.media_encrypted.is_(media_encrypted))
-    if since is not None:
-        query = query.where(Call.last_seen >= since)
+    query = _window(query, Call, since, until)
+    if after is not None:
+        return _keyset(session, query, Call.id, limit, after)
     return _page(session, query, (Call.last_seen.desc(), Call.id.desc()), limit, offset)
 
 
@@ -175,6 +233,26 @@ def _match(query: Select, column, value) -> Select:
     return query.where(column.in_(list(value)))
 
 
+def _window(query: Select, model, since: datetime | None, until: datetime | None) -> Select:
+    """Rows active in [since, until]: last seen at or after `since`, first seen at or before `until`."""
+    if since is not None:
+        query = query.where(model.last_seen >= since)
+    if until is not None:
+        query = query.where(model.first_seen <= until)
+    return query
+
+
+def _keyset(session: Session, query: Select, key, limit: int, after: int | None) -> Page:
+    """Newest first by `key`; `after`: the previous page's next_cursor."""
+    total = _count(session, query)
+    if after:                                   # 0: the first page
+        query = query.where(key < after)
+    limit = _limit(limit)
+    items = list(session.scalars(query.order_by(key.desc()).limit(limit + 1)))
+    more = len(items) > limit
+    return Page(items[:limit], total, getattr(items[limit - 1], key.key) if more else None)
+
+
 def _count(session: Session, query: Select) -> int:
     return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
 
@@ -184,6 +262,7 @@ def _limit(limit: int) -> int:
 
 
 def _page(session: Session, query: Select, order, limit: int, offset: int) -> Page:
+    """Offset pages in the list's own order; `next_cursor` starts keyset paging (by id) from the top."""
     total = _count(session, query)
     items = list(session.scalars(query.order_by(*order).limit(_limit(limit)).offset(max(0, offset))))
     return Page(items, total)

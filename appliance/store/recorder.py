@@ -2,34 +2,34 @@
 policy's alerts (`alert`, from `Policy(on_alert=...)`) and, at the end of an import or a live run,
 the report (`snapshot`). Each call is one transaction.
 
-Alerts are deduplicated per sensor by a stable key made from `Alert.key`: the first firing inserts an
-open alert (count 1); firing again bumps `count` and `last_seen` and replaces the evidence; a
-resolved alert that fires again is re-opened. The policy also calls back when it adds to an alert it
-raised (the decryption proof of exposed keys): that is the same occurrence (same key and first_seen
-as this recorder last stored), so it replaces summary and evidence without counting. A new or
-re-opened alert writes its webhook deliveries in the same transaction (the outbox)."""
+Alerts become occurrences of incidents (`incidents`): the first occurrence opens the incident (and
+notifies), more occurrences count on it (no notification; a resolved incident re-opens and notifies;
+a worse severity notifies). The policy also calls back when it adds to an alert it raised (the
+decryption proof of exposed keys): that is the same occurrence (same per-stream key and first seen),
+so it replaces summary and evidence without counting. Compliant observations (encrypted media, SIP
+over TLS) resolve the phone's incidents once they have lasted `auto_resolve_after` of traffic time.
+Times are traffic times; `recorded_at` keeps when the store wrote them."""
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from appliance.alerts import CLEARTEXT_MEDIA
+from appliance.alerts import CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING
 from appliance.alerts import Alert as PolicyAlert
-from appliance.store import outbox, posture
+from appliance.store import incidents, outbox, posture
 from appliance.store.columns import from_epoch
 from appliance.store.engine import Store
 from appliance.store.inventory import get_or_new, merged, record_report, touch
-from appliance.store.models import Alert, Call, Endpoint, EvidencePacket, Sensor, SignalingSession, Stream
+from appliance.store.incidents import IncidentSettings
+from appliance.store.models import (Alert, Call, Endpoint, EvidencePacket, Occurrence, Sensor, SignalingSession,
+                                    Stream)
 from collectors.events import SdpObserved, SignalingObserved, StreamEvidence, StreamVerdict, TlsObserved
 
 MAX_FRAMES_PER_STREAM = 16
-MAX_REMEMBERED = 100_000        # occurrences remembered to tell an update from a new firing
 SECURE_SIGNALING = ("tls", "wss")
 
 
@@ -38,23 +38,27 @@ class Recorded:
     alert_id: int
     outcome: str            # "new" | "updated" (same occurrence) | "repeated" | "reopened"
     deliveries: int         # outbox rows written
+    occurrence_id: int = 0
 
 
 def dedup_key(alert: PolicyAlert) -> str:
-    """A stable string for an alert's identity: the SHA-256 of its key tuple as canonical JSON."""
-    key = alert.key or (alert.type, alert.endpoint, alert.peer, alert.stream, alert.call_id)
-    text = json.dumps(list(key), separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """A stable string for one occurrence (the policy's per-stream key)."""
+    return incidents.digest(alert.key or (alert.type, alert.endpoint, alert.peer, alert.stream, alert.call_id))
+
+
+def incident_key(alert: PolicyAlert) -> str:
+    return incidents.incident_key(alert.type, alert.endpoint, alert.peer, alert.summary)
 
 
 class Recorder:
-    def __init__(self, store: Store, sensor_id: str, sensor_name: str | None = None, clock=time.time):
+    def __init__(self, store: Store, sensor_id: str, sensor_name: str | None = None, clock=time.time,
+                 incident_settings: IncidentSettings | None = None):
         self.store = store
         self.sensor_id = sensor_id
         self.sensor_name = sensor_name
         self.clock = clock
+        self.incident_settings = incident_settings or IncidentSettings()
         self._sensor_known = False
-        self._occurrences: OrderedDict[str, float] = OrderedDict()     # dedup key -> first_seen
 
     # -- entry points ---------------------------------------------------------------------------
     def observe(self, event) -> None:
@@ -63,23 +67,32 @@ class Recorder:
             self._write(lambda session: handler(self, session, event))
 
     def alert(self, alert: PolicyAlert, device_class: str = "unknown") -> Recorded:
-        key = dedup_key(alert)
-        same = self._occurrences.get(key) == alert.first_seen
-        recorded = self._write(lambda session: self._alert(session, alert, key, same, device_class))
-        self._occurrences[key] = alert.first_seen
-        self._occurrences.move_to_end(key)
-        if len(self._occurrences) > MAX_REMEMBERED:
-            self._occurrences.popitem(last=False)
-        return recorded
+        try:
+            return self._write(lambda session: self._alert(session, alert, device_class))
+        except IntegrityError:      # another worker of this sensor opened the same incident meanwhile:
+            return self._write(lambda session: self._alert(session, alert, device_class))   # now it exists
 
     def snapshot(self, report: dict) -> None:
-        """Upsert streams, signaling sessions, calls and endpoints (with posture) from a report."""
+        """Upsert streams, signaling sessions, calls and endpoints (with posture) from a report, and
+        extend the occurrences of its streams (and their incidents) to the streams' last packets."""
         now = from_epoch(self.clock())
 
         def upsert(session: Session) -> None:
             record_report(session, self.sensor_id, report, now)
+            self._stream_ends(session, {s["id"]: s["last_seen"] for s in report.get("streams", [])})
             self._sensor(session, self.sensor_id).last_seen = now
         self._write(upsert)
+
+    def _stream_ends(self, session: Session, ends: dict[str, float]) -> None:
+        ids = list(ends)
+        for start in range(0, len(ids), 500):
+            query = select(Occurrence).where(Occurrence.sensor_id == self.sensor_id,
+                                             Occurrence.stream.in_(ids[start:start + 500]))
+            for occurrence in session.scalars(query):
+                end = from_epoch(ends[occurrence.stream])
+                if end > occurrence.last_seen:
+                    occurrence.last_seen = end
+                    touch(occurrence.alert, None, end)
 
     def sensor_stats(self, sensor_id: str, packets: int, drops: int) -> None:
         """Add packets and kernel drops counted since the last call to a sensor's totals."""
@@ -121,38 +134,79 @@ class Recorder:
         return session.scalars(select(Stream).filter_by(sensor_id=self.sensor_id, stream_id=stream_id)).one_or_none()
 
     # -- alerts ----------------------------------------------------------------------------------
-    def _alert(self, session: Session, alert: PolicyAlert, key: str, same: bool, device_class: str) -> Recorded:
-        query = select(Alert).filter_by(sensor_id=self.sensor_id, dedup_key=key)
+    def _alert(self, session: Session, alert: PolicyAlert, device_class: str) -> Recorded:
+        query = select(Alert).filter_by(sensor_id=self.sensor_id, dedup_key=incident_key(alert))
         if self.store.dialect == "postgresql":
             query = query.with_for_update()
         row = session.scalars(query).one_or_none()
-        first_seen = from_epoch(alert.first_seen)
-        now = max(from_epoch(self.clock()), first_seen)
+        seen, now = from_epoch(alert.first_seen), from_epoch(self.clock())
+        occurrence = None if row is None else self._occurrence(session, row, dedup_key(alert), seen)
+        events = []
         if row is None:
-            row = Alert(sensor_id=self.sensor_id, dedup_key=key, state="open", count=1, first_seen=first_seen,
-                        last_seen=now, device_class=device_class)
+            row = Alert(sensor_id=self.sensor_id, dedup_key=incident_key(alert), state="open", count=1,
+                        first_seen=seen, last_seen=seen, device_class=device_class, severity=alert.severity)
             session.add(row)
-            outcome = "new"
+            outcome, events = "new", ["new"]
+        elif occurrence is not None:
+            outcome = "updated"
         else:
-            outcome = "updated" if same else "reopened" if row.state == "resolved" else "repeated"
-            row.count += 0 if same else 1
-            touch(row, first_seen, now)
-            if device_class != "unknown":
-                row.device_class = device_class
-            if outcome == "reopened":
-                row.state = "open"
-                row.acknowledged_by = row.acknowledged_at = row.resolved_by = row.resolved_at = None
-        row.type, row.severity, row.endpoint, row.peer = alert.type, alert.severity, alert.endpoint, alert.peer
+            outcome = "reopened" if row.state == "resolved" else "repeated"
+            row.count += 1
+            events = ["reopened"] if outcome == "reopened" else []
+        if row.id is not None and incidents.worse(alert.severity, row.severity):
+            events = events or ["escalated"]
+            row.severity = alert.severity
+        touch(row, seen, seen)
+        row.recorded_at = now
+        if device_class != "unknown":
+            row.device_class = device_class
+        row.type, row.endpoint, row.peer = alert.type, alert.endpoint, alert.peer
         row.stream, row.call_id = alert.stream or row.stream, alert.call_id or row.call_id
         row.summary, row.evidence = alert.summary, list(alert.evidence)
+        session.flush()
+        occurrence = self._write_occurrence(session, row, occurrence, alert, now)
+        self._lifecycle(session, row, outcome, events, seen)
         if alert.type == CLEARTEXT_MEDIA:
             endpoint = self._endpoint(session, alert.endpoint, alert.first_seen)
             endpoint.media_srtp = False
-            if endpoint.last_cleartext_media is None or first_seen > endpoint.last_cleartext_media:
-                endpoint.last_cleartext_media = first_seen
+            if endpoint.last_cleartext_media is None or seen > endpoint.last_cleartext_media:
+                endpoint.last_cleartext_media = seen
+        deliveries = sum(outbox.enqueue(session, row, event, now) for event in events)
+        return Recorded(row.id, outcome, deliveries, occurrence.id)
+
+    def _occurrence(self, session: Session, row: Alert, key: str, seen) -> Occurrence | None:
+        """The occurrence this alert updates (same per-stream key and first seen), if any."""
+        return session.scalars(select(Occurrence).where(Occurrence.alert_id == row.id, Occurrence.key == key,
+                                                        Occurrence.first_seen == seen).limit(1)).one_or_none()
+
+    def _write_occurrence(self, session: Session, row: Alert, occurrence: Occurrence | None,
+                          alert: PolicyAlert, now) -> Occurrence:
+        if occurrence is None:
+            seen = from_epoch(alert.first_seen)
+            occurrence = Occurrence(alert_id=row.id, sensor_id=self.sensor_id, key=dedup_key(alert),
+                                    first_seen=seen, last_seen=seen)
+            session.add(occurrence)
+        occurrence.severity, occurrence.peer, occurrence.summary = alert.severity, alert.peer, alert.summary
+        occurrence.stream = alert.stream or occurrence.stream
+        occurrence.call_id = alert.call_id or occurrence.call_id
+        occurrence.evidence, occurrence.recorded_at = list(alert.evidence), now
         session.flush()
-        deliveries = outbox.enqueue(session, row, outcome, now) if outcome in ("new", "reopened") else 0
-        return Recorded(row.id, outcome, deliveries)
+        return occurrence
+
+    @staticmethod
+    def _lifecycle(session: Session, row: Alert, outcome: str, events: list[str], seen) -> None:
+        if outcome == "new":
+            incidents.record(session, row, "opened", seen)
+        elif outcome == "reopened":
+            incidents.reopen(session, row, seen)
+        if "escalated" in events:
+            incidents.record(session, row, "escalated", seen, detail=f"severity {row.severity}")
+
+    def _compliant(self, session: Session, endpoint: str, types: tuple, ts: float, peer: str | None = None,
+                   what: str = "compliant traffic") -> None:
+        for row in incidents.compliant(session, self.sensor_id, endpoint, types, from_epoch(ts),
+                                       self.incident_settings, peer, what):
+            outbox.enqueue(session, row, "resolved", from_epoch(self.clock()))
 
     # -- collector events ------------------------------------------------------------------------
     def _verdict(self, session: Session, ev: StreamVerdict) -> None:
@@ -171,6 +225,9 @@ class Recorder:
             endpoint = self._endpoint(session, ev.src, ev.ts)
             endpoint.media_srtp = ev.encrypted
             endpoint.keying = ev.keying if ev.encrypted else endpoint.keying
+        if ev.kind == "rtp" and ev.encrypted:
+            types = incidents.KEYED_MEDIA_TYPES if ev.keying in incidents.UNEXPOSED_KEYING else incidents.MEDIA_TYPES
+            self._compliant(session, ev.src, types, ev.ts, what="SRTP media")
 
     def _evidence(self, session: Session, ev: StreamEvidence) -> None:
         row = self._stream(session, ev.stream_id)
@@ -207,6 +264,8 @@ class Recorder:
             self._endpoint(session, ip, ev.ts).signaling_tls = ev.transport in SECURE_SIGNALING
         client = self._endpoint(session, ev.client, ev.ts)
         client.user_agent = client.user_agent or ev.user_agent
+        if ev.transport in SECURE_SIGNALING:
+            self._compliant(session, ev.client, (CLEARTEXT_SIGNALING,), ev.ts, ev.server, "SIP over TLS")
 
     def _tls(self, session: Session, ev: TlsObserved) -> None:
         if not ev.is_sip:

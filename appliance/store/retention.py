@@ -1,5 +1,6 @@
 """Retention: forget what is older than the retention period. Kept whatever its age: open and
-acknowledged alerts, the streams (and evidence frames) they point at, endpoints (the inventory),
+acknowledged alerts (incidents, with their occurrences and history), the streams (and evidence frames)
+their occurrences point at, endpoints (the inventory),
 pending deliveries, sensors, webhooks, tokens, switches."""
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ from sqlalchemy import and_, delete, exists, or_, select, text
 from sqlalchemy.orm import Session
 
 from appliance.store.columns import utcnow
-from appliance.store.models import Alert, Call, Delivery, EvidencePacket, SignalingSession, Stream
+from appliance.store.models import Alert, Call, Delivery, EvidencePacket, Occurrence, SignalingSession, Stream
 
 
 def purge(session: Session, older_than: timedelta, now: datetime | None = None) -> dict[str, int]:
-    """Delete resolved alerts resolved before the cut-off (with their deliveries and frames), streams
-    last seen before it that no remaining alert points at (with their frames), finished deliveries,
+    """Delete resolved alerts resolved before the cut-off (with their deliveries and frames; their
+    occurrences and history go by cascade), streams last seen before it that no occurrence of a
+    remaining alert points at (with their frames), finished deliveries,
     calls and signaling sessions last seen before it. Returns rows deleted per table."""
     cutoff = (now or utcnow()) - older_than
     old_alerts = select(Alert.id).where(Alert.state == "resolved", Alert.resolved_at < cutoff)
-    kept_alert = exists().where(Alert.sensor_id == Stream.sensor_id, Alert.stream == Stream.stream_id,
+    kept_alert = exists().where(Occurrence.sensor_id == Stream.sensor_id, Occurrence.stream == Stream.stream_id,
+                                Alert.id == Occurrence.alert_id,
                                 or_(Alert.state != "resolved", Alert.resolved_at >= cutoff))
     old_streams = select(Stream.id).where(Stream.last_seen < cutoff, ~kept_alert)
     finished = or_(and_(Delivery.state == "delivered", Delivery.delivered_at < cutoff),

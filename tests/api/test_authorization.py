@@ -24,7 +24,11 @@ REQUIRED = {
     ("GET", "/metrics"): V,
     ("GET", "/api/v1/alerts"): V, ("GET", "/api/v1/alerts/stream"): V, ("GET", "/api/v1/alerts/{alert_id}"): V,
     ("POST", "/api/v1/alerts/{alert_id}/ack"): O, ("POST", "/api/v1/alerts/{alert_id}/resolve"): O,
-    ("GET", "/api/v1/alerts/{alert_id}/pcap"): V,
+    ("GET", "/api/v1/alerts/{alert_id}/pcap"): V, ("GET", "/api/v1/alerts/{alert_id}/occurrences"): V,
+    ("GET", "/api/v1/alerts/{alert_id}/occurrences/{occurrence_id}/pcap"): V,
+    ("GET", "/api/v1/alerts/{alert_id}/history"): V, ("GET", "/api/v1/fleet/summary"): V,
+    ("GET", "/api/v1/fleet/trend"): V, ("GET", "/api/v1/fleet/endpoints"): V, ("GET", "/api/v1/fleet/endpoints.csv"): V,
+    ("GET", "/api/v1/fleet/incidents.csv"): V,
     ("GET", "/api/v1/streams"): V, ("GET", "/api/v1/streams/{row_id}"): V,
     ("GET", "/api/v1/calls"): V, ("GET", "/api/v1/calls/{row_id}"): V,
     ("GET", "/api/v1/endpoints"): V, ("GET", "/api/v1/endpoints/{row_id}"): V,
@@ -88,7 +92,7 @@ def path_for(lab, template: str) -> str:
     """The path with ids of rows that exist; DELETE targets are made afresh for each call."""
     with lab.store.session() as session:
         alert = session.query(Alert).filter_by(type="cleartext_media").order_by(Alert.id).first()
-        params = {"alert_id": alert.id, "row_id": 1}
+        params = {"alert_id": alert.id, "row_id": 1, "occurrence_id": alert.occurrences[0].id}
         if "{webhook_id}" in template:
             params["webhook_id"] = queries.create_webhook(session, lab.store.secrets, "https://h.example.org/x").id
         if "{token_id}" in template:

@@ -59,6 +59,18 @@ retention_days = 7
     assert (overridden.sensor_id, overridden.port, overridden.interfaces) == ("override", 8081, ("eth1", "eth2"))
 
 
+def test_incident_timing_from_the_file_or_the_environment(tmp_path):
+    config = write(tmp_path, "[appliance]\nauto_resolve_hours = 2\nremind_hours = 0.5\n")
+    settings = Settings.from_env({"APPLIANCE_CONFIG": str(config)})
+    assert (settings.incidents.auto_resolve_after, settings.incidents.remind_every) == (7200, 1800)
+    assert Settings.from_env({"APPLIANCE_CONFIG": str(config), "APPLIANCE_REMIND_HOURS": "0"}).incidents.remind_every \
+        is None
+    assert Settings.from_env({}).incidents.auto_resolve_after == 24 * 3600
+    for bad in ("-1", "soon"):
+        with pytest.raises(UsageError, match="APPLIANCE_AUTO_RESOLVE_HOURS"):
+            Settings.from_env({"APPLIANCE_AUTO_RESOLVE_HOURS": bad})
+
+
 @pytest.mark.parametrize("text, message", [
     ("[appliance]\nsecret_key = 'x'\n", "unknown key appliance.secret_key"),     # secrets never in the file
     ("[policy]\nmin_confidance = 0.4\n", "unknown key policy.min_confidance"),

@@ -39,7 +39,8 @@ def database():
 
 def stored_alerts(name: str) -> list[tuple]:
     with psycopg.connect(host="127.0.0.1", dbname=name, user="postgres") as conn:
-        return conn.execute("SELECT type, endpoint, stream, count, first_seen FROM alerts ORDER BY id").fetchall()
+        return conn.execute("SELECT a.type, a.endpoint, o.stream, o.severity, o.first_seen FROM alert_occurrences o "
+                            "JOIN alerts a ON a.id = o.alert_id ORDER BY o.id").fetchall()
 
 
 def replay(src: str, interface: str, capture) -> None:

@@ -66,7 +66,7 @@ def test_generic_payload_arrives_signed(store, receiver):
     assert body == {"type": "cleartext_media", "severity": "high", "endpoint": "10.0.0.0", "peer": "10.0.0.2",
                     "stream": "udp:10.0.0.0:4000-10.0.0.2:5000/rtp", "call_id": None, "summary": "cleartext RTP #0",
                     "evidence": ["payload: PCMU"], "first_seen": T0, "device_class": "unknown",
-                    "id": alert_id, "sensor": "sensor-1", "state": "open", "count": 1, "last_seen": clock.now,
+                    "id": alert_id, "sensor": "sensor-1", "state": "open", "count": 1, "last_seen": T0,
                     "event": "new"}
     assert (row.state, row.attempts, row.last_error) == ("delivered", 1, None)
     assert row.delivered_at == from_epoch(clock.now)
@@ -77,11 +77,12 @@ def test_chat_and_alertmanager_payloads_from_a_capture(store, receiver):
     add_hook(store, receiver.url("/teams"), "teams")
     add_hook(store, receiver.url("/am"), "alertmanager", name="noc-am")
     report = import_captures(store, "lab", [str(CAPTURE)])
-    alerts = len(report["alerts"])
-    assert alerts >= 1
+    with store.session(readonly=True) as session:
+        alerts = queries.list_alerts(session).total          # incidents: one message each, not one per stream
+    assert 1 <= alerts <= len(report["alerts"])
     with Dispatcher(store, destinations=LOOPBACK_ALLOWED, external_url="https://appliance.example/") as dispatcher:
         assert dispatcher.run_once() == 3 * alerts
-    slack, teams, am = (receiver.to(p) for p in ("/slack", "/teams", "/am"))
+    slack, teams, am = (receiver.to(p) for p in ("/slack", "/teams", "/am/api/v2/alerts"))
     assert len(slack) == len(teams) == len(am) == alerts
     first = report["alerts"][0]
 
@@ -102,24 +103,16 @@ def test_chat_and_alertmanager_payloads_from_a_capture(store, receiver):
              if b["type"] == "RichTextBlock" and len(b["inlines"]) == 2}
     assert (facts["Type: "], facts["Endpoint: "]) == (first["type"], first["endpoint"])
 
-    payload = json.loads(am[0].body)
-    assert set(payload) >= {"version", "groupKey", "status", "receiver", "groupLabels", "commonLabels",
-                            "commonAnnotations", "externalURL", "alerts"}
-    assert (payload["version"], payload["status"], payload["receiver"]) == ("4", "firing", "noc-am")
-    assert payload["externalURL"] == "https://appliance.example/"
-    [entry] = payload["alerts"]
-    assert set(entry) == {"status", "labels", "annotations", "startsAt", "endsAt", "generatorURL", "fingerprint"}
-    assert entry["labels"]["alertname"] == first["type"]
+    [entry] = json.loads(am[0].body)                # postable alerts for <base>/api/v2/alerts
+    assert set(entry) == {"labels", "annotations", "startsAt", "generatorURL"}     # firing: no endsAt
+    assert entry["labels"]["alertname"] == entry["labels"]["type"] == first["type"]
     assert (entry["labels"]["severity"], entry["labels"]["endpoint"]) == (first["severity"], first["endpoint"])
-    assert entry["labels"]["sensor"] == "lab"
+    assert entry["labels"]["sensor"] == entry["labels"]["site"] == "lab"
+    assert entry["annotations"]["dashboard"].startswith("https://appliance.example/alerts/")
     assert entry["annotations"]["summary"] and entry["annotations"]["description"]
     assert datetime.fromisoformat(entry["startsAt"].replace("Z", "+00:00")).timestamp() == pytest.approx(
         first["first_seen"], abs=0.001)
-    assert entry["endsAt"] == "0001-01-01T00:00:00Z"
-    assert len(entry["fingerprint"]) == 16 and int(entry["fingerprint"], 16) >= 0
-    assert payload["commonLabels"] == entry["labels"]
-    assert payload["groupKey"].startswith("{}:{") and 'alertname="' in payload["groupKey"]
-    assert len({json.loads(r.body)["alerts"][0]["fingerprint"] for r in am}) == alerts
+    assert len({json.dumps(json.loads(r.body)[0]["labels"], sort_keys=True) for r in am}) == alerts  # one each
 
 
 def test_retried_until_accepted_and_later_alerts_wait(store):

@@ -49,7 +49,7 @@ def test_rfc5424_and_cef_reach_a_collector(store, transport, request):
         assert (message["facility"], message["severity"]) == (20, 3)        # local4, high -> err
         assert (message["hostname"], message["app"], message["procid"]) == ("appliance-1", "appliance", "-")
         assert message["msgid"] == "cleartext_media"
-        assert datetime.fromisoformat(message["timestamp"].replace("Z", "+00:00")).timestamp() == clock.now
+        assert datetime.fromisoformat(message["timestamp"].replace("Z", "+00:00")).timestamp() == T0   # traffic time
         params = message["sd"][SD_ID]
         fields = dict(params)
         assert fields["id"] == str(ids[n]) and fields["endpoint"] == f"10.0.0.{n}"

@@ -3,6 +3,8 @@ the schema matches the models, a store at an older revision keeps its rows when 
 downgrades cleanly."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -15,7 +17,8 @@ from appliance.store.engine import StoreSettings, open_store
 from appliance.store.errors import ConfigError
 from appliance.store.models import Base
 
-TABLES = {"sensors", "endpoints", "calls", "streams", "signaling_sessions", "alerts", "evidence_packets",
+TABLES = {"sensors", "endpoints", "calls", "streams", "signaling_sessions", "alerts", "alert_occurrences",
+          "alert_events", "evidence_packets",
           "switches", "span_sessions", "span_actions", "webhooks", "deliveries", "api_tokens"}
 
 
@@ -137,8 +140,6 @@ def test_0003_admits_hep_and_keeps_the_outbox(fresh_settings):
     from sqlalchemy.exc import IntegrityError
 
     from appliance.store import outbox, queries
-    from appliance.store.recorder import Recorder
-    from tests.store.helpers import policy_alert
 
     migrate.upgrade(fresh_settings, "0002")
     with pytest.raises(IntegrityError):
@@ -148,9 +149,10 @@ def test_0003_admits_hep_and_keeps_the_outbox(fresh_settings):
         with store.session() as s:
             queries.create_webhook(s, store.secrets, "https://noc.example/a")
             queries.create_webhook(s, store.secrets, "syslog+udp://siem.example", "cef")
-        recorder = Recorder(store, "s1")
-        for n in range(3):
-            recorder.alert(policy_alert(endpoint=f"10.0.0.{n}"))
+        with store.engine.begin() as connection:
+            hooks = tuple(connection.execute(text("SELECT id FROM webhooks ORDER BY id")).scalars())
+            for n in range(3):
+                _legacy_alert(connection, endpoint=f"10.0.0.{n}", webhooks=hooks)
         with store.session() as s:
             outbox.mark_delivered(s, 1)
             outbox.mark_failed(s, 2, "refused")
@@ -177,3 +179,85 @@ def test_0003_admits_hep_and_keeps_the_outbox(fresh_settings):
     assert _deliveries(fresh_settings) == before
     with pytest.raises(IntegrityError):
         _insert_hep(fresh_settings)
+
+
+def _legacy_alert(connection, *, endpoint: str = "10.0.0.1", type: str = "cleartext_media", peer: str = "10.0.0.2",
+                  stream: str | None = None, state: str = "open", severity: str = "high", seen: int = 0,
+                  sensor: str = "s1", webhooks: tuple[int, ...] = ()) -> int:
+    """An alert row as the store wrote it before 0006 (one per stream), with a delivery per webhook."""
+    connection.execute(text("INSERT INTO sensors (id, first_seen, last_seen, packets, drops) SELECT :s, "
+                            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0, 0 WHERE NOT EXISTS "
+                            "(SELECT 1 FROM sensors WHERE id = :t)"), {"s": sensor, "t": sensor})
+    stream = stream or f"udp:{endpoint}:{4000 + seen}-{peer}:5000/rtp"
+    at = datetime(2025, 3, 1, 12, 0, seen, tzinfo=timezone.utc)
+    alert_id = connection.execute(text(
+        "INSERT INTO alerts (sensor_id, type, severity, endpoint, peer, stream, summary, evidence, device_class, "
+        "dedup_key, state, first_seen, last_seen, count) VALUES (:sensor, :type, :severity, :endpoint, :peer, "
+        ":stream, :summary, '[\"payload: PCMU\"]', 'hard_phone', :key, :state, :at, :at, 1) RETURNING id"),
+        {"sensor": sensor, "type": type, "severity": severity, "endpoint": endpoint, "peer": peer, "stream": stream,
+         "summary": f"{endpoint} sends cleartext PCMU RTP ({seen})", "key": f"{type}-{stream}-{peer}"[-64:],
+         "state": state, "at": at.replace(tzinfo=None) if connection.dialect.name == "sqlite" else at}).scalar()
+    for hook in webhooks:
+        connection.execute(text("INSERT INTO deliveries (webhook_id, alert_id, payload, state, attempts, "
+                                "next_attempt_at, created_at) VALUES (:hook, :alert, '{}', 'pending', 0, "
+                                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"hook": hook, "alert": alert_id})
+    return alert_id
+
+
+def _moment(row: tuple) -> tuple:
+    """(type, endpoint, peer, stream, first seen to the second) whatever the driver returns."""
+    return row[:4] + (str(row[5])[:19],)
+
+
+def _rows(settings, sql: str) -> list[tuple]:
+    store = open_store(settings)
+    try:
+        with store.engine.connect() as connection:
+            return [tuple(r) for r in connection.execute(text(sql))]
+    finally:
+        store.close()
+
+
+def test_0006_groups_alerts_into_incidents_and_splits_them_back(fresh_settings):
+    """Five cleartext calls of one phone (one acknowledged), two of another and a cleartext-signaling
+    alert per server become three incidents with their occurrences; downgrading gives the alerts back."""
+    migrate.upgrade(fresh_settings, "0004")
+    store = open_store(fresh_settings)
+    try:
+        with store.engine.begin() as connection:
+            hook = connection.execute(text(
+                "INSERT INTO webhooks (url, format, enabled, created_at) VALUES ('https://noc.example/a', "
+                "'generic', true, CURRENT_TIMESTAMP) RETURNING id")).scalar()
+            ids = [_legacy_alert(connection, seen=n, state="acknowledged" if n == 1 else "open", webhooks=(hook,))
+                   for n in range(5)]
+            ids += [_legacy_alert(connection, endpoint="10.0.0.7", seen=n, state="resolved") for n in range(2)]
+            for server in ("10.9.9.1", "10.9.9.2"):
+                _legacy_alert(connection, type="cleartext_signaling", peer=server, stream="-", severity="medium")
+    finally:
+        store.close()
+    before = _rows(fresh_settings, "SELECT type, endpoint, peer, stream, state, first_seen FROM alerts ORDER BY id")
+
+    migrate.upgrade(fresh_settings)
+    incidents = _rows(fresh_settings, "SELECT id, type, endpoint, peer, state, count FROM alerts ORDER BY id")
+    assert [row[1:] for row in incidents] == [
+        ("cleartext_media", "10.0.0.1", "10.0.0.2", "open", 5), ("cleartext_media", "10.0.0.7", "10.0.0.2",
+                                                                  "resolved", 2),
+        ("cleartext_signaling", "10.0.0.1", "10.9.9.1", "open", 1),
+        ("cleartext_signaling", "10.0.0.1", "10.9.9.2", "open", 1)]
+    assert incidents[0][0] == ids[0]
+    occurrences = _rows(fresh_settings, "SELECT alert_id, stream FROM alert_occurrences ORDER BY id")
+    assert [a for a, _ in occurrences] == [ids[0]] * 5 + [ids[5]] * 2 + [incidents[2][0], incidents[3][0]]
+    assert {s for _, s in occurrences[:5]} == {f"udp:10.0.0.1:{4000 + n}-10.0.0.2:5000/rtp" for n in range(5)}
+    assert _rows(fresh_settings, "SELECT DISTINCT alert_id FROM deliveries") == [(ids[0],)]
+    assert len(_rows(fresh_settings, "SELECT id FROM deliveries")) == 5
+    with open_store(fresh_settings) as store, store.session(readonly=True) as session:
+        from appliance.store import queries
+        assert queries.list_occurrences(session, ids[0]).total == 5
+        assert [e.event for e in queries.alert_history(session, ids[0])] == ["opened"]
+
+    _downgrade(fresh_settings, "0004")
+    after = _rows(fresh_settings, "SELECT type, endpoint, peer, stream, state, first_seen FROM alerts ORDER BY id")
+    assert sorted(_moment(row) for row in after) == sorted(_moment(row) for row in before)
+    assert [row[4] for row in after if row[1] == "10.0.0.7"] == ["resolved"] * 2      # the incident's state
+    assert {row[4] for row in after if row[1] == "10.0.0.1"} == {"open"}
+    assert len(_rows(fresh_settings, "SELECT id FROM deliveries")) == 5

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from appliance.analyze import analyze_files
 from appliance.store import outbox, queries
 from appliance.store.importer import import_captures
-from appliance.store.models import Alert, Call, Delivery, Endpoint, EvidencePacket, Sensor, SignalingSession, Stream
+from appliance.store.models import (Alert, Call, Delivery, Endpoint, EvidencePacket, Occurrence, Sensor,
+                                    SignalingSession, Stream)
 from appliance.store.recorder import MAX_FRAMES_PER_STREAM, Recorder
 from collectors.events import StreamEvidence
 from tests.conftest import DATA
@@ -27,8 +28,19 @@ def test_a_real_capture_round_trips(store):
     with store.session(readonly=True) as session:
         alerts = session.scalars(select(Alert)).all()
         assert {(a.type, a.endpoint) for a in alerts} == {(a["type"], a["endpoint"]) for a in report["alerts"]}
-        assert len(alerts) == len(report["alerts"]) == 6
-        assert {a.state for a in alerts} == {"open"} and {a.count for a in alerts} == {1}
+        assert len(report["alerts"]) == 6                           # the report: one alert per stream
+        assert sum(a.count for a in alerts) == 6                    # the store: one occurrence each
+        assert len(alerts) == len({(a["type"], a["endpoint"], a["peer"] if a["type"] == "cleartext_signaling"
+                                    else None) for a in report["alerts"]})
+        assert {a.state for a in alerts} == {"open"}
+        assert count(session, Occurrence) == 6
+        ends = {s["id"]: s["last_seen"] for s in report["streams"]}
+        media = [a for a in alerts if a.type in ("cleartext_media", "srtp_downgrade")]
+        assert len(media) == 4
+        for alert in media:                             # last seen: the last packet of its offending stream
+            [occurrence] = alert.occurrences
+            assert alert.last_seen.timestamp() == pytest.approx(ends[occurrence.stream], abs=1e-6)
+            assert alert.last_seen > alert.first_seen
         assert {a.device_class for a in alerts} == {"softphone"}
         assert {s.stream_id for s in session.scalars(select(Stream))} == {s["id"] for s in report["streams"]}
         rtp = session.scalars(select(Stream).where(Stream.kind == "rtp")).all()
@@ -49,10 +61,12 @@ def test_a_real_capture_round_trips(store):
             assert [ts for ts, _, _ in frames] == sorted(ts for ts, _, _ in frames)
         keys = {a.dedup_key for a in alerts}
 
-    import_captures(store, "lab-1", [str(FALLBACK)])          # the same capture again: every alert fires again
-    with store.session(readonly=True) as session:
+    counts = {a.dedup_key: a.count for a in alerts}
+    import_captures(store, "lab-1", [str(FALLBACK)])          # the same capture again: the same traffic,
+    with store.session(readonly=True) as session:             # the same occurrences (not counted twice)
         alerts = session.scalars(select(Alert)).all()
-        assert {a.dedup_key for a in alerts} == keys and {a.count for a in alerts} == {2}
+        assert {a.dedup_key for a in alerts} == keys and {a.dedup_key: a.count for a in alerts} == counts
+        assert count(session, Occurrence) == 6
         assert count(session, Stream) == len(report["streams"]) and count(session, Call) == 1
         assert count(session, EvidencePacket) <= MAX_FRAMES_PER_STREAM * len(media)
 
@@ -70,7 +84,8 @@ def test_an_alert_is_counted_updated_and_reopened(store):
     with store.session(readonly=True) as session:
         row = session.get(Alert, first.alert_id)
         assert (row.count, row.state, row.evidence, row.summary) == (2, "open", ["again"], "cleartext RTP")
-        assert row.device_class == "hard_phone" and row.last_seen.timestamp() == clock.now
+        assert row.device_class == "hard_phone" and row.last_seen.timestamp() == clock.now - 5   # traffic time
+        assert row.recorded_at.timestamp() == clock.now                                          # write time
         assert row.first_seen.timestamp() == policy_alert().first_seen
     with store.session() as session:
         queries.resolve(session, first.alert_id, "alice", "fixed the phone")
@@ -84,12 +99,21 @@ def test_an_alert_is_counted_updated_and_reopened(store):
         assert count(session, Alert) == 1
 
 
-def test_alerts_are_kept_apart_per_sensor_and_key(store):
+def test_incidents_are_kept_apart_per_sensor_and_identity(store):
     Recorder(store, "s1").alert(policy_alert())
     Recorder(store, "s2").alert(policy_alert())
-    Recorder(store, "s1").alert(policy_alert(stream="udp:10.0.0.1:4002-10.0.0.2:5002/rtp"))
+    Recorder(store, "s1").alert(policy_alert(stream="udp:10.0.0.1:4002-10.0.0.2:5002/rtp"))   # same phone
+    Recorder(store, "s1").alert(policy_alert("srtp_downgrade"))                              # another cause
+    for port, server in enumerate(("10.9.0.1", "10.9.0.2", "10.9.0.1"), 5060):
+        Recorder(store, "s1").alert(policy_alert("cleartext_signaling", peer=server, stream="",
+                                                 key=("cleartext_signaling", "10.0.0.1", server, port)))
     with store.session(readonly=True) as session:
-        assert count(session, Alert) == 3 and count(session, Sensor) == 2
+        rows = session.scalars(select(Alert).order_by(Alert.id)).all()
+        assert [(a.sensor_id, a.type, a.peer, a.count) for a in rows] == [
+            ("s1", "cleartext_media", "10.0.0.2", 2), ("s2", "cleartext_media", "10.0.0.2", 1),
+            ("s1", "srtp_downgrade", "10.0.0.2", 1), ("s1", "cleartext_signaling", "10.9.0.1", 2),
+            ("s1", "cleartext_signaling", "10.9.0.2", 1)]
+        assert count(session, Sensor) == 2
 
 
 def test_evidence_frames_are_bounded_per_stream(store):

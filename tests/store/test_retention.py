@@ -57,6 +57,21 @@ def test_purge_forgets_what_is_old_and_settled(store):
         assert set(queries.purge(s, timedelta(days=30), now=NOW).values()) == {0}
 
 
+def test_the_streams_of_every_occurrence_of_an_open_incident_stay(store):
+    old = Recorder(store, "s1", clock=lambda: OLD)
+    for n in (3, 4):
+        old.observe(StreamEvidence(stream(n), "10.0.0.7", "10.0.0.99", ((OLD + n, 1, bytes([n]) * 60),) * 2))
+    first = old.alert(policy_alert(endpoint="10.0.0.7", stream=stream(3), first_seen=OLD))
+    latest = old.alert(policy_alert(endpoint="10.0.0.7", stream=stream(4), first_seen=OLD + 60))
+    assert first.alert_id == latest.alert_id and first.occurrence_id != latest.occurrence_id
+    with store.session() as s:
+        assert queries.purge(s, timedelta(days=30), now=NOW)["streams"] == 0
+    with store.session(readonly=True) as s:
+        for occurrence, n in ((first.occurrence_id, 3), (latest.occurrence_id, 4)):
+            frames = queries.occurrence_frames(s, first.alert_id, occurrence)
+            assert [frame for _, _, frame in frames] == [bytes([n]) * 60] * 2
+
+
 def test_statistics_are_refreshed_for_the_planner(store):
     """After refresh_statistics, SQLite holds planner statistics for the alerts' indexes."""
     from sqlalchemy import text

@@ -8,6 +8,10 @@
   const SEVERITIES = ["critical", "high", "medium", "low", "info"];
   const STATES = ["open", "acknowledged", "resolved"];
   const LIMIT = 500;
+  const POSTURES = ["compliant", "cleartext_media", "keys_exposed", "cleartext_signaling", "downgraded", "unknown"];
+  const POSTURE_LABELS = { compliant: "compliant", cleartext_media: "cleartext media", keys_exposed: "keys exposed",
+    cleartext_signaling: "cleartext signaling", downgraded: "downgraded", unknown: "unknown / not yet calling" };
+  const GROUPS = ["vendor_model", "subnet", "sensor", "device_class"];
   const RETRY_MS = 5000;
   const REFRESH_MS = 15000;
 
@@ -117,6 +121,7 @@
     connectLive();
     loadAlerts();                             // again when the feed opens (or re-opens)
     loadChart();
+    loadFleet();
   }
 
   function signOut(reason) {
@@ -251,9 +256,10 @@
     const pairs = [["Alert", `#${alert.id}`], ["Severity", alert.severity], ["State", alert.state], ["Reason", alert.summary],
       ["Endpoint", alert.endpoint], ["Peer", alert.peer], ["Device class", alert.device_class], ["Sensor", alert.sensor],
       ["Call-ID", alert.call_id], ["Stream", alert.stream], ["First seen", fmtTime(alert.first_seen)],
-      ["Last seen", fmtTime(alert.last_seen)], ["Times fired", alert.count]];
+      ["Last seen", fmtTime(alert.last_seen)], ["Occurrences", alert.count]];
     if (alert.acknowledged_by) pairs.push(["Acknowledged", `${alert.acknowledged_by}, ${fmtTime(alert.acknowledged_at)}`]);
     if (alert.resolved_by) pairs.push(["Resolved", `${alert.resolved_by}, ${fmtTime(alert.resolved_at)}`]);
+    else if (alert.resolved_reason) pairs.push(["Resolved", `${fmtTime(alert.resolved_at)}: ${alert.resolved_reason}`]);
     if (alert.comment) pairs.push(["Comment", alert.comment]);
     for (const [name, value] of pairs) {
       fields.appendChild(el("dt", name));
@@ -332,6 +338,60 @@
       else if (err.status === 409) message.textContent = `Not possible now: ${err.message}`;
       else message.textContent = `Failed: ${err.message}`;
     }
+  }
+
+  // -- the fleet: phones by posture, grouped; the trend; CSV exports ------------------------------
+  async function loadFleet() {
+    const group = oneOf($("fleet-group").value, GROUPS, "vendor_model");
+    try {
+      const summary = await getJson(`/api/v1/fleet/summary?group_by=${encodeURIComponent(group)}`);
+      $("fleet-total").textContent = `${fmtNumber(summary.total)} endpoints`;
+      const list = $("fleet-postures");
+      clear(list);
+      for (const name of POSTURES) {
+        const item = el("li", null, `posture ${name}`);
+        item.dataset.posture = name;
+        item.appendChild(el("strong", fmtNumber(summary.postures[name]), "n"));
+        item.appendChild(el("span", POSTURE_LABELS[name], "label"));
+        list.appendChild(item);
+      }
+      fillTable("fleet-groups", summary.groups.map((g) => row([g.group, fmtNumber(g.total),
+        ...POSTURES.map((name) => fmtNumber(g.postures[name]))])));
+      const days = await getJson("/api/v1/fleet/trend");
+      const today = days.length ? days[days.length - 1].non_compliant : 0;
+      const peak = days.reduce((most, d) => Math.max(most, d.non_compliant), 0);
+      $("fleet-trend").textContent = `Non-compliant phones per day, last ${days.length} days: ` +
+        `${fmtNumber(today)} today, at most ${fmtNumber(peak)}.`;
+    } catch (err) {
+      if (state.token) appError(`The fleet summary could not be loaded: ${err.message}`);
+    }
+  }
+
+  async function download(path, name, message) {
+    message.className = "message";
+    message.textContent = "";
+    try {
+      const response = await request(path);
+      const blob = await response.blob();
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = name;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      return blob;
+    } catch (err) {
+      message.className = "message error";
+      message.textContent = `Download failed: ${err.message}`;
+      throw err;
+    }
+  }
+
+  async function downloadCsv(kind) {
+    const blob = await download(`/api/v1/fleet/${kind}.csv`, `${kind}.csv`, $("fleet-message")).catch(() => null);
+    if (blob) $("fleet-message").textContent = `${kind}.csv downloaded (${fmtNumber(blob.size)} bytes).`;
   }
 
   async function downloadPcap() {
@@ -502,7 +562,7 @@
     for (const name of ["alerts", ...Object.keys(LOADERS)]) show($(`view-${name}`), name === view);
     clearInterval(state.refresh);
     if (view === "alerts") {
-      state.refresh = setInterval(loadChart, 30000);
+      state.refresh = setInterval(() => { loadChart(); loadFleet(); }, 30000);
     } else {
       refreshView();
       state.refresh = setInterval(refreshView, REFRESH_MS);
@@ -530,6 +590,9 @@
     $("d-ack").addEventListener("click", () => act("ack"));
     $("d-resolve").addEventListener("click", () => act("resolve"));
     $("d-pcap").addEventListener("click", downloadPcap);
+    $("fleet-group").addEventListener("change", loadFleet);
+    $("fleet-endpoints-csv").addEventListener("click", () => downloadCsv("endpoints"));
+    $("fleet-incidents-csv").addEventListener("click", () => downloadCsv("incidents"));
     const saved = sessionStorage.getItem(TOKEN_KEY);
     if (saved) signIn(saved, true); else $("token").focus();
   });

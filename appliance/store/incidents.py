@@ -1,0 +1,107 @@
+"""Incidents: what the NOC is told about. The policy raises one alert per offending stream, call or
+signaling session (CONTRACT); the store groups them per phone and cause (Zeek's notice identity,
+Alertmanager's grouping) so fifteen cleartext calls of one phone are one incident with fifteen
+occurrences and one notification.
+
+Identity, per sensor (IPs are a site's own): the endpoint and the alert type, plus the server for
+`cleartext_signaling` and the cause (the findings named in the summary) for `weak_tls`, the one type
+with several causes.
+
+Lifecycle: open -> acknowledged -> resolved, or open -> resolved; every change is an `AlertEvent`.
+An occurrence on an acknowledged incident only updates it; on a resolved one it re-opens it. An
+incident resolves itself when its phone has been seen making only compliant calls for
+`IncidentSettings.auto_resolve_after` seconds of traffic time (the reason is recorded).
+
+Notifications (the outbox) go out on open, re-open and a worse severity, and as a reminder every
+`remind_every` seconds while an incident stays open (unacknowledged) — never one per call."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from appliance.alerts import (CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING, SDES_KEYS_EXPOSED, SEVERITIES, SRTP_DOWNGRADE,
+                              WEAK_TLS)
+from appliance.store.incident_settings import IncidentSettings  # noqa: F401  (re-exported)
+from appliance.store.models import Alert, AlertEvent
+
+ACTIVE = ("open", "acknowledged")
+# what a compliant observation clears: encrypted media clears the media incidents of its sender,
+# media keyed without SDES also the exposed keys, SIP over TLS the cleartext signaling to that server
+MEDIA_TYPES = (CLEARTEXT_MEDIA, SRTP_DOWNGRADE)
+KEYED_MEDIA_TYPES = MEDIA_TYPES + (SDES_KEYS_EXPOSED,)
+UNEXPOSED_KEYING = ("dtls-srtp", "zrtp")
+
+
+
+
+def identity(alert_type: str, endpoint: str, peer: str | None, summary: str) -> tuple:
+    if alert_type == CLEARTEXT_SIGNALING:
+        return alert_type, endpoint, peer
+    if alert_type == WEAK_TLS:
+        return alert_type, endpoint, summary.split(": ", 1)[-1]
+    return alert_type, endpoint
+
+
+def incident_key(alert_type: str, endpoint: str, peer: str | None, summary: str) -> str:
+    return digest(identity(alert_type, endpoint, peer, summary))
+
+
+def digest(key) -> str:
+    """A stable string for an identity: the SHA-256 of the tuple as canonical JSON."""
+    text = json.dumps(list(key), separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def worse(severity: str, than: str) -> bool:
+    rank = {name: index for index, name in enumerate(SEVERITIES)}
+    return rank.get(severity, len(rank)) < rank.get(than, len(rank))
+
+
+def record(session: Session, row: Alert, event: str, at: datetime, actor: str | None = None,
+           detail: str | None = None) -> None:
+    session.add(AlertEvent(alert_id=row.id, at=at, event=event, actor=actor, detail=detail))
+
+
+def reopen(session: Session, row: Alert, at: datetime) -> None:
+    row.state = "open"
+    row.acknowledged_by = row.acknowledged_at = row.resolved_by = row.resolved_at = row.resolved_reason = None
+    record(session, row, "reopened", at)
+
+
+def resolve(session: Session, row: Alert, at: datetime, who: str | None, reason: str | None = None) -> bool:
+    """Resolve an active incident; False when it already was."""
+    if row.state == "resolved":
+        return False
+    row.state, row.resolved_by, row.resolved_at, row.resolved_reason = "resolved", who, at, reason
+    record(session, row, "resolved", at, who, reason)
+    return True
+
+
+def acknowledge(session: Session, row: Alert, at: datetime, who: str) -> bool:
+    if row.state != "open":
+        return False
+    row.state, row.acknowledged_by, row.acknowledged_at = "acknowledged", who, at
+    record(session, row, "acknowledged", at, who)
+    return True
+
+
+def compliant(session: Session, sensor: str, endpoint: str, types: tuple[str, ...], seen: datetime,
+              settings: IncidentSettings, peer: str | None = None, what: str = "compliant traffic") -> list[Alert]:
+    """Resolve the active incidents of `types` on `endpoint` whose last occurrence is at least
+    `auto_resolve_after` before `seen` (a compliant observation's traffic time). Returns them."""
+    horizon = seen - timedelta(seconds=settings.auto_resolve_after)
+    query = select(Alert).where(Alert.sensor_id == sensor, Alert.endpoint == endpoint, Alert.type.in_(types),
+                                Alert.state.in_(ACTIVE), Alert.last_seen <= horizon)
+    if peer is not None:
+        query = query.where(Alert.peer == peer)
+    resolved = []
+    for row in session.scalars(query):
+        hours = (seen - row.last_seen).total_seconds() / 3600
+        reason = f"auto: only {what} from {endpoint} for {hours:.1f} h since the last occurrence"
+        if resolve(session, row, seen, None, reason):
+            resolved.append(row)
+    return resolved
