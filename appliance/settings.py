@@ -10,6 +10,7 @@
 | APPLIANCE_RETENTION_DAYS   | purge data older than this                           | 30                            |
 | APPLIANCE_CONFIG           | the TOML configuration file (appliance.config_file)  | /etc/appliance/appliance.toml if it exists |
 | APPLIANCE_MASK_SIP_URIS    | 1: pseudonymise the user part of SIP URIs (privacy)  | 0 (or [privacy] in the file)  |
+| APPLIANCE_SWITCH_CREDENTIALS_DIR | the only place switch SSH key files may be read from | <data dir>/switch-credentials |
 
 The configuration file holds the same settings (table [appliance]) plus the policy and the notifiers;
 a variable that is set wins over the file.
@@ -41,6 +42,7 @@ class Settings:
     policy: PolicySettings = field(default_factory=PolicySettings)
     notifiers: tuple[dict, ...] = ()                # [[notifiers]] of the configuration file
     config_path: Path | None = None
+    switch_credentials_dir: Path | None = None      # None: <data_dir>/switch-credentials
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -65,7 +67,12 @@ class Settings:
             policy=policy_settings(document, path.parent if path else Path.cwd(), _privacy(env, document)),
             notifiers=tuple(document.get("notifiers", [])),
             config_path=path,
+            switch_credentials_dir=_path(get("APPLIANCE_SWITCH_CREDENTIALS_DIR")),
         )
+
+    def switch_credentials(self) -> Path:
+        """The directory switch key files must lie in (`appliance.switches.credentials`)."""
+        return self.switch_credentials_dir or self.data_dir / "switch-credentials"
 
     def store(self) -> StoreSettings:
         if not self.database_url:
@@ -80,6 +87,10 @@ def _privacy(env, document: dict) -> Privacy:
         "mask_sip_uris", False))
     key = env.get("APPLIANCE_SECRET_KEY")
     return Privacy(mask, key.encode("utf-8") if key else None)
+
+
+def _path(raw) -> Path | None:
+    return Path(raw).expanduser() if raw else None
 
 
 def _int(get, name: str, default: int) -> int:

@@ -1,6 +1,7 @@
 """CLI commands `switch` (the switches the appliance may configure) and `span` (its mirror session on
-one of them). Secrets are never arguments: a password or enable secret is named by the environment
-variable that holds it, a key by its file."""
+one of them). Secrets are never arguments: a password or enable secret is named by the
+`APPLIANCE_SWITCH_*` environment variable that holds it, a key by its file in the switch credentials
+directory (`appliance.switches.credentials`)."""
 from __future__ import annotations
 
 import getpass
@@ -30,7 +31,7 @@ def _actor() -> str:
 def _control(settings: Settings, store):
     from appliance.switches.connection import ConnectSettings
     from appliance.switches.control import SpanControl
-    return SpanControl(store, ConnectSettings(session_log_dir=settings.data_dir / "switch-logs"))
+    return SpanControl(store, ConnectSettings.from_settings(settings))
 
 
 @switch_app.command("add")
@@ -38,11 +39,11 @@ def switch_add(name: str,
                device_type: str = typer.Option(..., "--device-type", help="Netmiko device type, e.g. cisco_ios"),
                host: str = typer.Option(..., "--host"), port: int = typer.Option(22, "--port"),
                username: str = typer.Option(..., "--username"),
-               key_file: Optional[str] = typer.Option(None, "--key-file", help="SSH private key file"),
+               key_file: Optional[str] = typer.Option(None, "--key-file", help="SSH private key file in the switch credentials directory"),
                password_env: Optional[str] = typer.Option(None, "--password-env",
-                                                          help="environment variable holding the password"),
+                                                          help="APPLIANCE_SWITCH_* variable holding the password"),
                secret_env: Optional[str] = typer.Option(None, "--secret-env",
-                                                        help="environment variable holding the enable secret"),
+                                                        help="APPLIANCE_SWITCH_* variable holding the enable secret"),
                session_number: int = typer.Option(7, "--session-number",
                                                   help="the mirror session number the appliance owns")) -> None:
     """Register a switch; its secrets stay where they are (environment or key file)."""
@@ -53,9 +54,10 @@ def switch_add(name: str,
     driver_class(device_type)                                   # Unsupported for an unknown type
     if (key_file is None) == (password_env is None):
         raise UsageError("give exactly one of --key-file or --password-env")
-    credential = keyfile_ref(key_file) if key_file else env_ref(password_env)
+    settings = Settings.from_env()
+    credential = keyfile_ref(key_file, settings.switch_credentials()) if key_file else env_ref(password_env)
     secret = env_ref(secret_env) if secret_env else None
-    with open_migrated_store() as store, store.session() as session:
+    with open_migrated_store(settings) as store, store.session() as session:
         registry.add_switch(session, name, device_type, host, port=port, username=username,
                             credential_ref=credential, secret_ref=secret, session_number=session_number,
                             created_by=_actor())

@@ -33,7 +33,7 @@ REQUIRED = {
     ("PATCH", "/api/v1/webhooks/{webhook_id}"): O, ("DELETE", "/api/v1/webhooks/{webhook_id}"): O,
     ("GET", "/api/v1/tokens"): A, ("POST", "/api/v1/tokens"): A, ("DELETE", "/api/v1/tokens/{token_id}"): A,
     ("GET", "/api/v1/stats/media"): V,
-    ("GET", "/api/v1/switches"): V, ("POST", "/api/v1/switches"): O, ("GET", "/api/v1/switches/{name}"): V,
+    ("GET", "/api/v1/switches"): V, ("POST", "/api/v1/switches"): A, ("GET", "/api/v1/switches/{name}"): V,
     ("DELETE", "/api/v1/switches/{name}"): O, ("GET", "/api/v1/switches/{name}/actions"): V,
     ("POST", "/api/v1/switches/{name}/span/plan"): V, ("PUT", "/api/v1/switches/{name}/span"): O,
     ("POST", "/api/v1/switches/{name}/span/verify"): O, ("DELETE", "/api/v1/switches/{name}/span"): O,
@@ -51,7 +51,7 @@ BODIES = {
     ("PATCH", "/api/v1/webhooks/{webhook_id}"): {"name": "renamed"},
     ("POST", "/api/v1/tokens"): {"name": "new", "role": "viewer"},
     ("POST", "/api/v1/switches"): {"name": "matrix-new", "device_type": "ovs_linux", "host": "127.0.0.1",
-                                   "port": 1, "username": "root", "password_env": "MATRIX_PW"},
+                                   "port": 1, "username": "root", "password_env": "APPLIANCE_SWITCH_MATRIX_PW"},
     ("POST", "/api/v1/switches/{name}/span/plan"): SPAN, ("PUT", "/api/v1/switches/{name}/span"): SPAN,
 }
 
@@ -97,7 +97,7 @@ def path_for(lab, template: str) -> str:
         elif "{name}" in template:                  # a fresh switch on a closed loopback port
             params["name"] = f"matrix-{next(SWITCH_NUMBERS)}"
             switches.add_switch(session, params["name"], "ovs_linux", "127.0.0.1", port=1, username="root",
-                                credential_ref="env:MATRIX_PW")
+                                credential_ref="env:APPLIANCE_SWITCH_MATRIX_PW")
         if template == "/api/v1/switches":
             session.execute(delete(Switch).where(Switch.name == "matrix-new"))
     return template.format(**params)
@@ -120,7 +120,7 @@ def check(response: httpx.Response, identity: str, role: str | None, dials: int 
 
 @pytest.mark.parametrize("method,template", sorted(k for k in REQUIRED if k[1] != "/api/v1/alerts/stream"))
 def test_route_by_identity(lab, client, method, template, monkeypatch):
-    monkeypatch.setenv("MATRIX_PW", "not-used-no-switch-listens")
+    monkeypatch.setenv("APPLIANCE_SWITCH_MATRIX_PW", "not-used-no-switch-listens")
     role = REQUIRED[(method, template)]
     for identity in IDENTITIES:
         response = client.request(method, path_for(lab, template), headers=lab.headers(identity),
