@@ -21,7 +21,7 @@ from api import dashboard, errors, openapi
 from api.deps import known_query_only
 from api.metrics import registry_for
 from api.ratelimit import Limiter, RateLimits
-from api.routes import (alert_stream, alerts, calls, endpoints, sensors, service, stats, streams, switches, tokens,
+from api.routes import (alert_stream, alerts, audit, calls, endpoints, sensors, service, stats, streams, switches, tokens,
                         webhooks)
 from appliance.settings import Settings
 from appliance.store import Store, migrate, open_store
@@ -29,7 +29,7 @@ from appliance.store.crypto import SecretBox
 from appliance.switches.connection import connect
 
 API_PREFIX = "/api/v1"
-ROUTERS = (alert_stream, alerts, streams, calls, endpoints, sensors, webhooks, tokens, stats,   # the stream before /{id}
+ROUTERS = (alert_stream, alerts, streams, calls, endpoints, sensors, webhooks, tokens, audit, stats,   # the stream before /{id}
            switches)
 
 

@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
+from appliance.audit_command import audit_command
 from appliance.commands import db_app, import_command, secret_key_command, token_app, webhook_app
 from appliance.errors import ApplianceError
 from appliance.switch_commands import span_app, switch_app
@@ -38,6 +39,7 @@ app.command("import")(import_command)
 from appliance.firstrun import first_run_command  # noqa: E402  (the newcomer's `make run`)
 app.command("first-run")(first_run_command)
 app.command("secret-key")(secret_key_command)
+app.command("audit")(audit_command)
 
 
 @app.callback()

@@ -4,12 +4,12 @@ one of them). Secrets are never arguments: a password or enable secret is named 
 directory (`appliance.switches.credentials`)."""
 from __future__ import annotations
 
-import getpass
 import sys
 from typing import List, Optional
 
 import typer
 
+from appliance.actor import cli_actor
 from appliance.errors import UsageError
 from appliance.settings import Settings
 
@@ -19,13 +19,6 @@ span_app = typer.Typer(help="The appliance's mirror (SPAN) session on a switch."
 SOURCE_HELP = "a mirrored port, PORT[:rx|tx|both] (default both); repeat for more"
 VLAN_HELP = "a mirrored VLAN, VID[:rx|tx|both] (default rx); repeat for more"
 DEST_HELP = "the switch port the appliance's mirror NIC is cabled to"
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:                  # no user name (container without passwd entry)
-        return "cli"
 
 
 def _control(settings: Settings, store):
@@ -48,6 +41,7 @@ def switch_add(name: str,
                                                   help="the mirror session number the appliance owns")) -> None:
     """Register a switch; its secrets stay where they are (environment or key file)."""
     from appliance.commands import open_migrated_store
+    from appliance.store import audit
     from appliance.store import switches as registry
     from appliance.switches.credentials import env_ref, keyfile_ref
     from appliance.switches.drivers import driver_class
@@ -58,9 +52,11 @@ def switch_add(name: str,
     credential = keyfile_ref(key_file, settings.switch_credentials()) if key_file else env_ref(password_env)
     secret = env_ref(secret_env) if secret_env else None
     with open_migrated_store(settings) as store, store.session() as session:
-        registry.add_switch(session, name, device_type, host, port=port, username=username,
-                            credential_ref=credential, secret_ref=secret, session_number=session_number,
-                            created_by=_actor())
+        row = registry.add_switch(session, name, device_type, host, port=port, username=username,
+                                  credential_ref=credential, secret_ref=secret, session_number=session_number,
+                                  created_by=cli_actor())
+        session.flush()
+        audit.record_as(session, cli_actor(), "switch.add", f"switch:{name}", None, audit.snapshot(row))
     print(f"switch {name}: {device_type} at {username}@{host}:{port}, credentials from {credential}")
 
 
@@ -80,9 +76,12 @@ def switch_list() -> None:
 def switch_remove(name: str) -> None:
     """Forget a switch (refused while the appliance's mirror is applied on it)."""
     from appliance.commands import open_migrated_store
+    from appliance.store import audit
     from appliance.store import switches as registry
     with open_migrated_store() as store, store.session() as session:
+        before = audit.snapshot(registry.get_switch(session, name))
         registry.remove_switch(session, name)
+        audit.record_as(session, cli_actor(), "switch.remove", f"switch:{name}", before, None)
     print(f"switch {name} removed")
 
 
@@ -115,9 +114,9 @@ def span_apply(name: str, source: List[str] = typer.Option([], "--source", help=
     with open_migrated_store(settings) as store:
         control = _control(settings, store)
         if dry_run:
-            sys.stdout.write(control.dry_run(name, source, source_vlan, destination, _actor()).rstrip() + "\n")
+            sys.stdout.write(control.dry_run(name, source, source_vlan, destination, cli_actor()).rstrip() + "\n")
             return
-        outcome = control.apply(name, source, source_vlan, destination, _actor(), save=save)
+        outcome = control.apply(name, source, source_vlan, destination, cli_actor(), save=save)
         _print_outcome(name, outcome, "applied" if outcome.changed else "already in place")
         if not outcome.matches:
             raise typer.Exit(1)
@@ -134,7 +133,7 @@ def span_verify(name: str,
     settings = Settings.from_env()
     with open_migrated_store(settings) as store:
         control = _control(settings, store)
-        outcome = control.verify(name, _actor())
+        outcome = control.verify(name, cli_actor())
         _print_outcome(name, outcome, "matches" if outcome.matches else "DOES NOT MATCH")
         if not outcome.matches:
             raise typer.Exit(1)
@@ -147,7 +146,7 @@ def span_remove(name: str) -> None:
     from appliance.commands import open_migrated_store
     settings = Settings.from_env()
     with open_migrated_store(settings) as store:
-        outcome = _control(settings, store).remove(name, _actor())
+        outcome = _control(settings, store).remove(name, cli_actor())
     print(f"switch {name}: " + ("session removed" if outcome.changed else "no appliance session was there"))
 
 
@@ -178,7 +177,7 @@ def _wire_check(control, name: str, interface: str | None, seconds: float) -> No
         return
     from appliance.switches.wirecheck import check_mirror
     check = check_mirror(interface, seconds)
-    control.record_wire_check(name, _actor(), check)
+    control.record_wire_check(name, cli_actor(), check)
     print(check.message())
     if not check.ok:
         raise typer.Exit(4)

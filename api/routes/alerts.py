@@ -10,13 +10,14 @@ from api.auth import Operator, Viewer
 from api.deps import ReadSessionDep, WriteSessionDep
 from api.pcap import MEDIA_TYPE, capture_bytes
 from api.routes import AUTH, CONFLICT, NOT_FOUND, RowId
-from api.schemas import (MAX_ID, AlertAction, AlertPage, AlertPublic, AlertState, AlertType, Moment, Severity,
+from api.schemas import (MAX_ID, AlertAction, AlertDetail, AlertPage, AlertPublic, AlertState, AlertType, Moment, Severity,
                          Text)
-from appliance.store import queries
+from appliance.store import audit, queries
 from appliance.store.errors import NotFound
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=AUTH)
 MAX_OFFSET = 10**9
+LIFECYCLE = ("state", "acknowledged_by", "acknowledged_at", "resolved_by", "resolved_at")
 
 
 @router.get("", summary="List alerts, newest first")
@@ -40,22 +41,34 @@ def list_alerts(
 
 
 @router.get("/{alert_id}", responses=NOT_FOUND, summary="One alert")
-def get_alert(alert_id: RowId, session: ReadSessionDep, _: Viewer) -> AlertPublic:
-    return AlertPublic.from_row(queries.get_alert(session, alert_id))
+def get_alert(alert_id: RowId, session: ReadSessionDep, _: Viewer) -> AlertDetail:
+    return AlertDetail.with_comments(queries.get_alert(session, alert_id), queries.comments(session, alert_id))
 
 
 @router.post("/{alert_id}/ack", responses=NOT_FOUND | CONFLICT, summary="Acknowledge an alert")
 def acknowledge(alert_id: RowId, session: WriteSessionDep, who: Operator,
-                body: AlertAction | None = None) -> AlertPublic:
-    row = queries.acknowledge(session, alert_id, who.name, body.comment if body else None)
-    return AlertPublic.from_row(row)
+                body: AlertAction | None = None) -> AlertDetail:
+    return _change(session, who, alert_id, queries.acknowledge, "alert.acknowledge", body)
 
 
 @router.post("/{alert_id}/resolve", responses=NOT_FOUND | CONFLICT, summary="Resolve an alert")
 def resolve(alert_id: RowId, session: WriteSessionDep, who: Operator,
-            body: AlertAction | None = None) -> AlertPublic:
-    row = queries.resolve(session, alert_id, who.name, body.comment if body else None)
-    return AlertPublic.from_row(row)
+            body: AlertAction | None = None) -> AlertDetail:
+    return _change(session, who, alert_id, queries.resolve, "alert.resolve", body)
+
+
+def _change(session, who, alert_id: int, change, action: str, body: AlertAction | None) -> AlertDetail:
+    """Acknowledge or resolve, recorded in the audit log (the state change, and the comment apart)."""
+    comment = body.comment if body else None
+    before = audit.snapshot(queries.get_alert(session, alert_id), LIFECYCLE)
+    row = change(session, alert_id, who.name, comment)
+    after = audit.snapshot(row, LIFECYCLE)
+    target = f"alert:{alert_id}"
+    if after != before:
+        audit.record(session, who.name, action, target, before, after)
+    if comment is not None:
+        audit.record(session, who.name, "alert.comment", target, None, {"comment": comment})
+    return AlertDetail.with_comments(row, queries.comments(session, alert_id))
 
 
 @router.get("/{alert_id}/pcap", response_class=Response, summary="The alert's evidence frames as a pcap file",

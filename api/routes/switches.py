@@ -14,6 +14,7 @@ from api.deps import ReadSessionDep, StoreDep, WriteSessionDep
 from api.routes import AUTH, NOT_FOUND, _error
 from api.schemas.switches import (OutcomePublic, PlanPublic, RemovedPublic, SpanActionPublic, SpanRequest, SwitchCreate,
                                   SwitchName, SwitchPublic)
+from appliance.store import audit
 from appliance.store import switches as registry
 from appliance.switches.connection import ConnectSettings
 from appliance.switches.control import SpanControl
@@ -52,6 +53,8 @@ def add_switch(body: SwitchCreate, request: Request, session: WriteSessionDep, w
                               username=body.username, credential_ref=credential,
                               secret_ref=env_ref(body.secret_env) if body.secret_env else None,
                               session_number=body.session_number, created_by=_actor(who))
+    session.flush()
+    audit.record(session, who.name, "switch.add", f"switch:{body.name}", None, audit.snapshot(row))
     return SwitchPublic.from_row(row, None)
 
 
@@ -63,8 +66,10 @@ def get_switch(name: SwitchName, session: ReadSessionDep, _: Viewer) -> SwitchPu
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
                responses=NOT_FOUND | CONFLICT, summary="Forget a switch (not while its SPAN session is applied)")
-def remove_switch(name: SwitchName, session: WriteSessionDep, _: Operator) -> Response:
+def remove_switch(name: SwitchName, session: WriteSessionDep, who: Operator) -> Response:
+    before = audit.snapshot(registry.get_switch(session, name))
     registry.remove_switch(session, name)
+    audit.record(session, who.name, "switch.remove", f"switch:{name}", before, None)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

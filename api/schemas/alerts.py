@@ -39,6 +39,25 @@ class AlertPublic(BaseModel):
                    resolved_by=row.resolved_by, resolved_at=to_epoch(row.resolved_at), comment=row.comment)
 
 
+class CommentPublic(BaseModel):
+    author: str
+    at: float
+    text: str
+
+    @classmethod
+    def from_row(cls, row) -> "CommentPublic":
+        return cls(author=row.author, at=to_epoch(row.at), text=row.text)
+
+
+class AlertDetail(AlertPublic):
+    """One alert with every comment made on it, oldest first (`comment` is the latest)."""
+    comments: list[CommentPublic]
+
+    @classmethod
+    def with_comments(cls, row, comments) -> "AlertDetail":
+        return cls(**AlertPublic.from_row(row).model_dump(), comments=[CommentPublic.from_row(c) for c in comments])
+
+
 class AlertPage(BaseModel):
     items: list[AlertPublic]
     total: int = Field(description="alerts matching the filters, over all pages")
@@ -46,6 +65,6 @@ class AlertPage(BaseModel):
 
 
 class AlertAction(BaseModel):
-    """Body of ack/resolve; a comment replaces the alert's previous one."""
+    """Body of ack/resolve; a comment is added to the alert's comments (none is ever replaced)."""
     model_config = ConfigDict(extra="forbid")
     comment: Text(2000) | None = None

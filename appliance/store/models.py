@@ -167,6 +167,16 @@ class Alert(Base):
     comment: Mapped[str | None] = mapped_column(Text)
 
 
+class AlertComment(Base):
+    """A comment on an alert, kept with the others: a new comment is added, never written over one."""
+    __tablename__ = "alert_comments"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(Id, ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
+
+
 class EvidencePacket(Base):
     """A captured frame kept as evidence (pcap download), tied to a stream or directly to an alert."""
     __tablename__ = "evidence_packets"
@@ -279,3 +289,18 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """Who changed what, when, through which door (api, cli): the state before and after, secrets
+    redacted (`audit.snapshot`). Written in the same transaction as the change it records."""
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "target", "at"), Index(None, "actor", "at"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    via: Mapped[str] = mapped_column(String(8))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(200))
+    before: Mapped[dict | None] = mapped_column()
+    after: Mapped[dict | None] = mapped_column()

@@ -4,7 +4,8 @@ posture, calls, streams) and an alert's evidence frames. Webhooks, tokens, the o
 live in their own modules and are re-exported here, so the API imports one module.
 
 Alert lifecycle: open -> acknowledged -> resolved, or open -> resolved. Repeating an action is a no-op
-(the first who/when stay; a new comment replaces the old); acknowledging a resolved alert is refused.
+(the first who/when stay); a comment is added to the alert's history (`comments`), never written over
+one, and `Alert.comment` shows the latest; acknowledging a resolved alert is refused.
 Only the recorder re-opens an alert, when it fires again."""
 from __future__ import annotations
 
@@ -18,14 +19,14 @@ from sqlalchemy.orm import Session
 
 from appliance.store.columns import to_epoch, utcnow
 from appliance.store.errors import InvalidTransition, NotFound
-from appliance.store.models import Alert, Call, Endpoint, EvidencePacket, Sensor, Stream
+from appliance.store.models import Alert, AlertComment, Call, Endpoint, EvidencePacket, Sensor, Stream
 from appliance.store.outbox import due_deliveries, mark_delivered, mark_failed  # noqa: F401  (re-exported)
 from appliance.store.retention import purge  # noqa: F401
 from appliance.store.tokens import create_token, list_tokens, revoke_token, verify_token  # noqa: F401
 from appliance.store.webhooks import (create_webhook, delete_webhook, get_webhook, list_webhooks,  # noqa: F401
                                       update_webhook, webhook_secret)
 
-__all__ = ["Page", "list_alerts", "get_alert", "acknowledge", "resolve", "evidence_frames", "list_sensors",
+__all__ = ["Page", "list_alerts", "get_alert", "acknowledge", "resolve", "comments", "evidence_frames", "list_sensors",
            "list_endpoints", "get_endpoint", "list_streams", "get_stream", "list_calls", "get_call",
            "create_webhook", "list_webhooks", "get_webhook", "update_webhook", "delete_webhook", "webhook_secret",
            "create_token", "verify_token", "revoke_token", "list_tokens",
@@ -84,7 +85,7 @@ def acknowledge(session: Session, alert_id: int, who: str, comment: str | None =
         raise InvalidTransition(f"alert {alert_id} is resolved; it re-opens by itself if it fires again")
     if row.state == "open":
         row.state, row.acknowledged_by, row.acknowledged_at = "acknowledged", who, now or utcnow()
-    row.comment = comment if comment is not None else row.comment
+    _comment(session, row, who, comment, now)
     return row
 
 
@@ -93,8 +94,20 @@ def resolve(session: Session, alert_id: int, who: str, comment: str | None = Non
     row = get_alert(session, alert_id, lock=True)
     if row.state != "resolved":
         row.state, row.resolved_by, row.resolved_at = "resolved", who, now or utcnow()
-    row.comment = comment if comment is not None else row.comment
+    _comment(session, row, who, comment, now)
     return row
+
+
+def comments(session: Session, alert_id: int) -> list[AlertComment]:
+    """The alert's comments, oldest first."""
+    return list(session.scalars(select(AlertComment).where(AlertComment.alert_id == alert_id)
+                                .order_by(AlertComment.at, AlertComment.id)))
+
+
+def _comment(session: Session, row: Alert, who: str, comment: str | None, now: datetime | None) -> None:
+    if comment is not None:
+        session.add(AlertComment(alert_id=row.id, author=who, at=now or utcnow(), text=comment))
+        row.comment = comment
 
 
 def evidence_frames(session: Session, alert_id: int) -> list[tuple[float, int, bytes]]:

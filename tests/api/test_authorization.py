@@ -31,6 +31,7 @@ REQUIRED = {
     ("GET", "/api/v1/sensors"): V,
     ("GET", "/api/v1/webhooks"): O, ("POST", "/api/v1/webhooks"): O, ("GET", "/api/v1/webhooks/{webhook_id}"): O,
     ("PATCH", "/api/v1/webhooks/{webhook_id}"): O, ("DELETE", "/api/v1/webhooks/{webhook_id}"): O,
+    ("GET", "/api/v1/audit"): A,
     ("GET", "/api/v1/tokens"): A, ("POST", "/api/v1/tokens"): A, ("DELETE", "/api/v1/tokens/{token_id}"): A,
     ("GET", "/api/v1/stats/media"): V,
     ("GET", "/api/v1/switches"): V, ("POST", "/api/v1/switches"): A, ("GET", "/api/v1/switches/{name}"): V,
