@@ -20,7 +20,7 @@ V, O, A = "viewer", "operator", "admin"
 PUBLIC = None
 REQUIRED = {
     ("GET", "/health"): PUBLIC, ("GET", "/openapi.json"): PUBLIC, ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC, ("GET", "/redoc"): PUBLIC,
+    ("GET", "/docs/assets/{name}"): PUBLIC,
     ("GET", "/metrics"): V,
     ("GET", "/api/v1/alerts"): V, ("GET", "/api/v1/alerts/stream"): V, ("GET", "/api/v1/alerts/{alert_id}"): V,
     ("POST", "/api/v1/alerts/{alert_id}/ack"): O, ("POST", "/api/v1/alerts/{alert_id}/resolve"): O,
@@ -95,6 +95,8 @@ def path_for(lab, template: str) -> str:
             params["token_id"] = queries.create_token(session, "victim", "viewer").row.id
         if template.startswith("/dashboard/"):
             params["name"] = "app.js"
+        elif template.startswith("/docs/"):
+            params["name"] = "init.js"
         elif "{name}" in template:                  # a fresh switch on a closed loopback port
             params["name"] = f"matrix-{next(SWITCH_NUMBERS)}"
             switches.add_switch(session, params["name"], "ovs_linux", "127.0.0.1", port=1, username="root",
