@@ -4,7 +4,8 @@ over the file, so a unit's EnvironmentFile can override one value. Secrets are n
 a notifier names the environment variable that holds its secret. deploy/appliance.toml.example
 documents every key.
 
-    [appliance]   data_dir, database_url, sensor_id, interfaces, host, port, retention_days
+    [appliance]   data_dir, database_url, sensor_id, interfaces, host, port, retention_days,
+                  switch_credentials_dir
     [policy]      min_confidence, alert_on_device_classes, [policy.severities], [policy.hard_phones],
                   [[policy.exempt]]
     [[notifiers]] name, url, format, secret_env, enabled
@@ -21,7 +22,8 @@ from appliance.endpoint_rules import build_rules
 from appliance.errors import UsageError
 
 DEFAULT_PATH = Path("/etc/appliance/appliance.toml")
-APPLIANCE_KEYS = {"data_dir", "database_url", "sensor_id", "interfaces", "host", "port", "retention_days"}
+APPLIANCE_KEYS = {"data_dir", "database_url", "sensor_id", "interfaces", "host", "port", "retention_days",
+                  "switch_credentials_dir"}
 POLICY_KEYS = {"min_confidence", "alert_on_device_classes", "severities", "hard_phones", "exempt",
                "storm_handshakes", "storm_window"}
 HARD_PHONE_KEYS = {"vendors", "subnets", "voice_vlans", "inventory"}

@@ -194,8 +194,9 @@ class EvidencePacket(Base):
 
 class Switch(Base):
     """A switch the appliance may configure SPAN on. `credential_ref` and `secret_ref` name where the
-    password (or key file) and the enable secret live (`env:CORE1_PASSWORD`, `keyfile:/etc/appliance/core1`),
-    never the secret itself (appliance.switches.credentials)."""
+    password (or key file) and the enable secret live (`env:APPLIANCE_SWITCH_CORE1_PASSWORD`,
+    `keyfile:/var/lib/appliance/switch-credentials/core1`), never the secret itself
+    (appliance.switches.credentials)."""
     __tablename__ = "switches"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
