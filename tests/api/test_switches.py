@@ -56,7 +56,12 @@ def test_operator_applies_verifies_and_removes_over_ssh(lab, client, ios):
     assert [(a["action"], a["ok"], a["actor"]) for a in actions] == [
         ("remove", True, "api:operator-user"), ("verify", True, "api:operator-user"),
         ("apply", True, "api:operator-user")]
-    every = "".join(r.text for r in (created, applied, removed)) + str(actions) + str(listed)
+    audit = client.get("/api/v1/audit", headers=lab.headers("admin"), params={"target": "switch:core1"}).json()
+    assert [(e["action"], e["actor"], e["after"]["ok"] if e["action"].startswith("span") else None)
+            for e in audit["items"]] == [("span.remove", "operator-user", True), ("span.verify", "operator-user", True),
+                                         ("span.apply", "operator-user", True), ("switch.add", "admin-user", None)]
+    assert audit["items"][0]["before"]["state"] == "applied"                 # what the removal undid
+    every = "".join(r.text for r in (created, applied, removed)) + str(actions) + str(listed) + str(audit)
     assert ios.password not in every and ios.secret not in every
     log = (lab.settings.data_dir / "switch-logs" / "core1.log").read_text()
     assert "monitor session 7" in log                                   # the session log is kept ...
