@@ -143,3 +143,26 @@ def test_live_stream_by_identity(lab):
                 else:
                     response.read()
                 check(response, identity, role)
+
+
+# Requests no role may make: past the role check (401/403 as for any request), the admin meets the
+# rule itself (issue 14: switch secrets only from their own namespace).
+NO_ROLE_MAY = [
+    ("POST", "/api/v1/switches", {"name": "evil", "device_type": "cisco_ios", "host": "127.0.0.1", "port": 1,
+                                  "username": "u", "password_env": "APPLIANCE_SECRET_KEY"}),
+    ("POST", "/api/v1/switches", {"name": "evil", "device_type": "cisco_ios", "host": "127.0.0.1", "port": 1,
+                                  "username": "u", "password_env": "APPLIANCE_SWITCH_PW",
+                                  "secret_env": "APPLIANCE_DATABASE_URL"}),
+    ("POST", "/api/v1/switches", {"name": "evil", "device_type": "cisco_ios", "host": "127.0.0.1", "port": 1,
+                                  "username": "u", "key_file": "../appliance.db"}),
+]
+
+
+@pytest.mark.parametrize("method,path,body", NO_ROLE_MAY)
+def test_requests_no_role_may_make(lab, client, method, path, body):
+    for identity in IDENTITIES:
+        response = client.request(method, path, headers=lab.headers(identity), json=body)
+        check(response, identity, A, dials=422)
+        if identity == "admin":
+            assert "APPLIANCE_SWITCH" in response.text or "key_file" in response.text
+    assert client.get("/api/v1/switches", headers=lab.headers("viewer")).json() == []
