@@ -22,16 +22,16 @@ from api.deps import known_query_only
 from api.headers import SecurityHeaders
 from api.metrics import registry_for
 from api.ratelimit import Limiter, RateLimits
-from api.routes import (alert_stream, alerts, audit, calls, endpoints, sensors, service, stats, streams, switches, tokens,
-                        webhooks)
+from api.routes import (alert_stream, alerts, audit, calls, endpoints, sensors, service, stats, streams, switches,
+                        tokens, webhooks)
 from appliance.settings import Settings
 from appliance.store import Store, migrate, open_store
 from appliance.store.crypto import SecretBox
 from appliance.switches.connection import connect
 
 API_PREFIX = "/api/v1"
-ROUTERS = (alert_stream, alerts, streams, calls, endpoints, sensors, webhooks, tokens, audit, stats,   # the stream before /{id}
-           switches)
+ROUTERS = (alert_stream, alerts, streams, calls, endpoints, sensors, webhooks, tokens, audit,   # the stream before /{id}
+           stats, switches)
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,8 @@ def import_command(captures: List[str] = typer.Argument(..., metavar="CAPTURE...
 def token_create(name: str = typer.Argument("cli", help="who or what uses the token"),
                  role: str = typer.Option(..., "--role", help="viewer, operator or admin")) -> None:
     """Create a token; it is printed once, alone on the last line, and stored only as a hash."""
-    from appliance.errors import UsageError
     from appliance.actor import cli_actor
+    from appliance.errors import UsageError
     from appliance.store import audit
     from appliance.store.queries import create_token
     if role not in ROLES:

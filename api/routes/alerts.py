@@ -10,8 +10,8 @@ from api.auth import Operator, Viewer
 from api.deps import ReadSessionDep, WriteSessionDep
 from api.pcap import MEDIA_TYPE, capture_bytes
 from api.routes import AUTH, CONFLICT, NOT_FOUND, RowId
-from api.schemas import (MAX_ID, AlertAction, AlertDetail, AlertPage, AlertPublic, AlertState, AlertType, Moment, Severity,
-                         Text)
+from api.schemas import (MAX_ID, AlertAction, AlertDetail, AlertPage, AlertPublic, AlertState, AlertType, Moment,
+                         Severity, Text)
 from appliance.store import audit, queries
 from appliance.store.errors import NotFound
 

@@ -14,7 +14,7 @@ from api.schemas.common import (MAX_ID, AlertState, AlertType, ErrorPublic, Fiel
 from api.schemas.inventory import (CallDetailPublic, CallPublic, EndpointPublic, PosturePublic, SensorPublic,
                                    StreamPublic)
 
-__all__ = ["MAX_ID", "AlertAction", "AlertDetail", "AlertPage", "AlertPublic", "AlertState", "AlertType", "CallDetailPublic",
-           "CallPublic", "EndpointPublic", "ErrorPublic", "FieldError", "HealthPublic", "Moment", "Page",
+__all__ = ["MAX_ID", "AlertAction", "AlertDetail", "AlertPage", "AlertPublic", "AlertState", "AlertType",
+           "CallDetailPublic", "CallPublic", "EndpointPublic", "ErrorPublic", "FieldError", "HealthPublic", "Moment", "Page",
            "PosturePublic", "Role", "SensorPublic", "Severity", "StreamPublic", "Text", "TokenCreate", "TokenCreated",
            "TokenPublic", "WebhookCreate", "WebhookFormat", "WebhookPublic", "WebhookUpdate", "url_suits"]

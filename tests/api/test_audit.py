@@ -88,7 +88,8 @@ def test_only_admins_read_the_log(lab, client):
 
 
 def test_the_cli_records_and_shows_the_log(lab, tmp_path):
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("APPLIANCE_")}, "APPLIANCE_DATA_DIR": str(lab.settings.data_dir), "USER": "netops", "LOGNAME": "netops",
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("APPLIANCE_")}, "USER": "netops",
+           "LOGNAME": "netops", "APPLIANCE_DATA_DIR": str(lab.settings.data_dir),
            "APPLIANCE_SECRET_KEY": lab.settings.secret_key}
     lab.store.close()
 

@@ -1,6 +1,6 @@
 """Switches and SPAN through the API: admins register switches (secrets stay in the appliance's
-environment, in APPLIANCE_SWITCH_* variables), operators apply, verify and remove the appliance's session over real SSH (Netmiko) to an
-emulated Cisco CLI; viewers only look; every action is recorded with the token's name; a session
+environment, in APPLIANCE_SWITCH_* variables), operators apply, verify and remove the appliance's
+session over real SSH (Netmiko) to an emulated Cisco CLI; viewers only look; every action is recorded with the token's name; a session
 someone else configured is refused with 409; no secret reaches a response or the session log."""
 from __future__ import annotations
 

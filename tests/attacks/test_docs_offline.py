@@ -4,7 +4,6 @@ reported, and the API's JSON answers carry nosniff, the CSP, X-Frame-Options and
 when the service is reached directly."""
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from api.headers import SECURITY_HEADERS
