@@ -17,20 +17,21 @@ from dataclasses import dataclass
 import anyio
 from fastapi import APIRouter, Depends, FastAPI
 
-from api import dashboard, errors, openapi
+from api import dashboard, docs, errors, openapi
 from api.deps import known_query_only
+from api.headers import SecurityHeaders
 from api.metrics import registry_for
 from api.ratelimit import Limiter, RateLimits
-from api.routes import (alert_stream, alerts, calls, endpoints, fleet, sensors, service, stats, streams, switches,
-                        tokens, webhooks)
+from api.routes import (alert_stream, alerts, audit, calls, endpoints, fleet, sensors, service, stats, streams,
+                        switches, tokens, webhooks)
 from appliance.settings import Settings
 from appliance.store import Store, migrate, open_store
 from appliance.store.crypto import SecretBox
 from appliance.switches.connection import connect
 
 API_PREFIX = "/api/v1"
-ROUTERS = (alert_stream, alerts, streams, calls, endpoints, sensors, webhooks, tokens, stats,   # the stream before /{id}
-           switches, fleet)
+ROUTERS = (alert_stream, alerts, streams, calls, endpoints, sensors, webhooks, tokens, audit,   # the stream before /{id}
+           stats, switches, fleet)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def create_app(settings: Settings, store: Store | None = None, *, live: LiveSett
             if owned:
                 store.close()
 
-    app = FastAPI(title="VoIP encryption monitor", version="1", lifespan=lifespan,
+    app = FastAPI(title="VoIP encryption monitor", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Alerts, streams, calls, endpoints and sensors of the appliance; "
                               "`Authorization: Bearer TOKEN` on everything but /health.")
     app.state.settings, app.state.store = settings, store
@@ -73,5 +74,7 @@ def create_app(settings: Settings, store: Store | None = None, *, live: LiveSett
     app.include_router(api)
     app.include_router(service.router, dependencies=[Depends(known_query_only)])
     app.include_router(dashboard.router)                # the NOC dashboard at /
+    app.include_router(docs.router)                     # Swagger UI at /docs, from local files
     openapi.install(app)
+    app.add_middleware(SecurityHeaders)                 # on every answer, errors and streams included
     return app

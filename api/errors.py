@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.headers import SECURITY_HEADERS
 from appliance.errors import UsageError
 from appliance.store.errors import ConfigError, InvalidTransition, InvalidValue, NotFound, StoreError
 from appliance.switches.errors import (CredentialError, NotOurs, SwitchCommandError, SwitchConnectError, SwitchError,
@@ -68,7 +69,8 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
 
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error in %s %s", request.method, request.url.path)
-    return error(500, "internal error; the appliance logged the details")
+    # answered by Starlette's outermost middleware, outside `SecurityHeaders`: the headers are set here
+    return error(500, "internal error; the appliance logged the details", SECURITY_HEADERS)
 
 
 def install(app: FastAPI) -> None:

@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 
+from appliance.audit_command import audit_command
 from appliance.commands import db_app, import_command, secret_key_command, token_app, webhook_app
 from appliance.errors import ApplianceError
 from appliance.switch_commands import span_app, switch_app
@@ -39,6 +40,7 @@ app.command("first-run")(first_run_command)
 app.command("secret-key")(secret_key_command)
 from appliance.status import status_command  # noqa: E402
 app.command("status")(status_command)
+app.command("audit")(audit_command)
 
 
 def _print_version(wanted: bool) -> None:

@@ -74,7 +74,9 @@ def import_command(captures: List[str] = typer.Argument(..., metavar="CAPTURE...
 def token_create(name: str = typer.Argument("cli", help="who or what uses the token"),
                  role: str = typer.Option(..., "--role", help="viewer, operator or admin")) -> None:
     """Create a token; it is printed once, alone on the last line, and stored only as a hash."""
+    from appliance.actor import cli_actor
     from appliance.errors import UsageError
+    from appliance.store import audit
     from appliance.store.queries import create_token
     if role not in ROLES:
         raise UsageError(f"--role must be one of {', '.join(ROLES)}")
@@ -82,6 +84,7 @@ def token_create(name: str = typer.Argument("cli", help="who or what uses the to
         new = create_token(session, name, role, created_by="cli")
         session.flush()
         token_id = new.row.id
+        audit.record_as(session, cli_actor(), "token.create", f"token:{token_id}", None, audit.snapshot(new.row))
     print(f"token {token_id} ({role}) for {name}; it will not be shown again:", file=sys.stderr)
     print(new.token)
 
@@ -101,9 +104,12 @@ def token_list(format: OutputFormat = format_option()) -> None:
 @token_app.command("revoke")
 def token_revoke(token_id: int = typer.Argument(..., help="the token's id (`token list`)")) -> None:
     """Revoke a token: requests carrying it are refused from now on."""
+    from appliance.actor import cli_actor
+    from appliance.store import audit
     from appliance.store.queries import revoke_token
     with open_migrated_store() as store, store.session() as session:
-        revoke_token(session, token_id)
+        row = revoke_token(session, token_id)
+        audit.record_as(session, cli_actor(), "token.revoke", f"token:{token_id}", None, audit.snapshot(row))
     print(f"token {token_id} revoked")
 
 
@@ -164,9 +170,13 @@ def webhook_list(format: OutputFormat = format_option()) -> None:
 @webhook_app.command("remove")
 def webhook_remove(webhook_id: int = typer.Argument(..., help="the webhook's id (`webhook list`)")) -> None:
     """Stop notifying a webhook and forget it (its pending deliveries too)."""
-    from appliance.store.queries import delete_webhook
+    from appliance.actor import cli_actor
+    from appliance.store import audit
+    from appliance.store.queries import delete_webhook, get_webhook
     with open_migrated_store() as store, store.session() as session:
+        before = audit.snapshot(get_webhook(session, webhook_id))
         delete_webhook(session, webhook_id)
+        audit.record_as(session, cli_actor(), "webhook.delete", f"webhook:{webhook_id}", before, None)
     print(f"webhook {webhook_id} removed")
 
 

@@ -5,7 +5,7 @@ a notifier names the environment variable that holds its secret. appliance/examp
 documents every key.
 
     [appliance]   data_dir, database_url, sensor_id, interfaces, host, port, retention_days, log_format,
-                  log_level, auto_resolve_hours, remind_hours, external_url
+                  log_level, auto_resolve_hours, remind_hours, external_url, switch_credentials_dir
     [policy]      min_confidence, alert_on_device_classes, [policy.severities], [policy.hard_phones],
                   [[policy.exempt]]
     [[notifiers]] name, url, format, secret_env, enabled
@@ -25,7 +25,8 @@ from appliance.errors import UsageError
 
 DEFAULT_PATH = Path("/etc/appliance/appliance.toml")
 APPLIANCE_KEYS = {"data_dir", "database_url", "sensor_id", "interfaces", "host", "port", "retention_days",
-                  "log_format", "log_level", "auto_resolve_hours", "remind_hours", "external_url"}
+                  "log_format", "log_level", "auto_resolve_hours", "remind_hours", "external_url",
+                  "switch_credentials_dir"}
 POLICY_KEYS = {"min_confidence", "alert_on_device_classes", "severities", "hard_phones", "exempt",
                "storm_handshakes", "storm_window"}
 HARD_PHONE_KEYS = {"vendors", "subnets", "voice_vlans", "inventory"}

@@ -74,8 +74,9 @@ def _database(settings: Settings) -> str:
 
 def prepare(settings: Settings, captures: Path | None = None) -> FirstRun:
     """Store, lab import and admin token; returns what was done (the token in clear)."""
+    from appliance.actor import cli_actor
     from appliance.commands import open_migrated_store
-    from appliance.store import queries
+    from appliance.store import audit, queries
     from appliance.store.importer import import_captures
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -95,9 +96,13 @@ def prepare(settings: Settings, captures: Path | None = None) -> FirstRun:
         with store.session() as session:
             for row in queries.list_tokens(session):
                 if row.name == TOKEN_NAME and row.created_by == TOKEN_NAME:
-                    queries.revoke_token(session, row.id)
+                    audit.record_as(session, cli_actor(), "token.revoke", f"token:{row.id}", None,
+                                    audit.snapshot(queries.revoke_token(session, row.id)))
                     result.revoked += 1
-            result.token = queries.create_token(session, TOKEN_NAME, "admin", created_by=TOKEN_NAME).token
+            new = queries.create_token(session, TOKEN_NAME, "admin", created_by=TOKEN_NAME)
+            session.flush()
+            audit.record_as(session, cli_actor(), "token.create", f"token:{new.row.id}", None, audit.snapshot(new.row))
+            result.token = new.token
     return result
 
 

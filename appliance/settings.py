@@ -16,6 +16,7 @@
 | APPLIANCE_AUTO_RESOLVE_HOURS | an incident resolves itself after its phone made only compliant calls this long | 24 |
 | APPLIANCE_REMIND_HOURS     | re-notify an incident left open (unacknowledged) this often | 0: never               |
 | APPLIANCE_EXTERNAL_URL     | where the dashboard is reachable, for links in notifications | none                  |
+| APPLIANCE_SWITCH_CREDENTIALS_DIR | the only place switch SSH key files may be read from | <data dir>/switch-credentials |
 
 The configuration file holds the same settings (table [appliance]) plus the policy and the notifiers;
 a variable that is set wins over the file.
@@ -64,6 +65,7 @@ class Settings:
     notify: DestinationPolicy = field(default_factory=lambda: _default_notify())   # where notifications may go
     incidents: IncidentSettings = field(default_factory=IncidentSettings)
     external_url: str = ""
+    switch_credentials_dir: Path | None = None      # None: <data_dir>/switch-credentials
 
     @classmethod
     def from_env(cls, env=None, cwd: Path | None = None) -> "Settings":
@@ -95,7 +97,12 @@ class Settings:
             incidents=IncidentSettings(auto_resolve_after=_number(get, "APPLIANCE_AUTO_RESOLVE_HOURS", 24) * 3600,
                                        remind_every=_number(get, "APPLIANCE_REMIND_HOURS", 0) * 3600 or None),
             external_url=str(get("APPLIANCE_EXTERNAL_URL") or ""),
+            switch_credentials_dir=_path(get("APPLIANCE_SWITCH_CREDENTIALS_DIR")),
         )
+
+    def switch_credentials(self) -> Path:
+        """The directory switch key files must lie in (`appliance.switches.credentials`)."""
+        return self.switch_credentials_dir or self.data_dir / "switch-credentials"
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never be printed or logged: the secret key(s), the database password."""
@@ -144,6 +151,10 @@ def _choice(get, name: str, choices: tuple[str, ...]) -> str:
     if raw not in choices:
         raise UsageError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
     return raw
+
+
+def _path(raw) -> Path | None:
+    return Path(raw).expanduser() if raw else None
 
 
 def _int(get, name: str, default: int) -> int:

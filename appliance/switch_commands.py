@@ -1,14 +1,15 @@
 """CLI commands `switch` (the switches the appliance may configure) and `span` (its mirror session on
-one of them). Secrets are never arguments: a password or enable secret is named by the environment
-variable that holds it, a key by its file."""
+one of them). Secrets are never arguments: a password or enable secret is named by the
+`APPLIANCE_SWITCH_*` environment variable that holds it, a key by its file in the switch credentials
+directory (`appliance.switches.credentials`)."""
 from __future__ import annotations
 
-import getpass
 import sys
 from typing import List, Optional
 
 import typer
 
+from appliance.actor import cli_actor
 from appliance.errors import UsageError
 from appliance.output import OutputFormat, emit, format_option
 from appliance.settings import Settings
@@ -23,17 +24,10 @@ NAME_HELP = "the switch's name (`switch list`)"
 CHECK_SECONDS_HELP = "how long to listen for mirrored traffic"
 
 
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:                  # no user name (container without passwd entry)
-        return "cli"
-
-
 def _control(settings: Settings, store):
     from appliance.switches.connection import ConnectSettings
     from appliance.switches.control import SpanControl
-    return SpanControl(store, ConnectSettings(session_log_dir=settings.data_dir / "switch-logs"))
+    return SpanControl(store, ConnectSettings.from_settings(settings))
 
 
 @switch_app.command("add")
@@ -42,27 +36,31 @@ def switch_add(name: str = typer.Argument(..., help="a name for the switch (used
                host: str = typer.Option(..., "--host", help="the switch's management address"),
                port: int = typer.Option(22, "--port", help="its SSH port"),
                username: str = typer.Option(..., "--username", help="the SSH user"),
-               key_file: Optional[str] = typer.Option(None, "--key-file", help="SSH private key file"),
+               key_file: Optional[str] = typer.Option(None, "--key-file", help="SSH private key file in the switch credentials directory"),
                password_env: Optional[str] = typer.Option(None, "--password-env",
-                                                          help="environment variable holding the password"),
+                                                          help="APPLIANCE_SWITCH_* variable holding the password"),
                secret_env: Optional[str] = typer.Option(None, "--secret-env",
-                                                        help="environment variable holding the enable secret"),
+                                                        help="APPLIANCE_SWITCH_* variable holding the enable secret"),
                session_number: int = typer.Option(7, "--session-number",
                                                   help="the mirror session number the appliance owns")) -> None:
     """Register a switch; its secrets stay where they are (environment or key file)."""
     from appliance.commands import open_migrated_store
+    from appliance.store import audit
     from appliance.store import switches as registry
     from appliance.switches.credentials import env_ref, keyfile_ref
     from appliance.switches.drivers import driver_class
     driver_class(device_type)                                   # Unsupported for an unknown type
     if (key_file is None) == (password_env is None):
         raise UsageError("give exactly one of --key-file or --password-env")
-    credential = keyfile_ref(key_file) if key_file else env_ref(password_env)
+    settings = Settings.from_env()
+    credential = keyfile_ref(key_file, settings.switch_credentials()) if key_file else env_ref(password_env)
     secret = env_ref(secret_env) if secret_env else None
-    with open_migrated_store() as store, store.session() as session:
-        registry.add_switch(session, name, device_type, host, port=port, username=username,
-                            credential_ref=credential, secret_ref=secret, session_number=session_number,
-                            created_by=_actor())
+    with open_migrated_store(settings) as store, store.session() as session:
+        row = registry.add_switch(session, name, device_type, host, port=port, username=username,
+                                  credential_ref=credential, secret_ref=secret, session_number=session_number,
+                                  created_by=cli_actor())
+        session.flush()
+        audit.record_as(session, cli_actor(), "switch.add", f"switch:{name}", None, audit.snapshot(row))
     print(f"switch {name}: {device_type} at {username}@{host}:{port}, credentials from {credential}")
 
 
@@ -92,9 +90,12 @@ def _switch_line(row: dict) -> str:
 def switch_remove(name: str = typer.Argument(..., help=NAME_HELP)) -> None:
     """Forget a switch (refused while the appliance's mirror is applied on it)."""
     from appliance.commands import open_migrated_store
+    from appliance.store import audit
     from appliance.store import switches as registry
     with open_migrated_store() as store, store.session() as session:
+        before = audit.snapshot(registry.get_switch(session, name))
         registry.remove_switch(session, name)
+        audit.record_as(session, cli_actor(), "switch.remove", f"switch:{name}", before, None)
     print(f"switch {name} removed")
 
 
@@ -127,9 +128,9 @@ def span_apply(name: str = typer.Argument(..., help=NAME_HELP), source: List[str
     with open_migrated_store(settings) as store:
         control = _control(settings, store)
         if dry_run:
-            sys.stdout.write(control.dry_run(name, source, source_vlan, destination, _actor()).rstrip() + "\n")
+            sys.stdout.write(control.dry_run(name, source, source_vlan, destination, cli_actor()).rstrip() + "\n")
             return
-        outcome = control.apply(name, source, source_vlan, destination, _actor(), save=save)
+        outcome = control.apply(name, source, source_vlan, destination, cli_actor(), save=save)
         _print_outcome(name, outcome, "applied" if outcome.changed else "already in place")
         if not outcome.matches:
             raise typer.Exit(1)
@@ -146,7 +147,7 @@ def span_verify(name: str = typer.Argument(..., help=NAME_HELP),
     settings = Settings.from_env()
     with open_migrated_store(settings) as store:
         control = _control(settings, store)
-        outcome = control.verify(name, _actor())
+        outcome = control.verify(name, cli_actor())
         _print_outcome(name, outcome, "matches" if outcome.matches else "DOES NOT MATCH")
         if not outcome.matches:
             raise typer.Exit(1)
@@ -159,7 +160,7 @@ def span_remove(name: str = typer.Argument(..., help=NAME_HELP)) -> None:
     from appliance.commands import open_migrated_store
     settings = Settings.from_env()
     with open_migrated_store(settings) as store:
-        outcome = _control(settings, store).remove(name, _actor())
+        outcome = _control(settings, store).remove(name, cli_actor())
     print(f"switch {name}: " + ("session removed" if outcome.changed else "no appliance session was there"))
 
 
@@ -193,7 +194,7 @@ def _wire_check(control, name: str, interface: str | None, seconds: float) -> No
         return
     from appliance.switches.wirecheck import check_mirror
     check = check_mirror(interface, seconds)
-    control.record_wire_check(name, _actor(), check)
+    control.record_wire_check(name, cli_actor(), check)
     print(check.message())
     if not check.ok:
         raise typer.Exit(4)

@@ -5,9 +5,9 @@
     GET /dashboard/session      who the Bearer token is (name, role): the page shows or disables the
                                 operator's buttons with it
 
-Every answer carries the security headers: a CSP allowing only 'self' (no inline script or style, no
-framing), X-Frame-Options DENY, nosniff and no referrer (the page's URLs never hold the token, but
-the policy costs nothing)."""
+Every answer carries the security headers (`api.headers`: a CSP allowing only 'self', no inline
+script or style, no framing; X-Frame-Options DENY, nosniff, no referrer), and the page and assets
+`Cache-Control: no-cache`."""
 from __future__ import annotations
 
 from functools import cache
@@ -17,12 +17,9 @@ from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel
 
 from api.auth import Viewer
+from api.headers import SECURITY_HEADERS as SECURITY
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-       "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY",
-                    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-                    "Cache-Control": "no-cache"}
+SECURITY_HEADERS = {**SECURITY, "Cache-Control": "no-cache"}
 ASSETS = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8",
           "favicon.svg": "image/svg+xml"}
 

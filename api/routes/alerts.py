@@ -12,13 +12,14 @@ from api.auth import Operator, Viewer
 from api.deps import ReadSessionDep, WriteSessionDep
 from api.pcap import MEDIA_TYPE, capture_bytes
 from api.routes import AUTH, CONFLICT, NOT_FOUND, RowId
-from api.schemas import (MAX_ID, AlertAction, AlertEventPublic, AlertPage, AlertPublic, AlertState, AlertType,
-                         Moment, OccurrencePage, OccurrencePublic, Severity, Text)
-from appliance.store import queries
+from api.schemas import (MAX_ID, AlertAction, AlertDetail, AlertEventPublic, AlertPage, AlertPublic, AlertState,
+                         AlertType, Moment, OccurrencePage, OccurrencePublic, Severity, Text)
+from appliance.store import audit, queries
 from appliance.store.errors import NotFound
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=AUTH)
 MAX_OFFSET = 10**9
+LIFECYCLE = ("state", "acknowledged_by", "acknowledged_at", "resolved_by", "resolved_at")
 
 
 @router.get("", summary="List alerts, newest first")
@@ -43,8 +44,8 @@ def list_alerts(
 
 
 @router.get("/{alert_id}", responses=NOT_FOUND, summary="One alert")
-def get_alert(alert_id: RowId, session: ReadSessionDep, _: Viewer) -> AlertPublic:
-    return _public(session, queries.get_alert(session, alert_id))
+def get_alert(alert_id: RowId, session: ReadSessionDep, _: Viewer) -> AlertDetail:
+    return _detail(session, queries.get_alert(session, alert_id))
 
 
 @router.get("/{alert_id}/occurrences", responses=NOT_FOUND, summary="An alert's occurrences, newest first")
@@ -67,16 +68,28 @@ def history(alert_id: RowId, session: ReadSessionDep, _: Viewer) -> list[AlertEv
 
 @router.post("/{alert_id}/ack", responses=NOT_FOUND | CONFLICT, summary="Acknowledge an alert")
 def acknowledge(alert_id: RowId, session: WriteSessionDep, who: Operator,
-                body: AlertAction | None = None) -> AlertPublic:
-    row = queries.acknowledge(session, alert_id, who.name, body.comment if body else None)
-    return _public(session, row)
+                body: AlertAction | None = None) -> AlertDetail:
+    return _change(session, who, alert_id, queries.acknowledge, "alert.acknowledge", body)
 
 
 @router.post("/{alert_id}/resolve", responses=NOT_FOUND | CONFLICT, summary="Resolve an alert")
 def resolve(alert_id: RowId, session: WriteSessionDep, who: Operator,
-            body: AlertAction | None = None) -> AlertPublic:
-    row = queries.resolve(session, alert_id, who.name, body.comment if body else None)
-    return _public(session, row)
+            body: AlertAction | None = None) -> AlertDetail:
+    return _change(session, who, alert_id, queries.resolve, "alert.resolve", body)
+
+
+def _change(session, who, alert_id: int, change, action: str, body: AlertAction | None) -> AlertDetail:
+    """Acknowledge or resolve, recorded in the audit log (the state change, and the comment apart)."""
+    comment = body.comment if body else None
+    before = audit.snapshot(queries.get_alert(session, alert_id), LIFECYCLE)
+    row = change(session, alert_id, who.name, comment)
+    after = audit.snapshot(row, LIFECYCLE)
+    target = f"alert:{alert_id}"
+    if after != before:
+        audit.record(session, who.name, action, target, before, after)
+    if comment is not None:
+        audit.record(session, who.name, "alert.comment", target, None, {"comment": comment})
+    return _detail(session, row)
 
 
 PCAP = NOT_FOUND | {200: {"content": {MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
@@ -101,8 +114,10 @@ def occurrence_pcap(alert_id: RowId, occurrence_id: RowId, session: ReadSessionD
     return _pcap(frames, f"alert-{alert_id}-occurrence-{occurrence_id}.pcap")
 
 
-def _public(session, row) -> AlertPublic:
-    return AlertPublic.from_row(row, queries.latest_occurrences(session, [row.id]).get(row.id))
+def _detail(session, row) -> AlertDetail:
+    """One incident with its latest occurrence and every comment made on it."""
+    return AlertDetail.with_comments(row, queries.comments(session, row.id),
+                                     queries.latest_occurrences(session, [row.id]).get(row.id))
 
 
 def _pcap(frames: list, name: str) -> Response:

@@ -1,5 +1,7 @@
-"""Switches and the appliance's SPAN session on each (operator to change, viewer to look). Changes
-run over SSH from the API process, so its environment must hold the secrets the switches name.
+"""Switches and the appliance's SPAN session on each (admin to register, operator to change SPAN,
+viewer to look). Changes run over SSH from the API process, so its environment must hold the
+secrets the switches name; only `APPLIANCE_SWITCH_*` variables and key files in the switch
+credentials directory may be named (`appliance.switches.credentials`), and only by an admin.
 Every action is recorded with the caller's token name and the time (`/switches/{name}/actions`)."""
 from __future__ import annotations
 
@@ -7,25 +9,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from api.auth import Operator, Viewer
+from api.auth import Admin, Operator, Viewer
 from api.deps import ReadSessionDep, StoreDep, WriteSessionDep
 from api.routes import AUTH, NOT_FOUND, _error
 from api.schemas.switches import (OutcomePublic, PlanPublic, RemovedPublic, SpanActionPublic, SpanRequest, SwitchCreate,
                                   SwitchName, SwitchPublic)
+from appliance.store import audit
 from appliance.store import switches as registry
 from appliance.switches.connection import ConnectSettings
 from appliance.switches.control import SpanControl
-from appliance.switches.credentials import env_ref
+from appliance.switches.credentials import env_ref, keyfile_ref
 from appliance.switches.drivers import driver_class
 
 router = APIRouter(prefix="/switches", tags=["switches"], responses=AUTH)
 CONFLICT = {409: _error("a switch of that name exists, the session is someone else's, or still applied")}
+CREDENTIAL = {422: _error("a secret named outside APPLIANCE_SWITCH_* or the switch credentials directory")}
 SWITCH_FAILED = {502: _error("the switch could not be reached, refused a command, or does not hold what was applied")}
 
 
 def _control(request: Request, store) -> SpanControl:
-    settings = request.app.state.settings
-    return SpanControl(store, ConnectSettings(session_log_dir=settings.data_dir / "switch-logs"),
+    return SpanControl(store, ConnectSettings.from_settings(request.app.state.settings),
                        connector=request.app.state.switch_connector)
 
 
@@ -38,15 +41,20 @@ def list_switches(session: ReadSessionDep, _: Viewer) -> list[SwitchPublic]:
     return [SwitchPublic.from_row(row, registry.span_session(session, row)) for row in registry.list_switches(session)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=CONFLICT, summary="Register a switch")
-def add_switch(body: SwitchCreate, session: WriteSessionDep, who: Operator) -> SwitchPublic:
+@router.post("", status_code=status.HTTP_201_CREATED, responses=CONFLICT | CREDENTIAL,
+             summary="Register a switch (admin: it names where secrets are read from)")
+def add_switch(body: SwitchCreate, request: Request, session: WriteSessionDep, who: Admin) -> SwitchPublic:
     driver_class(body.device_type)
     # the key file is looked for when connecting: it lives on the appliance, maybe not yet
-    credential = f"keyfile:{body.key_file}" if body.key_file else env_ref(body.password_env)
+    directory = request.app.state.settings.switch_credentials()
+    credential = keyfile_ref(body.key_file, directory, must_exist=False) if body.key_file \
+        else env_ref(body.password_env)
     row = registry.add_switch(session, body.name, body.device_type, body.host, port=body.port,
                               username=body.username, credential_ref=credential,
                               secret_ref=env_ref(body.secret_env) if body.secret_env else None,
                               session_number=body.session_number, created_by=_actor(who))
+    session.flush()
+    audit.record(session, who.name, "switch.add", f"switch:{body.name}", None, audit.snapshot(row))
     return SwitchPublic.from_row(row, None)
 
 
@@ -58,8 +66,10 @@ def get_switch(name: SwitchName, session: ReadSessionDep, _: Viewer) -> SwitchPu
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
                responses=NOT_FOUND | CONFLICT, summary="Forget a switch (not while its SPAN session is applied)")
-def remove_switch(name: SwitchName, session: WriteSessionDep, _: Operator) -> Response:
+def remove_switch(name: SwitchName, session: WriteSessionDep, who: Operator) -> Response:
+    before = audit.snapshot(registry.get_switch(session, name))
     registry.remove_switch(session, name)
+    audit.record(session, who.name, "switch.remove", f"switch:{name}", before, None)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -15,7 +15,7 @@ from api.deps import ReadSessionDep, StoreDep, WriteSessionDep
 from api.routes import AUTH, NOT_FOUND, UNAVAILABLE, RowId
 from api.schemas import DeliveryPublic, ErrorPublic, WebhookCreate, WebhookPublic, WebhookUpdate, url_suits
 from appliance.notify.formats import check_secret
-from appliance.store import Store, queries
+from appliance.store import Store, audit, queries
 from appliance.store.crypto import SecretBox
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=AUTH)
@@ -49,6 +49,8 @@ def create_webhook(body: WebhookCreate, request: Request, store: StoreDep, sessi
     _checked(request, body.url, body.secret)
     row = queries.create_webhook(session, _box(store, body.secret), body.url, format=body.format, secret=body.secret,
                                  name=body.name, enabled=body.enabled, created_by=who.name)
+    session.flush()
+    audit.record(session, who.name, "webhook.create", f"webhook:{row.id}", None, audit.snapshot(row))
     return WebhookPublic.from_row(row)
 
 
@@ -61,6 +63,7 @@ def get_webhook(webhook_id: RowId, session: ReadSessionDep, _: Operator) -> Webh
 def update_webhook(webhook_id: RowId, body: WebhookUpdate, request: Request, store: StoreDep,
                    session: WriteSessionDep, who: Operator) -> WebhookPublic:
     row = queries.get_webhook(session, webhook_id)
+    before = audit.snapshot(row)
     url, format = body.url or row.url, body.format or row.format
     if not url_suits(url, format):
         raise HTTPException(status.HTTP_409_CONFLICT, f"webhook {webhook_id} would pair the {format} format with "
@@ -75,6 +78,7 @@ def update_webhook(webhook_id: RowId, body: WebhookUpdate, request: Request, sto
     changes = {key: given[key] for key in ("secret", "name") if key in given}
     row = queries.update_webhook(session, _box(store, given.get("secret")), webhook_id, url=body.url,
                                  format=body.format, enabled=body.enabled, **changes)
+    audit.record(session, who.name, "webhook.update", f"webhook:{webhook_id}", before, audit.snapshot(row))
     return WebhookPublic.from_row(row)
 
 
@@ -87,6 +91,8 @@ def list_deliveries(webhook_id: RowId, session: ReadSessionDep, _: Operator) -> 
 
 @router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
                responses=NOT_FOUND, summary="Delete a webhook and its pending deliveries")
-def delete_webhook(webhook_id: RowId, session: WriteSessionDep, _: Operator) -> Response:
+def delete_webhook(webhook_id: RowId, session: WriteSessionDep, who: Operator) -> Response:
+    before = audit.snapshot(queries.get_webhook(session, webhook_id))
     queries.delete_webhook(session, webhook_id)
+    audit.record(session, who.name, "webhook.delete", f"webhook:{webhook_id}", before, None)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

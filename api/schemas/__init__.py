@@ -5,18 +5,18 @@ epoch (floats), as in the contract. Rows become models through `from_row`, so no
 lazy load) leaves a session.
 
 Modules: common (value types, errors, pages, health), alerts, inventory (streams, calls, endpoints,
-sensors), admin (webhooks, tokens)."""
+sensors), admin (webhooks, tokens), switches, audit."""
 from api.schemas.admin import (DeliveryPublic, TokenCreate, TokenCreated, TokenPublic, WebhookCreate, WebhookPublic,
                                WebhookUpdate, url_suits)
-from api.schemas.alerts import (AlertAction, AlertEventPublic, AlertPage, AlertPublic, OccurrencePage,
+from api.schemas.alerts import (AlertAction, AlertDetail, AlertEventPublic, AlertPage, AlertPublic, OccurrencePage,
                                 OccurrencePublic)
 from api.schemas.common import (MAX_ID, AlertState, AlertType, ErrorPublic, FieldError, HealthPublic, Moment, Page,
                                 Role, Severity, Text, WebhookFormat)
 from api.schemas.inventory import (CallDetailPublic, CallPublic, EndpointPublic, PosturePublic, SensorPublic,
                                    StreamPublic)
 
-__all__ = ["MAX_ID", "AlertAction", "AlertEventPublic", "AlertPage", "AlertPublic", "DeliveryPublic", "OccurrencePage",
-           "OccurrencePublic", "AlertState", "AlertType", "CallDetailPublic",
+__all__ = ["MAX_ID", "AlertAction", "AlertDetail", "AlertEventPublic", "AlertPage", "AlertPublic", "DeliveryPublic",
+           "OccurrencePage", "OccurrencePublic", "AlertState", "AlertType", "CallDetailPublic",
            "CallPublic", "EndpointPublic", "ErrorPublic", "FieldError", "HealthPublic", "Moment", "Page",
            "PosturePublic", "Role", "SensorPublic", "Severity", "StreamPublic", "Text", "TokenCreate", "TokenCreated",
            "TokenPublic", "WebhookCreate", "WebhookFormat", "WebhookPublic", "WebhookUpdate", "url_suits"]

@@ -88,6 +88,26 @@ class AlertPublic(BaseModel):
                    latest_occurrence=OccurrencePublic.from_row(latest) if latest is not None else None)
 
 
+class CommentPublic(BaseModel):
+    author: str
+    at: float
+    text: str
+
+    @classmethod
+    def from_row(cls, row) -> "CommentPublic":
+        return cls(author=row.author, at=to_epoch(row.at), text=row.text)
+
+
+class AlertDetail(AlertPublic):
+    """One alert with every comment made on it, oldest first (`comment` is the latest)."""
+    comments: list[CommentPublic]
+
+    @classmethod
+    def with_comments(cls, row, comments, latest=None) -> "AlertDetail":
+        return cls(**AlertPublic.from_row(row, latest).model_dump(),
+                   comments=[CommentPublic.from_row(c) for c in comments])
+
+
 class AlertPage(BaseModel):
     items: list[AlertPublic]
     total: int = Field(description="alerts matching the filters, over all pages")
@@ -95,6 +115,6 @@ class AlertPage(BaseModel):
 
 
 class AlertAction(BaseModel):
-    """Body of ack/resolve; a comment replaces the alert's previous one."""
+    """Body of ack/resolve; a comment is added to the alert's comments (none is ever replaced)."""
     model_config = ConfigDict(extra="forbid")
     comment: Text(2000) | None = None

@@ -1,13 +1,16 @@
 """Switches and the appliance's SPAN session on each. Secrets never cross the API: a switch names the
-environment variable or key file (on the appliance) that holds them."""
+`APPLIANCE_SWITCH_*` environment variable or the key file (in the appliance's switch credentials
+directory) that holds them."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from appliance.store.columns import to_epoch
+from appliance.switches.credentials import ENV_NAME, env_ref
 from appliance.switches.drivers import DRIVERS
+from appliance.switches.errors import CredentialError
 
 SwitchName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 PORT = r"[A-Za-z0-9/._-]{1,100}"
@@ -16,7 +19,10 @@ PortSpec = Annotated[str, StringConstraints(pattern=rf"^{PORT}(:(rx|tx|both))?$"
 Port = Annotated[str, StringConstraints(pattern=rf"^{PORT}$")]
 VlanSpec = Annotated[str, StringConstraints(pattern=rf"^{VID}(:(rx|tx|both))?$")]
 DeviceType = Literal[tuple(DRIVERS)]    # type: ignore[valid-type]
-EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")]
+# The namespace is checked by `credentials` (for its message); the pattern is there for the document.
+EnvName = Annotated[str, StringConstraints(min_length=1, max_length=100), Field(json_schema_extra={
+    "pattern": ENV_NAME.pattern})]
+KeyFileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
 Host = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9.:_-]+$")]
 
 
@@ -29,11 +35,23 @@ class SwitchCreate(BaseModel):
     host: Host
     port: int = Field(22, ge=1, le=65535)
     username: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
-    key_file: Annotated[str, StringConstraints(min_length=2, max_length=500, pattern=r"^/[^\x00]+$")] | None = \
-        Field(None, description="SSH private key file on the appliance")
-    password_env: EnvName | None = Field(None, description="environment variable holding the password")
-    secret_env: EnvName | None = Field(None, description="environment variable holding the enable secret")
+    key_file: KeyFileName | None = Field(None, description="the name of an SSH private key file in the "
+                                                           "appliance's switch credentials directory")
+    password_env: EnvName | None = Field(None, description="APPLIANCE_SWITCH_* environment variable holding the "
+                                                            "password")
+    secret_env: EnvName | None = Field(None, description="APPLIANCE_SWITCH_* environment variable holding the "
+                                                          "enable secret")
     session_number: int = Field(7, ge=1, le=65535, description="the mirror session number the appliance owns")
+
+    @field_validator("password_env", "secret_env")
+    @classmethod
+    def in_the_namespace(cls, name: str | None) -> str | None:
+        if name is not None:
+            try:
+                env_ref(name)
+            except CredentialError as exc:
+                raise ValueError(str(exc)) from None
+        return name
 
     @model_validator(mode="after")
     def one_credential(self):

@@ -209,6 +209,16 @@ class AlertEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class AlertComment(Base):
+    """A comment on an alert, kept with the others: a new comment is added, never written over one."""
+    __tablename__ = "alert_comments"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(Id, ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
+
+
 class EvidencePacket(Base):
     """A captured frame kept as evidence (pcap download), tied to a stream or directly to an alert."""
     __tablename__ = "evidence_packets"
@@ -226,8 +236,9 @@ class EvidencePacket(Base):
 
 class Switch(Base):
     """A switch the appliance may configure SPAN on. `credential_ref` and `secret_ref` name where the
-    password (or key file) and the enable secret live (`env:CORE1_PASSWORD`, `keyfile:/etc/appliance/core1`),
-    never the secret itself (appliance.switches.credentials)."""
+    password (or key file) and the enable secret live (`env:APPLIANCE_SWITCH_CORE1_PASSWORD`,
+    `keyfile:/var/lib/appliance/switch-credentials/core1`), never the secret itself
+    (appliance.switches.credentials)."""
     __tablename__ = "switches"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -321,3 +332,18 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """Who changed what, when, through which door (api, cli): the state before and after, secrets
+    redacted (`audit.snapshot`). Written in the same transaction as the change it records."""
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "target", "at"), Index(None, "actor", "at"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    via: Mapped[str] = mapped_column(String(8))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(200))
+    before: Mapped[dict | None] = mapped_column()
+    after: Mapped[dict | None] = mapped_column()

@@ -5,7 +5,8 @@ posture, calls, streams) and an alert's evidence frames. Webhooks, tokens, the o
 live in their own modules and are re-exported here, so the API imports one module.
 
 Alert lifecycle: open -> acknowledged -> resolved, or open -> resolved. Repeating an action is a no-op
-(the first who/when stay; a new comment replaces the old); acknowledging a resolved alert is refused.
+(the first who/when stay); a comment is added to the alert's history (`comments`), never written over
+one, and `Alert.comment` shows the latest; acknowledging a resolved alert is refused.
 Only the recorder re-opens an alert, when a new occurrence comes."""
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from sqlalchemy.orm import Session
 from appliance.store import incidents, outbox
 from appliance.store.columns import to_epoch, utcnow
 from appliance.store.errors import InvalidTransition, NotFound
-from appliance.store.models import Alert, AlertEvent, Call, Endpoint, EvidencePacket, Occurrence, Sensor, Stream
+from appliance.store.models import (Alert, AlertComment, AlertEvent, Call, Endpoint, EvidencePacket, Occurrence, Sensor,
+                                    Stream)
 from appliance.store.outbox import due_deliveries, mark_delivered, mark_failed  # noqa: F401  (re-exported)
 from appliance.store.retention import purge  # noqa: F401
 from appliance.store.tokens import create_token, list_tokens, revoke_token, verify_token  # noqa: F401
@@ -28,8 +30,8 @@ from appliance.store.webhooks import (create_webhook, delete_webhook, destinatio
                                       get_webhook, list_webhooks, recent_deliveries, update_webhook,
                                       webhook_secret)
 
-__all__ = ["Page", "list_alerts", "get_alert", "acknowledge", "resolve", "evidence_frames", "list_occurrences",
-           "get_occurrence", "occurrence_frames", "latest_occurrences", "alert_history", "list_sensors",
+__all__ = ["Page", "list_alerts", "get_alert", "acknowledge", "resolve", "comments", "evidence_frames",
+           "list_occurrences", "get_occurrence", "occurrence_frames", "latest_occurrences", "alert_history", "list_sensors",
            "list_endpoints", "get_endpoint", "list_streams", "get_stream", "list_calls", "get_call",
            "create_webhook", "list_webhooks", "get_webhook", "update_webhook", "delete_webhook", "webhook_secret",
            "destination_changes", "recent_deliveries",
@@ -88,7 +90,7 @@ def acknowledge(session: Session, alert_id: int, who: str, comment: str | None =
     if row.state == "resolved":
         raise InvalidTransition(f"alert {alert_id} is resolved; it re-opens by itself if it fires again")
     incidents.acknowledge(session, row, now or utcnow(), who)
-    row.comment = comment if comment is not None else row.comment
+    _comment(session, row, who, comment, now)
     return row
 
 
@@ -97,8 +99,20 @@ def resolve(session: Session, alert_id: int, who: str, comment: str | None = Non
     row = get_alert(session, alert_id, lock=True)
     if incidents.resolve(session, row, now or utcnow(), who, comment):
         outbox.enqueue(session, row, "resolved", now or utcnow())
-    row.comment = comment if comment is not None else row.comment
+    _comment(session, row, who, comment, now)
     return row
+
+
+def comments(session: Session, alert_id: int) -> list[AlertComment]:
+    """The alert's comments, oldest first."""
+    return list(session.scalars(select(AlertComment).where(AlertComment.alert_id == alert_id)
+                                .order_by(AlertComment.at, AlertComment.id)))
+
+
+def _comment(session: Session, row: Alert, who: str, comment: str | None, now: datetime | None) -> None:
+    if comment is not None:
+        session.add(AlertComment(alert_id=row.id, author=who, at=now or utcnow(), text=comment))
+        row.comment = comment
 
 
 def evidence_frames(session: Session, alert_id: int, limit: int = 20) -> list[tuple[float, int, bytes]]:

@@ -26,13 +26,19 @@ class SwitchAccess:
 class ConnectSettings:
     timeout: float = 15.0
     session_log_dir: Path | None = None      # one `<switch>.log` per switch, secrets hidden
+    credentials_dir: Path | None = None      # the only directory key files are read from
+
+    @classmethod
+    def from_settings(cls, settings) -> "ConnectSettings":
+        """The appliance's: session logs in its data directory, keys from its switch credentials directory."""
+        return cls(session_log_dir=settings.data_dir / "switch-logs", credentials_dir=settings.switch_credentials())
 
 
 @contextmanager
 def connect(access: SwitchAccess, settings: ConnectSettings = ConnectSettings(), environ=None):
     from netmiko import ConnectHandler
     from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
-    secrets = resolve(access.credential_ref, access.secret_ref, environ)
+    secrets = resolve(access.credential_ref, access.secret_ref, environ, settings.credentials_dir)
     params = dict(device_type=access.device_type, host=access.host, port=access.port,
                   username=access.username or "", password=secrets.password or "",
                   secret=secrets.enable_secret or "", use_keys=bool(secrets.key_file), key_file=secrets.key_file,

@@ -8,13 +8,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from appliance.store import audit
+from appliance.store import switches as registry
 from appliance.switches import operations
 from appliance.switches.connection import ConnectSettings, SwitchAccess, connect
 from appliance.switches.drivers import Plan, for_device_type
 from appliance.switches.errors import SwitchError
 from appliance.switches.model import MirrorSession
 from appliance.switches.operations import Outcome
-from appliance.store import switches as registry
+
+SPAN_FIELDS = ("sources", "source_vlans", "destination", "state", "applied_by", "verified_ok")   # audit before
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +120,8 @@ class SpanControl:
             registry.record_action(session, name, action, actor, ok, wanted_dict, detail)
             switch = registry.get_switch(session, name)
             span = registry.span_session(session, switch)
+            audit.record_as(session, actor, f"span.{action}", f"switch:{name}", audit.snapshot(span, SPAN_FIELDS),
+                            {"ok": ok, "session": wanted_dict, "detail": detail})
             if state == "failed" and span is not None and span.state == "applied":
                 state = None                # a failed change leaves the applied session as it was recorded
             if state is not None and wanted_dict is not None:

@@ -10,6 +10,7 @@ import socket
 from dataclasses import dataclass, field
 
 from collectors.sip.message import SipMessage
+from collectors.sip.nameaddr import first_uri
 from collectors.sip.sdp import Media, SessionDescription
 
 MAX_CALLS = 20000
@@ -74,7 +75,7 @@ class CallTable:
         if call is None:
             if not (msg.method == "INVITE" or sdp is not None) or len(self.calls) >= MAX_CALLS:
                 return None, None
-            call = self.calls[call_id] = Call(call_id, _uri(msg.header("from")), _uri(msg.header("to")),
+            call = self.calls[call_id] = Call(call_id, first_uri(msg.header("from")), first_uri(msg.header("to")),
                                               transport, ts, src)
         if msg.method in ("BYE", "CANCEL") and call.ended_at is None:
             call.ended_at = ts
@@ -123,14 +124,6 @@ def _nth(seen: SdpSeen | None, index: int) -> Media | None:
     if seen is None or index >= len(seen.sdp.media):
         return None
     return seen.sdp.media[index]
-
-
-def _uri(header: str | None) -> str:
-    if not header:
-        return ""
-    if "<" in header and ">" in header:
-        return header[header.index("<") + 1:header.index(">")]
-    return header.split(";")[0].strip()
 
 
 def _pack(address: str | None) -> bytes | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from collectors.errors import Incomplete, Malformed
+from collectors.sip.nameaddr import NameAddr, name_addrs
 
 METHODS = (b"INVITE", b"ACK", b"BYE", b"CANCEL", b"REGISTER", b"OPTIONS", b"PRACK", b"SUBSCRIBE",
            b"NOTIFY", b"PUBLISH", b"INFO", b"REFER", b"MESSAGE", b"UPDATE")
@@ -36,6 +37,10 @@ class SipMessage:
     def header(self, name: str) -> str | None:
         values = self.headers.get(name)
         return values[0] if values else None
+
+    def addresses(self, name: str) -> list[NameAddr]:
+        """The addresses of every `name` header (from, to, contact, p-asserted-identity), in order."""
+        return [found for value in self.headers.get(name, ()) for found in name_addrs(value)]
 
     @property
     def call_id(self) -> str | None:

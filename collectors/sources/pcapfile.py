@@ -1,8 +1,9 @@
 """Offline source: pcap and pcapng files through scapy's raw readers.
 
 scapy's `RawPcapReader`/`RawPcapNgReader` give bytes and metadata without per-packet dissection.
-A file cut short is read as far as it goes and reported through `warnings`; a file that is not a
-capture raises `NotACaptureError` with one clear line.
+`-` (standard input), FIFOs and other streams that cannot seek are read as they come, through
+`pipe.Pipe`. A file cut short is read as far as it goes and reported through `warnings`; a file
+that is not a capture raises `NotACaptureError` with one clear line.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from scapy.error import Scapy_Exception
 
 from collectors.errors import NotACaptureError
 from collectors.sources.frame import Frame
+from collectors.sources.pipe import STDIN, Pipe, open_stream
 
 BULK_READ = 1 << 22
 MAX_RECORD = 0xFFFF * 4  # scapy bounds each record read to this
@@ -39,6 +41,7 @@ class PcapFileSource:
         self.size = _file_size(path)
         self._reader = _open_reader(path)
         self._gzip = self._reader.f.__class__.__name__ == "GzipFile"
+        self._stream = isinstance(self._reader.f, Pipe)
 
     @property
     def position(self) -> int:
@@ -163,13 +166,16 @@ class PcapFileSource:
 
     def _finish(self, truncated: bool, count: int, boundary: int) -> None:
         if truncated:
-            where = "" if self._gzip else f" at byte {boundary} of {self.size}"
+            where = "" if self._gzip else f" at byte {boundary}" if self._stream else \
+                f" at byte {boundary} of {self.size}"
             self.warnings.append(f"{self.path}: capture is truncated{where} (after {count} packets); "
                                  "analysed the packets before the cut")
         self._reader.close()
 
 
 def _file_size(path: str) -> int:
+    if path == STDIN:
+        return 0
     try:
         return os.path.getsize(path)
     except OSError as exc:
@@ -180,10 +186,14 @@ def _open_reader(path: str):
     from scapy.utils import RawPcapReader
     if os.path.isdir(path):
         raise NotACaptureError(f"{path}: is a directory, not a capture file")
+    stream = None
     try:
+        stream = open_stream(path)
         with _scapy_quiet():
-            return RawPcapReader(path)
+            return RawPcapReader(path if stream is None else stream)
     except (Scapy_Exception, EOFError, OSError) as exc:
+        if stream is not None:
+            stream.close()
         reason = getattr(exc, "strerror", None) or "not a pcap or pcapng capture"
         raise NotACaptureError(f"{path}: {reason}") from None
 

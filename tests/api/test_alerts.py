@@ -34,7 +34,8 @@ def test_alerts_carry_the_contract_fields(lab, client):
     contract = {"type", "severity", "endpoint", "peer", "stream", "call_id", "summary", "evidence", "first_seen"}
     for alert in alerts:
         assert contract <= alert.keys() and isinstance(alert["first_seen"], float)
-        assert alert == client.get(f"{ALERTS}/{alert['id']}", headers=lab.headers("viewer")).json()
+        one = client.get(f"{ALERTS}/{alert['id']}", headers=lab.headers("viewer")).json()
+        assert one.pop("comments") == [] and alert == one                # the one alert adds its comments
     assert [a["id"] for a in alerts] == sorted((a["id"] for a in alerts), reverse=True)     # newest first
 
 
@@ -120,6 +121,8 @@ def test_ack_resolve_lifecycle(any_lab):
         refused = client.post(f"{url}/ack", headers=operator)
         assert refused.status_code == 409 and "resolved" in refused.json()["detail"]
         assert client.get(url, headers=operator).json() == resolved
+        assert [(c["author"], c["text"]) for c in resolved["comments"]] == [
+            ("operator-user", "calling the user"), ("admin-user", "re-provisioned with SRTP")]    # appended
         listed = client.get(ALERTS, params={"state": "resolved"}, headers=operator).json()
         assert [a["id"] for a in listed["items"]] == [alert["id"]] and listed["total"] == 1
         other = client.get(ALERTS, params={"state": "open", "limit": 1}, headers=operator).json()["items"][0]

@@ -1,6 +1,6 @@
-"""Switches and SPAN through the API: operators register switches (secrets stay in the appliance's
-environment), apply, verify and remove the appliance's session over real SSH (Netmiko) to an
-emulated Cisco CLI; viewers only look; every action is recorded with the token's name; a session
+"""Switches and SPAN through the API: admins register switches (secrets stay in the appliance's
+environment, in APPLIANCE_SWITCH_* variables), operators apply, verify and remove the appliance's
+session over real SSH (Netmiko) to an emulated Cisco CLI; viewers only look; every action is recorded with the token's name; a session
 someone else configured is refused with 409; no secret reaches a response or the session log."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from tests.switch.emulator import DIALECTS, Emulator
 
 SWITCHES = "/api/v1/switches"
-PASSWORD_ENV, SECRET_ENV = "VW_TEST_SWITCH_PASSWORD", "VW_TEST_SWITCH_ENABLE"
+PASSWORD_ENV, SECRET_ENV = "APPLIANCE_SWITCH_TEST_PASSWORD", "APPLIANCE_SWITCH_TEST_ENABLE"
 SPAN = {"sources": ["GigabitEthernet1/0/5:both", "Gi1/0/6:rx"], "source_vlans": ["100:rx"],
         "destination": "Gi1/0/48"}
 
@@ -30,7 +30,7 @@ def _register(client, headers, switch, name="core1"):
 
 def test_operator_applies_verifies_and_removes_over_ssh(lab, client, ios):
     operator, viewer = lab.headers("operator"), lab.headers("viewer")
-    created = _register(client, operator, ios)
+    created = _register(client, lab.headers("admin"), ios)
     assert created.status_code == 201, created.text
     assert created.json()["credential_ref"] == f"env:{PASSWORD_ENV}" and created.json()["session"] is None
 
@@ -56,7 +56,12 @@ def test_operator_applies_verifies_and_removes_over_ssh(lab, client, ios):
     assert [(a["action"], a["ok"], a["actor"]) for a in actions] == [
         ("remove", True, "api:operator-user"), ("verify", True, "api:operator-user"),
         ("apply", True, "api:operator-user")]
-    every = "".join(r.text for r in (created, applied, removed)) + str(actions) + str(listed)
+    audit = client.get("/api/v1/audit", headers=lab.headers("admin"), params={"target": "switch:core1"}).json()
+    assert [(e["action"], e["actor"], e["after"]["ok"] if e["action"].startswith("span") else None)
+            for e in audit["items"]] == [("span.remove", "operator-user", True), ("span.verify", "operator-user", True),
+                                         ("span.apply", "operator-user", True), ("switch.add", "admin-user", None)]
+    assert audit["items"][0]["before"]["state"] == "applied"                 # what the removal undid
+    every = "".join(r.text for r in (created, applied, removed)) + str(actions) + str(listed) + str(audit)
     assert ios.password not in every and ios.secret not in every
     log = (lab.settings.data_dir / "switch-logs" / "core1.log").read_text()
     assert "monitor session 7" in log                                   # the session log is kept ...
@@ -68,7 +73,9 @@ def test_operator_applies_verifies_and_removes_over_ssh(lab, client, ios):
 def test_viewers_cannot_change_switches_or_spans(lab, client, ios):
     viewer = lab.headers("viewer")
     assert _register(client, viewer, ios).status_code == 403
-    assert _register(client, lab.headers("operator"), ios).status_code == 201
+    refused = _register(client, lab.headers("operator"), ios)         # it names where secrets are read from
+    assert refused.status_code == 403 and "admin role" in refused.json()["detail"]
+    assert _register(client, lab.headers("admin"), ios).status_code == 201
     for method, path in (("put", "/core1/span"), ("post", "/core1/span/verify"), ("delete", "/core1/span"),
                          ("delete", "/core1")):
         response = client.request(method.upper(), SWITCHES + path, headers=viewer, json=SPAN)
@@ -78,7 +85,7 @@ def test_viewers_cannot_change_switches_or_spans(lab, client, ios):
 
 
 def test_plan_needs_no_connection(lab, client, ios):
-    _register(client, lab.headers("operator"), ios)
+    _register(client, lab.headers("admin"), ios)
     plan = client.post(f"{SWITCHES}/core1/span/plan", headers=lab.headers("viewer"), json=SPAN)
     assert plan.status_code == 200
     assert "monitor session 7 destination interface Gi1/0/48" in plan.json()["create"]
@@ -88,7 +95,7 @@ def test_plan_needs_no_connection(lab, client, ios):
 def test_a_session_someone_else_configured_is_refused(lab, client, ios):
     ios.state.preload("7", sources={"Gi1/0/9": "both"}, destination="Gi1/0/47")
     operator = lab.headers("operator")
-    _register(client, operator, ios)
+    _register(client, lab.headers("admin"), ios)
     refused = client.put(f"{SWITCHES}/core1/span", headers=operator, json=SPAN)
     assert refused.status_code == 409
     assert "no record of creating it" in refused.json()["detail"]
@@ -98,15 +105,16 @@ def test_a_session_someone_else_configured_is_refused(lab, client, ios):
 
 
 def test_bad_input_is_a_4xx_with_a_message(lab, client, ios):
-    operator = lab.headers("operator")
-    both = client.post(SWITCHES, headers=operator, json={"name": "x", "device_type": "cisco_ios", "host": "h",
-                                                         "username": "u", "password_env": "A", "key_file": "/k"})
+    operator, admin = lab.headers("operator"), lab.headers("admin")
+    both = client.post(SWITCHES, headers=admin, json={"name": "x", "device_type": "cisco_ios", "host": "h",
+                                                      "username": "u", "password_env": "APPLIANCE_SWITCH_A",
+                                                      "key_file": "k"})
     assert both.status_code == 422 and "exactly one of key_file or password_env" in both.text
-    unknown = client.post(SWITCHES, headers=operator, json={"name": "x", "device_type": "cisco_nope", "host": "h",
-                                                            "username": "u", "password_env": "A"})
+    unknown = client.post(SWITCHES, headers=admin, json={"name": "x", "device_type": "cisco_nope", "host": "h",
+                                                         "username": "u", "password_env": "APPLIANCE_SWITCH_A"})
     assert unknown.status_code == 422 and "body.device_type: Input should be 'cisco_ios'" in unknown.json()["detail"]
-    assert _register(client, operator, ios).status_code == 201
-    assert _register(client, operator, ios).status_code == 409
+    assert _register(client, admin, ios).status_code == 201
+    assert _register(client, admin, ios).status_code == 409
     shell = client.put(f"{SWITCHES}/core1/span", headers=operator, json={**SPAN, "destination": "Gi1/0/48;reload"})
     assert shell.status_code == 422
     missing = client.put(f"{SWITCHES}/nope/span", headers=operator, json=SPAN)
@@ -115,7 +123,7 @@ def test_bad_input_is_a_4xx_with_a_message(lab, client, ios):
 
 def test_an_unset_password_variable_is_named_not_guessed(lab, client, ios, monkeypatch):
     operator = lab.headers("operator")
-    _register(client, operator, ios)
+    _register(client, lab.headers("admin"), ios)
     monkeypatch.delenv(PASSWORD_ENV)
     failed = client.put(f"{SWITCHES}/core1/span", headers=operator, json=SPAN)
     assert failed.status_code == 422
@@ -124,9 +132,49 @@ def test_an_unset_password_variable_is_named_not_guessed(lab, client, ios, monke
 
 def test_applied_switch_cannot_be_forgotten(lab, client, ios):
     operator = lab.headers("operator")
-    _register(client, operator, ios)
+    _register(client, lab.headers("admin"), ios)
     assert client.put(f"{SWITCHES}/core1/span", headers=operator, json=SPAN).json()["matches"] is True
     refused = client.delete(f"{SWITCHES}/core1", headers=operator)
     assert refused.status_code == 409 and "span remove core1" in refused.json()["detail"]
     client.delete(f"{SWITCHES}/core1/span", headers=operator)
     assert client.delete(f"{SWITCHES}/core1", headers=operator).status_code == 204
+
+
+@pytest.mark.parametrize("field", ["password_env", "secret_env"])
+@pytest.mark.parametrize("name", ["APPLIANCE_SECRET_KEY", "APPLIANCE_DATABASE_URL", "AWS_SECRET_ACCESS_KEY",
+                                  "appliance_switch_lower", "APPLIANCE_SWITCH_CREDENTIALS_DIR"])
+def test_secrets_outside_the_switch_namespace_are_refused(lab, client, ios, field, name):
+    body = {"name": "x", "device_type": "cisco_ios", "host": "127.0.0.1", "port": ios.port, "username": "u",
+            "password_env": PASSWORD_ENV, field: name}
+    refused = client.post(SWITCHES, headers=lab.headers("admin"), json=body)
+    assert refused.status_code == 422
+    assert "only from environment variables named APPLIANCE_SWITCH_*" in refused.json()["detail"]
+    assert client.get(SWITCHES, headers=lab.headers("viewer")).json() == []
+
+
+@pytest.mark.parametrize("key_file", ["../appliance.db", "/etc/ssh/ssh_host_ed25519_key", "a/../../b"])
+def test_key_files_outside_the_credentials_directory_are_refused(lab, client, key_file):
+    body = {"name": "x", "device_type": "cisco_ios", "host": "127.0.0.1", "username": "u", "key_file": key_file}
+    refused = client.post(SWITCHES, headers=lab.headers("admin"), json=body)
+    assert refused.status_code == 422, refused.text
+    assert "key_file" in refused.json()["detail"]
+
+
+def test_a_key_file_is_named_in_the_credentials_directory(lab, client):
+    body = {"name": "x", "device_type": "cisco_ios", "host": "127.0.0.1", "username": "u", "key_file": "core1.key"}
+    created = client.post(SWITCHES, headers=lab.headers("admin"), json=body)
+    assert created.status_code == 201, created.text
+    where = lab.settings.switch_credentials().resolve() / "core1.key"
+    assert created.json()["credential_ref"] == f"keyfile:{where}"
+
+
+def test_a_stored_reference_outside_the_namespace_is_not_read(lab, client, ios, monkeypatch):
+    """A row written before the namespace existed (or behind the API's back) is refused at connect time."""
+    from appliance.store import switches as registry
+    with lab.store.session() as session:
+        registry.add_switch(session, "old", "cisco_ios", "127.0.0.1", port=ios.port, username=ios.username,
+                            credential_ref="env:VW_OLD_PASSWORD")
+    monkeypatch.setenv("VW_OLD_PASSWORD", ios.password)
+    refused = client.put(f"{SWITCHES}/old/span", headers=lab.headers("operator"), json=SPAN)
+    assert refused.status_code == 422 and "APPLIANCE_SWITCH_*" in refused.json()["detail"]
+    assert ios.state.log == []

@@ -190,3 +190,12 @@ def test_the_shipped_example_is_valid_and_says_what_it_shows():
     assert rules.exemption("10.20.255.10", "weak_tls") is None
     assert rules.exemption("10.30.5.3", "weak_tls").reason == "recording media servers"
     assert rules.classify("10.20.4.4", {"device_class": "unknown", "evidence": []})["device_class"] == "hard_phone"
+
+
+def test_the_switch_credentials_directory_comes_from_the_file_or_the_data_dir(tmp_path):
+    config = write(tmp_path, f'[appliance]\ndata_dir = "{tmp_path}/data"\n'
+                             f'switch_credentials_dir = "{tmp_path}/keys"\n')
+    assert Settings.from_env({"APPLIANCE_CONFIG": str(config)}).switch_credentials() == tmp_path / "keys"
+    assert Settings.from_env({"APPLIANCE_CONFIG": str(config), "APPLIANCE_SWITCH_CREDENTIALS_DIR": "/srv/k"}) \
+        .switch_credentials() == Path("/srv/k")
+    assert Settings(data_dir=tmp_path / "d").switch_credentials() == tmp_path / "d" / "switch-credentials"

@@ -105,7 +105,10 @@ def test_first_run_serves_the_lab_calls_and_a_second_run_repeats_nothing(tmp_pat
         assert client.get("/api/v1/alerts", headers=headers).status_code == 401       # the first token is revoked
         tokens = client.get("/api/v1/tokens", params={"include_revoked": True},
                             headers={"Authorization": f"Bearer {second}"}).json()
+        log = client.get("/api/v1/audit", headers={"Authorization": f"Bearer {second}"}).json()["items"]
     assert [t["name"] for t in tokens] == ["first-run", "first-run"]
+    assert [(e["action"], e["via"]) for e in log] == [("token.create", "cli"), ("token.revoke", "cli"),
+                                                      ("token.create", "cli")]
 
 
 def test_only_new_captures_are_imported_and_a_wiped_store_is_filled_again(tmp_path):

@@ -18,8 +18,8 @@ from appliance.store.errors import ConfigError
 from appliance.store.models import Base
 
 TABLES = {"sensors", "endpoints", "calls", "streams", "signaling_sessions", "alerts", "alert_occurrences",
-          "alert_events", "evidence_packets",
-          "switches", "span_sessions", "span_actions", "webhooks", "deliveries", "api_tokens"}
+          "alert_events", "evidence_packets", "switches", "span_sessions", "span_actions", "webhooks", "deliveries",
+          "api_tokens", "audit_log", "alert_comments"}
 
 
 def tables(settings) -> set[str]:
@@ -261,3 +261,37 @@ def test_0006_groups_alerts_into_incidents_and_splits_them_back(fresh_settings):
     assert [row[4] for row in after if row[1] == "10.0.0.7"] == ["resolved"] * 2      # the incident's state
     assert {row[4] for row in after if row[1] == "10.0.0.1"} == {"open"}
     assert len(_rows(fresh_settings, "SELECT id FROM deliveries")) == 5
+
+
+def test_0005_carries_comments_over_and_goes_back(fresh_settings):
+    """0005 adds the audit log and the comments' history; an existing comment becomes the first of its
+    alert's history, and downgrading drops both tables and keeps the alerts (with their comment)."""
+    from appliance.store import audit, queries
+    from appliance.store.recorder import Recorder
+    from tests.store.helpers import policy_alert
+
+    migrate.upgrade(fresh_settings, "0004")
+    store = open_store(fresh_settings)
+    try:
+        Recorder(store, "s1").alert(policy_alert(endpoint="10.0.0.5"))
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE alerts SET state = 'acknowledged', acknowledged_by = 'noc', "
+                                    "acknowledged_at = last_seen, comment = 'phone swapped on Monday'"))
+    finally:
+        store.close()
+    assert migrate.upgrade(fresh_settings, "0005") == "0005"
+    with open_store(fresh_settings) as store, store.session() as session:
+        alert_id = session.scalar(text("SELECT id FROM alerts"))
+        assert [(c.author, c.text) for c in queries.comments(session, alert_id)] == [("noc", "phone swapped on Monday")]
+        queries.resolve(session, alert_id, "tier2", "replaced the phone")
+        audit.record(session, "tier2", "alert.resolve", f"alert:{alert_id}", {"state": "acknowledged"},
+                     {"state": "resolved"})
+    with open_store(fresh_settings) as store, store.session() as session:
+        assert [c.text for c in queries.comments(session, alert_id)] == ["phone swapped on Monday",
+                                                                       "replaced the phone"]
+        assert [e.action for e in audit.entries(session)[0]] == ["alert.resolve"]
+    _downgrade(fresh_settings, "0004")
+    assert "audit_log" not in tables(fresh_settings) and "alert_comments" not in tables(fresh_settings)
+    with open_store(fresh_settings) as store, store.engine.connect() as connection:
+        assert connection.execute(text("SELECT state, comment FROM alerts")).one() == ("resolved", "replaced the phone")
+    assert migrate.upgrade(fresh_settings) == migrate.head_revision(fresh_settings)

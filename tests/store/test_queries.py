@@ -86,6 +86,8 @@ def test_acknowledge_then_resolve_with_who_when_and_comment(store, alerts):
         row = queries.get_alert(s, alerts[0])
         assert (row.state, row.resolved_by, row.resolved_at) == ("resolved", "bob", later)
         assert (row.acknowledged_by, row.comment) == ("alice", "phone re-provisioned with SRTP")
+        assert [(c.author, c.at, c.text) for c in queries.comments(s, alerts[0])] == [
+            ("alice", WHEN, "looking into it"), ("bob", later, "phone re-provisioned with SRTP")]   # both kept
         assert queries.list_alerts(s, state="resolved").total == 1
         assert queries.list_alerts(s, state="open").total == 29
     with pytest.raises(InvalidTransition), store.session() as s:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -21,8 +22,9 @@ class Appliance:
         self.lab, self.data_dir = lab, data_dir
 
     def __call__(self, *args: str):
-        return self.lab.run(["env", f"APPLIANCE_DATA_DIR={self.data_dir}", str(APPLIANCE), *args], check=False,
-                            timeout=120)
+        keys = Path(self.lab.key_file).parent             # the switch credentials directory holds the lab's key
+        return self.lab.run(["env", f"APPLIANCE_DATA_DIR={self.data_dir}", f"APPLIANCE_SWITCH_CREDENTIALS_DIR={keys}",
+                             str(APPLIANCE), *args], check=False, timeout=120)
 
     def ok(self, *args: str) -> str:
         proc = self(*args)

@@ -69,6 +69,8 @@ class CallSpec:
     compact_sip: bool = False
     multipart_sdp: bool = False
     user_agent: str = "SynthPhone/1.0"
+    caller_display: str | None = None
+    callee_display: str | None = None
     callee_user_agent: str = "SynthPBX/2.1"
     codec: str = "PCMU"
     ptime_ms: int = 20
@@ -219,9 +221,9 @@ def build_call(spec: CallSpec) -> Call:
                 for i, side in enumerate(("caller", "callee"))}
     offer = _sdp(spec, caller, spec.caller_rtp_port, keys.get("caller"), offer=True)
     answer = _sdp(spec, callee, spec.callee_rtp_port, keys.get("callee"), offer=False)
-    dialog = Dialog.create(SipParty("alice", caller.ip, spec.caller_sip_port, spec.user_agent),
+    dialog = Dialog.create(SipParty("alice", caller.ip, spec.caller_sip_port, spec.user_agent, spec.caller_display),
                            SipParty("bob", callee.ip, spec.callee_sip_port,
-                                    spec.callee_user_agent),
+                                    spec.callee_user_agent, spec.callee_display),
                            spec.sip_transport or "udp", spec.seed, spec.compact_sip)
     messages = call_flow(dialog, offer, answer, spec.multipart_sdp)
     media_start = SIP_TIMES["180"] + spec.ring_time + 0.02

@@ -28,6 +28,7 @@ class SipParty:
     ip: str
     port: int = 5060
     user_agent: str = "SynthPhone/1.0"
+    display: str | None = None      # a display name, quoted with RFC 3261 escapes in From/To
 
     @property
     def host(self) -> str:
@@ -113,9 +114,16 @@ def _via(d: Dialog, party: SipParty, branch: str) -> str:
     return f"SIP/2.0/{d.transport} {party.host}:{party.port};branch={branch};rport"
 
 
+def _name_addr(party: SipParty) -> str:
+    if party.display is None:
+        return f"<{party.uri}>"
+    escaped = party.display.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}" <{party.uri}>'
+
+
 def _dialog_headers(d: Dialog, to_tag: bool, cseq: str) -> list[tuple[str, str]]:
-    to = f"<{d.callee.uri}>" + (f";tag={d.to_tag}" if to_tag else "")
-    return [("From", f"<{d.caller.uri}>;tag={d.from_tag}"), ("To", to),
+    to = _name_addr(d.callee) + (f";tag={d.to_tag}" if to_tag else "")
+    return [("From", f"{_name_addr(d.caller)};tag={d.from_tag}"), ("To", to),
             ("Call-ID", d.call_id), ("CSeq", cseq)]
 
 

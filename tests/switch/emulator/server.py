@@ -73,6 +73,7 @@ class _Server(asyncssh.SSHServer):
         return True
 
     def validate_password(self, username: str, password: str) -> bool:
+        self.emulator.passwords.append(password)            # what callers sent, for the security tests
         return (username, password) == (self.emulator.username, self.emulator.password)
 
     def session_requested(self):
@@ -88,6 +89,7 @@ class Emulator:
         self.state = state or SwitchState()
         self.username, self.password, self.secret = username, password, secret
         self.port = 0
+        self.passwords: list[str] = []          # every password offered, right or wrong
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"emulator-{device_type}", daemon=True)
         self._acceptor = None
