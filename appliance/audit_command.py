@@ -19,8 +19,8 @@ def audit_command(actor: Optional[str] = typer.Option(None, "--actor", help="a t
                   action: Optional[str] = typer.Option(None, "--action",
                                                        help="an action (webhook.update) or a family (webhook)"),
                   target: Optional[str] = typer.Option(None, "--target", help="e.g. switch:core1, alert:12"),
-                  limit: int = typer.Option(100, "--limit", min=1, max=500),
-                  offset: int = typer.Option(0, "--offset", min=0),
+                  limit: int = typer.Option(100, "--limit", min=1, max=500, help="entries per page, newest first"),
+                  offset: int = typer.Option(0, "--offset", min=0, help="entries to skip (the next page: --offset LIMIT)"),
                   format: AuditFormat = typer.Option(AuditFormat.text, "--format", "-f", help="text or json")) -> None:
     """Show the audit log, newest first."""
     from appliance.commands import open_migrated_store

@@ -265,23 +265,27 @@ def test_0006_groups_alerts_into_incidents_and_splits_them_back(fresh_settings):
 
 def test_0005_carries_comments_over_and_goes_back(fresh_settings):
     """0005 adds the audit log and the comments' history; an existing comment becomes the first of its
-    alert's history, and downgrading drops both tables and keeps the alerts (with their comment)."""
+    alert's history, 0006 keeps the history on the incident its alert joins, and downgrading to 0004
+    drops both tables and keeps the alerts (with their latest comment)."""
     from appliance.store import audit, queries
-    from appliance.store.recorder import Recorder
-    from tests.store.helpers import policy_alert
 
     migrate.upgrade(fresh_settings, "0004")
     store = open_store(fresh_settings)
     try:
-        Recorder(store, "s1").alert(policy_alert(endpoint="10.0.0.5"))
         with store.engine.begin() as connection:
+            first = _legacy_alert(connection, endpoint="10.0.0.5", seen=1)
+            _legacy_alert(connection, endpoint="10.0.0.5", seen=2)          # the same phone and cause
             connection.execute(text("UPDATE alerts SET state = 'acknowledged', acknowledged_by = 'noc', "
-                                    "acknowledged_at = last_seen, comment = 'phone swapped on Monday'"))
+                                    "acknowledged_at = last_seen, comment = 'phone swapped on Monday' "
+                                    "WHERE id = :id"), {"id": first})
     finally:
         store.close()
     assert migrate.upgrade(fresh_settings, "0005") == "0005"
+    assert _rows(fresh_settings, "SELECT alert_id, author, text FROM alert_comments") == [
+        (first, "noc", "phone swapped on Monday")]
+    migrate.upgrade(fresh_settings)
     with open_store(fresh_settings) as store, store.session() as session:
-        alert_id = session.scalar(text("SELECT id FROM alerts"))
+        [alert_id] = session.scalars(text("SELECT id FROM alerts")).all()
         assert [(c.author, c.text) for c in queries.comments(session, alert_id)] == [("noc", "phone swapped on Monday")]
         queries.resolve(session, alert_id, "tier2", "replaced the phone")
         audit.record(session, "tier2", "alert.resolve", f"alert:{alert_id}", {"state": "acknowledged"},
@@ -292,6 +296,5 @@ def test_0005_carries_comments_over_and_goes_back(fresh_settings):
         assert [e.action for e in audit.entries(session)[0]] == ["alert.resolve"]
     _downgrade(fresh_settings, "0004")
     assert "audit_log" not in tables(fresh_settings) and "alert_comments" not in tables(fresh_settings)
-    with open_store(fresh_settings) as store, store.engine.connect() as connection:
-        assert connection.execute(text("SELECT state, comment FROM alerts")).one() == ("resolved", "replaced the phone")
+    assert ("resolved", "replaced the phone") in _rows(fresh_settings, "SELECT state, comment FROM alerts")
     assert migrate.upgrade(fresh_settings) == migrate.head_revision(fresh_settings)

@@ -99,7 +99,8 @@ def upgrade() -> None:
 def _tables(bind) -> dict[str, sa.Table]:
     meta = sa.MetaData()
     return {name: sa.Table(name, meta, autoload_with=bind)
-            for name in ("alerts", "alert_occurrences", "alert_events", "deliveries", "evidence_packets")}
+            for name in ("alerts", "alert_occurrences", "alert_events", "deliveries", "evidence_packets",
+                         "alert_comments")}
 
 
 def _group_alerts(bind) -> None:
@@ -117,7 +118,7 @@ def _group_alerts(bind) -> None:
              "recorded_at": r.last_seen} for r in rows])
         others = [r.id for r in rows[1:]]
         if others:
-            for table in ("deliveries", "evidence_packets"):
+            for table in ("deliveries", "evidence_packets", "alert_comments"):    # comments (0005) stay too
                 bind.execute(t[table].update().where(t[table].c.alert_id.in_(others)).values(alert_id=keeper.id))
             bind.execute(alerts.delete().where(alerts.c.id.in_(others)))
         state = min((r.state for r in rows), key=STATE_ORDER.index)
