@@ -66,6 +66,13 @@ def _chain(buf: bytes, u8: np.ndarray, pos: int, layout) -> np.ndarray:
     candidates, ends = candidates[keep], ends[keep]
     if not len(candidates) or candidates[0] != pos:
         return candidates[:0]
+    return candidates[follow(candidates, ends)]
+
+
+def follow(candidates: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which of the sorted `candidates` the chain from the first reaches, each pointing at the
+    candidate equal to its `ends` (a chain stops at an end no candidate holds): a boolean mask.
+    Pointer doubling: after k rounds the chain's first 2**k links are known."""
     where = np.searchsorted(candidates, ends)
     sink = len(candidates)
     found = where < sink
@@ -74,7 +81,7 @@ def _chain(buf: bytes, u8: np.ndarray, pos: int, layout) -> np.ndarray:
     reached = np.zeros(sink + 1, dtype=bool)
     reached[0] = reached[sink] = True
     nodes = np.zeros(1, dtype=np.int64)
-    while True:                  # after k rounds: the chain's first 2**k records (pointer doubling)
+    while True:
         step = jump[nodes]
         step = step[~reached[step]]
         if not len(step):
@@ -82,7 +89,7 @@ def _chain(buf: bytes, u8: np.ndarray, pos: int, layout) -> np.ndarray:
         reached[step] = True
         nodes = np.concatenate((nodes, step))
         jump = jump[jump]
-    return candidates[reached[:sink]]
+    return reached[:sink]
 
 
 def _caplen(buf: bytes, pos: int, layout) -> int:

@@ -151,3 +151,14 @@ def test_shared_corpus():
         if per_frame != batched:
             different.append(str(path.relative_to(CORPUS)))
     assert different == []
+
+
+def test_settled_streams_are_counted_in_bulk(tmp_path):
+    """The point of it all: most frames of long streams never reach the per-frame path."""
+    from collectors.pipeline import Pipeline
+    path = write_pcap(tmp_path / "busy.pcap", calls(*MIXES["busy"][:4]))
+    pipeline = Pipeline(lambda event: None)
+    pcapfile.PcapFileSource(str(path)).walk(pipeline.feed_records)
+    batch = pipeline.batch_counter()
+    assert batch.counted + batch.passed == pipeline.packets
+    assert batch.counted > 0.9 * pipeline.packets
