@@ -27,6 +27,8 @@ test: install
 bench: install
 	$(BIN)/python -m bench.offline
 	$(BIN)/python -m bench.live
+	$(BIN)/python -m bench.live_fast
+	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.api_load
 	$(BIN)/python -m bench.hostile
 

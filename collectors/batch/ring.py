@@ -39,10 +39,10 @@ def block_frames(ring, base: int, block_size: int):
              for name, at in (("next", 0), ("sec", 4), ("nsec", 8), ("snap", 12), ("len", 16), ("status", 20))}
     mac = np.ndarray((slots,), dtype=np.uint16, buffer=ring, offset=base + first + 24, strides=(ALIGN,))
     nxt, sec, snap = field["next"], field["sec"], field["snap"]
-    sec0 = int(sec[0])
-    plausible = ((nxt % ALIGN == 0) & (np.abs(sec.astype(np.int64) - sec0) <= PLAUSIBLE_SPAN)
-                 & (snap <= MAX_SNAP) & (mac < MAX_MAC) & (field["nsec"] < 1_000_000_000))
-    candidates = np.flatnonzero(plausible)
+    candidates = np.flatnonzero(sec - sec[0] <= PLAUSIBLE_SPAN)       # one pass over the slots; the rest
+    plausible = ((nxt[candidates] % ALIGN == 0) & (snap[candidates] <= MAX_SNAP)  # only on these
+                 & (mac[candidates] < MAX_MAC) & (field["nsec"][candidates] < 1_000_000_000))
+    candidates = candidates[plausible]
     if not len(candidates) or candidates[0] != 0:
         return None
     steps = nxt[candidates].astype(np.int64)
