@@ -2,8 +2,9 @@
 AF_PACKET TX ring filled with numpy, in its own namespace, not tcpreplay).
 
 1. CPU per packet per worker at a fixed offered rate: for 1 and 2 workers, `appliance collect` runs
-   (stopped by SIGINT SLACK_S after the sender) once idle and once while the sender offers BENCH_FAST_RATE frames/s (default 100,000) for
-   BENCH_FAST_SECONDS (default 5); (CPU with traffic - CPU idle) / frames received, per worker count.
+   (stopped by SIGINT SLACK_S after the sender) once idle and once while the sender offers
+   BENCH_FAST_RATE frames/s (default 100,000) for BENCH_FAST_SECONDS (default 5); (CPU with
+   traffic - CPU idle) / frames received, per worker count.
    CPU is the collector tree's user + system from `os.wait4` (bench/live.py explains why it covers
    the workers), so start-up and idling are in both runs and cancel out.
 2. Drop-free rate: for 1 and 2 workers, the sender offers each rate of BENCH_FAST_RATES (default
