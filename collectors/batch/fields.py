@@ -29,11 +29,12 @@ class BatchFields:
     ssrc: np.ndarray          # uint32 per frame (0 where not common)
     pt: np.ndarray            # uint8 per frame
     octets: np.ndarray        # int64 per frame: UDP length - 8, as the fast path counts it
-    members: np.ndarray       # frame indices of the common frames, grouped (group 0's first, in order)
+    members: np.ndarray       # frame indices of the common frames, grouped (group 0's first)
     bounds: np.ndarray        # group g's frames are members[bounds[g]:bounds[g + 1]]
 
     def of_group(self, g: int) -> np.ndarray:
-        return self.members[self.bounds[g]:self.bounds[g + 1]]
+        """Group g's frame indices, in order."""
+        return np.sort(self.members[self.bounds[g]:self.bounds[g + 1]])
 
 
 def words(buf, dtype: str) -> np.ndarray:
@@ -64,7 +65,7 @@ def extract(buf, starts: np.ndarray, caplens: np.ndarray) -> BatchFields | None:
     hi, tail = w64[at + KEY_AT], w64[at + KEY_AT + 8]      # key bytes 26-33; 34-37, UDP length 38-39
     lo = tail & LOW32
     mixed = hi ^ (lo * MIX)
-    order = np.argsort(mixed, kind="stable")
+    order = np.argsort(mixed)
     ordered = mixed[order]
     new = np.empty(len(order), dtype=bool)
     new[0] = True

@@ -59,10 +59,10 @@ def _chain(buf: bytes, u8: np.ndarray, pos: int, layout) -> np.ndarray:
     little = layout.header.format[0] == "<"
     top = pos + (3 if little else 0)              # the most significant byte of the seconds field
     candidates = np.flatnonzero(u8[top:top + count] == u8[top]) + pos
-    caplens = np.ndarray((size - 11,), dtype=("<u4" if little else ">u4"), buffer=buf, offset=8,
-                         strides=(1,))[candidates].astype(np.int64)
+    words = np.ndarray((size - 3,), dtype=("<u4" if little else ">u4"), buffer=buf, strides=(1,))
+    caplens = words[candidates + 8].astype(np.int64)
     ends = candidates + 16 + caplens
-    keep = (caplens <= layout.max_record) & (ends <= size)
+    keep = (caplens <= layout.max_record) & (ends <= size) & (words[candidates + 12] >= caplens)
     candidates, ends = candidates[keep], ends[keep]
     if not len(candidates) or candidates[0] != pos:
         return candidates[:0]
