@@ -18,7 +18,7 @@ from collectors.pipeline import PipelineSettings
 from collectors.sources import pcapfile
 from tests.conftest import SHARED
 from tests.synth.capture import CallSpec, build_call
-from tests.synth.pcapio import write_pcap
+from tests.synth.pcapio import LINKTYPE_LINUX_SLL, LINKTYPE_RAW, write_pcap
 
 ROOT = Path(__file__).resolve().parents[3]
 SUITE = sorted((ROOT / "tests" / "data").rglob("*.pcap")) + sorted((ROOT / "tests" / "data").rglob("*.pcapng"))
@@ -162,3 +162,10 @@ def test_settled_streams_are_counted_in_bulk(tmp_path):
     batch = pipeline.batch_counter()
     assert batch.counted + batch.passed == pipeline.packets
     assert batch.counted > 0.9 * pipeline.packets
+
+
+@pytest.mark.parametrize("linktype", [LINKTYPE_RAW, LINKTYPE_LINUX_SLL])
+def test_other_link_types(tmp_path, linktype):
+    """Frames the batch cannot count (no Ethernet header) all take the full path, in order."""
+    path = write_pcap(tmp_path / f"l{linktype}.pcap", calls(*MIXES["shapes"][:2]), linktype=linktype)
+    assert assert_same(path)["streams"]
