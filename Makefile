@@ -28,6 +28,8 @@ test: install
 bench: install
 	$(BIN)/python -m bench.offline
 	$(BIN)/python -m bench.live
+	$(BIN)/python -m bench.live_fast
+	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.api_load
 	$(BIN)/python -m bench.hostile
 	$(BIN)/python -m bench.site --phones 300 --seconds 60

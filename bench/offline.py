@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bench import sanity
 from bench.capture import ensure_capture
+from bench.repeat import ensure_repeated
 from bench.tools import (Run, appliance_bin, available, ndpi_protocols, run, tools, tshark_streams, version,
                          warm_cache)
 
@@ -73,10 +74,34 @@ def main() -> int:
               "capture": {k: v for k, v in truth.items() if k not in ("calls", "streams")} | {"path": pcap},
               "generation_s": generated_s, "repeat": repeat, "results": rows,
               "runs": {name: [vars(r) for r in rs] for name, rs in runs.items()}, "sanity": summary}
+    if os.environ.get("BENCH_10M", "1") != "0":
+        result["ten_million"] = _ten_million(pcap, selected, out_dir)
     with open(OUT_DIR / "offline.json", "w") as f:
         json.dump(result, f, indent=1)
     print(f"\nwrote {OUT_DIR / 'offline.json'}")
     return 0
+
+
+def _ten_million(pcap: str, selected, out_dir: str) -> list[dict]:
+    """The same tools once each on the 1M capture written ten times (bench/repeat.py)."""
+    big = str(OUT_DIR / "offline10m.pcap")
+    packets = ensure_repeated(pcap, big)
+    print(f"\n10M capture: {big}, {packets} packets, {os.path.getsize(big) / 2**20:.0f} MiB")
+    warm_cache(big)
+    runs = {}
+    for tool in selected:
+        print(f"run: {tool.name} ...", end=" ", flush=True)
+        runs[tool.name] = [run(tool, big, out_dir)]
+        print(f"{runs[tool.name][0].wall_s:.1f} s", flush=True)
+    rows = _rows(selected, runs, packets)
+    print()
+    for line in _table(rows):
+        print(line)
+    ap_row = next((r for r in rows if r["tool"] == "appliance"), None)
+    report = (sanity.appliance_report(runs["appliance"][0].stdout) if ap_row else None) or {}
+    streams = len(report.get("streams", []))
+    print(f"appliance reported {streams} streams (10 x the 1M capture's)")
+    return rows
 
 
 def _rows(selected, runs: dict[str, list[Run]], packets: int) -> list[dict]:

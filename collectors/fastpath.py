@@ -53,6 +53,7 @@ def flow_key_bytes(flow) -> bytes:
 class FastPath:
     def __init__(self):
         self.entries: dict[bytes, FastEntry] = {}
+        self.watch = None     # called with the key (None: all) before entries change or fold their counts
 
     def count(self, ts: float, data: bytes) -> bool:
         """Count the frame if a settled stream owns it; False sends it down the full path.
@@ -75,17 +76,24 @@ class FastPath:
         if pt not in stream.pt_counts:
             return
         key = data[26:38]
+        if self.watch is not None:
+            self.watch(key)
         old = self.entries.get(key)
         if old is not None:
             old.flush()
         self.entries[key] = FastEntry(flow, stream, data[50:54], pt)
 
     def flush(self) -> None:
+        if self.watch is not None:
+            self.watch(None)
         for entry in self.entries.values():
             entry.flush()
 
     def forget(self, flow) -> None:
         if flow.transport == "udp" and len(flow.key[0]) == 4:
-            entry = self.entries.pop(flow_key_bytes(flow), None)
+            key = flow_key_bytes(flow)
+            if self.watch is not None and key in self.entries:
+                self.watch(key)
+            entry = self.entries.pop(key, None)
             if entry is not None:
                 entry.flush()

@@ -6,7 +6,7 @@ Finished and live streams, signaling sessions, calls and endpoints stay readable
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from collectors.decode import Decoder
 from collectors.decode.packet import TCP, UDP, Packet
@@ -36,6 +36,7 @@ class PipelineSettings:
     idle_timeout: float = 60.0
     max_flows: int = 262144
     max_finished: int = 100000     # ended streams kept for the report
+    batch: bool = True             # count settled streams a buffer at a time (collectors.batch) when numpy is there
 
 
 class Pipeline:
@@ -58,6 +59,7 @@ class Pipeline:
         self.packets = 0
         self.bytes = 0
         self._next_sweep = None
+        self._batch = None
 
     # -- per packet -------------------------------------------------------------------------
     def feed(self, ts: float, linktype: int, data: bytes, wirelen: int | None = None) -> None:
@@ -100,7 +102,26 @@ class Pipeline:
         """Walk the classic-pcap records in `buf` from `pos` (see `PcapFileSource.walk`): frames
         of settled streams are counted in place, without being copied out; the rest go the full way.
         Returns where the first incomplete record starts, the records fed, and whether a record
-        header was impossible (a damaged file)."""
+        header was impossible (a damaged file). Batched (`collectors.batch`) when numpy is there."""
+        batch = self.batch_counter()
+        if batch is not None:
+            from collectors.batch.offline import feed_records
+            return feed_records(batch, buf, pos, layout)
+        return self.feed_records_each(buf, pos, layout)
+
+    def batch_counter(self):
+        """The batched fast path, when enabled and numpy is installed (imported on first use)."""
+        if self._batch is None and self.settings.batch:
+            from collectors.batch import available
+            if available():
+                from collectors.batch.counter import BatchCounter
+                self._batch = BatchCounter(self)
+            else:
+                self.settings = replace(self.settings, batch=False)
+        return self._batch
+
+    def feed_records_each(self, buf: bytes, pos: int, layout) -> tuple[int, int, bool]:
+        """`feed_records` a record at a time, in Python (no numpy needed; the same results)."""
         entries, full = self.fast.entries.get, self._full_path
         unpack, scale, linktype, max_record = layout.header.unpack_from, layout.scale, layout.linktype, layout.max_record
         ethernet = linktype == 1
@@ -126,7 +147,8 @@ class Pipeline:
             if ethernet and caplen >= 54:
                 entry = entries(buf[p + 26:p + 38])
                 if entry is not None and buf.startswith(entry.ssrc_bytes, p + 50) \
-                        and buf[p + 43] & 0x7F == entry.pt and buf.startswith(SHAPE, p + 12) and buf[p + 23] == 17:
+                        and buf[p + 43] & 0x7F == entry.pt and buf.startswith(SHAPE, p + 12) and buf[p + 23] == 17 \
+                        and not (buf[p + 20] & 0x3F or buf[p + 21]):
                     entry.packets += 1
                     entry.octets += ((buf[p + 38] << 8) | buf[p + 39]) - 8
                     entry.last = ts

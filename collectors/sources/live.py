@@ -81,24 +81,35 @@ class LiveSource:
 
     def packets(self, timeout: float = 0.1) -> Iterator[Frame]:
         """Frames of the ring blocks ready now (waiting up to `timeout` for the first one)."""
-        ring, size, new = self.ring, self.block_size, tuple.__new__
+        for base in self.blocks(timeout):
+            yield from self.frames(base)
+
+    def blocks(self, timeout: float = 0.1) -> Iterator[int]:
+        """Offsets in `ring` of the blocks ready now (waiting up to `timeout` for the first one); each
+        goes back to the kernel when the next is asked for (a batch: `collectors.batch.ring`)."""
+        ring, size = self.ring, self.block_size
         if not self._ready(self.block) and not self.poller.poll(int(timeout * 1000)):
             return
         while self._ready(self.block):
             base = self.block * size
-            _status, count, pos = BLOCK.unpack_from(ring, base + 8)
-            pos += base
-            for _ in range(count):
-                next_offset, sec, nsec, snaplen, wirelen, status, mac, _net = PKT3.unpack_from(ring, pos)
-                start = pos + mac
-                frame = ring[start:start + snaplen]
-                if status & TP_STATUS_VLAN_VALID:
-                    frame = _with_vlan_tag(frame, ring, pos, status)
-                yield new(Frame, (sec + nsec * 1e-9, 1, frame, wirelen))
-                pos += next_offset
-            self.received += count
+            yield base
+            self.received += BLOCK.unpack_from(ring, base + 8)[1]
             struct.pack_into("I", ring, base + 8, 0)          # hand the block back to the kernel
             self.block = (self.block + 1) % self.block_count
+
+    def frames(self, base: int) -> Iterator[Frame]:
+        """The frames of the block at `base`, one by one."""
+        ring, new = self.ring, tuple.__new__
+        _status, count, pos = BLOCK.unpack_from(ring, base + 8)
+        pos += base
+        for _ in range(count):
+            next_offset, sec, nsec, snaplen, wirelen, status, mac, _net = PKT3.unpack_from(ring, pos)
+            start = pos + mac
+            frame = ring[start:start + snaplen]
+            if status & TP_STATUS_VLAN_VALID:
+                frame = _with_vlan_tag(frame, ring, pos, status)
+            yield new(Frame, (sec + nsec * 1e-9, 1, frame, wirelen))
+            pos += next_offset
 
     def _ready(self, block: int) -> bool:
         return bool(struct.unpack_from("I", self.ring, block * self.block_size + 8)[0] & TP_STATUS_USER)

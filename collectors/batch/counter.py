@@ -1,0 +1,149 @@
+"""One batch through the pipeline: settled streams counted in bulk, the rest down the full path in order.
+
+Exactly what `Pipeline.feed_many` does frame by frame, rearranged:
+* a frame is counted when the fast path holds an entry for its 5-tuple whose SSRC and payload type
+  it carries (decided for the whole batch at once from the entries at its start);
+* the other frames take the full path one by one, in order, and housekeeping sweeps run before the
+  first frame at or past the next sweep time, as they would frame by frame;
+* the full path and the sweeps change entries (`FastPath.arm`, `forget`) and fold their counts into
+  flows and streams (`flush`): the fast path's `watch` hook first brings the entries' counts up to the
+  frame being handled (`_settle`), and afterwards the decision of the later frames of the changed
+  5-tuples is taken again (`_refresh`).
+So each entry receives the same counts, and the full path sees the same state, as frame by frame.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from collectors.batch.fields import BatchFields, extract
+
+NO_ENTRY = -1
+
+
+class BatchCounter:
+    def __init__(self, pipeline):
+        self.pipeline = pipeline
+        self.fast = pipeline.fast
+        self.counted = self.passed = 0      # frames counted in bulk / handed to the full path
+
+    def feed(self, buf, starts: np.ndarray, caplens: np.ndarray, ts: np.ndarray, wirelens: np.ndarray,
+             linktype: int) -> None:
+        """The frames at `starts` (int64 offsets) in `buf` (bytes or a memory map: what slices to bytes)."""
+        fields = extract(buf, starts, caplens) if linktype == 1 else None
+        if fields is None:
+            self.pipeline.feed_many((float(t), linktype, bytes(buf[s:s + c]), int(w))
+                                    for s, c, t, w in zip(starts.tolist(), caplens.tolist(), ts, wirelens.tolist()))
+            return
+        self.pipeline.packets += len(starts)
+        self.pipeline.bytes += int(wirelens.sum())
+        batch = _Batch(self.pipeline, fields, ts)
+        self.passed += batch.run(buf, starts, caplens, linktype)
+        self.counted += len(starts) - batch.passed
+
+
+class _Batch:
+    """The state of one batch while it runs."""
+
+    def __init__(self, pipeline, fields: BatchFields, ts: np.ndarray):
+        self.pipeline, self.fields, self.ts = pipeline, fields, ts
+        self.fast = pipeline.fast
+        self.index = {key: i for i, key in enumerate(fields.keys)}
+        entries = self.fast.entries
+        self.entries = [entries.get(key) for key in fields.keys]
+        self.entry_ssrc = np.array([NO_ENTRY if e is None else e.ssrc for e in self.entries], dtype=np.int64)
+        self.entry_pt = np.array([NO_ENTRY if e is None else e.pt for e in self.entries], dtype=np.int64)
+        group = fields.group
+        if len(self.entries):
+            g = np.maximum(group, 0)
+            self.counted = (group >= 0) & (self.entry_ssrc[g] == fields.ssrc) & (self.entry_pt[g] == fields.pt)
+        else:
+            self.counted = np.zeros(len(group), dtype=bool)
+        self.full = ~self.counted
+        self.current = self.settled = self.passed = 0
+        self.changed: set[bytes] = set()
+
+    def run(self, buf, starts: np.ndarray, caplens: np.ndarray, linktype: int) -> int:
+        """Returns the frames handed to the full path."""
+        pipeline, ts, full, common = self.pipeline, self.ts, self.full, self.fields.common
+        n = len(ts)
+        self.fast.watch = self._watch
+        try:
+            pos, sweep_at = 0, self._next_sweep(0)
+            while pos < n:
+                at = pos + int(np.argmax(full[pos:]))
+                if not full[at]:
+                    at = n
+                if sweep_at <= at and sweep_at < n:
+                    self.current = sweep_at
+                    pipeline._sweep(float(ts[sweep_at]))
+                    self._refresh(sweep_at)
+                    pos, sweep_at = sweep_at, self._next_sweep(sweep_at)
+                    continue
+                if at >= n:
+                    break
+                self.current = at
+                start = int(starts[at])
+                pipeline._full_path(float(ts[at]), linktype, bytes(buf[start:start + int(caplens[at])]),
+                                    bool(common[at]))
+                self.passed += 1
+                if self.changed:
+                    self._refresh(at + 1)
+                pos = at + 1
+            self._settle(n)
+        finally:
+            self.fast.watch = None
+        return self.passed
+
+    def _next_sweep(self, pos: int) -> int:
+        """The first frame from `pos` at or past the pipeline's next sweep time (n: none)."""
+        when, ts = self.pipeline._next_sweep, self.ts
+        if when is None:
+            return pos
+        later = ts[pos:] >= when
+        at = int(np.argmax(later)) if len(later) else 0
+        return pos + at if len(later) and later[at] else len(ts)
+
+    # -- the fast path's hook ---------------------------------------------------------------------
+    def _watch(self, key: bytes | None) -> None:
+        self._settle(self.current)
+        if key is not None:
+            self.changed.add(key)
+
+    def _settle(self, upto: int) -> None:
+        """Fold the counted frames before `upto` not yet given to their entries into them."""
+        if upto <= self.settled:
+            return
+        picked = np.flatnonzero(self.counted[self.settled:upto]) + self.settled
+        self.settled = upto
+        if not len(picked):
+            return
+        fields, size = self.fields, len(self.entries)
+        groups = fields.group[picked]
+        packets = np.bincount(groups, minlength=size)
+        octets = np.bincount(groups, weights=fields.octets[picked], minlength=size)
+        last = np.full(size, -1, dtype=np.int64)
+        np.maximum.at(last, groups, picked)
+        ts, entries = self.ts, self.entries
+        for g in np.flatnonzero(packets).tolist():
+            entry = entries[g]
+            entry.packets += int(packets[g])
+            entry.octets += int(octets[g])
+            entry.last = float(ts[last[g]])
+
+    def _refresh(self, start: int) -> None:
+        """Decide again, from frame `start` on, the frames of the 5-tuples whose entry changed."""
+        changed, self.changed = self.changed, set()
+        entries, fields = self.fast.entries, self.fields
+        for key in changed:
+            g = self.index.get(key)
+            if g is None:
+                continue
+            entry = self.entries[g] = entries.get(key)
+            members = fields.of_group(g)
+            members = members[np.searchsorted(members, start):]
+            if entry is None:
+                counted = np.zeros(len(members), dtype=bool)
+            else:
+                counted = (fields.ssrc[members] == entry.ssrc) & (fields.pt[members] == entry.pt)
+            self.counted[members] = counted
+            self.full[members] = ~counted

@@ -1,0 +1,101 @@
+"""Record boundaries of a classic pcap buffer, found with numpy instead of a Python step per record.
+
+A record's header says how long it is, so boundaries form a chain from the first one. Rather than
+walking it in Python, every offset that could start a record is taken as a candidate (the top byte
+of its seconds field equals the first record's, its caplen is possible), each candidate points at
+where its successor would begin, and the chain from the first record is followed by pointer doubling
+over the candidates. Where the chain stops before the buffer's last whole record (a record that does
+not look like its neighbours: a time jump, a damaged header), one record is read the plain way and
+the chain resumes after it; a buffer the chain does not cover well is read the plain way to its end.
+The boundaries are the same as those of the plain walk (`plain_records`), which decides damage.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+MIN_CHAIN = 64          # a chain shorter than this: the rest of the buffer is read the plain way
+
+
+def find_records(buf: bytes, layout) -> tuple[np.ndarray, int, bool]:
+    """(offsets of the whole records' headers, where the first incomplete record starts, damaged)."""
+    found, pos, size = [], 0, len(buf)
+    u8 = np.frombuffer(buf, dtype=np.uint8)
+    while size - pos >= 16:
+        chain = _chain(buf, u8, pos, layout)
+        if len(chain) >= MIN_CHAIN:
+            found.append(chain)
+            last = int(chain[-1])
+            pos = last + 16 + _caplen(buf, last, layout)
+            if size - pos < 16:
+                break
+        offsets, pos, damaged = plain_records(buf, pos, layout, limit=1 if len(chain) >= MIN_CHAIN else None)
+        found.append(offsets)
+        if damaged or not len(offsets):
+            return _joined(found), pos, damaged
+    return _joined(found), pos, False
+
+
+def plain_records(buf: bytes, pos: int, layout, limit: int | None = None) -> tuple[np.ndarray, int, bool]:
+    """The plain walk from `pos` (at most `limit` records): offsets, stop, damaged."""
+    unpack, max_record, size = layout.header.unpack_from, layout.max_record, len(buf)
+    offsets, damaged = [], False
+    while size - pos >= 16 and (limit is None or len(offsets) < limit):
+        caplen = unpack(buf, pos)[2]
+        if caplen > max_record:
+            damaged = True
+            break
+        end = pos + 16 + caplen
+        if end > size:
+            break
+        offsets.append(pos)
+        pos = end
+    return np.array(offsets, dtype=np.int64), pos, damaged
+
+
+def _chain(buf: bytes, u8: np.ndarray, pos: int, layout) -> np.ndarray:
+    """Whole records chained from the one at `pos`, as far as the candidates reach."""
+    size = len(buf)
+    count = size - pos - 15                       # offsets with a whole 16-byte header after them
+    little = layout.header.format[0] == "<"
+    top = pos + (3 if little else 0)              # the most significant byte of the seconds field
+    candidates = np.flatnonzero(u8[top:top + count] == u8[top]) + pos
+    words = np.ndarray((size - 3,), dtype=("<u4" if little else ">u4"), buffer=buf, strides=(1,))
+    caplens = words[candidates + 8].astype(np.int64)
+    ends = candidates + 16 + caplens
+    keep = (caplens <= layout.max_record) & (ends <= size) & (words[candidates + 12] >= caplens)
+    candidates, ends = candidates[keep], ends[keep]
+    if not len(candidates) or candidates[0] != pos:
+        return candidates[:0]
+    return candidates[follow(candidates, ends)]
+
+
+def follow(candidates: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which of the sorted `candidates` the chain from the first reaches, each pointing at the
+    candidate equal to its `ends` (a chain stops at an end no candidate holds): a boolean mask.
+    Pointer doubling: after k rounds the chain's first 2**k links are known."""
+    where = np.searchsorted(candidates, ends)
+    sink = len(candidates)
+    found = where < sink
+    found[found] = candidates[where[found]] == ends[found]
+    jump = np.append(np.where(found, where, sink), sink)
+    reached = np.zeros(sink + 1, dtype=bool)
+    reached[0] = reached[sink] = True
+    nodes = np.zeros(1, dtype=np.int64)
+    while True:
+        step = jump[nodes]
+        step = step[~reached[step]]
+        if not len(step):
+            break
+        reached[step] = True
+        nodes = np.concatenate((nodes, step))
+        jump = jump[jump]
+    return reached[:sink]
+
+
+def _caplen(buf: bytes, pos: int, layout) -> int:
+    return layout.header.unpack_from(buf, pos)[2]
+
+
+def _joined(parts: list) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

@@ -1,0 +1,171 @@
+"""The batched fast path gives the per-frame path's report exactly: every capture of the suite,
+generated captures (tests/synth) shaped to stress it, the fuzz seeds, and ../shared/corpus when present.
+
+Both runs go through `appliance analyze`'s own function; the reports (streams, calls, verdicts,
+evidence, alerts, counters, warnings) are compared whole, as JSON.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from appliance.analyze import analyze_files
+from collectors.pipeline import PipelineSettings
+from collectors.sources import pcapfile
+from tests.conftest import SHARED
+from tests.synth.capture import CallSpec, build_call
+from tests.synth.pcapio import LINKTYPE_LINUX_SLL, LINKTYPE_RAW, write_pcap
+
+ROOT = Path(__file__).resolve().parents[3]
+SUITE = sorted((ROOT / "tests" / "data").rglob("*.pcap")) + sorted((ROOT / "tests" / "data").rglob("*.pcapng"))
+FUZZ_SEEDS = sorted((ROOT / "tests" / "data" / "fuzz" / "pcap").iterdir())
+CORPUS = SHARED / "corpus"
+SRTP = "AES_CM_128_HMAC_SHA1_80"
+
+
+def reports(*paths, **settings) -> tuple[str, str]:
+    per_frame, batched = (json.dumps(analyze_files([str(p) for p in paths],
+                                                   pipeline_settings=PipelineSettings(batch=batch, **settings)),
+                                     sort_keys=True, default=str)
+                          for batch in (False, True))
+    return per_frame, batched
+
+
+def assert_same(*paths, **settings) -> dict:
+    per_frame, batched = reports(*paths, **settings)
+    assert batched == per_frame
+    return json.loads(batched)
+
+
+@pytest.mark.parametrize("path", SUITE, ids=lambda p: p.name)
+def test_suite_captures(path):
+    assert_same(path)
+
+
+def test_fuzz_seed_captures(tmp_path):
+    """Damaged, cut and odd pcap files (the fuzzer's seeds behind a pcap header): same warnings too."""
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)
+    for seed in FUZZ_SEEDS:
+        path = tmp_path / f"{seed.name}.pcap"
+        data = seed.read_bytes()
+        path.write_bytes(data if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4") else header + data)
+        try:
+            assert_same(path)
+        except Exception as exc:          # noqa: BLE001 - a file that is not a capture fails both ways
+            if type(exc).__name__ != "NotACaptureError":
+                raise
+
+
+def calls(*specs: CallSpec) -> list:
+    frames = [frame for spec in specs for frame in build_call(spec).frames]
+    return sorted(frames, key=lambda f: f[0])
+
+
+MIXES = {
+    # many concurrent streams, cleartext and SRTP, some signaled, over several read buffers
+    "busy": [CallSpec(caller_ip=f"10.1.{i}.10", callee_ip=f"10.2.{i}.20", caller_rtp_port=16384 + 2 * i,
+                      callee_rtp_port=20000 + 2 * i, duration=14.0, seed=i,
+                      sip_transport="udp" if i % 3 == 0 else None, srtp_suite=SRTP if i % 2 else None)
+             for i in range(12)],
+    # payload type changes (comfort noise, DTMF), SSRC change, loss and reordering: entries re-armed
+    "shapes": [CallSpec(vad=True, dtmf="1234#", duration=6.0, seed=101),
+               CallSpec(caller_ip="10.1.9.10", callee_ip="10.2.9.20", ssrc_change_at=2.0, loss=0.05, reorder=0.05,
+                        jitter_ms=5.0, duration=6.0, seed=102, sip_transport=None),
+               CallSpec(caller_ip="10.1.8.10", callee_ip="10.2.8.20", rtcp_mux=True, duration=6.0, seed=103,
+                        srtp_suite=SRTP)],
+    # shapes the batch never counts: VLAN, IPv6, ERSPAN, RTP header extensions and CSRCs
+    "uncommon": [CallSpec(vlans=(100,), duration=3.0, seed=201),
+                 CallSpec(ipv6=True, duration=3.0, seed=202, sip_transport=None),
+                 CallSpec(caller_ip="10.1.7.10", callee_ip="10.2.7.20", erspan=2, duration=3.0, seed=203),
+                 CallSpec(caller_ip="10.1.6.10", callee_ip="10.2.6.20", audio_level_ext=True, csrcs=(7, 8),
+                          rtp_padding=4, duration=3.0, seed=204)],
+    # the same 5-tuples again after longer than the idle timeout: flows expire between buffers
+    "reused": [CallSpec(duration=4.0, seed=301, sip_transport=None),
+               CallSpec(duration=4.0, seed=302, sip_transport=None, start_time=1_700_000_090.0,
+                        srtp_suite=SRTP)],
+}
+
+
+@pytest.mark.parametrize("mix", sorted(MIXES))
+def test_generated_captures(tmp_path, mix):
+    path = write_pcap(tmp_path / f"{mix}.pcap", calls(*MIXES[mix]))
+    assert assert_same(path)["streams"]
+
+
+def test_small_read_buffers(tmp_path, monkeypatch):
+    """Many batches, records cut at every buffer boundary, sweeps and arming across batches."""
+    path = write_pcap(tmp_path / "busy.pcap", calls(*MIXES["busy"][:4], *MIXES["shapes"]))
+    monkeypatch.setattr(pcapfile, "BULK_READ", 1 << 15)
+    assert path.stat().st_size > 20 * pcapfile.BULK_READ
+    assert assert_same(path)["streams"]
+
+
+def test_generated_capture_nanosecond_and_cut(tmp_path):
+    path = write_pcap(tmp_path / "ns.pcap", calls(*MIXES["shapes"]), nanosecond=True)
+    assert_same(path)
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(path.read_bytes()[:-100])
+    report = assert_same(cut)
+    assert report["captures"][0]["warnings"]
+
+
+def test_generated_capture_big_endian(tmp_path):
+    little = write_pcap(tmp_path / "le.pcap", calls(*MIXES["shapes"])).read_bytes()
+    out, pos = [struct.pack(">IHHiIII", *struct.unpack_from("<IHHiIII", little))], 24
+    while pos < len(little):
+        sec, frac, caplen, wirelen = struct.unpack_from("<IIII", little, pos)
+        out.append(struct.pack(">IIII", sec, frac, caplen, wirelen) + little[pos + 16:pos + 16 + caplen])
+        pos += 16 + caplen
+    path = tmp_path / "be.pcap"
+    path.write_bytes(b"".join(out))
+    assert assert_same(path)["streams"]
+
+
+def test_generated_capture_small_flow_table(tmp_path):
+    """A full flow table evicts flows in the middle of a batch."""
+    path = write_pcap(tmp_path / "busy.pcap", calls(*MIXES["busy"][:6]))
+    settings = dataclasses.asdict(PipelineSettings())
+    settings.update(max_flows=8, idle_timeout=2.0)
+    settings.pop("batch")
+    assert_same(path, **settings)
+
+
+CORPUS_FILES = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".pcap", ".pcapng", ".cap")) \
+    if CORPUS.is_dir() else []
+
+
+@pytest.mark.skipif(not CORPUS_FILES, reason="../shared/corpus is not present on this machine")
+def test_shared_corpus():
+    different = []
+    for path in CORPUS_FILES:
+        try:
+            per_frame, batched = reports(path)
+        except Exception as exc:          # noqa: BLE001 - a file that is not a capture fails both ways
+            if type(exc).__name__ != "NotACaptureError":
+                raise
+            continue
+        if per_frame != batched:
+            different.append(str(path.relative_to(CORPUS)))
+    assert different == []
+
+
+def test_settled_streams_are_counted_in_bulk(tmp_path):
+    """The point of it all: most frames of long streams never reach the per-frame path."""
+    from collectors.pipeline import Pipeline
+    path = write_pcap(tmp_path / "busy.pcap", calls(*MIXES["busy"][:4]))
+    pipeline = Pipeline(lambda event: None)
+    pcapfile.PcapFileSource(str(path)).walk(pipeline.feed_records)
+    batch = pipeline.batch_counter()
+    assert batch.counted + batch.passed == pipeline.packets
+    assert batch.counted > 0.9 * pipeline.packets
+
+
+@pytest.mark.parametrize("linktype", [LINKTYPE_RAW, LINKTYPE_LINUX_SLL])
+def test_other_link_types(tmp_path, linktype):
+    """Frames the batch cannot count (no Ethernet header) all take the full path, in order."""
+    path = write_pcap(tmp_path / f"l{linktype}.pcap", calls(*MIXES["shapes"][:2]), linktype=linktype)
+    assert assert_same(path)["streams"]

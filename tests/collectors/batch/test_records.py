@@ -1,0 +1,62 @@
+"""Record boundaries found with numpy are the plain walk's, whatever the buffer holds."""
+from __future__ import annotations
+
+import random
+import struct
+
+import pytest
+
+from collectors.batch.records import MIN_CHAIN, find_records, plain_records
+from collectors.sources.pcapfile import MAX_RECORD, RecordLayout
+
+
+def layout(endian: str) -> RecordLayout:
+    return RecordLayout(struct.Struct(endian + "IIII"), 1e-6, 1, MAX_RECORD)
+
+
+def records(endian: str, count: int, seed: int, time_jump_at: int | None = None) -> bytes:
+    rng = random.Random(seed)
+    out, sec = [], 1_700_000_000
+    for i in range(count):
+        if i == time_jump_at:
+            sec += 1 << 26                         # another top byte of the seconds field
+        size = rng.choice((60, 214, 224, 1514, rng.randrange(0, 300)))
+        body = bytes(rng.getrandbits(8) for _ in range(size))
+        out.append(struct.pack(endian + "IIII", sec, rng.randrange(10**6), size, size + rng.randrange(3)) + body)
+        sec += rng.random() < 0.01
+    return b"".join(out)
+
+
+def same_as_plain(buf: bytes, endian: str) -> tuple:
+    found = find_records(buf, layout(endian))
+    plain = plain_records(buf, 0, layout(endian))
+    assert found[0].tolist() == plain[0].tolist() and found[1:] == plain[1:]
+    return found
+
+
+@pytest.mark.parametrize("endian", "<>")
+def test_whole_buffer(endian):
+    offsets, stop, damaged = same_as_plain(records(endian, 3 * MIN_CHAIN, 1), endian)
+    assert len(offsets) == 3 * MIN_CHAIN and not damaged
+
+
+@pytest.mark.parametrize("cut", [1, 15, 16, 17, 100])
+def test_buffer_ending_inside_a_record(cut):
+    buf = records("<", 2 * MIN_CHAIN, 2)
+    offsets, stop, damaged = same_as_plain(buf[:-cut], "<")
+    assert stop < len(buf) - cut and not damaged
+
+
+def test_time_jump_and_a_damaged_header():
+    buf = bytearray(records("<", 4 * MIN_CHAIN, 3, time_jump_at=2 * MIN_CHAIN))
+    same_as_plain(bytes(buf), "<")
+    at = plain_records(bytes(buf), 0, layout("<"))[0][3 * MIN_CHAIN]
+    struct.pack_into("<I", buf, int(at) + 8, MAX_RECORD + 1)
+    offsets, stop, damaged = same_as_plain(bytes(buf), "<")
+    assert damaged and stop == at
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_noise(seed):
+    rng = random.Random(seed)
+    same_as_plain(bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 5000))), "<")
