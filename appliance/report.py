@@ -16,6 +16,7 @@ def build_report(captures: list[dict], snapshot: Snapshot, alerts: list, policy=
     if policy is not None:
         endpoints = [policy.rules.classify(e["ip"], e) for e in endpoints]
         calls = [{**c, "from": policy.privacy.uri(c["from"]), "to": policy.privacy.uri(c["to"])} for c in calls]
+    endpoints = [{**e, "media_posture": media_posture(e["ip"], streams)} for e in endpoints]
     classes = {e["ip"]: e["device_class"] for e in endpoints}
     return {
         "schema": SCHEMA,
@@ -67,8 +68,17 @@ def _calls(calls: list[dict], streams: list[dict]) -> list[dict]:
         members = by_call.get(call["call_id"], [])
         rtp = [s for s in members if s["kind"] == "rtp"]
         out.append({**_without(call, "first_seen"), "streams": [s["id"] for s in members],
-                    "media_encrypted": all(s["encrypted"] for s in rtp) if rtp else None})
+                    "media_encrypted": all(s["encrypted"] for s in rtp) if rtp else None,
+                    "legs": [_leg(leg, members) for leg in call.get("legs", [])]})
     return out
+
+
+def _leg(leg: dict, members: list[dict]) -> dict:
+    """A call's leg (one SIP hop) with the streams its SDP announced."""
+    mine = [s for s in members if s.get("leg") == leg["hop"]]
+    rtp = [s for s in mine if s["kind"] == "rtp"]
+    return {**leg, "streams": [s["id"] for s in mine],
+            "media_encrypted": all(s["encrypted"] for s in rtp) if rtp else None}
 
 
 def _endpoints(snapshot: Snapshot, alerts: list) -> list[dict]:
@@ -82,3 +92,17 @@ def _endpoints(snapshot: Snapshot, alerts: list) -> list[dict]:
 
 def _without(entry: dict, key: str) -> dict:
     return {k: v for k, v in entry.items() if k != key}
+
+
+def media_posture(ip: str, streams: list[dict]) -> str | None:
+    """What the media an endpoint sends amounts to: "cleartext" when any of its RTP streams is,
+    "encrypted, unverified" when an encrypted one rests on uniform bytes alone, else "encrypted";
+    None when it sends no RTP."""
+    sent = [s for s in streams if s["src"] == ip and s["kind"] == "rtp"]
+    if not sent:
+        return None
+    if not all(s["encrypted"] for s in sent):
+        return "cleartext"
+    if any(s.get("assurance") == "unverified" for s in sent):
+        return "encrypted, unverified"
+    return "encrypted"

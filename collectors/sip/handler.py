@@ -111,7 +111,10 @@ class SipHandler:
             call.call_id, src, dst, transport, ts, seen.is_offer, seen.message,
             tuple(m.proto for m in rtp_media),
             tuple(sorted({c.suite for m in rtp_media for c in m.crypto})),
-            any(m.fingerprint for m in rtp_media), any(m.zrtp_hash for m in rtp_media)))
+            any(m.fingerprint for m in rtp_media), any(m.zrtp_hash for m in rtp_media),
+            leg=seen.leg, group=call.group if call.group != call.call_id else "",
+            mikey=any(m.key_mgmt == "mikey" for m in rtp_media),
+            media=tuple(f"{m.address or src}:{m.port}" for m in rtp_media)))
         self.media.on_sdp(_announced(sdp, src), ts)
 
 
