@@ -64,7 +64,7 @@ class DowngradeTracker:
         offer, answer = leg.srtp_offer or leg.offer, leg.answer
         if offer.offers_srtp:
             if answer is not None and not answer.offers_srtp:
-                origin = self._origin(answer)
+                origin = self.origin(answer)
                 return Downgrade(origin.sender, offer.sender,
                                  f"{origin.sender} answered {_profiles(answer)} without SRTP to the SRTP offer of "
                                  f"{offer.sender}: the media of this leg ({ev.leg or 'the call'}) is cleartext",
@@ -73,7 +73,7 @@ class DowngradeTracker:
                                  + _forwarded(answer, origin))
             return self._sender(ev, offer)
         group = self.group_of.get(ev.call_id or "", ev.call_id or "")
-        if self._origin(offer) is not offer:
+        if self.origin(offer) is not offer:
             return None          # a forwarded plain offer: whoever wrote it was not offered SRTP here
         srtp = [r for r in self.received.get((group, offer.sender), ())
                 if r.offers_srtp and r.is_offer and r.ts <= offer.ts and (r.call_id, r.leg) != (ev.call_id, ev.leg)]
@@ -90,7 +90,7 @@ class DowngradeTracker:
         return Downgrade(ev.src, ev.dst, f"SRTP was offered by {offer.sender} but {ev.src} sends cleartext media",
                          (f"sdp: {offer.message} from {offer.sender} offered " + _offer_text(offer),))
 
-    def _origin(self, sdp: SdpObserved) -> SdpObserved:
+    def origin(self, sdp: SdpObserved) -> SdpObserved:
         """The SDP this one forwards unchanged (same media addresses, received by its sender earlier in
         the call), followed back to the element that wrote it."""
         group = self.group_of.get(sdp.call_id, sdp.call_id)

@@ -111,6 +111,9 @@ class Policy:
         self.call_transport.setdefault(ev.call_id, ev.signaling_transport)
         if ev.offers_srtp and ev.is_offer:
             self.srtp_offers.setdefault(ev.call_id, ev)
+        origin = self.legs.origin(ev)
+        if origin is not ev and origin.crypto_suites and origin.signaling_transport in CLEARTEXT_TRANSPORTS:
+            return    # a proxy forwarded these keys unchanged: the alert of the SDP's author covers them
         if ev.crypto_suites and ev.signaling_transport in CLEARTEXT_TRANSPORTS:
             self._raise(Alert(
                 SDES_KEYS_EXPOSED, self._severity(SDES_KEYS_EXPOSED), ev.sender, ev.receiver, None, ev.call_id,

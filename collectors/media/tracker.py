@@ -212,11 +212,11 @@ class MediaTracker:
             return None
         _offer, answer = call.media_pair(binding.index, binding.leg)
         chosen = {c.tag for c in answer.crypto} if answer is not None else set()
-        for seen in reversed(call.history):
-            if seen.sender == flow.src and binding.index < len(seen.sdp.media):
-                cryptos = sorted(seen.sdp.media[binding.index].crypto, key=lambda c: c.tag not in chosen)
-                return ExposureProbe(cryptos, f"{seen.message} from {seen.sender}", rtcp) if cryptos else None
-        return None
+        seen = _own_sdp(call, flow, binding)
+        if seen is None:
+            return None
+        cryptos = sorted(seen.sdp.media[binding.index].crypto, key=lambda c: c.tag not in chosen)
+        return ExposureProbe(cryptos, f"{seen.message} from {seen.sender}", rtcp) if cryptos else None
 
     def _prove(self, flow: Flow, stream: StreamState, ts: float) -> None:
         probe = stream.exposure
@@ -426,3 +426,18 @@ class MediaTracker:
                 flows.remove(flow)
                 if not flows:
                     del self.by_endpoint[endpoint]
+
+
+def _own_sdp(call, flow: Flow, binding):
+    """The latest SDP the stream's sender wrote for this m-line: on the stream's leg, else (a proxy
+    forwarded it to the leg the stream is bound to) the one announcing the sender's own address."""
+    mine = [seen for seen in reversed(call.history)
+            if seen.sender == flow.src and binding.index < len(seen.sdp.media)]
+    for seen in mine:
+        if seen.leg == binding.leg:
+            return seen
+    for seen in mine:
+        media = seen.sdp.media[binding.index]
+        if (media.address or seen.sender) == flow.src and media.port == flow.sport:
+            return seen
+    return None
