@@ -82,3 +82,20 @@ def test_relay_downgrade_says_what_the_relay_did(reports):
     [alert] = [a for a in reports["relay-srtp-rtp.pcap"]["alerts"] if a["type"] == "srtp_downgrade"]
     assert alert["endpoint"] == EXPECTED["proxy"] and alert["peer"] == EXPECTED["phones"]["A"]
     assert "offered plain RTP/AVP to 10.250.8.12" in alert["summary"]
+
+
+@pytest.mark.parametrize("file", ["relay-srtp-rtp.pcap", "relay-rtp-srtp.pcap"])
+def test_rtpengine_keeps_ssrcs_so_each_relayed_stream_names_its_source(reports, file):
+    """What leaves the relay toward one phone is what arrived from the other (same SSRC, other leg)."""
+    report = reports[file]
+    by_id = {s["id"]: s for s in report["streams"]}
+    relay = EXPECTED["proxy"]
+    for stream in report["streams"]:
+        if stream["kind"] != "rtp":
+            continue
+        if stream["src"] == relay:
+            source = by_id[stream["relayed_from"]]
+            assert source["dst"] == relay and source["ssrcs"] == stream["ssrcs"]
+            assert source["src"] != stream["dst"] and source["leg"] != stream["leg"]
+        else:
+            assert stream["relayed_from"] is None
