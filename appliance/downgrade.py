@@ -11,7 +11,7 @@ A leg is one SIP hop (collectors.sip.calls.Leg). On the leg a cleartext stream b
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from collectors.events import SdpObserved, StreamVerdict
 
@@ -39,9 +39,11 @@ class DowngradeTracker:
         self.group_of: dict[str, str] = {}                            # call_id -> group
         self.received: dict[tuple[str, str], list[SdpObserved]] = {}  # (group, receiver) -> SDPs it got
 
-    def observe(self, ev: SdpObserved) -> None:
+    def observe(self, ev: SdpObserved) -> SdpObserved:
+        """Remember an SDP (a compact copy: the SDP's profiles once each); returns that copy."""
         if len(self.group_of) >= MAX_CALLS and ev.call_id not in self.group_of:
             self._forget_oldest()
+        ev = replace(ev, profiles=tuple(dict.fromkeys(ev.profiles))[:4], crypto_suites=ev.crypto_suites[:4])
         group = self.group_of.setdefault(ev.call_id, ev.group or ev.call_id)
         leg = self.legs.setdefault((ev.call_id, ev.leg), LegSdp())
         if ev.is_offer:
@@ -53,6 +55,7 @@ class DowngradeTracker:
         got = self.received.setdefault((group, ev.receiver), [])
         if len(got) < 16:
             got.append(ev)
+        return ev
 
     def downgrade(self, ev: StreamVerdict, call_offer: SdpObserved | None) -> Downgrade | None:
         """Who removed SRTP on the leg of this cleartext stream, if SRTP was removed at all."""

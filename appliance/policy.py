@@ -107,12 +107,12 @@ class Policy:
             self._withdraw(key)
 
     def _sdp(self, ev: SdpObserved) -> None:
-        self.legs.observe(ev)
+        kept = self.legs.observe(ev)
         self.call_transport.setdefault(ev.call_id, ev.signaling_transport)
         if ev.offers_srtp and ev.is_offer:
             self.srtp_offers.setdefault(ev.call_id, ev)
-        origin = self.legs.origin(ev)
-        if origin is not ev and origin.crypto_suites and origin.signaling_transport in CLEARTEXT_TRANSPORTS:
+        origin = self.legs.origin(kept)
+        if origin is not kept and origin.crypto_suites and origin.signaling_transport in CLEARTEXT_TRANSPORTS:
             return    # a proxy forwarded these keys unchanged: the alert of the SDP's author covers them
         if ev.crypto_suites and ev.signaling_transport in CLEARTEXT_TRANSPORTS:
             self._raise(Alert(

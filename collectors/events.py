@@ -30,7 +30,6 @@ class StreamVerdict:
     source: str                    # classifier that decided: "sdp", "payload", ...
     carries_media: bool            # RTP with audio/video/DTMF (not only comfort noise)
     leg: str = ""                  # the SIP hop whose SDP announced this stream ("a<->b"), "" when unknown
-    assurance: str = ""            # for encrypted streams: "signaled" | "evidence" | "unverified" (see payload.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -313,6 +313,8 @@ class MediaTracker:
             return "proven"
         if verdict.source == "sdp":
             return "signaled"
+        if verdict.source == "rtcp":
+            return "evidence"             # SRTCP's E-flag/index trailer
         if verdict.source != "payload":
             return "key-exchange"
         if verdict.verified or (stream.kind == "rtp" and self._srtcp_beside(flow)):
@@ -346,8 +348,7 @@ class MediaTracker:
             stream.kind, bool(stream.encrypted), stream.keying if stream.encrypted else None, stream.codec,
             binding.call_id if binding else None, stream.confidence, tuple(stream.evidence + stream.notes),
             stream.first_seen, ts, stream.decided_after, stream.verdict_source or "",
-            stream.kind == "rtp" and self.carries_media(flow, stream),
-            binding.leg if binding else "", stream.assurance if stream.encrypted else "")
+            stream.kind == "rtp" and self.carries_media(flow, stream), binding.leg if binding else "")
 
     def codec_of(self, flow: Flow, pt: int) -> str | None:
         binding = flow.binding

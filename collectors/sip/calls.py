@@ -104,7 +104,7 @@ class Binding:
 class CallTable:
     def __init__(self):
         self.calls: dict[str, Call] = {}
-        self.index: dict[tuple[bytes, int], tuple[Binding, ...]] = {}
+        self.index: dict[tuple[bytes, int], Binding | tuple[Binding, ...]] = {}
         self.received_invites: dict[str, Call] = {}    # signaling address -> the last call INVITEd to it
 
     def on_message(self, msg: SipMessage, src: str, dst: str, transport: str, ts: float,
@@ -190,16 +190,17 @@ class CallTable:
             del self.index[next(iter(self.index))]
 
     def _bind(self, address: tuple[bytes, int], binding: Binding) -> None:
-        """The latest binding first; one per (call, leg)."""
-        kept = tuple(b for b in self.index.pop(address, ())
-                     if (b.call_id, b.leg) != (binding.call_id, binding.leg))
-        self.index[address] = ((binding,) + kept)[:MAX_BINDINGS]
+        """The latest binding first, one per leg of the latest call announcing the address (a new call
+        reusing it replaces the old call's). A lone binding is kept bare (most addresses have one)."""
+        kept = [b for b in _many(self.index.pop(address, None))
+                if b.call_id == binding.call_id and b.leg != binding.leg]
+        self.index[address] = tuple([binding] + kept[:MAX_BINDINGS - 1]) if kept else binding
 
     def binding_for(self, src: bytes, sport: int, dst: bytes, dport: int) -> Binding | None:
         """The m-line announcing this flow's destination (preferred) or its source; where both ends
         were announced, the leg that announced both (the hop this media belongs to)."""
-        to = self.index.get((dst, dport), ())
-        source = self.index.get((src, sport), ())
+        to = _many(self.index.get((dst, dport)))
+        source = _many(self.index.get((src, sport)))
         both = {(b.call_id, b.leg) for b in source}
         shared = [b for b in to if (b.call_id, b.leg) in both]
         for binding in shared:      # through a proxy that forwards SDP: the hop next to the receiver
@@ -210,6 +211,12 @@ class CallTable:
         if to:
             return to[0]
         return source[0] if source else None
+
+
+def _many(value) -> tuple:
+    if value is None:
+        return ()
+    return value if isinstance(value, tuple) else (value,)
 
 
 def leg_key(a: str, b: str) -> str:
