@@ -12,6 +12,7 @@ from collectors.classify.combine import KEYING_VERDICTS, combine, merge_signaled
 from collectors.classify.verdict import Verdict
 from collectors.events import ExposureProven, StreamVerdict
 from collectors.flows import MEDIA, NEW, OTHER, Flow
+from collectors.media.assurance import assurance as rests_on, carries_srtcp, neighbours
 from collectors.media.detect import MATCH, NEED_MORE, NO_MATCH, RtpDetector
 from collectors.media.exposure import ExposureProbe
 from collectors.media.zrtp import zrtp_message_type, zrtp_verdict
@@ -212,7 +213,7 @@ class MediaTracker:
             return None
         _offer, answer = call.media_pair(binding.index, binding.leg)
         chosen = {c.tag for c in answer.crypto} if answer is not None else set()
-        seen = _own_sdp(call, flow, binding)
+        seen = call.sdp_written_by(flow.src, flow.sport, binding.index, binding.leg)
         if seen is None:
             return None
         cryptos = sorted(seen.sdp.media[binding.index].crypto, key=lambda c: c.tag not in chosen)
@@ -288,7 +289,9 @@ class MediaTracker:
                                 leg.answer.sender if leg.answer else None)
 
     def _apply(self, flow: Flow, stream: StreamState, verdict: Verdict, ts: float) -> None:
-        assurance = self.assurance(flow, stream, verdict)
+        table = self.tables.get(flow.transport, {})
+        assurance = rests_on(verdict, stream.assurance, lambda: stream.kind == "rtp" and any(
+            carries_srtcp(other) for other in neighbours(table, flow, 1)))
         changed = (stream.encrypted != verdict.encrypted or stream.verdict_source != verdict.source
                    or stream.keying != verdict.keying or stream.assurance != assurance)
         stream.encrypted, stream.keying = verdict.encrypted, verdict.keying
@@ -303,38 +306,9 @@ class MediaTracker:
             stream.emitted = True
             self.emit(self.verdict_event(flow, stream, ts))
 
-    def assurance(self, flow: Flow, stream: StreamState, verdict: Verdict) -> str:
-        """What an encrypted verdict rests on: "proven" (exposed keys decrypt it), "signaled" (SDP),
-        "key-exchange" (DTLS/ZRTP on the 5-tuple), "evidence" (SRTP tag lengths, SRTCP trailers on
-        its control channel) or "unverified" (uniform bytes only). "" when not encrypted."""
-        if not verdict.encrypted:
-            return ""
-        if stream.assurance == "proven":
-            return "proven"
-        if verdict.source == "sdp":
-            return "signaled"
-        if verdict.source == "rtcp":
-            return "evidence"             # SRTCP's E-flag/index trailer
-        if verdict.source != "payload":
-            return "key-exchange"
-        if verdict.verified or (stream.kind == "rtp" and self._srtcp_beside(flow)):
-            return "evidence"
-        return "unverified"
-
-    def _srtcp_beside(self, flow: Flow) -> bool:
-        """SRTCP (E-flag and index trailer) on this stream's control channel: muxed, or one port up."""
-        src, sport, dst, dport = flow.key
-        table = self.tables.get(flow.transport, {})
-        for other in (flow, table.get((src, sport + 1, dst, dport + 1))):
-            rtcp = other.rtcp if other is not None else None
-            if rtcp is not None and rtcp.pt_counts.get("srtcp", 0) > rtcp.pt_counts.get("plain", 0):
-                return True
-        return False
-
     def _srtcp_seen(self, flow: Flow, ts: float) -> None:
         """SRTCP arrived: an RTP stream beside it judged encrypted on uniform bytes alone is now backed."""
-        src, sport, dst, dport = flow.key
-        for other in (flow, self.tables.get(flow.transport, {}).get((src, sport - 1, dst, dport - 1))):
+        for other in neighbours(self.tables.get(flow.transport, {}), flow, -1):
             rtp = other.rtp if other is not None else None
             if rtp is not None and rtp.assurance == "unverified" and rtp.payload_verdict is not None:
                 self._rejudge(other, rtp, ts)
@@ -428,17 +402,3 @@ class MediaTracker:
                 if not flows:
                     del self.by_endpoint[endpoint]
 
-
-def _own_sdp(call, flow: Flow, binding):
-    """The latest SDP the stream's sender wrote for this m-line: on the stream's leg, else (a proxy
-    forwarded it to the leg the stream is bound to) the one announcing the sender's own address."""
-    mine = [seen for seen in reversed(call.history)
-            if seen.sender == flow.src and binding.index < len(seen.sdp.media)]
-    for seen in mine:
-        if seen.leg == binding.leg:
-            return seen
-    for seen in mine:
-        media = seen.sdp.media[binding.index]
-        if (media.address or seen.sender) == flow.src and media.port == flow.sport:
-            return seen
-    return None

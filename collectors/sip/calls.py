@@ -86,6 +86,19 @@ class Call:
     def leg_of(self, leg: str | None) -> Leg | None:
         return self.legs.get(leg) if leg else None
 
+    def sdp_written_by(self, sender: str, port: int, index: int, leg: str) -> SdpSeen | None:
+        """The latest SDP `sender` wrote with m-line `index`: on `leg`, else (a proxy forwarded it to
+        the leg a stream is bound to) the one announcing the sender's own address and `port`."""
+        mine = [seen for seen in reversed(self.history) if seen.sender == sender and index < len(seen.sdp.media)]
+        for seen in mine:
+            if seen.leg == leg:
+                return seen
+        for seen in mine:
+            media = seen.sdp.media[index]
+            if (media.address or seen.sender) == sender and media.port == port:
+                return seen
+        return None
+
     @property
     def srtp_offered(self) -> bool:
         return any(m.offers_srtp for seen in self.history for m in seen.sdp.media if m.is_rtp)
