@@ -31,12 +31,18 @@ def session(suite: Suite, key_salt: bytes, outbound: bool):
     base = {AES_GCM_128: pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_128_GCM,     # the key length check
             AES_GCM_256: pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_256_GCM}     # of the key setter
     policy = pylibsrtp.Policy(ssrc_type=ssrc_type, srtp_profile=base.get(suite.cipher, 1))
-    for field, rtcp in (("rtp", False), ("rtcp", True)):
-        values = ffi.cast("int *", ffi.addressof(policy._policy, field))
-        for i, value in enumerate(suite.crypto_policy(rtcp)):
-            values[i] = value
+    try:
+        for field, rtcp in (("rtp", False), ("rtcp", True)):
+            values = ffi.cast("int *", ffi.addressof(policy._policy, field))
+            for i, value in enumerate(suite.crypto_policy(rtcp)):
+                values[i] = value
+    except (AttributeError, TypeError) as exc:    # a pylibsrtp whose Policy no longer holds the struct
+        raise SrtpUnavailable(f"this pylibsrtp does not expose libsrtp's crypto policy ({exc})") from None
     policy.key = key_salt
-    return pylibsrtp.Session(policy)
+    try:
+        return pylibsrtp.Session(policy)
+    except pylibsrtp.Error as exc:               # a suite this libsrtp build lacks
+        raise SrtpUnavailable(f"libsrtp refused {suite.name}: {exc}") from None
 
 
 def error_type():

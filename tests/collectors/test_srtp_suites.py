@@ -118,3 +118,21 @@ def test_mikey_is_keying_with_invisible_keys(tmp_path):
         assert any("key-mgmt:mikey" in e and "not readable" in e for e in stream["evidence"])
     types = {t for t, _ in alert_pairs(report)}
     assert not types & {"sdes_keys_exposed", "cleartext_media", "srtp_downgrade"}
+
+
+def test_key_params_with_lifetime_mki_and_several_keys():
+    from collectors.media.exposure import master_keys
+    one, two = "A" * 40, "B" * 40
+    keys = master_keys(f"inline:{one}|2^20|1:4;inline:{two}|2^20|2:4", 30)
+    assert [(k.mki, k.mki_len) for k in keys] == [(1, 4), (2, 4)] and keys[0].key_salt != keys[1].key_salt
+    assert [k.mki for k in master_keys(f"inline:{one}|2^31 UNENCRYPTED_SRTCP", 30)] == [None]
+    assert master_keys(f"inline:{one}|x:4", 30) == [] and master_keys("inline:short", 30) == []
+
+
+def test_a_suite_libsrtp_lacks_is_said_not_claimed():
+    from collectors.media.exposure import ExposureProbe
+    from collectors.sip.sdp import Crypto
+    probe = ExposureProbe([Crypto("1", "F8_128_HMAC_SHA1_80", "inline:" + "A" * 40)], "INVITE from 10.0.0.1")
+    probe.add(bytes(40))
+    result = probe.prove()
+    assert result.decrypted == 0 and "F8_128_HMAC_SHA1_80 unknown" in result.text("INVITE from 10.0.0.1")
