@@ -3,7 +3,7 @@ session (an identity key, like Zeek notices), never one per packet.
 
 | type                | raised on                                                        | endpoint            |
 | cleartext_media     | an RTP stream with audio/video/DTMF judged cleartext              | the stream's sender |
-| srtp_downgrade      | that stream belongs to a call where SRTP was offered             | the sender          |
+| srtp_downgrade      | that stream's leg lost SRTP (appliance/downgrade.py)             | who removed SRTP    |
 | sdes_keys_exposed   | an SDP with a=crypto travelled over cleartext signaling (udp/tcp/ws) | the SDP's sender |
 | cleartext_signaling | a SIP conversation over udp/tcp/ws                               | the SIP client      |
 RTCP (reports, APP, BYE) is never media: it raises nothing.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from appliance.downgrade import DowngradeTracker
 from appliance.endpoint_rules import EndpointRules
 from appliance.privacy import Privacy
 from appliance.alerts import (CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING, SDES_KEYS_EXPOSED, SRTP_DOWNGRADE,
@@ -46,6 +47,8 @@ class Policy:
         self.on_alert = on_alert or (lambda alert: None)
         self.alerts: dict[tuple, Alert] = {}
         self.srtp_offers: dict[str, SdpObserved] = {}     # call_id -> the SDP that offered SRTP
+        self.legs = DowngradeTracker()                    # offers/answers per leg: who removed SRTP
+        self.downgrades: dict[str, tuple] = {}            # stream id -> the srtp_downgrade key it raised
         self.call_transport: dict[str, str] = {}
         self.tls_parties: set[str] = set()      # endpoints seen talking SIP over TLS
         self.handshakes: dict[tuple, deque] = {}  # (server, port) -> recent (ts, client)
@@ -73,7 +76,7 @@ class Policy:
             return
         if ev.encrypted or not ev.carries_media or ev.confidence < self.settings.min_confidence:
             self._withdraw(key)
-            self._withdraw((SRTP_DOWNGRADE, ev.call_id, ev.src))
+            self._withdraw_downgrade(ev.stream_id)
             return
         severity = self._severity(CLEARTEXT_MEDIA)
         evidence = list(ev.evidence)
@@ -88,17 +91,29 @@ class Policy:
         self._raise(Alert(CLEARTEXT_MEDIA, severity, ev.src, ev.dst, ev.stream_id, ev.call_id,
                           f"{ev.src} sends cleartext {codec} RTP to {ev.dst}:{ev.dst_port}",
                           tuple(evidence), ev.first_seen, key))
-        offer = self.srtp_offers.get(ev.call_id or "")
-        if offer is not None:
-            self._raise(Alert(SRTP_DOWNGRADE, self._severity(SRTP_DOWNGRADE), ev.src, ev.dst, ev.stream_id,
-                              ev.call_id, f"SRTP was offered by {offer.sender} but {ev.src} sends cleartext media",
-                              (f"sdp: {offer.message} from {offer.sender} offered " + _offer_text(offer),)
-                              + tuple(ev.evidence), ev.first_seen, (SRTP_DOWNGRADE, ev.call_id, ev.src)))
+        finding = self.legs.downgrade(ev, self.srtp_offers.get(ev.call_id or ""))
+        if finding is not None:
+            key = (SRTP_DOWNGRADE, ev.call_id, finding.element)
+            self.downgrades[ev.stream_id] = key
+            self._raise(Alert(SRTP_DOWNGRADE, self._severity(SRTP_DOWNGRADE), finding.element, finding.peer,
+                              ev.stream_id, ev.call_id, finding.summary,
+                              finding.evidence + tuple(ev.evidence), ev.first_seen, key))
+
+    def _withdraw_downgrade(self, stream_id: str) -> None:
+        """A stream found encrypted after all no longer supports the downgrade it raised; the alert
+        goes when no cleartext stream is left behind it."""
+        key = self.downgrades.pop(stream_id, None)
+        if key is not None and key not in self.downgrades.values():
+            self._withdraw(key)
 
     def _sdp(self, ev: SdpObserved) -> None:
+        kept = self.legs.observe(ev)
         self.call_transport.setdefault(ev.call_id, ev.signaling_transport)
         if ev.offers_srtp and ev.is_offer:
             self.srtp_offers.setdefault(ev.call_id, ev)
+        origin = self.legs.origin(kept)
+        if origin is not kept and origin.crypto_suites and origin.signaling_transport in CLEARTEXT_TRANSPORTS:
+            return    # a proxy forwarded these keys unchanged: the alert of the SDP's author covers them
         if ev.crypto_suites and ev.signaling_transport in CLEARTEXT_TRANSPORTS:
             self._raise(Alert(
                 SDES_KEYS_EXPOSED, self._severity(SDES_KEYS_EXPOSED), ev.sender, ev.receiver, None, ev.call_id,
@@ -113,8 +128,9 @@ class Policy:
         if alert is None:
             return
         summary = alert.summary
-        if ev.decrypted:
-            summary += f": proven, {ev.decrypted}/{ev.tried} of its SRTP packets decrypt"
+        if ev.decrypted and ": proven" not in summary:
+            kind = "SRTCP" if ev.stream_id.endswith("/rtcp") else "SRTP"
+            summary += f": proven, {ev.decrypted}/{ev.tried} of its {kind} packets decrypt"
         self.alerts[key] = replace(alert, summary=summary, stream=alert.stream or ev.stream_id,
                                    evidence=alert.evidence + ("exposure: " + ev.text,))
         self.on_alert(self.alerts[key])
@@ -188,15 +204,6 @@ class Policy:
 
     def active(self) -> list[Alert]:
         return sorted(self.alerts.values(), key=lambda a: (a.first_seen, a.type, a.endpoint))
-
-
-def _offer_text(offer: SdpObserved) -> str:
-    parts = list(dict.fromkeys(offer.profiles))
-    if offer.crypto_suites:
-        parts.append("a=crypto")
-    if offer.fingerprint:
-        parts.append("a=fingerprint")
-    return " + ".join(parts)
 
 
 def tls_findings(ev: TlsObserved) -> tuple[list[str], bool]:

@@ -10,12 +10,13 @@ CLASS_RANK = {"unknown": 0}
 def build_report(captures: list[dict], snapshot: Snapshot, alerts: list, policy=None) -> dict:
     """`policy` (appliance.policy.PolicySettings): its hard-phone rules are applied to each endpoint's
     device class, and its privacy settings to the calls' SIP URIs."""
-    streams = snapshot.streams
+    streams = relayed(snapshot.streams)
     endpoints = _endpoints(snapshot, alerts)
     calls = _calls(snapshot.calls, streams)
     if policy is not None:
         endpoints = [policy.rules.classify(e["ip"], e) for e in endpoints]
         calls = [{**c, "from": policy.privacy.uri(c["from"]), "to": policy.privacy.uri(c["to"])} for c in calls]
+    endpoints = [{**e, "media_posture": media_posture(e["ip"], streams)} for e in endpoints]
     classes = {e["ip"]: e["device_class"] for e in endpoints}
     return {
         "schema": SCHEMA,
@@ -67,8 +68,46 @@ def _calls(calls: list[dict], streams: list[dict]) -> list[dict]:
         members = by_call.get(call["call_id"], [])
         rtp = [s for s in members if s["kind"] == "rtp"]
         out.append({**_without(call, "first_seen"), "streams": [s["id"] for s in members],
-                    "media_encrypted": all(s["encrypted"] for s in rtp) if rtp else None})
+                    "media_encrypted": all(s["encrypted"] for s in rtp) if rtp else None,
+                    "legs": [_leg(leg, members) for leg in call.get("legs", [])],
+                    "related_calls": _related(call["call_id"], members, streams)})
     return out
+
+
+def relayed(streams: list[dict]) -> list[dict]:
+    """Media relays (rtpengine, B2BUAs) that keep SSRCs: an RTP stream leaving an address with the SSRC
+    of one that arrived there from a third party is that stream relayed (`relayed_from`). An echo
+    back to the sender (sipp -rtp_echo) is not a relay."""
+    arrived: dict[tuple[str, int], dict] = {}
+    for entry in streams:
+        if entry["kind"] == "rtp":
+            for ssrc in entry["ssrcs"]:
+                arrived.setdefault((entry["dst"], ssrc), entry)
+    out = []
+    for entry in streams:
+        source = next((arrived[(entry["src"], ssrc)] for ssrc in entry["ssrcs"]
+                       if entry["kind"] == "rtp" and (entry["src"], ssrc) in arrived), None)
+        if source is not None and source["src"] in (entry["src"], entry["dst"]):
+            source = None
+        out.append({**entry, "relayed_from": source["id"] if source is not None else None})
+    return out
+
+
+def _related(call_id: str, members: list[dict], streams: list[dict]) -> list[str]:
+    """Other calls whose media this call's relays carry (a B2BUA's other Call-IDs), by SSRC."""
+    by_id = {s["id"]: s for s in streams}
+    mine = {s["id"] for s in members}
+    linked = {by_id[s["relayed_from"]]["call_id"] for s in members if s.get("relayed_from") in by_id}
+    linked |= {s["call_id"] for s in streams if s.get("relayed_from") in mine}
+    return sorted(c for c in linked if c and c != call_id)
+
+
+def _leg(leg: dict, members: list[dict]) -> dict:
+    """A call's leg (one SIP hop) with the streams its SDP announced."""
+    mine = [s for s in members if s.get("leg") == leg["hop"]]
+    rtp = [s for s in mine if s["kind"] == "rtp"]
+    return {**leg, "streams": [s["id"] for s in mine],
+            "media_encrypted": all(s["encrypted"] for s in rtp) if rtp else None}
 
 
 def _endpoints(snapshot: Snapshot, alerts: list) -> list[dict]:
@@ -82,3 +121,17 @@ def _endpoints(snapshot: Snapshot, alerts: list) -> list[dict]:
 
 def _without(entry: dict, key: str) -> dict:
     return {k: v for k, v in entry.items() if k != key}
+
+
+def media_posture(ip: str, streams: list[dict]) -> str | None:
+    """What the media an endpoint sends amounts to: "cleartext" when any of its RTP streams is,
+    "encrypted, unverified" when an encrypted one rests on uniform bytes alone, else "encrypted";
+    None when it sends no RTP."""
+    sent = [s for s in streams if s["src"] == ip and s["kind"] == "rtp"]
+    if not sent:
+        return None
+    if not all(s["encrypted"] for s in sent):
+        return "cleartext"
+    if any(s.get("assurance") == "unverified" for s in sent):
+        return "encrypted, unverified"
+    return "encrypted"

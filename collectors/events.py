@@ -29,6 +29,7 @@ class StreamVerdict:
     packets_to_verdict: int
     source: str                    # classifier that decided: "sdp", "payload", ...
     carries_media: bool            # RTP with audio/video/DTMF (not only comfort noise)
+    leg: str = ""                  # the SIP hop whose SDP announced this stream ("a<->b"), "" when unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,10 @@ class SdpObserved:
     crypto_suites: tuple[str, ...]   # suite names only, never the keys
     fingerprint: bool
     zrtp_hash: bool
+    leg: str = ""                  # the SIP hop it travelled on ("a<->b", sorted)
+    group: str = ""                # the first Call-ID of a B2BUA chain this call belongs to ("": its own)
+    mikey: bool = False            # a=key-mgmt:mikey (keys inside MIKEY, not readable)
+    media: tuple[str, ...] = ()    # "address:port" of each RTP m-line: tells a forwarded SDP from a rewritten one
 
     @property
     def offers_srtp(self) -> bool:

@@ -42,6 +42,8 @@ def _stream_entry(pipeline, flow: Flow, stream) -> dict:
         "evidence": stream.evidence + stream.notes,
         "verdict_after_packets": stream.decided_after,
         "verdict_source": stream.verdict_source,
+        "assurance": (stream.assurance or None) if encrypted else None,
+        "leg": (flow.binding.leg or None) if flow.binding else None,
     }
 
 
@@ -54,7 +56,17 @@ def _session_entry(s) -> dict:
 def _call_entry(call) -> dict:
     return {"call_id": call.call_id, "from": call.from_uri, "to": call.to_uri,
             "signaling_transport": call.transport, "offer": _profile(call.offer),
-            "answer": _profile(call.answer), "first_seen": call.first_seen}
+            "answer": _profile(call.answer), "first_seen": call.first_seen,
+            "group": call.group if call.group != call.call_id else None,
+            "legs": [_leg_entry(leg) for leg in call.legs.values()]}
+
+
+def _leg_entry(leg) -> dict:
+    offer, answer = leg.offer, leg.answer
+    return {"hop": leg.key, "caller_side": leg.invite_from or (offer.sender if offer else None),
+            "offerer": offer.sender if offer else None, "answerer": answer.sender if answer else None,
+            "offer": _profile(offer), "answer": _profile(answer), "srtp_offered": leg.srtp_offered,
+            "srtp_answered": bool(answer) and any(m.offers_srtp for m in answer.sdp.media if m.is_rtp and m.port)}
 
 
 def _profile(seen) -> str | None:

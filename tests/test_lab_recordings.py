@@ -107,3 +107,9 @@ def test_decisions_match_the_golden_report(reports, capture):
     """Regression guard: verdicts, packets-to-verdict and alerts as reviewed (see golden.py)."""
     expected = json.loads(golden_path(LAB / capture["file"]).read_text())
     assert json.loads(json.dumps(summary(reports[capture["file"]]), default=list)) == expected
+
+
+def test_an_echo_is_not_a_relay(reports):
+    """sipp -rtp_echo reflects A's packets with A's SSRC: the echo goes back to its sender, no relay."""
+    assert all(s["relayed_from"] is None for s in reports["sipp-pcap.pcap"]["streams"])
+    assert all(c["related_calls"] == [] for c in reports["sipp-pcap.pcap"]["calls"])

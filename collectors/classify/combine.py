@@ -34,7 +34,7 @@ def combine(sdp: Verdict | None, keying: Verdict | None, payload: Verdict | None
             seen = "encrypted" if payload.encrypted else "cleartext"
             note = f"disagreement: signaling says {said} but the packets are {seen}"
             return Verdict(payload.encrypted, payload.keying, payload.confidence,
-                           payload.evidence + signaled.evidence + (note,), "payload")
+                           payload.evidence + signaled.evidence + (note,), "payload", verified=payload.verified)
         if payload is not None:
             return Verdict(signaled.encrypted, signaled.keying, max(signaled.confidence, payload.confidence),
                            signaled.evidence + payload.evidence, signaled.source)
@@ -42,5 +42,6 @@ def combine(sdp: Verdict | None, keying: Verdict | None, payload: Verdict | None
     if payload is not None:
         keying_name = signaled.keying if (signaled is not None and payload.encrypted) else payload.keying
         return Verdict(payload.encrypted, keying_name, payload.confidence,
-                       payload.evidence + (signaled.evidence if signaled else ()), "payload")
+                       payload.evidence + (signaled.evidence if signaled else ()), "payload",
+                       verified=payload.verified)
     return None

@@ -9,8 +9,14 @@ Signals (each recorded in `evidence` when it decides):
   * the byte-value distribution of whole payloads (G.711 speech is far from uniform);
   * for fixed-rate codecs, payload length against the timestamp step: exactly the frame size in
     clear, frame size + 4/10/16 bytes under SRTP (HMAC-SHA1-32/80, AES-GCM).
-Entropy alone never decides: "encrypted" needs uniform bytes AND either an SRTP tag explaining the
-length, or the absence of any structure over a full budget of packets.
+What decides:
+  * cleartext: codec structure (constant bits, bias, byte distribution), or lengths exactly the codec's
+    frame size with no room for an SRTP tag, or RFC 4733 events in clear;
+  * encrypted (verified): uniform bytes AND lengths that an SRTP tag explains (frame size + 4/10/16);
+  * encrypted, unverified: uniform bytes with no positive SRTP evidence (dynamic payload types, no
+    fixed frame size) over a full budget: confidence UNVERIFIED and `verified=False`, so the tracker
+    looks for other positive evidence (SRTCP trailers on the control channel, a key exchange on the
+    5-tuple, SDP) before calling it SRTP. Entropy alone is never a verified verdict.
 """
 from __future__ import annotations
 
@@ -34,6 +40,7 @@ HIST_SIGMAS_RANDOM = 5.0
 BIAS_SIGMAS_LATE_CLEAR = 6.0   # after EXTENDED_BUDGET packets (chance: ~5e-7)
 HIST_SIGMAS_LATE_CLEAR = 8.0
 FEW_PACKETS = 5              # below this, a stream that ended gets no lean at all
+UNVERIFIED = 0.6             # uniform bytes, nothing positive: encrypted, unverified
 MAX_EVENT_CODE = 16          # DTMF 0-9 * # A-D and flash
 
 
@@ -140,8 +147,10 @@ class PayloadClassifier:
         if uniform and self.length_tag >= MIN_PACKETS // 2 and self.length_tag > 3 * self.length_clear:
             return self._encrypted(0.95, lengths + [self._uniform_text(bias, hist)])
         if final and uniform:
-            return self._encrypted(0.75, [self._uniform_text(bias, hist),
-                                          f"payload: no cleartext codec structure in {self.n} packets"] + lengths)
+            return self._encrypted(UNVERIFIED, [self._uniform_text(bias, hist),
+                                                f"payload: no cleartext codec structure in {self.n} packets",
+                                                "payload: no SRTP tag explains the lengths: encrypted, unverified"]
+                                   + lengths, verified=False)
         if final:
             return self._inconclusive(bias, hist, lengths, ended or self.examined >= EXTENDED_BUDGET)
         return None
@@ -154,13 +163,15 @@ class PayloadClassifier:
         weak = f"payload: weak structure only (bias {bias:.1f} sigma, distribution {hist:.1f} sigma)"
         if last_word and (bias >= BIAS_SIGMAS_LATE_CLEAR or hist >= HIST_SIGMAS_LATE_CLEAR):
             return self._clear(0.6, [weak + f" persisting over {self.n} packets"] + lengths)
-        verdict = self._encrypted(0.45, [weak + ": inconclusive, leaning encrypted"] + lengths)
+        verdict = self._encrypted(0.45, [weak + ": inconclusive, leaning encrypted"] + lengths, verified=False)
         return verdict if last_word else replace(verdict, provisional=True)
 
     def _few_packets(self) -> Verdict | None:
-        """A stream that ended early. The length signal counts most; otherwise constant bits are
-        weighed against what chance gives on so few packets (Poisson, mean B * 2^(1-n)), and a weak
-        lean is given with low confidence (no alert is raised on it)."""
+        """A stream that ended early (FEW_PACKETS to MIN_PACKETS - 1 packets). The length signal counts
+        most; otherwise constant bits are weighed against what chance gives on so few packets
+        (Poisson, mean B * 2^(1-n)). A cleartext finding (exact frame sizes, or structure chance would
+        not give: 0.55-0.6, above the policy's 0.5) raises cleartext_media like any other; the
+        encrypted lean without a tag is 0.45 and unverified, a lean and not a verdict."""
         lengths = self._length_evidence()
         if self.length_clear >= 2 and not self.length_tag:
             return self._clear(0.6, lengths + [f"payload: only {self.n} packets"])
@@ -177,7 +188,7 @@ class PayloadClassifier:
                                       f"(chance would give {chance:.1f}); byte distribution {hist:.1f} sigma"])
         if surprise > 0.05 and hist < HIST_SIGMAS_RANDOM:
             return self._encrypted(0.45, [f"payload: no structure beyond chance in only {self.n} packets "
-                                          "(a lean, not a verdict)"])
+                                          "(a lean, not a verdict)"], verified=False)
         return None
 
     def _constant_bits(self) -> int:
@@ -216,8 +227,8 @@ class PayloadClassifier:
     def _clear(self, confidence: float, evidence: list[str]) -> Verdict:
         return Verdict(False, None, confidence, tuple(evidence), "payload")
 
-    def _encrypted(self, confidence: float, evidence: list[str]) -> Verdict:
-        return Verdict(True, "unknown", confidence, tuple(evidence), "payload")
+    def _encrypted(self, confidence: float, evidence: list[str], verified: bool = True) -> Verdict:
+        return Verdict(True, "unknown", confidence, tuple(evidence), "payload", verified=verified)
 
 
 def _poisson_tail(k: int, mean: float) -> float:

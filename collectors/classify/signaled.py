@@ -3,6 +3,7 @@ a=zrtp-hash). The answer decides; with only one SDP seen, that one does."""
 from __future__ import annotations
 
 from collectors.classify.verdict import Verdict
+from collectors.media.suites import leaves_media_clear
 from collectors.sip.sdp import Media
 
 
@@ -16,8 +17,16 @@ def signaled_verdict(offer: Media | None, answer: Media | None, offer_from: str 
     if offer is not None and answer is not None and offer.offers_srtp and not answer.offers_srtp:
         evidence.append(f"sdp: SRTP offered ({_describe(offer)}) but the answer accepted {answer.proto}")
     encrypted, keying = _negotiated(offer, answer, media)
-    if keying == "sdes":
+    if keying == "sdes" and _null_cipher(media):
+        evidence.append("sdp: a=crypto " + ",".join(sorted({c.suite for c in media.crypto}))
+                        + ": SRTP without encryption (NULL cipher / UNENCRYPTED_SRTP), the media is in clear")
+        encrypted, keying = False, None
+    elif keying == "sdes":
         evidence.append("sdp: a=crypto " + ",".join(sorted({c.suite for c in media.crypto})))
+    elif keying == "mikey":
+        evidence.append(f"sdp: a=key-mgmt:{media.key_mgmt} (RFC 4567: the keys travel inside MIKEY, "
+                        "not readable from the SDP)")
+        keying = "unknown"
     elif keying == "dtls-srtp":
         evidence.append(f"sdp: a=fingerprint ({media.fingerprint})")
     elif keying == "zrtp":
@@ -34,6 +43,8 @@ def _negotiated(offer: Media | None, answer: Media | None, media: Media) -> tupl
             return True, "sdes"
         if media.zrtp_hash:
             return True, "zrtp"
+        if media.key_mgmt:
+            return True, "mikey"
         return True, "unknown"
     if media.crypto and (offer is None or answer is None or offer.crypto):
         return True, "sdes"   # best-effort SRTP: RTP/AVP with a=crypto offered and answered
@@ -42,10 +53,17 @@ def _negotiated(offer: Media | None, answer: Media | None, media: Media) -> tupl
     return False, None
 
 
+def _null_cipher(media: Media) -> bool:
+    """The crypto line in use (the answer's, which names the one chosen) leaves the media unencrypted."""
+    return bool(media.crypto) and leaves_media_clear(media.crypto[0].suite, media.crypto[0].key_params)
+
+
 def _describe(media: Media) -> str:
     parts = [media.proto]
     if media.crypto:
         parts.append("a=crypto")
+    if media.key_mgmt:
+        parts.append(f"a=key-mgmt:{media.key_mgmt}")
     if media.fingerprint:
         parts.append("a=fingerprint")
     return " + ".join(parts)

@@ -12,3 +12,4 @@ class Verdict:
     evidence: tuple[str, ...]
     source: str                   # which classifier: "sdp", "payload", ...
     provisional: bool = False     # given to meet the packet budget; the classifier keeps looking
+    verified: bool = True         # False: "encrypted" rests on uniform bytes alone, no positive SRTP evidence

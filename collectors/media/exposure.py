@@ -1,7 +1,11 @@
-"""Proof of exposure: SDES keys seen in cleartext SIP decrypt the matching SRTP stream.
+"""Proof of exposure: SDES keys seen in cleartext SIP decrypt the matching SRTP or SRTCP stream.
 
-A few packets of the stream are unprotected with pylibsrtp (the authentication tag is verified, so a
-success cannot be luck). Keys live only in memory while the proof runs: never stored, printed or put
+A few packets of the stream are unprotected with libsrtp (collectors.media.libsrtp; the
+authentication tag is verified, so a success cannot be luck). Every suite of RFC 4568/6188/7714 in
+collectors.media.suites is tried, with an MKI (RFC 3711: between the encrypted part and the tag, after
+the GCM tag for AEAD suites; not authenticated, so it is taken out before libsrtp sees the packet and
+selects the key it names) and key lifetimes. When the answer chose one of several a=crypto lines, that
+line's key is tried first. Keys live only in memory while the proof runs: never stored, printed or put
 in an event; the result says how many packets decrypted, with which suite, from which message.
 """
 from __future__ import annotations
@@ -10,14 +14,13 @@ import base64
 import binascii
 from dataclasses import dataclass
 
+from collectors.media import libsrtp
+from collectors.media.suites import suite as find_suite
+
 PROOF_PACKETS = 20
+PROOF_RTCP_PACKETS = 4
 MAX_KEYS_TRIED = 4
-PROFILES = {   # SDES suite -> (pylibsrtp.Policy profile attribute, master key||salt length)
-    "AES_CM_128_HMAC_SHA1_80": ("SRTP_PROFILE_AES128_CM_SHA1_80", 30),
-    "AES_CM_128_HMAC_SHA1_32": ("SRTP_PROFILE_AES128_CM_SHA1_32", 30),
-    "AEAD_AES_128_GCM": ("SRTP_PROFILE_AEAD_AES_128_GCM", 28),
-    "AEAD_AES_256_GCM": ("SRTP_PROFILE_AEAD_AES_256_GCM", 44),
-}
+MAX_KEYS_PER_LINE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,35 +29,47 @@ class ExposureResult:
     tried: int
     suite: str | None
     note: str          # why no proof, when decrypted == 0
+    rtcp: bool = False
 
     def text(self, source: str) -> str:
+        kind = "SRTCP" if self.rtcp else "SRTP"
         if self.decrypted:
-            return f"decrypted {self.decrypted}/{self.tried} packets with the keys from the {source} ({self.suite})"
-        return f"could not decrypt with the keys from the {source}: {self.note}"
+            return (f"decrypted {self.decrypted}/{self.tried} {kind} packets with the keys from the {source} "
+                    f"({self.suite})")
+        return f"could not decrypt {kind} with the keys from the {source}: {self.note}"
+
+
+@dataclass(frozen=True, slots=True)
+class MasterKey:
+    key_salt: bytes = b""
+    mki: int | None = None
+    mki_len: int = 0
 
 
 class ExposureProbe:
-    """Collects the first packets of an SRTP stream whose sender's keys were seen in clear."""
+    """Collects the first packets of an SRTP (or SRTCP) stream whose sender's keys were seen in clear."""
 
-    __slots__ = ("cryptos", "source", "packets", "done")
+    __slots__ = ("cryptos", "source", "packets", "done", "rtcp")
 
-    def __init__(self, cryptos: list, source: str):
+    def __init__(self, cryptos: list, source: str, rtcp: bool = False):
         self.cryptos = cryptos[:MAX_KEYS_TRIED]     # collectors.sip.sdp.Crypto (key material inside)
         self.source = source
         self.packets: list[bytes] = []
         self.done = False
+        self.rtcp = rtcp
 
     def add(self, packet: bytes) -> bool:
         """Keep a packet; True once enough are held to run the proof."""
-        if len(self.packets) < PROOF_PACKETS:
+        wanted = PROOF_RTCP_PACKETS if self.rtcp else PROOF_PACKETS
+        if len(self.packets) < wanted:
             self.packets.append(packet)
-        return len(self.packets) >= PROOF_PACKETS
+        return len(self.packets) >= wanted
 
     def prove(self) -> ExposureResult:
         self.done = True
-        best = ExposureResult(0, len(self.packets), None, "no usable a=crypto line")
+        best = ExposureResult(0, len(self.packets), None, "no usable a=crypto line", self.rtcp)
         for crypto in self.cryptos:
-            result = _try_crypto(crypto, self.packets)
+            result = _try_crypto(crypto, self.packets, self.rtcp)
             if result.decrypted > best.decrypted or (not best.decrypted and result.note):
                 best = result
             if result.decrypted == len(self.packets):
@@ -63,41 +78,72 @@ class ExposureProbe:
         return best
 
 
-def _try_crypto(crypto, packets: list[bytes]) -> ExposureResult:
-    profile = PROFILES.get(crypto.suite.upper())
-    if profile is None:
-        return ExposureResult(0, len(packets), crypto.suite, f"suite {crypto.suite} not supported by libsrtp here")
-    key = _master_key(crypto.key_params, profile[1])
-    if key is None:
-        return ExposureResult(0, len(packets), crypto.suite, "key parameters unreadable (or MKI in use)")
+def _try_crypto(crypto, packets: list[bytes], rtcp: bool) -> ExposureResult:
+    info = find_suite(crypto.suite)
+    if info is None:
+        return ExposureResult(0, len(packets), crypto.suite, f"suite {crypto.suite} unknown", rtcp)
+    keys = master_keys(crypto.key_params, info.key_salt)
+    if not keys:
+        return ExposureResult(0, len(packets), info.name, "key parameters unreadable", rtcp)
     try:
-        import pylibsrtp
-    except ImportError:
-        return ExposureResult(0, len(packets), crypto.suite, "pylibsrtp is not installed")
-    policy = pylibsrtp.Policy(key=key, ssrc_type=pylibsrtp.Policy.SSRC_ANY_INBOUND,
-                              srtp_profile=getattr(pylibsrtp.Policy, profile[0]))
-    session = pylibsrtp.Session(policy=policy)
+        sessions = {key.mki: libsrtp.session(info, key.key_salt, outbound=False) for key in keys}
+    except libsrtp.SrtpUnavailable as exc:
+        return ExposureResult(0, len(packets), info.name, str(exc), rtcp)
     decrypted = 0
+    tag = 16 if info.aead else (info.rtcp_tag if rtcp else info.rtp_tag)
     for packet in packets:
+        mki, packet = _strip_mki(packet, keys[0].mki_len, tag, info.aead)
+        session = sessions.get(mki)
+        if session is None:
+            continue
         try:
-            session.unprotect(packet)
+            session.unprotect_rtcp(packet) if rtcp else session.unprotect(packet)
             decrypted += 1
-        except pylibsrtp.Error:
+        except libsrtp.error_type():
             continue
     note = "" if decrypted else "authentication failed for every packet"
-    return ExposureResult(decrypted, len(packets), crypto.suite, note)
+    return ExposureResult(decrypted, len(packets), info.name, note, rtcp)
 
 
-def _master_key(key_params: str, length: int) -> bytes | None:
-    """The first inline key of RFC 4568 key-params: inline:<base64>[|lifetime][|MKI:len]."""
-    first = key_params.split(";")[0].strip()
-    if not first.lower().startswith("inline:"):
+def _strip_mki(packet: bytes, mki_len: int, tag: int, aead: bool) -> tuple[int | None, bytes]:
+    """The MKI a packet carries and the packet without it (libsrtp here is keyed without MKI)."""
+    if not mki_len:
+        return None, packet
+    if len(packet) < 12 + mki_len + tag:
+        return -1, packet
+    if aead:                          # RFC 7714: the MKI follows the cipher text and its tag
+        return int.from_bytes(packet[-mki_len:], "big"), packet[:-mki_len]
+    at = len(packet) - tag - mki_len
+    return int.from_bytes(packet[at:at + mki_len], "big"), packet[:at] + packet[at + mki_len:]
+
+
+def master_keys(key_params: str, length: int) -> list[MasterKey]:
+    """The inline keys of RFC 4568 key-params: inline:<base64>[|lifetime][|MKI:length], ';'-separated.
+    With an MKI every key must carry one of the same length; otherwise only the first key counts."""
+    keys = []
+    for part in key_params.split()[0].split(";")[:MAX_KEYS_PER_LINE]:
+        key = _one_key(part.strip(), length)
+        if key is None:
+            return []
+        keys.append(key)
+    if len(keys) > 1 and (not keys[0].mki_len or len({k.mki_len for k in keys}) > 1):
+        keys = keys[:1]
+    return keys
+
+
+def _one_key(text: str, length: int) -> MasterKey | None:
+    if not text.lower().startswith("inline:"):
         return None
-    fields = first[7:].split("|")
-    if any(":" in f for f in fields[1:]):
-        return None   # MKI: packets carry an MKI that this proof does not model
+    fields = text[7:].split("|")
+    mki, mki_len = None, 0
+    for extra in fields[1:]:
+        if ":" in extra:                       # MKI:length; a lifetime (2^31 or a number) has no colon
+            value, _, size = extra.partition(":")
+            if not (value.isdigit() and size.isdigit() and 1 <= int(size) <= 128):
+                return None
+            mki, mki_len = int(value), int(size)
     try:
         key = base64.b64decode(fields[0] + "=" * (-len(fields[0]) % 4), validate=False)
     except (binascii.Error, ValueError):
         return None
-    return key if len(key) == length else None
+    return MasterKey(key, mki, mki_len) if len(key) == length else None

@@ -9,7 +9,7 @@ class StreamState:
 
     __slots__ = ("kind", "packets", "bytes", "first_seen", "last_seen", "ssrcs", "pt_counts",
                  "rtcp_types", "encrypted", "keying", "confidence", "evidence", "decided_after",
-                 "codec", "verdict_source", "classifier", "payload_verdict", "emitted", "exposure", "notes")
+                 "codec", "verdict_source", "classifier", "payload_verdict", "emitted", "exposure", "notes", "assurance")
 
     def __init__(self, kind: str, ts: float):
         self.kind = kind                  # "rtp" | "rtcp"
@@ -32,6 +32,7 @@ class StreamState:
         self.emitted = False
         self.exposure = None              # ExposureProbe while proving SDES exposure; False: not applicable
         self.notes: list[str] = []        # findings beside the verdict (proof of exposure ...)
+        self.assurance = ""               # what an "encrypted" verdict rests on: see MediaTracker.assurance
 
     def count(self, ts: float, size: int) -> None:
         self.packets += 1

@@ -12,6 +12,7 @@ from collectors.classify.combine import KEYING_VERDICTS, combine, merge_signaled
 from collectors.classify.verdict import Verdict
 from collectors.events import ExposureProven, StreamVerdict
 from collectors.flows import MEDIA, NEW, OTHER, Flow
+from collectors.media.assurance import assurance as rests_on, carries_srtcp, neighbours
 from collectors.media.detect import MATCH, NEED_MORE, NO_MATCH, RtpDetector
 from collectors.media.exposure import ExposureProbe
 from collectors.media.zrtp import zrtp_message_type, zrtp_verdict
@@ -28,6 +29,7 @@ MAX_NON_MEDIA = 8
 REBIND_IDLE = 2.0
 CLEARTEXT_SIGNALING = ("udp", "tcp", "ws")
 CALL_END_GRACE = 1.0
+SRTCP_BESIDE = 0.8          # uniform RTP whose control channel carries SRTCP trailers
 UNDECIDED = Verdict(False, None, 0.3, ("too few packets for a verdict",), "undecided")
 
 
@@ -196,23 +198,26 @@ class MediaTracker:
     def _probe_exposure(self, flow: Flow, stream: StreamState, pkt) -> None:
         probe = stream.exposure
         if probe is None:
-            probe = stream.exposure = self._exposure_probe(flow) or False
+            probe = stream.exposure = self._exposure_probe(flow, stream.kind == "rtcp") or False
             if probe is False:
                 return
         if probe.add(pkt.data[pkt.off:pkt.end]):
             self._prove(flow, stream, pkt.ts)
 
-    def _exposure_probe(self, flow: Flow) -> ExposureProbe | None:
-        """A probe when the sender's own a=crypto keys travelled in cleartext signaling."""
+    def _exposure_probe(self, flow: Flow, rtcp: bool = False) -> ExposureProbe | None:
+        """A probe when the sender's own a=crypto keys travelled in cleartext signaling: the line the
+        answer chose first (the offerer may send several, RFC 4568 section 7)."""
         binding = flow.binding
         call = self.calls.calls.get(binding.call_id) if binding is not None else None
         if call is None or call.transport not in CLEARTEXT_SIGNALING:
             return None
-        for seen in reversed(call.history):
-            if seen.sender == flow.src and binding.index < len(seen.sdp.media):
-                cryptos = seen.sdp.media[binding.index].crypto
-                return ExposureProbe(list(cryptos), f"{seen.message} from {seen.sender}") if cryptos else None
-        return None
+        _offer, answer = call.media_pair(binding.index, binding.leg)
+        chosen = {c.tag for c in answer.crypto} if answer is not None else set()
+        seen = call.sdp_written_by(flow.src, flow.sport, binding.index, binding.leg)
+        if seen is None:
+            return None
+        cryptos = sorted(seen.sdp.media[binding.index].crypto, key=lambda c: c.tag not in chosen)
+        return ExposureProbe(cryptos, f"{seen.message} from {seen.sender}", rtcp) if cryptos else None
 
     def _prove(self, flow: Flow, stream: StreamState, ts: float) -> None:
         probe = stream.exposure
@@ -220,7 +225,9 @@ class MediaTracker:
         stream.exposure = False
         text = result.text(probe.source)
         stream.notes.append("exposure: " + text)
-        self.emit(ExposureProven(flow.binding.call_id, flow.src, flow.stream_id("rtp"), result.decrypted,
+        if result.decrypted and stream.encrypted:
+            stream.assurance = "proven"
+        self.emit(ExposureProven(flow.binding.call_id, flow.src, flow.stream_id(stream.kind), result.decrypted,
                                  result.tried, result.suite, text, ts))
 
     def _rtcp_packet(self, flow: Flow, pkt) -> None:
@@ -237,6 +244,10 @@ class MediaTracker:
         srtcp = looks_srtcp(pkt.data, pkt.end, shape)
         key = "srtcp" if srtcp else "plain"
         stream.pt_counts[key] = stream.pt_counts.get(key, 0) + 1   # reused as shape counter for RTCP
+        if srtcp and stream.exposure is not False and flow.binding is not None:
+            self._probe_exposure(flow, stream, pkt)
+        if srtcp:
+            self._srtcp_seen(flow, pkt.ts)
         verdict = self._rtcp_verdict(flow, stream)
         self._apply(flow, stream, verdict, pkt.ts)
 
@@ -272,21 +283,35 @@ class MediaTracker:
         call = self.calls.calls.get(binding.call_id)
         if call is None:
             return None
-        offer, answer = call.media_pair(binding.index)
-        return signaled_verdict(offer, answer, call.offer.sender if call.offer else None,
-                                call.answer.sender if call.answer else None)
+        offer, answer = call.media_pair(binding.index, binding.leg)
+        leg = call.leg_of(binding.leg) or call
+        return signaled_verdict(offer, answer, leg.offer.sender if leg.offer else None,
+                                leg.answer.sender if leg.answer else None)
 
     def _apply(self, flow: Flow, stream: StreamState, verdict: Verdict, ts: float) -> None:
+        table = self.tables.get(flow.transport, {})
+        assurance = rests_on(verdict, stream.assurance, lambda: stream.kind == "rtp" and any(
+            carries_srtcp(other) for other in neighbours(table, flow, 1)))
         changed = (stream.encrypted != verdict.encrypted or stream.verdict_source != verdict.source
-                   or stream.keying != verdict.keying)
+                   or stream.keying != verdict.keying or stream.assurance != assurance)
         stream.encrypted, stream.keying = verdict.encrypted, verdict.keying
         stream.confidence, stream.evidence = verdict.confidence, list(verdict.evidence)
-        stream.verdict_source = verdict.source
+        stream.verdict_source, stream.assurance = verdict.source, assurance
+        if assurance == "evidence" and not verdict.verified:
+            stream.confidence = max(stream.confidence, SRTCP_BESIDE)
+            stream.evidence.append("rtcp: the control channel of this stream carries SRTCP E|index trailers")
         if not stream.decided_after:
             stream.decided_after = stream.packets
         if changed or not stream.emitted:
             stream.emitted = True
             self.emit(self.verdict_event(flow, stream, ts))
+
+    def _srtcp_seen(self, flow: Flow, ts: float) -> None:
+        """SRTCP arrived: an RTP stream beside it judged encrypted on uniform bytes alone is now backed."""
+        for other in neighbours(self.tables.get(flow.transport, {}), flow, -1):
+            rtp = other.rtp if other is not None else None
+            if rtp is not None and rtp.assurance == "unverified" and rtp.payload_verdict is not None:
+                self._rejudge(other, rtp, ts)
 
     def verdict_event(self, flow: Flow, stream: StreamState, ts: float) -> StreamVerdict:
         if stream.kind == "rtp":
@@ -297,14 +322,14 @@ class MediaTracker:
             stream.kind, bool(stream.encrypted), stream.keying if stream.encrypted else None, stream.codec,
             binding.call_id if binding else None, stream.confidence, tuple(stream.evidence + stream.notes),
             stream.first_seen, ts, stream.decided_after, stream.verdict_source or "",
-            stream.kind == "rtp" and self.carries_media(flow, stream))
+            stream.kind == "rtp" and self.carries_media(flow, stream), binding.leg if binding else "")
 
     def codec_of(self, flow: Flow, pt: int) -> str | None:
         binding = flow.binding
         if binding is not None:
             call = self.calls.calls.get(binding.call_id)
             if call is not None:
-                for media in call.media_pair(binding.index):
+                for media in call.media_pair(binding.index, binding.leg):
                     if media is not None and pt in media.rtpmap:
                         return media.codec_name(pt)
         return static_codec(pt)
@@ -357,9 +382,9 @@ class MediaTracker:
 
     def finalise(self, flow: Flow) -> None:
         """A flow ended: streams still undecided get the classifiers' judgement on what was seen."""
-        rtp = flow.rtp
-        if rtp is not None and rtp.exposure and rtp.exposure.packets:
-            self._prove(flow, rtp, rtp.last_seen)
+        for held in (flow.rtp, flow.rtcp):
+            if held is not None and held.exposure and held.exposure.packets:
+                self._prove(flow, held, held.last_seen)
         for stream in (flow.rtp, flow.rtcp):
             if stream is None or (stream.classifier is None and stream.encrypted is not None):
                 continue
@@ -376,3 +401,4 @@ class MediaTracker:
                 flows.remove(flow)
                 if not flows:
                     del self.by_endpoint[endpoint]
+

@@ -13,6 +13,7 @@ from collectors.sip.sdp import parse_sdp
 
 MAX_SESSIONS = 50000
 MAX_CALL_IDS = 64
+MAX_MEDIA_KEYS = 4       # m-lines whose addresses an SdpObserved carries (to tell forwarded SDP)
 CALL_CHANGING = ("INVITE", "BYE", "CANCEL", "UPDATE", "PRACK", "ACK")
 
 
@@ -111,7 +112,10 @@ class SipHandler:
             call.call_id, src, dst, transport, ts, seen.is_offer, seen.message,
             tuple(m.proto for m in rtp_media),
             tuple(sorted({c.suite for m in rtp_media for c in m.crypto})),
-            any(m.fingerprint for m in rtp_media), any(m.zrtp_hash for m in rtp_media)))
+            any(m.fingerprint for m in rtp_media), any(m.zrtp_hash for m in rtp_media),
+            leg=seen.leg, group=call.group if call.group != call.call_id else "",
+            mikey=any(m.key_mgmt == "mikey" for m in rtp_media),
+            media=tuple(f"{m.address or src}:{m.port}" for m in rtp_media[:MAX_MEDIA_KEYS])))
         self.media.on_sdp(_announced(sdp, src), ts)
 
 

@@ -32,6 +32,7 @@ class Media:
     fingerprint: str | None = None   # hash function name of a=fingerprint
     setup: str | None = None
     zrtp_hash: bool = False
+    key_mgmt: str | None = None   # a=key-mgmt protocol (RFC 4567), e.g. "mikey": keys not readable
     rtcp_port: int | None = None
     rtcp_address: str | None = None
     rtcp_mux: bool = False
@@ -47,7 +48,8 @@ class Media:
 
     @property
     def offers_srtp(self) -> bool:
-        return self.secure_profile or bool(self.crypto) or self.fingerprint is not None
+        return (self.secure_profile or bool(self.crypto) or self.fingerprint is not None
+                or self.key_mgmt is not None)
 
     def codec_name(self, pt: int) -> str | None:
         entry = self.rtpmap.get(pt)
@@ -62,6 +64,7 @@ class SessionDescription:
     fingerprint: str | None = None
     setup: str | None = None
     zrtp_hash: bool = False
+    key_mgmt: str | None = None
     direction: str = "sendrecv"
     truncated: bool = False      # more lines or m-lines than MAX_LINES / MAX_MEDIA: the rest was skipped
 
@@ -93,6 +96,7 @@ def parse_sdp(body: bytes) -> SessionDescription:
         media.fingerprint = media.fingerprint or sdp.fingerprint
         media.setup = media.setup or sdp.setup
         media.zrtp_hash = media.zrtp_hash or sdp.zrtp_hash
+        media.key_mgmt = media.key_mgmt or sdp.key_mgmt
     return sdp
 
 
@@ -145,6 +149,12 @@ def _attribute(sdp: SessionDescription, media: Media | None, value: str) -> None
             sdp.zrtp_hash = True
         else:
             media.zrtp_hash = True
+    elif name == "key-mgmt":
+        protocol = arg.split()[0].lower()[:16] if arg else "unknown"
+        if media is None:
+            sdp.key_mgmt = protocol
+        else:
+            media.key_mgmt = protocol
     elif media is not None:
         _media_attribute(media, name, arg)
 

@@ -208,6 +208,6 @@ def test_collect_records_into_the_store(tmp_path):
         [sensor] = list_sensors(session)
         streams = list_streams(session).items
     store.close()
-    assert stored == printed and ("srtp_downgrade", "10.250.7.11") in stored
+    assert stored == printed and ("srtp_downgrade", "10.250.7.12") in stored   # B answered plain to A's SRTP offer
     assert sensor.packets == analyze(LAB / "udp-srtp-fallback.pcap")["captures"][0]["packets"]
     assert len([s for s in streams if s.kind == "rtp"]) == 2

@@ -28,7 +28,8 @@ from .srtp import master_key_salt, sdes_crypto_line
 
 __all__ = ["CallSpec", "Call", "MediaStream", "build_call", "write_pcap", "gre_erspan_wrap"]
 
-PROFILES = {None: "RTP/AVP", "sdes": "RTP/SAVP", "dtls": "UDP/TLS/RTP/SAVP", "zrtp": "RTP/AVP"}
+PROFILES = {None: "RTP/AVP", "sdes": "RTP/SAVP", "dtls": "UDP/TLS/RTP/SAVP", "zrtp": "RTP/AVP", "mikey": "RTP/SAVP"}
+MIKEY = "AQAFgM0XAQABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="   # a MIKEY message shape (keys never readable)
 SIP_TIMES = {"INVITE": 0.0, "100": 0.01, "180": 0.03}
 AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
@@ -79,6 +80,9 @@ class CallSpec:
     srtp_suite: str | None = None
     key_exchange: str = "sdes"
     srtp_on_wire: bool = True
+    srtp_mki: tuple[int, int] | None = None     # (MKI value, length): in a=crypto and on every packet
+    srtp_lifetime: str | None = None            # a=crypto key lifetime, e.g. "2^31"
+    decoy_suite: str | None = None              # offered first (tag 1) and not chosen: the answer takes tag 2
     duration: float = 3.0
     ring_time: float = 0.5
     rtcp: bool = True
@@ -149,13 +153,19 @@ def _sdp(spec: CallSpec, host: Host, port: int, key: bytes | None, offer: bool) 
     codecs.append(dataclasses.replace(CODECS["telephone-event"], clock_rate=info.clock_rate))
     exchange = spec.key_exchange if spec.srtp_suite else None
     if exchange == "sdes" and key is not None:
-        attrs["crypto"] = [sdes_crypto_line(1, spec.srtp_suite, key)]
+        chosen = sdes_crypto_line(2 if spec.decoy_suite else 1, spec.srtp_suite, key, mki=spec.srtp_mki,
+                                  lifetime=spec.srtp_lifetime)
+        decoy = ([sdes_crypto_line(1, spec.decoy_suite, master_key_salt(spec.decoy_suite, spec.seed + 99))]
+                 if spec.decoy_suite and offer else [])
+        attrs["crypto"] = decoy + [chosen]
     elif exchange == "dtls":
         attrs.update(fingerprint=fake_fingerprint(spec.seed * 2 + (not offer)),
                      setup="actpass" if offer else "active")
     elif exchange == "zrtp":
         attrs["zrtp_hash"] = fake_zrtp_hash(spec.seed * 2 + (not offer))
     extra = [f"a=extmap:1 {AUDIO_LEVEL_URI}"] if spec.audio_level_ext else []
+    if exchange == "mikey":
+        extra.append(f"a=key-mgmt:mikey {MIKEY}")
     rtcp_port = port + 1 if spec.rtcp and not spec.rtcp_mux else None
     return build_sdp(SdpSpec(
         host.ip, port, codecs, PROFILES[exchange], session_id=1000 + spec.seed,

@@ -128,9 +128,9 @@ def _frames(framer: Framer, stream: MediaStream, sent: list[RtpPacket],
     rtp = {(p.ssrc, p.seq, p.ts): p.data for p in sent}
     rtcp = [data for _, data in stream.rtcp]
     if stream.srtp_key is not None:
-        protected = protect_rtp([p.data for p in sent], spec.srtp_suite, stream.srtp_key)
+        protected = protect_rtp([p.data for p in sent], spec.srtp_suite, stream.srtp_key, spec.srtp_mki)
         rtp = {(p.ssrc, p.seq, p.ts): data for p, data in zip(sent, protected)}
-        rtcp = protect_rtcp(rtcp, spec.srtp_suite, stream.srtp_key)
+        rtcp = protect_rtcp(rtcp, spec.srtp_suite, stream.srtp_key, spec.srtp_mki)
     out = [(p.time, framer.udp(stream.src, stream.dst, stream.src_port, stream.dst_port,
                                rtp[(p.ssrc, p.seq, p.ts)])) for p in stream.packets]
     out += [(t, framer.udp(stream.src, stream.dst, stream.rtcp_src_port,

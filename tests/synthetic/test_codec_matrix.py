@@ -70,7 +70,7 @@ def check_exposure_proof(report: dict, call) -> None:
     assert {a["endpoint"] for a in exposed} == {m.src.ip for m in call.streams}
     for alert in exposed:
         sender = next(m for m in call.streams if m.src.ip == alert["endpoint"])
-        proof = f"decrypted {min(20, len(sender.packets))}/{min(20, len(sender.packets))} packets"
+        proof = f"decrypted {min(20, len(sender.packets))}/{min(20, len(sender.packets))} SRTP packets"
         assert any(proof in e for e in alert["evidence"]), alert["evidence"]
     text = json.dumps(report)
     for key in call.keys.values():
