@@ -222,6 +222,9 @@ def alertmanager(item: Outgoing) -> list[dict]:
     evidence = [inert(line) for line in a.get("evidence") or []]
     annotations = {"summary": inert(a["summary"]), "description": "\n".join(evidence) or inert(a["summary"]),
                    "occurrences": str(a.get("count") or 1)}
+    for key in ("stream", "call_id"):                    # the latest occurrence's, as context
+        if a.get(key):
+            annotations[key] = inert(a[key])
     if item.alert_link:
         annotations["dashboard"] = item.alert_link
     entry = {"labels": labels, "annotations": annotations, "startsAt": _rfc3339(a.get("first_seen"))}

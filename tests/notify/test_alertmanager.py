@@ -15,6 +15,7 @@ import pytest
 from appliance.notify.dispatcher import Dispatcher
 from appliance.store import queries
 from appliance.store.incidents import IncidentSettings
+from tests.notify.receivers import LOOPBACK_ALLOWED
 from tests.notify.phones import PBX, PHONE, Phone
 from tests.notify.receivers import free_port
 from tests.store.helpers import Clock
@@ -93,7 +94,8 @@ def test_incidents_appear_group_and_resolve_in_alertmanager(store, alertmanager)
     for n in range(3):                                    # three cleartext calls: one cleartext_media incident
         phone.call(start + 10 * n, encrypted=False)
     clock.now = time.time()
-    with Dispatcher(store, clock=clock, external_url="https://appliance.example/", refresh_every=120) as dispatcher:
+    with Dispatcher(store, clock=clock, external_url="https://appliance.example/", refresh_every=120,
+                    destinations=LOOPBACK_ALLOWED) as dispatcher:
         assert dispatcher.run_once() == 2                 # two incidents, one post each (not one per call)
         alerts = wait_for(lambda: len(active(alertmanager)) == 2 and active(alertmanager), "two active alerts")
         media = alerts["cleartext_media"]

@@ -66,7 +66,7 @@ def test_a_real_capture_round_trips(store):
     with store.session(readonly=True) as session:             # the same occurrences (not counted twice)
         alerts = session.scalars(select(Alert)).all()
         assert {a.dedup_key for a in alerts} == keys and {a.dedup_key: a.count for a in alerts} == counts
-        assert count(session, Occurrence) == 6
+        assert count(session, Occurrence) == 5
         assert count(session, Stream) == len(report["streams"]) and count(session, Call) == 1
         assert count(session, EvidencePacket) <= MAX_FRAMES_PER_STREAM * len(media)
 
