@@ -26,7 +26,7 @@ Until = Annotated[Moment, Query(description="seen at or before (ISO 8601 or epoc
 Sensor = Annotated[Text(64), Query(description="the sensor id")]
 DeviceClass = Annotated[Text(20), Query(description="e.g. hard_phone")]
 CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV with a header row"}}
-ENDPOINT_COLUMNS = ("id", "sensor", "ip", "mac", "vendor", "model", "firmware", "device_class", "compliance",
+ENDPOINT_COLUMNS = ("id", "sensor", "ip", "mac", "vlan", "vendor", "model", "firmware", "device_class", "compliance",
                     "incidents", "signaling_tls", "media_srtp", "keying", "certificate_state", "first_seen",
                     "last_seen")
 INCIDENT_COLUMNS = ("id", "sensor", "type", "severity", "endpoint", "peer", "state", "occurrences", "first_seen",
@@ -66,7 +66,7 @@ def endpoints(session: ReadSessionDep, _: Viewer, posture: Annotated[list[Postur
 def endpoints_csv(session: ReadSessionDep, _: Viewer, sensor: Sensor = None, device_class: DeviceClass = None,
                   since: Since = None, until: Until = None) -> StreamingResponse:
     rows = fleet.endpoints(session, sensor=sensor, device_class=device_class, since=since, until=until)
-    lines = ([r.row.id, r.row.sensor_id, r.row.ip, r.row.mac, r.row.vendor, r.row.model, r.row.firmware,
+    lines = ([r.row.id, r.row.sensor_id, r.row.ip, r.row.mac, r.row.vlan, r.row.vendor, r.row.model, r.row.firmware,
               r.row.device_class, r.posture, " ".join(r.incidents), r.row.signaling_tls, r.row.media_srtp,
               r.row.keying, r.row.certificate_state, _iso(r.row.first_seen), _iso(r.row.last_seen)] for r in rows)
     return _csv(ENDPOINT_COLUMNS, list(lines), "endpoints.csv")

@@ -17,7 +17,8 @@ class PostureCounts(BaseModel):
 
 
 class FleetGroup(BaseModel):
-    group: str = Field(description="the vendor and model, subnet, sensor or device class")
+    group: str = Field(description="the vendor and model, subnet, VLAN id (\"untagged\" for endpoints seen "
+                                   "without an 802.1Q tag), sensor or device class")
     total: int
     postures: PostureCounts
 

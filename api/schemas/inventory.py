@@ -88,6 +88,7 @@ class EndpointPublic(BaseModel):
     sensor: str
     ip: str
     mac: str | None
+    vlan: int | None = Field(description="the 802.1Q VLAN id of its frames; null when untagged or not seen")
     vendor: str | None
     model: str | None
     firmware: str | None
@@ -103,7 +104,7 @@ class EndpointPublic(BaseModel):
         posture = PosturePublic(signaling_tls=row.signaling_tls, media_srtp=row.media_srtp, keying=row.keying,
                                 certificate_state=row.certificate_state,
                                 last_cleartext_media=to_epoch(row.last_cleartext_media))
-        return cls(id=row.id, sensor=row.sensor_id, ip=row.ip, mac=row.mac, vendor=row.vendor, model=row.model,
+        return cls(id=row.id, sensor=row.sensor_id, ip=row.ip, mac=row.mac, vlan=row.vlan, vendor=row.vendor, model=row.model,
                    firmware=row.firmware, user_agent=row.user_agent, device_class=row.device_class,
                    evidence=list(row.evidence or []), posture=posture, first_seen=to_epoch(row.first_seen),
                    last_seen=to_epoch(row.last_seen))

@@ -1,5 +1,5 @@
 """The fleet's compliance: every endpoint's posture in one word, counted overall and per group (vendor
-and model, subnet, sensor), a daily trend of non-compliant phones from the stored occurrences, and
+and model, subnet, VLAN, sensor, device class), a daily trend of non-compliant phones from the stored occurrences, and
 the rows behind both for paging and CSV export.
 
 Posture, worst first: `keys_exposed` (an active sdes_keys_exposed incident), `downgraded` (an active
@@ -23,7 +23,8 @@ from appliance.store.models import Alert, Endpoint, Occurrence
 
 POSTURES = ("compliant", "cleartext_media", "keys_exposed", "cleartext_signaling", "downgraded", "unknown")
 NON_COMPLIANT_TYPES = (CLEARTEXT_MEDIA, SDES_KEYS_EXPOSED, SRTP_DOWNGRADE, CLEARTEXT_SIGNALING)
-GROUPS = ("vendor_model", "subnet", "sensor", "device_class")
+GROUPS = ("vendor_model", "subnet", "vlan", "sensor", "device_class")
+UNTAGGED = "untagged"        # the VLAN group of endpoints whose frames carried no 802.1Q tag
 MAX_TREND_DAYS = 366
 
 
@@ -85,6 +86,8 @@ def group_key(row: Endpoint, group_by: str, prefix: int = 24) -> str:
             return "unknown"
         bits = prefix if address.version == 4 else max(prefix, 64)
         return str(ipaddress.ip_network(f"{row.ip}/{min(bits, address.max_prefixlen)}", strict=False))
+    if group_by == "vlan":
+        return UNTAGGED if row.vlan is None else str(row.vlan)
     if group_by == "sensor":
         return row.sensor_id
     return row.device_class or "unknown"

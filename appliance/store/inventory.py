@@ -120,6 +120,7 @@ def _endpoints(session: Session, sensor: str, endpoints: list[dict], postures: d
                                                 Alert.device_class == "unknown")
                             .values(device_class=entry["device_class"]))
         row.evidence = entry.get("evidence") or row.evidence or []
+        row.vlan = entry.get("vlan") or row.vlan
         seen = postures.get(ip, {})
         for name in ("signaling_tls", "media_srtp", "keying", "certificate_state"):
             if seen.get(name) is not None:

@@ -66,6 +66,7 @@ class Endpoint(Base):
     keying: Mapped[str | None] = mapped_column(String(20))
     certificate_state: Mapped[str | None] = mapped_column(String(200))
     last_cleartext_media: Mapped[datetime | None]
+    vlan: Mapped[int | None] = mapped_column(Integer)        # 802.1Q VLAN of its frames; None: untagged or unseen
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
 

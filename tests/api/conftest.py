@@ -22,6 +22,7 @@ from appliance.store.crypto import generate_key
 from appliance.store.engine import DB_FILE
 from appliance.store.importer import import_captures
 from tests.store.conftest import pg_server  # noqa: F401  (the PostgreSQL fixture, re-used)
+from tests.synth.capture import CallSpec, build_call
 
 with warnings.catch_warnings():         # Starlette prefers httpx2 for its TestClient; httpx works
     warnings.simplefilter("ignore")
@@ -63,6 +64,19 @@ def fill(store: Store) -> tuple[dict[str, str], dict[str, dict]]:
         session.flush()
         queries.revoke_token(session, revoked.row.id)
     return tokens, reports
+
+
+def import_tagged_calls(store: Store, folder: Path, sensor: str = "tagged") -> dict[str, int]:
+    """Two synthetic calls in 802.1Q-tagged frames, imported as `sensor`: cleartext RTP between two
+    phones in VLAN 100, DTLS-SRTP media (over cleartext SIP) between two others in VLAN 200. Returns
+    each phone's address -> its VLAN."""
+    calls = {100: CallSpec(vlans=(100,), duration=1.0, seed=3, caller_ip="10.50.0.10", callee_ip="10.50.0.20"),
+             200: CallSpec(vlans=(200,), duration=1.0, seed=4, caller_ip="10.60.0.10", callee_ip="10.60.0.20",
+                           caller_mac="02:00:00:00:03:0a", callee_mac="02:00:00:00:04:14",
+                           srtp_suite="AES_CM_128_HMAC_SHA1_80", key_exchange="dtls", start_time=1_700_000_100.0)}
+    paths = [str(build_call(spec).write(folder / f"vlan-{vlan}.pcap")) for vlan, spec in calls.items()]
+    import_captures(store, sensor, paths)
+    return {ip: vlan for vlan, spec in calls.items() for ip in (spec.caller_ip, spec.callee_ip)}
 
 
 @pytest.fixture(scope="session")

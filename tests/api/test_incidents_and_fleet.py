@@ -9,6 +9,7 @@ import io
 
 from scapy.utils import PcapReader
 
+from tests.api.conftest import import_tagged_calls
 from tests.api.test_alerts import ALERTS, everything
 
 FLEET = "/api/v1/fleet"
@@ -72,7 +73,7 @@ def test_fleet_summary_counts_every_endpoint_once(lab, client):
     summary = client.get(f"{FLEET}/summary", headers=viewer).json()
     assert summary["total"] == endpoints == sum(summary["postures"].values())
     assert summary["postures"]["cleartext_media"] >= 1 and summary["postures"]["keys_exposed"] >= 1
-    for group_by in ("sensor", "vendor_model", "subnet", "device_class"):
+    for group_by in ("sensor", "vendor_model", "subnet", "vlan", "device_class"):
         grouped = client.get(f"{FLEET}/summary", params={"group_by": group_by}, headers=viewer).json()
         assert sum(g["total"] for g in grouped["groups"]) == endpoints
         for posture, count in summary["postures"].items():
@@ -81,6 +82,30 @@ def test_fleet_summary_counts_every_endpoint_once(lab, client):
     assert {g["group"] for g in sensors} == {"lab-1", "lab-2"}
     refused = client.get(f"{FLEET}/summary", params={"group_by": "colour"}, headers=viewer)
     assert refused.status_code == 422 and "group_by" in refused.text
+
+
+def test_fleet_groups_by_the_vlan_of_tagged_phone_traffic(lab, client, tmp_path):
+    """Phones whose frames came 802.1Q-tagged group under their VLAN id, the lab's untagged ones under
+    "untagged"; each group's counts are those of the endpoints listed with that VLAN, which the
+    endpoint API and the CSV export show."""
+    tagged = import_tagged_calls(lab.store, tmp_path)
+    viewer = lab.headers("viewer")
+    grouped = client.get(f"{FLEET}/summary", params={"group_by": "vlan"}, headers=viewer).json()
+    groups = {g["group"]: g for g in grouped["groups"]}
+    assert grouped["group_by"] == "vlan" and set(groups) == {"100", "200", "untagged"}
+    assert groups["100"]["total"] == 2 and groups["100"]["postures"]["cleartext_media"] == 2
+    assert groups["200"]["total"] == 2 and groups["200"]["postures"]["cleartext_signaling"] == 2
+
+    listed = client.get(f"{FLEET}/endpoints", params={"limit": 500}, headers=viewer).json()["items"]
+    assert {e["ip"]: e["vlan"] for e in listed if e["vlan"] is not None} == tagged
+    for name, group in groups.items():
+        members = [e for e in listed if str(e["vlan"] or "untagged") == name]
+        assert group["total"] == len(members)
+        assert group["postures"] == {p: sum(e["compliance"] == p for e in members) for p in group["postures"]}
+    inventory = client.get("/api/v1/endpoints", params={"limit": 500}, headers=viewer).json()["items"]
+    assert {e["ip"]: e["vlan"] for e in inventory if e["sensor"] == "tagged"} == tagged
+    rows = csv.DictReader(io.StringIO(client.get(f"{FLEET}/endpoints.csv", headers=viewer).text))
+    assert {r["ip"]: r["vlan"] for r in rows if r["vlan"]} == {ip: str(vlan) for ip, vlan in tagged.items()}
 
 
 def test_fleet_endpoints_by_posture_and_cursor(lab, client):

@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from collectors.pipeline import Pipeline, PipelineSettings
-from tests.conftest import alert_pairs, analyze, stream_by_tuple
+from tests.conftest import alert_pairs, analyze, stream_by_tuple, validate_report
 from tests.synth.capture import CallSpec, build_call
 from tests.synth.frames import Framer, Host
 from tests.synth.pcapio import LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, write_pcap
@@ -47,6 +47,17 @@ def test_generated_call_shapes(tmp_path, spec):
         assert len(report["calls"]) == 1 and report["calls"][0]["media_encrypted"] is spec.encrypted
         assert report["calls"][0]["signaling_transport"] == spec.sip_transport
     assert sum(c["decode_errors"] for c in report["captures"]) == 0
+    vlans = {e["ip"]: e.get("vlan") for e in report["endpoints"]}        # the outer tag under QinQ
+    assert vlans == dict.fromkeys(vlans, spec.vlans[0] if spec.vlans else None)
+
+
+def test_the_schema_takes_a_vlan_id_only(tmp_path):
+    report = analyze(build_call(CallSpec(vlans=(100,), duration=0.5)).write(tmp_path / "call.pcap"))
+    assert {e["vlan"] for e in report["endpoints"]} == {100}
+    for wrong in (0, 4095, "100"):
+        report["endpoints"][0]["vlan"] = wrong
+        with pytest.raises(AssertionError, match="vlan"):
+            validate_report(report)
 
 
 @pytest.mark.parametrize("linktype", [LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW])

@@ -7,6 +7,7 @@ import csv
 
 import pytest
 
+from tests.api.conftest import import_tagged_calls
 from tests.dashboard.conftest import CHROMIUM, sign_in
 from tests.dashboard.test_dashboard import ROWS, all_alerts, api, wait_rows
 
@@ -46,6 +47,23 @@ def test_the_fleet_summary_comes_first_and_matches_the_api(server, lab, page, sh
         assert int(cells[1]) == by_sensor[cells[0]]["total"]
     assert not page.errors
     shot(page, "fleet")
+
+
+def test_grouping_by_vlan_shows_the_tagged_phones_apart(server, lab, page, shot, tmp_path):
+    tagged = import_tagged_calls(lab.store, tmp_path)
+    expected = {g["group"]: g for g in summary(server, lab, group_by="vlan")["groups"]}
+    assert set(expected) == {"untagged", *map(str, tagged.values())}
+    sign_in(page, server, lab.tokens["viewer"])
+    page.wait_for_selector(POSTURE.format("compliant"))
+    page.select_option("#fleet-group", "vlan")
+    page.wait_for_function("() => [...document.querySelectorAll('#fleet-groups tbody tr td:first-child')]"
+                           ".map(td => td.textContent).sort().join() === '100,200,untagged'")
+    for tr in page.locator("#fleet-groups tbody tr").all():
+        cells = tr.locator("td").all_text_contents()
+        group = expected[cells[0]]
+        assert [int(n) for n in cells[1:8]] == [group["total"], *group["postures"].values()], cells[0]
+    assert not page.errors
+    shot(page, "vlan")
 
 
 @pytest.mark.parametrize("kind", ["endpoints", "incidents"])

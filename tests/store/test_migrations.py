@@ -298,3 +298,48 @@ def test_0005_carries_comments_over_and_goes_back(fresh_settings):
     assert "audit_log" not in tables(fresh_settings) and "alert_comments" not in tables(fresh_settings)
     assert ("resolved", "replaced the phone") in _rows(fresh_settings, "SELECT state, comment FROM alerts")
     assert migrate.upgrade(fresh_settings) == migrate.head_revision(fresh_settings)
+
+
+def test_0007_adds_the_endpoints_vlan_and_drops_it_keeping_the_rows(fresh_settings):
+    """Endpoints stored before 0007 keep their rows, with no VLAN; the column takes one; downgrading to
+    0006 drops the column and keeps every endpoint (and everything else); upgrading again works."""
+    migrate.upgrade(fresh_settings, "0006")
+    store = open_store(fresh_settings)
+    try:
+        with store.engine.begin() as connection:
+            _legacy_alert(connection, endpoint="10.0.0.9")                 # also creates sensor s1
+            for ip in ("10.0.0.9", "10.0.0.10"):
+                connection.execute(text(
+                    "INSERT INTO endpoints (sensor_id, ip, mac, device_class, evidence, first_seen, last_seen) "
+                    "VALUES ('s1', :ip, '02:00:00:00:00:01', 'hard_phone', '[]', CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP)"), {"ip": ip})
+    finally:
+        store.close()
+
+    assert migrate.upgrade(fresh_settings, "0007") == "0007"
+    assert _rows(fresh_settings, "SELECT ip, vlan FROM endpoints ORDER BY ip") == [("10.0.0.10", None),
+                                                                                ("10.0.0.9", None)]
+    store = open_store(fresh_settings)
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE endpoints SET vlan = 100 WHERE ip = '10.0.0.9'"))
+    finally:
+        store.close()
+    assert _rows(fresh_settings, "SELECT ip, vlan FROM endpoints ORDER BY ip") == [("10.0.0.10", None),
+                                                                                ("10.0.0.9", 100)]
+
+    _downgrade(fresh_settings, "0006")
+    assert "vlan" not in {c["name"] for c in _columns(fresh_settings, "endpoints")}
+    assert _rows(fresh_settings, "SELECT ip, mac, device_class FROM endpoints ORDER BY ip") == [
+        ("10.0.0.10", "02:00:00:00:00:01", "hard_phone"), ("10.0.0.9", "02:00:00:00:00:01", "hard_phone")]
+    assert len(_rows(fresh_settings, "SELECT id FROM alerts")) == 1            # nothing else touched
+    assert migrate.upgrade(fresh_settings, "0007") == "0007"
+    assert _rows(fresh_settings, "SELECT vlan FROM endpoints") == [(None,), (None,)]
+
+
+def _columns(settings, table: str) -> list[dict]:
+    store = open_store(settings)
+    try:
+        return inspect(store.engine).get_columns(table)
+    finally:
+        store.close()

@@ -11,7 +11,7 @@
   const POSTURES = ["compliant", "cleartext_media", "keys_exposed", "cleartext_signaling", "downgraded", "unknown"];
   const POSTURE_LABELS = { compliant: "compliant", cleartext_media: "cleartext media", keys_exposed: "keys exposed",
     cleartext_signaling: "cleartext signaling", downgraded: "downgraded", unknown: "unknown / not yet calling" };
-  const GROUPS = ["vendor_model", "subnet", "sensor", "device_class"];
+  const GROUPS = ["vendor_model", "subnet", "vlan", "sensor", "device_class"];
   const RETRY_MS = 5000;
   const REFRESH_MS = 15000;
 
