@@ -19,7 +19,7 @@ from appliance.store.models import Base
 
 TABLES = {"sensors", "endpoints", "calls", "streams", "signaling_sessions", "alerts", "alert_occurrences",
           "alert_events", "evidence_packets", "switches", "span_sessions", "span_actions", "webhooks", "deliveries",
-          "api_tokens", "audit_log", "alert_comments"}
+          "api_tokens", "audit_log", "alert_comments", "counters"}
 
 
 def tables(settings) -> set[str]:
