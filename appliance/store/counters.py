@@ -9,6 +9,7 @@ sensors (api.metrics). An increment is one `INSERT ... ON CONFLICT DO UPDATE` (S
 atomic whichever process writes first."""
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter as Tally
 from collections.abc import Mapping
@@ -43,11 +44,17 @@ def add_all(session: Session, increments: Mapping[tuple[str, str], int]) -> None
     rows = [{"name": name, "labels": labels, "value": by} for (name, labels), by in sorted(increments.items()) if by]
     if not rows:
         return
-    table = Counter.__table__                   # a Core statement: no ORM bulk machinery, no autoflush
-    insert = _INSERTS[session.get_bind().dialect.name](table)
-    session.execute(insert.on_conflict_do_update(index_elements=[table.c.name, table.c.labels],
-                                                 set_={"value": table.c.value + insert.excluded["value"]}),
-                    rows if len(rows) > 1 else rows[0])
+    session.execute(_upsert(session.get_bind().dialect.name), rows if len(rows) > 1 else rows[0])
+
+
+@functools.cache
+def _upsert(dialect: str):
+    """INSERT ... ON CONFLICT (name, labels) DO UPDATE SET value = value + the increment, built once per
+    dialect (a Core statement: no ORM bulk path, no autoflush; building it per call cost ~0.2 ms each)."""
+    table = Counter.__table__
+    insert = _INSERTS[dialect](table)
+    return insert.on_conflict_do_update(index_elements=[table.c.name, table.c.labels],
+                                        set_={"value": table.c.value + insert.excluded["value"]})
 
 
 def stream_verdicts(sensor: str, streams) -> Tally:
