@@ -7,7 +7,7 @@ Series (all prefixed `appliance_`):
   sensor_last_seen_timestamp_seconds{sensor}
   streams{kind,verdict}            verdict: encrypted | cleartext | unknown
   alerts{type,state}               every known type and state, zeros included
-  alerts_by_severity{severity,state}   the same alerts by severity (critical ones unacknowledged: a page)
+  alerts_by_severity{severity,state}   the same alerts by severity
   webhook_deliveries{state}        pending | delivered | failed
   incidents_opened_total{type,severity}, incidents_reopened_total{type},
   incidents_resolved_total{type,how}, streams_total{kind,verdict}
