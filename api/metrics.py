@@ -7,12 +7,19 @@ Series (all prefixed `appliance_`):
   sensor_last_seen_timestamp_seconds{sensor}
   streams{kind,verdict}            verdict: encrypted | cleartext | unknown
   alerts{type,state}               every known type and state, zeros included
-  alerts_by_severity{severity,state}   the same alerts by severity (critical ones unacknowledged: a page)
+  alerts_by_severity{severity,state}   the same alerts by severity
   webhook_deliveries{state}        pending | delivered | failed
+  incidents_opened_total{type,severity}, incidents_reopened_total{type},
+  incidents_resolved_total{type,how}, streams_total{kind,verdict}
+                                   the store's counters (appliance.store.counters), summed over sensors:
+                                   they never drop when retention purges rows; every label value known
+                                   up front is there from the first scrape at 0, so `increase()` sees
+                                   the first critical incident too
 The store has no aggregate queries, so the grouped counts are read here with SQLAlchemy. The process's
 own series (build info, deliveries by result, process_*) are in api.service_metrics."""
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry
@@ -22,7 +29,7 @@ from sqlalchemy import func, select
 
 from api.service_metrics import register_service_metrics
 from appliance.alerts import ALERT_TYPES, SEVERITIES
-from appliance.store import Store, queries
+from appliance.store import Store, counters, queries
 from appliance.store.columns import to_epoch
 from appliance.store.models import ALERT_STATES, DELIVERY_STATES, Alert, Delivery, Stream
 
@@ -46,11 +53,13 @@ class StoreCollector(Collector):
             severities = session.execute(select(Alert.severity, Alert.state, func.count())
                                          .group_by(Alert.severity, Alert.state)).all()
             deliveries = session.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all()
+            totals = counters.totals(session)
         yield from _sensors(sensors)
         yield _streams(streams)
         yield _alerts(alerts)
         yield _severities(severities)
         yield _deliveries(deliveries)
+        yield from _counters(totals)
 
 
 def _sensors(sensors) -> Iterator[Metric]:
@@ -106,6 +115,32 @@ def _deliveries(rows) -> Metric:
     for state, count in counts.items():
         family.add_metric([state], count)
     return family
+
+
+# name in the store -> (exported family, help, labels with every value known up front)
+COUNTERS = (
+    (counters.INCIDENTS_OPENED, "appliance_incidents_opened", "Incidents opened, by type and severity at opening",
+     {"type": ALERT_TYPES, "severity": SEVERITIES}),
+    (counters.INCIDENTS_REOPENED, "appliance_incidents_reopened", "Resolved incidents that fired again, by type",
+     {"type": ALERT_TYPES}),
+    (counters.INCIDENTS_RESOLVED, "appliance_incidents_resolved", "Incidents resolved, by type and how",
+     {"type": ALERT_TYPES, "how": ("manual", "auto")}),
+    (counters.STREAMS, "appliance_streams", "Media streams decided, by kind and first verdict",
+     {"kind": ("rtp", "rtcp"), "verdict": tuple(counters.VERDICTS.values())}),
+)
+
+
+def _counters(totals: dict) -> Iterator[Metric]:
+    for name, family_name, help_text, known in COUNTERS:
+        labels = list(known)
+        counts = dict.fromkeys(itertools.product(*known.values()), 0)
+        for stored, value in totals.get(name, []):
+            key = tuple(stored.get(label, "") for label in labels)      # summed over sensors
+            counts[key] = counts.get(key, 0) + value
+        family = CounterMetricFamily(family_name, help_text, labels=labels)
+        for key, count in sorted(counts.items()):
+            family.add_metric(list(key), count)
+        yield family
 
 
 def registry_for(store: Store) -> CollectorRegistry:

@@ -10,7 +10,8 @@ SQLite (default, `<data_dir>/appliance.db`) or PostgreSQL, migrated by Alembic.
 
 Modules: models (tables), engine (settings, Store), migrate (Alembic), recorder (events and alerts
 in), inventory (report upserts), posture, queries (API reads), outbox (webhook deliveries), webhooks,
-tokens, retention, crypto (secret encryption), importer (captures into the store), errors.
+tokens, retention, counters (cumulative counts for /metrics), crypto (secret encryption), importer
+(captures into the store), errors.
 Nothing here opens a database at import time, and importing the package imports no SQLAlchemy (the
 names below load on first use), so commands that never touch the store start fast."""
 from appliance.store.settings import StoreSettings

@@ -13,7 +13,10 @@ incident resolves itself when its phone has been seen making only compliant call
 `IncidentSettings.auto_resolve_after` seconds of traffic time (the reason is recorded).
 
 Notifications (the outbox) go out on open, re-open and a worse severity, and as a reminder every
-`remind_every` seconds while an incident stays open (unacknowledged) — never one per call."""
+`remind_every` seconds while an incident stays open (unacknowledged) — never one per call.
+
+Opening, re-opening and resolving also count (`counters`: incidents opened by type and severity,
+re-opened by type, resolved by type and how, manual or auto), in the change's transaction."""
 from __future__ import annotations
 
 import hashlib
@@ -25,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from appliance.alerts import (CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING, SDES_KEYS_EXPOSED, SEVERITIES, SRTP_DOWNGRADE,
                               WEAK_TLS)
+from appliance.store import counters
 from appliance.store.incident_settings import IncidentSettings  # noqa: F401  (re-exported)
 from appliance.store.models import Alert, AlertEvent
 
@@ -66,10 +70,17 @@ def record(session: Session, row: Alert, event: str, at: datetime, actor: str | 
     session.add(AlertEvent(alert_id=row.id, at=at, event=event, actor=actor, detail=detail))
 
 
+def opened(session: Session, row: Alert, at: datetime) -> None:
+    """A new incident (already flushed, so it has its id) starts its history and is counted."""
+    record(session, row, "opened", at)
+    counters.add(session, counters.INCIDENTS_OPENED, sensor=row.sensor_id, type=row.type, severity=row.severity)
+
+
 def reopen(session: Session, row: Alert, at: datetime) -> None:
     row.state = "open"
     row.acknowledged_by = row.acknowledged_at = row.resolved_by = row.resolved_at = row.resolved_reason = None
     record(session, row, "reopened", at)
+    counters.add(session, counters.INCIDENTS_REOPENED, sensor=row.sensor_id, type=row.type)
 
 
 def resolve(session: Session, row: Alert, at: datetime, who: str | None, reason: str | None = None) -> bool:
@@ -78,6 +89,8 @@ def resolve(session: Session, row: Alert, at: datetime, who: str | None, reason:
         return False
     row.state, row.resolved_by, row.resolved_at, row.resolved_reason = "resolved", who, at, reason
     record(session, row, "resolved", at, who, reason)
+    counters.add(session, counters.INCIDENTS_RESOLVED, sensor=row.sensor_id, type=row.type,
+                 how="auto" if who is None else "manual")
     return True
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from appliance.store import posture
+from appliance.store import counters, posture
 from appliance.store.columns import from_epoch
 from appliance.store.models import Alert, Call, Endpoint, SignalingSession, Stream
 
@@ -57,11 +57,14 @@ def _existing(session: Session, model, sensor: str, column, keys: list) -> dict:
 
 def _streams(session: Session, sensor: str, streams: list[dict], now: datetime) -> None:
     known = _existing(session, Stream, sensor, Stream.stream_id, [s["id"] for s in streams])
+    decided = []                                # streams whose verdict is stored for the first time
     for entry in streams:
         row = known.get(entry["id"])
         if row is None:
             row = known[entry["id"]] = Stream(sensor_id=sensor, stream_id=entry["id"])
             session.add(row)
+        if row.encrypted is None and entry["encrypted"] is not None:
+            decided.append((entry["kind"], entry["encrypted"]))
         for name in ("src", "src_port", "dst", "dst_port", "transport", "kind", "encrypted", "keying", "codec",
                      "packets", "bytes", "confidence"):
             setattr(row, name, entry[name])
@@ -71,6 +74,7 @@ def _streams(session: Session, sensor: str, streams: list[dict], now: datetime) 
         row.verdict_source = entry.get("verdict_source") or row.verdict_source
         row.packets_to_verdict = entry.get("verdict_after_packets") or row.packets_to_verdict
         touch(row, from_epoch(entry["first_seen"]), from_epoch(entry["last_seen"]))
+    counters.add_all(session, counters.stream_verdicts(sensor, decided))
 
 
 def _signaling(session: Session, sensor: str, sessions: list[dict], now: datetime) -> None:

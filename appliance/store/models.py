@@ -348,3 +348,13 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(200))
     before: Mapped[dict | None] = mapped_column()
     after: Mapped[dict | None] = mapped_column()
+
+
+class Counter(Base):
+    """A cumulative count kept by the store (`appliance.store.counters`), so a metric survives
+    retention purges and restarts and reads the same from every process: `name` is the metric,
+    `labels` its labels as canonical JSON (sorted keys), `value` only ever grows."""
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    labels: Mapped[str] = mapped_column(String(500), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from appliance.alerts import CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING
 from appliance.alerts import Alert as PolicyAlert
-from appliance.store import incidents, outbox, posture
+from appliance.store import counters, incidents, outbox, posture
 from appliance.store.columns import from_epoch
 from appliance.store.engine import Store
 from appliance.store.inventory import get_or_new, merged, record_report, touch
@@ -196,7 +196,7 @@ class Recorder:
     @staticmethod
     def _lifecycle(session: Session, row: Alert, outcome: str, events: list[str], seen) -> None:
         if outcome == "new":
-            incidents.record(session, row, "opened", seen)
+            incidents.opened(session, row, seen)
         elif outcome == "reopened":
             incidents.reopen(session, row, seen)
         if "escalated" in events:
@@ -215,12 +215,15 @@ class Recorder:
             row = Stream(sensor_id=self.sensor_id, stream_id=ev.stream_id, ssrcs=[], payload_types=[],
                          packets=0, bytes=0)
             session.add(row)
+        first = row.encrypted is None           # its first verdict: counted once, whatever comes later
         row.src, row.src_port, row.dst, row.dst_port = ev.src, ev.src_port, ev.dst, ev.dst_port
         row.transport, row.kind, row.encrypted, row.keying = ev.transport, ev.kind, ev.encrypted, ev.keying
         row.codec, row.confidence, row.evidence = ev.codec or row.codec, ev.confidence, list(ev.evidence)
         row.call_id = ev.call_id or row.call_id
         row.verdict_source, row.packets_to_verdict = ev.source, ev.packets_to_verdict
         touch(row, from_epoch(ev.first_seen), from_epoch(ev.ts))
+        if first:
+            counters.add_all(session, counters.stream_verdicts(self.sensor_id, [(ev.kind, ev.encrypted)]))
         if ev.kind == "rtp" and (ev.encrypted or ev.carries_media):
             endpoint = self._endpoint(session, ev.src, ev.ts)
             endpoint.media_srtp = ev.encrypted

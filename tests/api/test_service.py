@@ -2,12 +2,15 @@
 and the JSON error bodies."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
 from api.main import app_factory
+from appliance.alerts import ALERT_TYPES, SEVERITIES
 from appliance.settings import Settings
-from appliance.store import StoreSettings, migrate, open_store
+from appliance.store import StoreSettings, migrate, open_store, queries
 from appliance.store.errors import ConfigError
 from appliance.store.importer import import_captures
 from tests.api.conftest import KEY, LAB, TestClient
@@ -61,6 +64,44 @@ def test_metrics_read_the_store(lab, client):
     assert got[("appliance_webhook_deliveries", (("state", "pending"),))] == len(report["alerts"]) > 0
     assert got[("appliance_webhook_deliveries", (("state", "failed"),))] == 0
     assert client.get("/metrics").status_code == 401
+
+
+def test_metrics_counters_rise_with_the_lifecycle_and_survive_a_purge(lab, client):
+    """The store's counters on /metrics: incidents opened (by type and severity at opening), resolved by
+    a person, streams by first verdict; zeros from the start; a retention purge of every row leaves them."""
+    viewer, operator = lab.headers("viewer"), lab.headers("operator")
+    before = samples(client.get("/metrics", headers=viewer).text)
+    assert {labels for name, labels in before if name == "appliance_incidents_opened_total"} == {
+        (("severity", severity), ("type", type)) for type in ALERT_TYPES for severity in SEVERITIES}   # zeros too
+    import_captures(lab.store, "lab-4", [str(LAB / "tls-rtp.pcap")])
+    alerts = client.get("/api/v1/alerts", params={"limit": 500, "sensor": "lab-4"}, headers=viewer).json()["items"]
+    streams = client.get("/api/v1/streams", params={"limit": 500, "sensor": "lab-4"}, headers=viewer).json()["items"]
+    assert alerts and streams
+    for alert in alerts:
+        assert client.post(f"/api/v1/alerts/{alert['id']}/resolve", headers=operator).is_success
+    client.post(f"/api/v1/alerts/{alerts[0]['id']}/resolve", headers=operator)     # a no-op: not counted twice
+
+    def check(got: dict) -> None:
+        def rise(name: str, **labels: str) -> float:
+            key = (name, tuple(sorted(labels.items())))
+            return got[key] - before.get(key, 0)
+        for alert in alerts:
+            assert rise("appliance_incidents_opened_total", type=alert["type"], severity=alert["severity"]) == \
+                sum(1 for a in alerts if (a["type"], a["severity"]) == (alert["type"], alert["severity"]))
+            assert rise("appliance_incidents_resolved_total", type=alert["type"], how="manual") == \
+                sum(1 for a in alerts if a["type"] == alert["type"])
+        for kind in ("rtp", "rtcp"):
+            for verdict, encrypted in (("encrypted", True), ("cleartext", False)):
+                assert rise("appliance_streams_total", kind=kind, verdict=verdict) == sum(
+                    1 for s in streams if s["kind"] == kind and s["encrypted"] is encrypted)
+
+    check(samples(client.get("/metrics", headers=viewer).text))
+    with lab.store.session() as session:
+        purged = queries.purge(session, timedelta(0), now=datetime.now(timezone.utc) + timedelta(days=1))
+    assert purged["alerts"] >= len(alerts) and purged["streams"] >= len(streams)
+    for path in ("alerts", "streams"):                                                  # the rows are gone
+        assert client.get(f"/api/v1/{path}", params={"sensor": "lab-4"}, headers=viewer).json()["total"] == 0
+    check(samples(client.get("/metrics", headers=viewer).text))
 
 
 def test_uvicorn_factory_reads_the_environment(tmp_path, monkeypatch):

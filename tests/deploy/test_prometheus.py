@@ -92,7 +92,8 @@ def live_metrics(tmp_path_factory) -> set[str]:
 def test_the_service_exports_build_process_and_delivery_metrics(live_metrics):
     assert {"appliance_build_info", "appliance_deliveries_total", "process_cpu_seconds_total",
             "process_resident_memory_bytes", "appliance_sensor_packets_total", "appliance_sensor_drops_total",
-            "appliance_alerts_by_severity"} <= live_metrics
+            "appliance_alerts_by_severity", "appliance_incidents_opened_total", "appliance_incidents_reopened_total",
+            "appliance_incidents_resolved_total", "appliance_streams_total"} <= live_metrics
 
 
 def test_dashboard_and_rules_name_only_exported_metrics(live_metrics):

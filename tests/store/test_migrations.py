@@ -19,7 +19,7 @@ from appliance.store.models import Base
 
 TABLES = {"sensors", "endpoints", "calls", "streams", "signaling_sessions", "alerts", "alert_occurrences",
           "alert_events", "evidence_packets", "switches", "span_sessions", "span_actions", "webhooks", "deliveries",
-          "api_tokens", "audit_log", "alert_comments"}
+          "api_tokens", "audit_log", "alert_comments", "counters"}
 
 
 def tables(settings) -> set[str]:
@@ -343,3 +343,56 @@ def _columns(settings, table: str) -> list[dict]:
         return inspect(store.engine).get_columns(table)
     finally:
         store.close()
+
+
+def test_0008_seeds_the_counters_from_the_rows_and_goes_back(fresh_settings):
+    """0008 counts what the store still holds: each incident opened (at its first occurrence's
+    severity), its re-openings and resolutions (manual, auto, and those older than the history) and
+    every stream with a verdict; downgrading drops the table, upgrading again seeds the same."""
+    from appliance.store import counters
+
+    migrate.upgrade(fresh_settings, "0006")
+    store = open_store(fresh_settings)
+    try:
+        with store.engine.begin() as connection:
+            media = _legacy_alert(connection, seen=1, severity="critical", state="resolved")
+            tls = _legacy_alert(connection, type="weak_tls", endpoint="10.0.0.3", severity="medium")
+            legacy = _legacy_alert(connection, endpoint="10.0.0.4", state="resolved")     # resolved before 0006
+            connection.execute(text(
+                "INSERT INTO alert_occurrences (alert_id, sensor_id, key, severity, summary, evidence, first_seen, "
+                "last_seen, recorded_at) SELECT id, sensor_id, dedup_key, :severity, summary, evidence, first_seen, "
+                "last_seen, last_seen FROM alerts WHERE id = :id"), {"severity": "high", "id": media})
+            connection.execute(text("UPDATE alerts SET resolved_by = 'alice' WHERE id = :id"), {"id": legacy})
+            for event, actor in (("opened", None), ("resolved", "alice"), ("reopened", None), ("resolved", None)):
+                connection.execute(text("INSERT INTO alert_events (alert_id, at, event, actor) VALUES "
+                                        "(:id, CURRENT_TIMESTAMP, :event, :actor)"),
+                                   {"id": media, "event": event, "actor": actor})
+            for n, encrypted in enumerate((True, False, False, None)):
+                connection.execute(text(
+                    "INSERT INTO streams (sensor_id, stream_id, src, src_port, dst, dst_port, transport, kind, "
+                    "encrypted, payload_types, ssrcs, packets, bytes, first_seen, last_seen, evidence) VALUES "
+                    "('s1', :id, '10.0.0.1', 4000, '10.0.0.2', 5000, 'udp', 'rtp', :encrypted, '[]', '[]', 0, 0, "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '[]')"), {"id": f"stream-{n}", "encrypted": encrypted})
+    finally:
+        store.close()
+    assert tls
+
+    def seeded() -> dict[tuple, int]:
+        with open_store(fresh_settings) as store, store.session(readonly=True) as session:
+            return {(name, tuple(sorted(labels.items()))): value
+                    for name, rows in counters.totals(session).items() for labels, value in rows}
+
+    migrate.upgrade(fresh_settings)
+    expected = {
+        ("incidents_opened", (("sensor", "s1"), ("severity", "high"), ("type", "cleartext_media"))): 2,
+        ("incidents_opened", (("sensor", "s1"), ("severity", "medium"), ("type", "weak_tls"))): 1,
+        ("incidents_reopened", (("sensor", "s1"), ("type", "cleartext_media"))): 1,
+        ("incidents_resolved", (("how", "manual"), ("sensor", "s1"), ("type", "cleartext_media"))): 2,
+        ("incidents_resolved", (("how", "auto"), ("sensor", "s1"), ("type", "cleartext_media"))): 1,
+        ("streams", (("kind", "rtp"), ("sensor", "s1"), ("verdict", "encrypted"))): 1,
+        ("streams", (("kind", "rtp"), ("sensor", "s1"), ("verdict", "cleartext"))): 2}
+    assert seeded() == expected
+    _downgrade(fresh_settings, "0006")
+    assert "counters" not in tables(fresh_settings)
+    migrate.upgrade(fresh_settings)
+    assert seeded() == expected
