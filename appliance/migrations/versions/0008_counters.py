@@ -2,7 +2,7 @@
 by verdict, so /metrics exports counters that never drop when retention purges rows.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-07
 
 Upgrade: the `counters` table (name, labels as canonical JSON, value), seeded from the rows the store
