@@ -78,3 +78,21 @@ def test_the_alert_goes_when_the_last_cleartext_stream_behind_it_is_found_encryp
     policy.observe(StreamVerdict("s2", B, 5000, A, 4000, "udp", "rtp", True, "sdes", "PCMU", "c1", 0.95, (), 5.0,
                                  6.0, 3, "sdp", True, ""))
     assert [a.endpoint for a in policy.active() if a.type == "srtp_downgrade"] == []
+
+
+def test_a_cleartext_verdict_that_arrives_before_its_calls_sdp_still_names_who_removed_srtp():
+    """With several capture workers a stream's verdict can reach the policy before the SDP of its call
+    (another worker saw the SIP). Judged again when the answer comes: the same finding as in order."""
+    in_order = downgrades(sdp(A, B, "", True, SAVP, CRYPTO, media=(f"{A}:4000",)),
+                          sdp(B, A, "", False, SAVP, CRYPTO, media=(f"{B}:5000",)), cleartext(A, B, "", "s1"))
+    late = downgrades(cleartext(A, B, "", "s1", call_id=None), sdp(A, B, "", True, SAVP, CRYPTO, media=(f"{A}:4000",)),
+                      sdp(B, A, "", False, SAVP, CRYPTO, media=(f"{B}:5000",)))
+    assert late == in_order == {(A, B)}
+    fallback = downgrades(cleartext(A, B, "", "s1", call_id=None), sdp(A, B, "", True, AVP, CRYPTO, media=(f"{A}:4000",)),
+                          sdp(B, A, "", False, AVP, media=(f"{B}:5000",)))
+    assert fallback == {(B, A)}                           # B answered plain, as when the SDP comes first
+
+
+def test_a_late_plain_call_sdp_names_nobody():
+    assert downgrades(cleartext(A, B, "", "s1", call_id=None), sdp(A, B, "", True, AVP, media=(f"{A}:4000",)),
+                      sdp(B, A, "", False, AVP, media=(f"{B}:5000",))) == set()
