@@ -228,7 +228,7 @@ class Site:
         at = self.slot
         answered = at + int(ring / SLOT)
         end = answered + int(seconds / SLOT)
-        self.events[at].append(lambda: self._invite(dialog, offer))
+        self._invite(dialog, offer)                        # now: this slot's events already ran
         self.events[at + 2].append(lambda: self._ringing(dialog))
         self.events[answered].append(lambda: self._answer(dialog, offer, answer, end))
         if self.rng.random() < self.traffic.hold_share and seconds > 20:
