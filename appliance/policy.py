@@ -52,6 +52,7 @@ class Policy:
         self.legs = DowngradeTracker()                    # offers/answers per leg: who removed SRTP
         self.downgrades: dict[str, tuple] = {}            # stream id -> the srtp_downgrade key it raised
         self.awaiting_sdp: OrderedDict[str, StreamVerdict] = OrderedDict()   # "ip:port" -> cleartext, no finding
+        self.sdp_media: OrderedDict[str, SdpObserved] = OrderedDict()        # "ip:port" an SDP announced -> it
         self.call_transport: dict[str, str] = {}
         self.tls_parties: set[str] = set()      # endpoints seen talking SIP over TLS
         self.handshakes: dict[tuple, deque] = {}  # (server, port) -> recent (ts, client)
@@ -94,8 +95,16 @@ class Policy:
         self._raise(Alert(CLEARTEXT_MEDIA, severity, ev.src, ev.dst, ev.stream_id, ev.call_id,
                           f"{ev.src} sends cleartext {codec} RTP to {ev.dst}:{ev.dst_port}",
                           tuple(evidence), ev.first_seen, key))
+        if ev.call_id is None:
+            ev = self._call_of(ev)
         if not self._downgrade(ev):
             self._await_sdp(ev)
+
+    def _call_of(self, ev: StreamVerdict) -> StreamVerdict:
+        """A stream whose worker had not yet learnt its call (the SIP went through another worker): the
+        call whose SDP announced one of its addresses, if this policy has seen that SDP."""
+        sdp = self.sdp_media.get(f"{ev.dst}:{ev.dst_port}") or self.sdp_media.get(f"{ev.src}:{ev.src_port}")
+        return ev if sdp is None else replace(ev, call_id=sdp.call_id, leg=ev.leg or sdp.leg)
 
     def _downgrade(self, ev: StreamVerdict) -> bool:
         finding = self.legs.downgrade(ev, self.srtp_offers.get(ev.call_id or ""))
@@ -145,6 +154,11 @@ class Policy:
         if ev.offers_srtp and ev.is_offer:
             self.srtp_offers.setdefault(ev.call_id, ev)
         self.call_transport.setdefault(ev.call_id, ev.signaling_transport)
+        for address in ev.media:
+            self.sdp_media[address] = ev
+            self.sdp_media.move_to_end(address)
+        while len(self.sdp_media) > MAX_AWAITING_SDP:
+            self.sdp_media.popitem(last=False)
         if self.awaiting_sdp:
             self._late_sdp(ev)
         origin = self.legs.origin(kept)

@@ -96,3 +96,10 @@ def test_a_cleartext_verdict_that_arrives_before_its_calls_sdp_still_names_who_r
 def test_a_late_plain_call_sdp_names_nobody():
     assert downgrades(cleartext(A, B, "", "s1", call_id=None), sdp(A, B, "", True, AVP, media=(f"{A}:4000",)),
                       sdp(B, A, "", False, AVP, media=(f"{B}:5000",))) == set()
+
+
+def test_a_stream_whose_worker_had_not_learnt_its_call_is_tied_to_it_by_the_sdp_addresses():
+    """SDP first, then a verdict without a Call-ID (its worker had not yet been told of the call)."""
+    found = downgrades(sdp(A, B, "", True, SAVP, CRYPTO, media=(f"{A}:4000",)),
+                       sdp(B, A, "", False, SAVP, CRYPTO, media=(f"{B}:5000",)), cleartext(A, B, "", "s1", call_id=None))
+    assert found == {(A, B)}
