@@ -76,35 +76,30 @@ def _sensors(sensors) -> Iterator[Metric]:
 
 
 def _streams(rows) -> Metric:
-    family = GaugeMetricFamily("appliance_streams", "Media streams in the store by verdict",
-                               labels=["kind", "verdict"])
-    counts = {("rtp", "encrypted"): 0, ("rtp", "cleartext"): 0, ("rtcp", "encrypted"): 0, ("rtcp", "cleartext"): 0}
-    for kind, encrypted, count in rows:
-        key = (kind, VERDICTS[encrypted])
-        counts[key] = counts.get(key, 0) + count
-    for labels, count in sorted(counts.items()):
-        family.add_metric(list(labels), count)
-    return family
+    return _counted("appliance_streams", "Media streams in the store by verdict", ["kind", "verdict"],
+                    [(kind, verdict) for kind in ("rtcp", "rtp") for verdict in ("cleartext", "encrypted")],
+                    ((kind, VERDICTS[encrypted], count) for kind, encrypted, count in rows))
 
 
 def _alerts(rows) -> Metric:
-    family = GaugeMetricFamily("appliance_alerts", "Alerts in the store by type and state", labels=["type", "state"])
-    counts = {(kind, state): 0 for kind in ALERT_TYPES for state in ALERT_STATES}
-    for kind, state, count in rows:
-        counts[(kind, state)] = counts.get((kind, state), 0) + count
-    for labels, count in sorted(counts.items()):
-        family.add_metric(list(labels), count)
-    return family
+    return _counted("appliance_alerts", "Alerts in the store by type and state", ["type", "state"],
+                    [(kind, state) for kind in ALERT_TYPES for state in ALERT_STATES], rows)
 
 
 def _severities(rows) -> Metric:
-    family = GaugeMetricFamily("appliance_alerts_by_severity", "Alerts in the store by severity and state",
-                               labels=["severity", "state"])
-    counts = {(severity, state): 0 for severity in SEVERITIES for state in ALERT_STATES}
-    for severity, state, count in rows:
-        counts[(severity, state)] = counts.get((severity, state), 0) + count
-    for labels, count in sorted(counts.items()):
-        family.add_metric(list(labels), count)
+    return _counted("appliance_alerts_by_severity", "Alerts in the store by severity and state",
+                    ["severity", "state"], [(severity, state) for severity in SEVERITIES for state in ALERT_STATES],
+                    rows)
+
+
+def _counted(name: str, documentation: str, labels: list[str], known: list[tuple], rows) -> Metric:
+    """A gauge of row counts per label tuple: every known tuple exported (0 when none), rows added."""
+    family = GaugeMetricFamily(name, documentation, labels=labels)
+    counts = dict.fromkeys(known, 0)
+    for *key, count in rows:
+        counts[tuple(key)] = counts.get(tuple(key), 0) + count
+    for key, count in sorted(counts.items()):
+        family.add_metric(list(key), count)
     return family
 
 

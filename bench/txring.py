@@ -46,14 +46,22 @@ def load(path: str) -> tuple[np.ndarray, np.ndarray]:
     return u8[index], lengths
 
 
-def main(interface: str, path: str, rate: float, seconds: float) -> None:
-    frames, lengths = load(path)
+def open_tx_ring(interface: str, frame: int, block: int, blocks: int) -> tuple[socket.socket, mmap.mmap, int]:
+    """An AF_PACKET socket with a TPACKET_V2 transmit ring of `blocks` x `block` bytes in `frame`-byte
+    slots, bound to `interface`: (socket, the mapped ring, number of slots). Frame data goes at DATA_AT
+    in a slot, its length in tp_len, then TP_STATUS_SEND_REQUEST; one `send(b"")` sends what is marked."""
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
     sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V2)
-    slots = BLOCK * BLOCKS // FRAME
-    sock.setsockopt(SOL_PACKET, PACKET_TX_RING, struct.pack("IIII", BLOCK, BLOCKS, FRAME, slots))
+    slots = block * blocks // frame
+    sock.setsockopt(SOL_PACKET, PACKET_TX_RING, struct.pack("IIII", block, blocks, frame, slots))
     sock.bind((interface, ETH_P_IP))
-    ring = mmap.mmap(sock.fileno(), BLOCK * BLOCKS, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+    ring = mmap.mmap(sock.fileno(), block * blocks, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+    return sock, ring, slots
+
+
+def main(interface: str, path: str, rate: float, seconds: float) -> None:
+    frames, lengths = load(path)
+    sock, ring, slots = open_tx_ring(interface, FRAME, BLOCK, BLOCKS)
     rows = np.frombuffer(ring, np.uint8).reshape(slots, FRAME)
     words = np.frombuffer(ring, np.uint32).reshape(slots, FRAME // 4)
     sent, slot, pick, started = 0, 0, 0, time.monotonic()

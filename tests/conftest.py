@@ -6,8 +6,10 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import jsonschema
 import pytest
 
@@ -63,3 +65,20 @@ def need_tool(name: str) -> str:
 
 def is_root() -> bool:
     return os.geteuid() == 0
+
+
+def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Until `base`/health answers 200 (an `appliance serve` or `run` the test started); fails with what
+    the process said on stderr (when it is a pipe) if it exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            said = process.stderr.read() if process.stderr else ""
+            raise AssertionError(f"the appliance exited ({process.returncode}) before answering /health: {said}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{base}/health did not answer within {timeout:g} s")

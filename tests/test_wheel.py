@@ -14,7 +14,6 @@ import shutil
 import site
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -23,6 +22,7 @@ import pytest
 from appliance import __version__
 from tests.conftest import DATA, ROOT
 from tests.test_service import free_port
+from tests.conftest import wait_healthy
 
 SOURCES = ("pyproject.toml", "README.md", "appliance", "api", "collectors")
 
@@ -102,16 +102,7 @@ def test_wheel_serves_the_api_and_the_dashboard(installed, elsewhere):
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert service.poll() is None, service.stderr.read()
-            assert time.monotonic() < deadline, "serve did not answer within 60 s"
-            time.sleep(0.2)
+        wait_healthy(base, service)
         page = httpx.get(f"{base}/", timeout=5)
         assert page.status_code == 200 and "<html" in page.text.lower()
         assert httpx.get(f"{base}/api/v1/alerts", timeout=5).status_code == 401

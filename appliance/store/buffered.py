@@ -61,13 +61,12 @@ class BufferedRecorder:
             with group():
                 yield
         except GROUP_LOST as exc:
-            rolled_back, self._grouped = self._grouped, None
+            lost, self._grouped = self._grouped, None
             if self.stats.outages == outages:                    # not already noticed by one of its writes
                 self._outage(exc)
-            self.pending = deque(rolled_back) + self.pending     # the batch's later writes already wait
-            self.stats.buffered += len(rolled_back)
-            if hasattr(self.recorder, "_sensor_known"):
-                self.recorder._sensor_known = False              # its sensor row may not exist after all
+            self.pending = deque(lost) + self.pending     # the batch's later writes already wait
+            self.stats.buffered += len(lost)
+            self.recorder.rolled_back()
         finally:
             self._grouped = None
 

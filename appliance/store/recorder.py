@@ -104,6 +104,11 @@ class Recorder:
             sensor.last_seen = from_epoch(self.clock())
         self._write(add)
 
+    def rolled_back(self) -> None:
+        """The transaction of writes this recorder thought stored was rolled back (a group commit lost
+        with its connection): what it remembers of the store is no longer sure."""
+        self._sensor_known = False
+
     # -- plumbing --------------------------------------------------------------------------------
     def _write(self, work):
         with self.store.session() as session:

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> Summary:
             watcher.join(15)
             svc.stop()
             receiver.close()
-        summary.finish(site, marks, watcher.first_seen, receiver.first_seen, watcher.traffic_time)
+        summary.finish(site, watcher.first_seen, receiver.first_seen, watcher.traffic_time)
     return summary
 
 

@@ -51,7 +51,7 @@ class Summary:
     latency_by_type: dict = field(default_factory=dict)   # type -> sorted alert latencies
     store_to_api: list = field(default_factory=list)      # deciding packet's time -> readable in the API
 
-    def finish(self, site, marks, api_seen: dict, hook_seen: dict, traffic_time: dict | None = None) -> None:
+    def finish(self, site, api_seen: dict, hook_seen: dict, traffic_time: dict | None = None) -> None:
         truth = site.truth
         sent = {key for key in truth.expected if key in self.sent_at}          # what actually went out
         self.calls = truth.calls

@@ -9,34 +9,24 @@ frames sent and the rate reached.
 """
 from __future__ import annotations
 
-import mmap
 import os
-import socket
 import struct
 import time
 from bisect import bisect_left
 
+from bench.txring import DATA_AT, TP_STATUS_SEND_REQUEST, open_tx_ring
+
 from .netns import enter
 
-SOL_PACKET, PACKET_VERSION, PACKET_TX_RING, TPACKET_V2 = 263, 10, 13, 1
-TP_STATUS_SEND_REQUEST = 1
 FRAME_SIZE, FRAMES_PER_BLOCK, BLOCKS = 2048, 2, 1024      # 2048 frames of up to 2 KiB - header
 SETTLE_S = 6.0                                            # quiet between steps
 MAX_BATCH = 256                                           # below the peer's netdev backlog (1000)
-TP_HDR = 32                                               # TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
 _HDR = struct.Struct("=III")                              # tp_status, tp_len, tp_snaplen
 
 
 class TxRing:
     def __init__(self, iface: str):
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
-        self.sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V2)
-        req = struct.pack("IIII", FRAME_SIZE * FRAMES_PER_BLOCK, BLOCKS, FRAME_SIZE, BLOCKS * FRAMES_PER_BLOCK)
-        self.sock.setsockopt(SOL_PACKET, PACKET_TX_RING, req)
-        self.sock.bind((iface, 0))
-        self.slots = BLOCKS * FRAMES_PER_BLOCK
-        self.ring = mmap.mmap(self.sock.fileno(), FRAME_SIZE * self.slots, mmap.MAP_SHARED,
-                              mmap.PROT_READ | mmap.PROT_WRITE)
+        self.sock, self.ring, self.slots = open_tx_ring(iface, FRAME_SIZE, FRAME_SIZE * FRAMES_PER_BLOCK, BLOCKS)
         self.next = 0
 
     def send(self, buf, offsets, first: int, last: int) -> None:
@@ -46,7 +36,7 @@ class TxRing:
         for i in range(first, last):
             start, end = offsets[i], offsets[i + 1]
             base = slot * FRAME_SIZE
-            ring[base + TP_HDR:base + TP_HDR + end - start] = view[start:end]
+            ring[base + DATA_AT:base + DATA_AT + end - start] = view[start:end]
             pack(ring, base, TP_STATUS_SEND_REQUEST, end - start, end - start)
             slot = (slot + 1) % self.slots
         self.next = slot

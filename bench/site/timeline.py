@@ -49,7 +49,6 @@ class Truth:
     first_frame: dict[tuple[str, str], int] = field(default_factory=dict)
     phones: dict[str, Phone] = field(default_factory=dict)
     calls: int = 0
-    streams: int = 0
     spans: list[tuple[int, int]] = field(default_factory=list)   # per media stream: first, last frame
 
     def mark(self, ip: str, kind: str, index: int) -> None:
@@ -70,7 +69,6 @@ class Frames:
     def __init__(self):
         self.buf = bytearray()
         self.offsets = array("Q", [0])
-        self.slot_ends = array("Q")         # frame count at the end of each slot
 
     def add(self, frame: bytes) -> int:
         self.buf += frame
@@ -85,8 +83,6 @@ class Frames:
 class Call:
     dialog: signaling.Dialog
     streams: list[Stream]
-    end_slot: int
-    cleartext_media: bool
     srtp_offered: bool
     first_frame: int = 0
 
@@ -132,7 +128,6 @@ class Site:
                 add(stream.next())                         # the common case: one more media frame
             else:
                 media(stream)
-        self.frames.slot_ends.append(len(self.frames))
         self.slot += 1
 
     @property
@@ -230,7 +225,7 @@ class Site:
         end = answered + int(seconds / SLOT)
         self._invite(dialog, offer)                        # now: this slot's events already ran
         self.events[at + 2].append(lambda: self._ringing(dialog))
-        self.events[answered].append(lambda: self._answer(dialog, offer, answer, end))
+        self.events[answered].append(lambda: self._answer(dialog, offer, answer))
         if self.rng.random() < self.traffic.hold_share and seconds > 20:
             hold_at = answered + int(seconds / 3 / SLOT)
             self.events[hold_at].append(lambda: self._reinvite(dialog, offer, answer, hold=True))
@@ -264,7 +259,7 @@ class Site:
             return
         self._sip(dialog.response("180 Ringing", "INVITE", dialog.callee))
 
-    def _answer(self, dialog, offer, answer, end: int) -> None:
+    def _answer(self, dialog, offer, answer) -> None:
         caller, callee = dialog.caller, dialog.callee
         if callee.sip_transport == "tls":
             self._tls_sip(callee, 1100)
@@ -286,11 +281,9 @@ class Site:
                                   dialog.call_id))
         if caller.keying == "zrtp":
             self._zrtp(streams)
-        call = Call(dialog, streams, end, cleartext_media=not srtp, srtp_offered=caller.keying in ("sdes", "dtls"),
-                    first_frame=len(self.frames))
+        call = Call(dialog, streams, srtp_offered=caller.keying in ("sdes", "dtls"), first_frame=len(self.frames))
         self.calls[dialog.call_id] = call
         self.streams.extend(streams)
-        self.truth.streams += len(streams)
 
     def _zrtp(self, streams: list[Stream]) -> None:
         for seq, (from_caller, kind) in enumerate(ZRTP_FLOW):
@@ -335,9 +328,6 @@ class Site:
         for call in self.calls.values():
             self.truth.spans.extend((call.first_frame, len(self.frames)) for _ in call.streams)
 
-    @property
-    def active_streams(self) -> int:
-        return sum(1 for s in self.streams if not s.paused)
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ import httpx
 
 from tests.conftest import APPLIANCE
 from tests.test_service import free_port
+from tests.conftest import wait_healthy
 
 ROLES = ("viewer", "operator", "admin")
 
@@ -56,7 +56,7 @@ def running(data_dir: Path, **extra: str):
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     service.base = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(service.base, process)
+        wait_healthy(service.base, process)
         with httpx.Client(base_url=service.base, timeout=60) as http:
             service.http = http
             yield service
@@ -65,14 +65,3 @@ def running(data_dir: Path, **extra: str):
         process.wait(timeout=30)
 
 
-def _wait_healthy(base: str, process: subprocess.Popen) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            raise RuntimeError(f"appliance serve exited: {process.stderr.read().decode(errors='replace')}")
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("appliance serve did not answer /health")

@@ -19,6 +19,7 @@ from appliance.settings import Settings
 from tests.conftest import APPLIANCE, DATA
 from tests.notify.receivers import LOOPBACK_ENV
 from tests.test_service import Receiver, free_port
+from tests.conftest import wait_healthy
 
 
 class Hooks(Receiver):
@@ -98,12 +99,7 @@ def test_serve_logs_deliveries_and_never_a_secret(tmp_path):
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_healthy(base, service)
         cli("import", str(DATA / "lab" / "udp-srtp-fallback.pcap"))
         assert httpx.get(f"{base}/api/v1/alerts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
         assert httpx.get(f"{base}/api/v1/alerts", headers={"Authorization": f"Bearer {token}x"}).status_code == 401

@@ -29,6 +29,7 @@ from tests.conftest import APPLIANCE
 from tests.notify.receivers import HttpReceiver, SyslogCollector, free_port
 from tests.notify.test_hep import HepCollector, fields
 from tests.store.helpers import policy_alert
+from tests.conftest import wait_healthy
 
 ALLOWED = "127.0.0.2"
 HOSTILE_CALL_ID = "[Open-SSO-login](https://evil.example/sso)@x"
@@ -60,13 +61,7 @@ class Service:
             self.process = subprocess.Popen([str(APPLIANCE), "serve", "--port", str(self.port)], env=self.env,
                                             stdout=subprocess.DEVNULL, stderr=log)
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}/api/v1", timeout=10)
-        for _ in range(150):
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        wait_healthy(f"http://127.0.0.1:{self.port}", self.process, timeout=30)
         self.store = open_store(StoreSettings(None, self.data))
         self.sensor = Recorder(self.store, "sensor-1")
         self.endpoints = iter(range(1, 250))
