@@ -51,7 +51,8 @@ class Policy:
         self.srtp_offers: dict[str, SdpObserved] = {}     # call_id -> the SDP that offered SRTP
         self.legs = DowngradeTracker()                    # offers/answers per leg: who removed SRTP
         self.downgrades: dict[str, tuple] = {}            # stream id -> the srtp_downgrade key it raised
-        self.awaiting_sdp: OrderedDict[str, StreamVerdict] = OrderedDict()   # "ip:port" -> cleartext, no finding
+        self.awaiting_sdp: OrderedDict[str, StreamVerdict] = OrderedDict()   # stream id -> cleartext, no finding
+        self.awaiting_at: dict[str, set[str]] = {}        # "ip:port" -> ids of the awaiting streams there
         self.sdp_media: OrderedDict[str, SdpObserved] = OrderedDict()        # "ip:port" an SDP announced -> it
         self.call_transport: dict[str, str] = {}
         self.tls_parties: set[str] = set()      # endpoints seen talking SIP over TLS
@@ -81,6 +82,7 @@ class Policy:
         if ev.encrypted or not ev.carries_media or ev.confidence < self.settings.min_confidence:
             self._withdraw(key)
             self._withdraw_downgrade(ev.stream_id)
+            self._stop_waiting(ev.stream_id)
             return
         severity = self._severity(CLEARTEXT_MEDIA)
         evidence = list(ev.evidence)
@@ -121,26 +123,39 @@ class Policy:
         """A cleartext stream whose call's SDP is not known here yet. With several capture workers the
         SIP and the media of one call reach this policy through different workers, in either order
         (bench/site found streams whose verdict came first: their srtp_downgrade was late or never
-        raised). The stream is kept by its addresses and judged again when an SDP answer naming them
-        arrives, with what is known then: the same finding as when the SDP comes first."""
-        for address in (f"{ev.dst}:{ev.dst_port}", f"{ev.src}:{ev.src_port}"):
-            self.awaiting_sdp[address] = ev
-            self.awaiting_sdp.move_to_end(address)
+        raised). The stream is kept (bounded, oldest out) under both its addresses and judged again on
+        each SDP answer naming one of them, with what is known then, until it raises: the same finding
+        as when the SDP comes first. Both directions of a call share the two addresses, so an address
+        holds several streams."""
+        self._stop_waiting(ev.stream_id)
+        self.awaiting_sdp[ev.stream_id] = ev
+        for address in _addresses(ev):
+            self.awaiting_at.setdefault(address, set()).add(ev.stream_id)
         while len(self.awaiting_sdp) > MAX_AWAITING_SDP:
-            self.awaiting_sdp.popitem(last=False)
+            self._stop_waiting(next(iter(self.awaiting_sdp)))
+
+    def _stop_waiting(self, stream_id: str) -> None:
+        ev = self.awaiting_sdp.pop(stream_id, None)
+        if ev is None:
+            return
+        for address in _addresses(ev):
+            waiting = self.awaiting_at.get(address)
+            if waiting is not None:
+                waiting.discard(stream_id)
+                if not waiting:
+                    del self.awaiting_at[address]
 
     def _late_sdp(self, sdp: SdpObserved) -> None:
         if sdp.is_offer:
             return                    # judged on the answer, when the leg's offer and answer are both known
-        for address in sdp.media:
-            ev = self.awaiting_sdp.pop(address, None)
-            if ev is None or ev.stream_id in self.downgrades:
-                continue
-            if ev.call_id in (None, sdp.call_id):
-                ev = replace(ev, call_id=sdp.call_id, leg=ev.leg or sdp.leg)
-                if self._downgrade(ev):
-                    for other in (f"{ev.dst}:{ev.dst_port}", f"{ev.src}:{ev.src_port}"):
-                        self.awaiting_sdp.pop(other, None)
+        named = {stream_id for address in sdp.media for stream_id in self.awaiting_at.get(address, ())}
+        for stream_id in sorted(named):
+            ev = self.awaiting_sdp[stream_id]
+            if stream_id in self.downgrades:
+                self._stop_waiting(stream_id)
+            elif ev.call_id in (None, sdp.call_id):
+                if self._downgrade(replace(ev, call_id=sdp.call_id, leg=ev.leg or sdp.leg)):
+                    self._stop_waiting(stream_id)
 
     def _withdraw_downgrade(self, stream_id: str) -> None:
         """A stream found encrypted after all no longer supports the downgrade it raised; the alert
@@ -275,3 +290,7 @@ def tls_findings(ev: TlsObserved) -> tuple[list[str], bool]:
     if ev.alert and ev.alert.startswith("fatal"):
         findings.append(f"handshake failed: the client sent the alert {ev.alert}")
     return findings, serious
+
+
+def _addresses(ev: StreamVerdict) -> tuple[str, str]:
+    return f"{ev.dst}:{ev.dst_port}", f"{ev.src}:{ev.src_port}"

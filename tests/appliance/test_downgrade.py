@@ -103,3 +103,27 @@ def test_a_stream_whose_worker_had_not_learnt_its_call_is_tied_to_it_by_the_sdp_
     found = downgrades(sdp(A, B, "", True, SAVP, CRYPTO, media=(f"{A}:4000",)),
                        sdp(B, A, "", False, SAVP, CRYPTO, media=(f"{B}:5000",)), cleartext(A, B, "", "s1", call_id=None))
     assert found == {(A, B)}
+
+
+def _plain(sid, src, sport, dst, dport):
+    return StreamVerdict(sid, src, sport, dst, dport, "udp", "rtp", False, None, "PCMU", None, 0.97,
+                         ("payload: codec structure",), 5.0, 5.5, 12, "payload", True, "")
+
+
+def test_through_a_proxy_every_order_of_two_workers_events_names_both_senders():
+    """A call through a proxy P whose two phones both offered and answered SRTP yet send cleartext,
+    seen by two capture workers: each hop's SIP through one, the media through another, so their
+    events reach the policy in any interleaving (each hop's offer still before its answer). Both
+    directions share the same two addresses; bench/site at 2,000 phones lost one of them when both
+    verdicts came before the SDP. Every order names both senders, as in order."""
+    from itertools import permutations
+    a_media, b_media = (f"{A}:4000",), (f"{B}:5000",)
+    offer_ap, offer_pb = sdp(A, P, AP, True, SAVP, CRYPTO, media=a_media), sdp(P, B, PB, True, SAVP, CRYPTO, media=a_media)
+    answer_bp = sdp(B, P, PB, False, SAVP, CRYPTO, media=b_media, ts=2.0)
+    answer_pa = sdp(P, A, AP, False, SAVP, CRYPTO, media=b_media, ts=2.0)
+    events = (offer_ap, offer_pb, answer_bp, answer_pa, _plain("s1", A, 4000, B, 5000), _plain("s2", B, 5000, A, 4000))
+    before = {offer_ap: answer_pa, offer_pb: answer_bp}
+    for order in permutations(events):
+        if any(order.index(offer) > order.index(answer) for offer, answer in before.items()):
+            continue
+        assert {endpoint for endpoint, _ in downgrades(*order)} == {A, B}, order
