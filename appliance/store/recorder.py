@@ -23,8 +23,9 @@ from appliance.alerts import Alert as PolicyAlert
 from appliance.store import counters, incidents, outbox, posture
 from appliance.store.columns import from_epoch
 from appliance.store.engine import Store
-from appliance.store.inventory import get_or_new, merged, record_report, touch
+from appliance.store.inventory import merged, record_report, touch
 from appliance.store.incidents import IncidentSettings
+from appliance.store.rowcache import RowCache
 from appliance.store.models import (Alert, Call, Endpoint, EvidencePacket, Occurrence, Sensor, SignalingSession,
                                     Stream)
 from collectors.events import SdpObserved, SignalingObserved, StreamEvidence, StreamVerdict, TlsObserved
@@ -59,6 +60,7 @@ class Recorder:
         self.clock = clock
         self.incident_settings = incident_settings or IncidentSettings()
         self._sensor_known = False
+        self._rows = RowCache()          # rows already looked up in the transaction being written
 
     # -- entry points ---------------------------------------------------------------------------
     def observe(self, event) -> None:
@@ -108,14 +110,19 @@ class Recorder:
         """The transaction of writes this recorder thought stored was rolled back (a group commit lost
         with its connection): what it remembers of the store is no longer sure."""
         self._sensor_known = False
+        self._rows.forget()
 
     # -- plumbing --------------------------------------------------------------------------------
     def _write(self, work):
-        with self.store.session() as session:
-            if not self._sensor_known:
-                self._sensor(session, self.sensor_id)
-                session.flush()
-            result = work(session)
+        try:
+            with self.store.session() as session:
+                if not self._sensor_known:
+                    self._sensor(session, self.sensor_id)
+                    session.flush()
+                result = work(session)
+        except BaseException:
+            self._rows.forget()          # its savepoint or transaction rolled back: rows it added are gone
+            raise
         self._sensor_known = True
         return result
 
@@ -129,14 +136,16 @@ class Recorder:
         return sensor
 
     def _endpoint(self, session: Session, ip: str, ts: float) -> Endpoint:
-        row = get_or_new(session, Endpoint, sensor_id=self.sensor_id, ip=ip)
+        row = self._rows.get_or_new(session, Endpoint, sensor_id=self.sensor_id, ip=ip)
         if row.device_class is None:
             row.device_class, row.evidence = "unknown", []
         touch(row, from_epoch(ts), from_epoch(ts))
         return row
 
     def _stream(self, session: Session, stream_id: str) -> Stream | None:
-        return session.scalars(select(Stream).filter_by(sensor_id=self.sensor_id, stream_id=stream_id)).one_or_none()
+        return self._rows.find(session, Stream, lambda: session.scalars(
+            select(Stream).filter_by(sensor_id=self.sensor_id, stream_id=stream_id)).one_or_none(),
+            stream_id=stream_id)
 
     # -- alerts ----------------------------------------------------------------------------------
     def _alert(self, session: Session, alert: PolicyAlert, device_class: str) -> Recorded:
@@ -220,6 +229,7 @@ class Recorder:
             row = Stream(sensor_id=self.sensor_id, stream_id=ev.stream_id, ssrcs=[], payload_types=[],
                          packets=0, bytes=0)
             session.add(row)
+            self._rows.remember(session, row, stream_id=ev.stream_id)
         first = row.encrypted is None           # its first verdict: counted once, whatever comes later
         row.src, row.src_port, row.dst, row.dst_port = ev.src, ev.src_port, ev.dst, ev.dst_port
         row.transport, row.kind, row.encrypted, row.keying = ev.transport, ev.kind, ev.encrypted, ev.keying
@@ -245,6 +255,7 @@ class Recorder:
             if ev.frames:
                 touch(row, from_epoch(ev.frames[0][0]), from_epoch(ev.frames[-1][0]))
             session.add(row)
+            self._rows.remember(session, row, stream_id=ev.stream_id)
             session.flush()
         kept = session.scalar(select(func.count()).select_from(EvidencePacket)
                               .where(EvidencePacket.stream_row_id == row.id)) or 0
@@ -253,7 +264,7 @@ class Recorder:
                                        linktype=linktype, frame=bytes(frame)))
 
     def _sdp(self, session: Session, ev: SdpObserved) -> None:
-        row = get_or_new(session, Call, sensor_id=self.sensor_id, call_id=ev.call_id)
+        row = self._rows.get_or_new(session, Call, sensor_id=self.sensor_id, call_id=ev.call_id)
         row.signaling_transport = row.signaling_transport or ev.signaling_transport
         profile = ev.profiles[0] if ev.profiles else None
         if ev.is_offer:
@@ -263,7 +274,7 @@ class Recorder:
         touch(row, from_epoch(ev.ts), from_epoch(ev.ts))
 
     def _signaling(self, session: Session, ev: SignalingObserved) -> None:
-        row = get_or_new(session, SignalingSession, sensor_id=self.sensor_id, transport=ev.transport,
+        row = self._rows.get_or_new(session, SignalingSession, sensor_id=self.sensor_id, transport=ev.transport,
                          client=ev.client, client_port=ev.client_port, server=ev.server, server_port=ev.server_port)
         row.user_agents = merged(row.user_agents, [ev.user_agent] if ev.user_agent else [])
         row.call_ids = row.call_ids or []
@@ -278,7 +289,7 @@ class Recorder:
     def _tls(self, session: Session, ev: TlsObserved) -> None:
         if not ev.is_sip:
             return
-        row = get_or_new(session, SignalingSession, sensor_id=self.sensor_id, transport="tls", client=ev.client,
+        row = self._rows.get_or_new(session, SignalingSession, sensor_id=self.sensor_id, transport="tls", client=ev.client,
                          client_port=ev.client_port, server=ev.server, server_port=ev.server_port)
         row.tls = {"version": ev.version, "sni": ev.sni, "cipher": ev.cipher, "certificate": ev.certificate}
         row.user_agents, row.call_ids = row.user_agents or [], row.call_ids or []

@@ -1,0 +1,53 @@
+"""Rows the recorder already looked up in the transaction it is writing in.
+
+Under group commit (`appliance.store.group`) hundreds of the collector's events share one transaction,
+and most of them touch the same few rows again: the PBX's endpoint on every phone's REGISTER, a phone's
+endpoint on its signaling session, TLS session and each verdict, a call on each of its SDPs. Each look-up
+was a SELECT (and an autoflush of everything pending before it): bench/site's boot storm of 2,000 phones
+spent half of the coordinator's time there, and alert latency queued behind it.
+
+A cache lives as long as the session it belongs to; `forget()` empties it when a write fails (its
+savepoint rolled back, so rows it added are gone from the session)."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from appliance.store.inventory import get_or_new
+
+
+class RowCache:
+    def __init__(self):
+        self._session: Session | None = None
+        self._rows: dict[tuple, object] = {}
+
+    def get_or_new(self, session: Session, model, **key):
+        """`inventory.get_or_new`, asked of the database once per key and transaction."""
+        rows = self._of(session)
+        ident = (model, *sorted(key.items()))
+        row = rows.get(ident)
+        if row is None:
+            with session.no_autoflush:
+                row = rows[ident] = get_or_new(session, model, **key)
+        return row
+
+    def find(self, session: Session, model, load, **key):
+        """The row `load()` finds (None: none yet), remembered once found or added by `remember`."""
+        rows = self._of(session)
+        ident = (model, *sorted(key.items()))
+        row = rows.get(ident)
+        if row is None:
+            row = load()
+            if row is not None:
+                rows[ident] = row
+        return row
+
+    def remember(self, session: Session, row, **key) -> None:
+        self._of(session)[(type(row), *sorted(key.items()))] = row
+
+    def forget(self) -> None:
+        self._session, self._rows = None, {}
+
+    def _of(self, session: Session) -> dict:
+        if session is not self._session:
+            self._session, self._rows = session, {}
+        return self._rows
