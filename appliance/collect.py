@@ -19,13 +19,15 @@ from dataclasses import dataclass
 from appliance.lifetime import end_with_parent
 from appliance.policy import Policy, PolicySettings
 from appliance.report import build_report, merge_snapshots
+from appliance.store_backlog import StoreBacklog
 from collectors.capture import CaptureLoop
 from collectors.pipeline import Pipeline, PipelineSettings
 from collectors.snapshot import take_snapshot
 from collectors.sources.live import DEFAULT_FILTER, CaptureError, LiveSource
 
 POLL = 0.1
-GROUP_MAX = 500                           # worker messages written in one store transaction at most
+GROUP_MAX = 500                           # worker messages taken at once at most
+OBSERVATIONS_PER_GROUP = 200              # observations written per transaction (~0.1-0.2 s of work)
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,12 @@ def collect(settings: CollectSettings, on_alert=None, stop=None, recorder=None) 
     store's seam) receives every event, every new or updated alert and the sensor's counters."""
     def alerted(alert) -> None:
         device_class = policy.describe(alert.endpoint)
-        if recorder is not None:
-            recorder.alert(alert, device_class)
+        sink.alert(alert, device_class)
         if on_alert is not None:
             on_alert(alert.to_dict(device_class))
 
     policy = Policy(settings.policy, alerted)
-    sink = Sink(policy, recorder, settings.sensor_id)
+    sink = Sink(policy, recorder, settings.sensor_id, backlog=StoreBacklog() if settings.workers > 1 else None)
     deadline = time.monotonic() + settings.duration if settings.duration else None
     should_stop = _stopper(deadline, stop)
     if settings.workers <= 1:
@@ -67,15 +68,46 @@ def collect(settings: CollectSettings, on_alert=None, stop=None, recorder=None) 
 
 
 class Sink:
-    """Where workers' events and counters go: the policy, and the store when there is one."""
+    """Where workers' events and counters go: the policy, and the store when there is one. With a
+    backlog (several workers, a coordinator) store writes wait there and `write()` sends them, alerts
+    first (appliance/store_backlog.py); without one each is written as it comes."""
 
-    def __init__(self, policy: Policy, recorder, sensor_id: str):
+    def __init__(self, policy: Policy, recorder, sensor_id: str, backlog: StoreBacklog | None = None):
         self.policy, self.recorder, self.sensor_id = policy, recorder, sensor_id
+        self.backlog = backlog if recorder is not None else None
 
     def event(self, event) -> None:
-        if self.recorder is not None:
+        if self.backlog is not None:
+            self.backlog.observe(event)
+        elif self.recorder is not None:
             self.recorder.observe(event)
         self.policy.observe(event)
+
+    def alert(self, alert, device_class: str) -> None:
+        if self.backlog is not None:
+            self.backlog.alert(alert, device_class)
+        elif self.recorder is not None:
+            self.recorder.alert(alert, device_class)
+
+    def waiting(self) -> int:
+        return len(self.backlog) if self.backlog is not None else 0
+
+    def write(self, observations: int) -> None:
+        """Waiting alerts (with what their endpoints saw before them) in one transaction, then at most
+        `observations` of the waiting observations in another."""
+        if self.backlog is None:
+            return
+        for writes in (self.backlog.urgent(), self.backlog.next_observations(observations)):
+            if writes:
+                with self.batch():
+                    for write in writes:
+                        getattr(self.recorder, write.kind)(*write.args)
+
+    def flush(self) -> None:
+        if self.backlog is not None:
+            with self.batch():
+                for write in self.backlog.drain():
+                    getattr(self.recorder, write.kind)(*write.args)
 
     def batch(self):
         """The events handled in the block share one store transaction where the recorder groups writes."""
@@ -149,29 +181,33 @@ def _parallel(settings: CollectSettings, sink: Sink, should_stop):
 
 
 def _coordinate(sink: Sink, events, inboxes, stop, should_stop, count) -> list:
-    """Workers' messages, handled in groups: what queued while the last group was written is taken at
-    once (up to GROUP_MAX) and its store writes share one transaction (group commit)."""
+    """Workers' messages, handled in groups: what queued while the last writes went to the store is
+    taken at once (up to GROUP_MAX) and goes through the policy; then the store gets the alerts, and a
+    share of the observations waiting behind them (group commit: one transaction each)."""
     state = {"results": [], "ready": 0}
-    while len(state["results"]) < count:
-        if should_stop():
-            stop.set()
-        try:
-            group = _take(events)
-        except KeyboardInterrupt:
-            stop.set()
-            continue
-        if not group:
-            continue
-        with sink.batch():
-            for message in group:
-                _handle(message, sink, inboxes, stop, count, state)
+    try:
+        while len(state["results"]) < count:
+            if should_stop():
+                stop.set()
+            try:
+                group = _take(events, wait=not sink.waiting())
+            except KeyboardInterrupt:
+                stop.set()
+                continue
+            with sink.batch():
+                for message in group:
+                    _handle(message, sink, inboxes, stop, count, state)
+            sink.write(OBSERVATIONS_PER_GROUP)
+    finally:
+        sink.flush()
     return state["results"]
 
 
-def _take(events) -> list:
-    """The next message (waiting up to POLL) and whatever else is queued behind it, up to GROUP_MAX."""
+def _take(events, wait: bool = True) -> list:
+    """The next message (waiting up to POLL, when `wait`) and whatever else is queued behind it, up to
+    GROUP_MAX."""
     try:
-        group = [events.get(timeout=POLL)]
+        group = [events.get(timeout=POLL) if wait else events.get_nowait()]
     except queue.Empty:
         return []
     try:
