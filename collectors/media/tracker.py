@@ -229,6 +229,9 @@ class MediaTracker:
             stream.assurance = "proven"
         self.emit(ExposureProven(flow.binding.call_id, flow.src, flow.stream_id(stream.kind), result.decrypted,
                                  result.tried, result.suite, text, ts))
+        if not result.decrypted and result.tried and stream.kind == "rtp" and _cleartext(stream.payload_verdict):
+            stream.payload_verdict = keys_fail(stream.payload_verdict, probe.source)
+            self._rejudge(flow, stream, ts)
 
     def _rtcp_packet(self, flow: Flow, pkt) -> None:
         shape = parse_rtcp(pkt.data, pkt.off, pkt.end)
@@ -402,3 +405,18 @@ class MediaTracker:
                 if not flows:
                     del self.by_endpoint[endpoint]
 
+
+KEYS_FAIL_CONFIDENCE = 0.95
+
+
+def _cleartext(payload: Verdict | None) -> bool:
+    return payload is not None and payload.encrypted is False and payload.confidence < KEYS_FAIL_CONFIDENCE
+
+
+def keys_fail(payload: Verdict, source: str) -> Verdict:
+    """The packets look cleartext (a compressed codec such as G.729 shows no structure, only frame
+    sizes with no room for an SRTP tag) and the keys their sender announced for this stream fail
+    SRTP authentication on every one: they are not SRTP. Confident enough to overrule the SDP, which
+    promised SRTP (bench/site: G.729 phones that offered SRTP and sent RTP were judged encrypted)."""
+    said = f"exposure: the a=crypto keys in the {source} fail SRTP authentication on every packet"
+    return Verdict(False, None, KEYS_FAIL_CONFIDENCE, payload.evidence + (said,), payload.source)

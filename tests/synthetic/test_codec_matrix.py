@@ -75,3 +75,25 @@ def check_exposure_proof(report: dict, call) -> None:
     text = json.dumps(report)
     for key in call.keys.values():
         assert base64.b64encode(key).decode()[:16] not in text
+
+
+@pytest.mark.parametrize("suite", SUITES[1:])
+@pytest.mark.parametrize("codec", CODECS)
+def test_srtp_negotiated_but_plain_rtp_sent_is_cleartext(tmp_path, codec, suite):
+    """Both phones offer and answer SRTP with keys in the SDP, then send plain RTP. For a compressed
+    codec (G.729, AMR, Opus) the packets show no codec structure, only frame sizes without room for an
+    SRTP tag; the SDP's own keys fail authentication on every packet. Cleartext, whatever the codec
+    (bench/site found G.729 phones of this posture judged encrypted)."""
+    spec = CallSpec(codec=codec, srtp_suite=suite, srtp_on_wire=False, seed=CODECS.index(codec) * 4 + SUITES.index(suite),
+                    duration=3.0)
+    try:
+        call = build_call(spec)
+    except CodecUnavailable as exc:
+        pytest.skip(str(exc))
+    report = analyze(call.write(tmp_path / f"{codec}-{suite}-plain.pcap"))
+    for media in call.streams:
+        stream = stream_by_tuple(report, media.src.ip, media.src_port, media.dst.ip, media.dst_port)
+        assert stream["encrypted"] is False, stream["evidence"]
+    alerts = alert_pairs(report)
+    for sender in {m.src.ip for m in call.streams}:
+        assert ("cleartext_media", sender) in alerts and ("srtp_downgrade", sender) in alerts, alerts
