@@ -93,7 +93,8 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
     settings = CollectSettings(interface, duration, workers or os.cpu_count() or 1, bpf or DEFAULT_FILTER,
                                ring_kib=ring_kib, sensor_id=env.sensor_id, policy=env.policy)
     printer = _alert_printer(format)
-    heartbeat = _watchdog()
+    heartbeat, terminated = _watchdog(), _terminated()
+    stop = lambda: heartbeat() or terminated()                            # noqa: E731
     if store:
         from appliance.commands import open_migrated_store
         from appliance.store.buffered import BufferedRecorder
@@ -103,7 +104,7 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
             recorder = BufferedRecorder(Recorder(GroupCommit(opened), env.sensor_id,
                                                  incident_settings=env.incidents))
             try:
-                report = run_collect(settings, on_alert=printer, recorder=recorder, stop=heartbeat)
+                report = run_collect(settings, on_alert=printer, recorder=recorder, stop=stop)
             finally:
                 status = recorder.close()
             if status.outages:
@@ -112,7 +113,7 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
                 raise ApplianceError(f"{status.pending + status.dropped} writes did not reach the store "
                                      f"({status.pending} still waiting at exit, {status.dropped} dropped)")
     else:
-        report = run_collect(settings, on_alert=printer, stop=heartbeat)
+        report = run_collect(settings, on_alert=printer, stop=stop)
     capture = report["captures"][0]
     print(f"appliance: {capture['path']}: {capture['packets']} packets, {capture['drops']} dropped, "
           f"{len(report['alerts'])} alerts", file=sys.stderr)
@@ -147,6 +148,17 @@ def _watchdog():
         limit = 2 * notifier.interval if notifier.interval else 0
         notifier.serve(ready=heartbeat.started, healthy=lambda: heartbeat.fresh(limit), stop=threading.Event())
     return heartbeat
+
+
+def _terminated():
+    """SIGTERM (systemd, `appliance run` stopping its collector) ends the capture as Ctrl-C does: the
+    store writes still waiting (alerts go first, appliance/store_backlog.py) and the final report are
+    written before the process exits, instead of being lost with it."""
+    import signal
+    import threading
+    asked = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: asked.set())
+    return asked.is_set
 
 
 def _service_settings():

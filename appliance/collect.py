@@ -242,6 +242,7 @@ def _handle(message, sink: Sink, inboxes, stop, count: int, state: dict) -> None
 def _worker(n: int, settings: CollectSettings, group: int, events, inbox, stop, parent: int) -> None:
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # the coordinator decides when to stop
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)     # not the coordinator's graceful stop: its parent's death ends it
     end_with_parent(parent)                           # a coordinator killed outright takes its workers along
     try:
         source = open_source(settings, fanout_group=group)

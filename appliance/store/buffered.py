@@ -115,6 +115,8 @@ class BufferedRecorder:
         """Write what waits, oldest first; False when the store is still away (or not yet retried)."""
         if self.clock() < self._next_try:
             return False
+        if not self.pending:
+            return True
         while self.pending:
             name, args = self.pending[0]
             try:
