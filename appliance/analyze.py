@@ -10,6 +10,10 @@ from collectors.snapshot import take_snapshot
 from collectors.sources.pcapfile import PcapFileSource
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
+# Below this much input the per-frame path is quicker overall: numpy's import (~0.08 s of CPU) costs more
+# than counting settled streams in bulk saves (~0.5 us a frame: even at about 40 MB of G.711 calls, sooner
+# with smaller frames). Both paths give the same report (tests/collectors/batch).
+BATCH_MIN_BYTES = 32 * 1024 * 1024
 
 
 def analyze_files(paths: list[str], policy_settings: PolicySettings | None = None,
@@ -20,6 +24,7 @@ def analyze_files(paths: list[str], policy_settings: PolicySettings | None = Non
     `recorder` (the store's seam: `observe(event)`, `alert(alert, device_class)`) also receives every
     collector event and every new or updated alert, as live traffic would give them."""
     sources = [PcapFileSource(path) for path in paths]
+    pipeline_settings = pipeline_settings or _batched_if_large(sources)
     on_alert = None if recorder is None else (lambda alert: recorder.alert(alert, policy.describe(alert.endpoint)))
     policy = Policy(policy_settings, on_alert)
     pipeline = Pipeline(_fan_out(recorder, policy), pipeline_settings)
@@ -28,6 +33,12 @@ def analyze_files(paths: list[str], policy_settings: PolicySettings | None = Non
                 for source in sources]
     pipeline.finish()
     return build_report(captures, take_snapshot(pipeline), policy.active(), policy.settings)
+
+
+def _batched_if_large(sources: list[PcapFileSource]) -> PipelineSettings:
+    """The batched fast path for large input only; a stream of unknown size (size 0) may be large."""
+    return PipelineSettings(batch=any(not source.size for source in sources)
+                            or sum(source.size for source in sources) >= BATCH_MIN_BYTES)
 
 
 def _fan_out(recorder, policy: Policy):

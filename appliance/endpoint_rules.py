@@ -9,11 +9,13 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
-
-from netaddr import AddrFormatError, IPAddress, IPNetwork
+from typing import TYPE_CHECKING
 
 from appliance.errors import UsageError
 from collectors.fingerprint.oui import normalise_mac
+
+if TYPE_CHECKING:
+    from netaddr import IPNetwork      # imported where addresses are parsed: most runs configure none
 
 DEVICE_CLASSES = ("hard_phone", "softphone", "pbx", "gateway", "unknown")
 
@@ -90,6 +92,9 @@ def _exemption(entry: dict, n: int) -> Exemption:
 
 
 def _networks(values, where: str) -> tuple[IPNetwork, ...]:
+    if values == []:
+        return ()                          # the usual case: netaddr is not even imported
+    from netaddr import AddrFormatError, IPNetwork
     try:
         return tuple(IPNetwork(str(v)) for v in values)
     except (AddrFormatError, ValueError, TypeError):
@@ -124,6 +129,7 @@ def _inventory_entry(value: str, file: Path) -> str:
     mac = normalise_mac(value) if value.count(":") == 5 or value.count("-") == 5 else None
     if mac:
         return mac
+    from netaddr import AddrFormatError, IPAddress
     try:
         return str(IPAddress(value))
     except (AddrFormatError, ValueError):
@@ -133,6 +139,7 @@ def _inventory_entry(value: str, file: Path) -> str:
 def _within(ip: str, networks) -> bool:
     if not networks:
         return False
+    from netaddr import AddrFormatError, IPAddress
     try:
         address = IPAddress(ip)
     except (AddrFormatError, ValueError):

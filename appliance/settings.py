@@ -35,15 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from appliance.config_file import config_path, load, notify_policy, policy_settings
 from appliance.errors import UsageError
-from appliance.policy import PolicySettings
-from appliance.privacy import Privacy
-from appliance.store.incident_settings import IncidentSettings
-from appliance.store.settings import StoreSettings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:       # imported where used: `appliance --help` and `--version` need none of them
     from appliance.notify.destinations import DestinationPolicy
+    from appliance.policy import PolicySettings
+    from appliance.privacy import Privacy
+    from appliance.store.incident_settings import IncidentSettings
+    from appliance.store.settings import StoreSettings
 
 
 @dataclass(frozen=True)
@@ -56,19 +55,21 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     retention_days: int = 30
-    policy: PolicySettings = field(default_factory=PolicySettings)
+    policy: PolicySettings = field(default_factory=lambda: _default_policy())
     notifiers: tuple[dict, ...] = ()                # [[notifiers]] of the configuration file
     config_path: Path | None = None
     data_dir_origin: str = "APPLIANCE_DATA_DIR"
     log_format: str = "json"
     log_level: str = "info"
     notify: DestinationPolicy = field(default_factory=lambda: _default_notify())   # where notifications may go
-    incidents: IncidentSettings = field(default_factory=IncidentSettings)
+    incidents: IncidentSettings = field(default_factory=lambda: _default_incidents())
     external_url: str = ""
     switch_credentials_dir: Path | None = None      # None: <data_dir>/switch-credentials
 
     @classmethod
     def from_env(cls, env=None, cwd: Path | None = None) -> "Settings":
+        from appliance.config_file import config_path, load, notify_policy, policy_settings
+        from appliance.store.incident_settings import IncidentSettings
         env = os.environ if env is None else env
         path = config_path(env)
         document = load(path) if path else {}
@@ -111,6 +112,7 @@ class Settings:
         return tuple(v for v in values + [match.group(1) if match else ""] if v)
 
     def store(self) -> StoreSettings:
+        from appliance.store.settings import StoreSettings
         if not self.database_url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         return StoreSettings(self.database_url, self.data_dir, secret_key=self.secret_key)
@@ -119,6 +121,16 @@ class Settings:
 def _default_notify():
     from appliance.notify.destinations import DestinationPolicy
     return DestinationPolicy()
+
+
+def _default_policy():
+    from appliance.policy import PolicySettings
+    return PolicySettings()
+
+
+def _default_incidents():
+    from appliance.store.incident_settings import IncidentSettings
+    return IncidentSettings()
 
 
 PROJECT_STORE = ".appliance"
@@ -138,6 +150,7 @@ def _data_dir(env, file: dict, cwd: Path) -> tuple[Path, str]:
 
 def _privacy(env, document: dict) -> Privacy:
     """Masking from APPLIANCE_MASK_SIP_URIS (1/0) or [privacy]; pseudonyms keyed with the secret key."""
+    from appliance.privacy import Privacy
     raw = env.get("APPLIANCE_MASK_SIP_URIS")
     mask = raw.strip().lower() in ("1", "true", "yes", "on") if raw else bool(document.get("privacy", {}).get(
         "mask_sip_uris", False))

@@ -11,6 +11,7 @@ import re
 import socket
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .phone_vendors import GATEWAY, HARD_PHONE
 
@@ -181,8 +182,11 @@ PRL_FINGERPRINTS: dict[tuple[int, ...], tuple[str, str]] = {
 # HEURISTIC: site-specific options only one vendor's phones ask for (Avaya 46xx/96xx: 176 and 242).
 PRL_TELLTALES: dict[int, tuple[str, str]] = {242: ("Avaya", HARD_PHONE), 176: ("Avaya", HARD_PHONE)}
 
-_VC = tuple((re.compile(p, re.I), v, c) for p, v, c in VENDOR_CLASS_RULES)
-_HOST = tuple((re.compile(p, re.I), v, c) for p, v, c in HOSTNAME_RULES)
+
+@lru_cache(maxsize=2)
+def _compiled(rules: tuple[tuple[str, str, str], ...]) -> tuple[tuple[re.Pattern, str, str], ...]:
+    """A rule table compiled on its first use, not at import (most captures carry no DHCP client)."""
+    return tuple((re.compile(p, re.I), v, c) for p, v, c in rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +215,7 @@ def dhcp_verdict(info: DhcpInfo | None) -> DhcpVerdict:
 
 
 def _by_vendor_class(info: DhcpInfo) -> DhcpVerdict | None:
-    hit = _match(_VC, info.vendor_class)
+    hit = _match(VENDOR_CLASS_RULES, info.vendor_class)
     if hit is None:
         return None
     vendor, cls, model = hit
@@ -219,7 +223,7 @@ def _by_vendor_class(info: DhcpInfo) -> DhcpVerdict | None:
 
 
 def _by_hostname(info: DhcpInfo) -> DhcpVerdict | None:
-    hit = _match(_HOST, info.hostname)
+    hit = _match(HOSTNAME_RULES, info.hostname)
     if hit is None:
         return None
     vendor, cls, model = hit
@@ -247,7 +251,7 @@ def _by_prl(info: DhcpInfo) -> DhcpVerdict | None:
 def _match(rules, text: str | None) -> tuple[str, str, str | None] | None:
     if not text:
         return None
-    for pattern, vendor, cls in rules:
+    for pattern, vendor, cls in _compiled(rules):
         found = pattern.search(text)
         if found:
             groups = found.groupdict()

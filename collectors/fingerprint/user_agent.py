@@ -133,12 +133,25 @@ GENERIC_WORDS = frozenset({"sip", "ua", "user", "agent", "useragent", "voip", "p
                            "none", "null", "linux", "windows", "android", "ios", "device", "pbx", "softphone",
                            "mozilla", "test", "default", "generic", "sipua", "proxy", "gateway", "sbc"})
 
-_RULES = tuple((re.compile(r.pattern, re.I), r) for r in PRODUCT_RULES)
-_MODEL_CLASSES = tuple((v, re.compile(p, re.I), c) for v, p, c in MODEL_CLASSES)
-_KEYWORDS = tuple((c, re.compile(p, re.I)) for c, p in CLASS_KEYWORDS)
 # "Name/1.2", "Name 1.2" or "Name Model1 1.2": a first token followed by a version (maybe after a model).
-_PRODUCT = re.compile(r"^(?P<name>[A-Za-z][\w.+-]*)(?:[/\s]+(?P<model>[A-Za-z]+[-_]?\d[\w-]*))?[/\s]+v?"
-                      r"(?P<fw>\d+(?:\.\w+)+)(?:[\s/(;,]|$)")
+PRODUCT_LIKE = (r"^(?P<name>[A-Za-z][\w.+-]*)(?:[/\s]+(?P<model>[A-Za-z]+[-_]?\d[\w-]*))?[/\s]+v?"
+                r"(?P<fw>\d+(?:\.\w+)+)(?:[\s/(;,]|$)")
+
+
+class _Compiled(NamedTuple):
+    rules: tuple[tuple[re.Pattern, Rule], ...]
+    model_classes: tuple[tuple[str, re.Pattern, str], ...]
+    keywords: tuple[tuple[str, re.Pattern], ...]
+    product: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> _Compiled:
+    """The tables compiled on the first classification, not at import (most commands classify nothing)."""
+    return _Compiled(tuple((re.compile(r.pattern, re.I), r) for r in PRODUCT_RULES),
+                     tuple((v, re.compile(p, re.I), c) for v, p, c in MODEL_CLASSES),
+                     tuple((c, re.compile(p, re.I)) for c, p in CLASS_KEYWORDS),
+                     re.compile(PRODUCT_LIKE))
 
 
 def classify_user_agent(agent: str | None, server_header: bool = False
@@ -159,7 +172,7 @@ def _classify(agent: str, server_header: bool):
 
 
 def _product(agent: str, label: str):
-    for pattern, rule in _RULES:
+    for pattern, rule in _compiled().rules:
         found = pattern.search(agent)
         if found is None:
             continue
@@ -176,15 +189,16 @@ def _product(agent: str, label: str):
 def _model_class(vendor: str | None, model: str | None) -> str | None:
     if not model:
         return None
-    return next((c for v, p, c in _MODEL_CLASSES if v == vendor and p.search(model)), None)
+    return next((c for v, p, c in _compiled().model_classes if v == vendor and p.search(model)), None)
 
 
 def _fallback(agent: str, label: str):
     """Keyword class; vendor from the phone-vendor table or a product-like first token; never invented."""
-    device_class, keyword = next(((c, m.group(0)) for c, p in _KEYWORDS if (m := p.search(agent))), (None, None))
+    keywords = _compiled().keywords
+    device_class, keyword = next(((c, m.group(0)) for c, p in keywords if (m := p.search(agent))), (None, None))
     first_token = re.split(r"[\s/;(]", agent, maxsplit=1)[0]
     vendor, model, firmware = canonical_vendor(first_token), None, None
-    product = _PRODUCT.match(agent)
+    product = _compiled().product.match(agent)
     if product and _product_like(product.group("name")):
         vendor = vendor or product.group("name")
         model, firmware = product.group("model"), product.group("fw")

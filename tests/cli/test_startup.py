@@ -1,5 +1,9 @@
 """Start-up cost of the command line: `appliance analyze` reads packets without importing the web, store
-or table stacks (issue 18's ≤ 0.3 s start-up; measured with `python -X importtime`, not timed here)."""
+or table stacks (issue 18's ≤ 0.3 s start-up; measured with `python -X importtime`, not timed here).
+
+A small capture does not load numpy either (the batched fast path pays for its import only on large input;
+both paths give the same report, tests/collectors/batch), nor pydantic: typer 0.29 coerces every
+parameter through a pydantic TypeAdapter, so constraints.txt keeps typer 0.28, which does not."""
 from __future__ import annotations
 
 import json
@@ -10,18 +14,20 @@ from tests.conftest import DATA, ROOT
 
 HEAVY = {"fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "psycopg", "prometheus_client", "httpx",
          "netmiko", "rich"}
+NOT_FOR_A_SMALL_CAPTURE = HEAVY | {"pydantic", "pydantic_core", "numpy"}
 
 PROBE = """
 import atexit, json, sys
 atexit.register(lambda: print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr))
 sys.argv = ["appliance", *sys.argv[1:]]
 from appliance.cli import main
+%s
 main()
 """
 
 
-def loaded(*argv: str) -> tuple[subprocess.CompletedProcess, set[str]]:
-    proc = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=ROOT,
+def loaded(*argv: str, before: str = "") -> tuple[subprocess.CompletedProcess, set[str]]:
+    proc = subprocess.run([sys.executable, "-c", PROBE % before, *argv], capture_output=True, text=True, cwd=ROOT,
                           timeout=120)
     return proc, set(json.loads(proc.stderr.strip().splitlines()[-1]))
 
@@ -37,7 +43,25 @@ def test_analyze_reads_a_capture_without_the_web_store_or_table_stacks():
     proc, modules = loaded("analyze", "--no-progress", str(DATA / "lab" / "udp-srtp-fallback.pcap"))
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["alerts"], "the analysis ran"
-    assert not modules & HEAVY, sorted(modules & HEAVY)
+    assert not modules & NOT_FOR_A_SMALL_CAPTURE, (sorted(modules & NOT_FOR_A_SMALL_CAPTURE),
+                                                   "pydantic: is typer >= 0.29 installed? (see constraints.txt)")
+
+
+def test_analyze_of_large_input_takes_the_batched_path():
+    """Input of BATCH_MIN_BYTES or more goes through numpy (here the threshold is lowered to the capture)."""
+    capture = DATA / "lab" / "udp-srtp-fallback.pcap"
+    lowered = f"import appliance.analyze; appliance.analyze.BATCH_MIN_BYTES = {capture.stat().st_size}"
+    proc, modules = loaded("analyze", "--no-progress", str(capture), before=lowered)
+    assert proc.returncode == 0, proc.stderr
+    assert "numpy" in modules
+    assert proc.stdout == loaded("analyze", "--no-progress", str(capture))[0].stdout
+
+
+def test_version_and_help_load_no_capture_or_web_stack():
+    for argv in (["--version"], ["--help"]):
+        proc, modules = loaded(*argv)
+        assert proc.returncode == 0, proc.stderr
+        assert not modules & (NOT_FOR_A_SMALL_CAPTURE - {"rich"} | {"netaddr", "scapy", "cryptography"}), argv
 
 
 def test_the_table_format_still_loads_rich_when_asked():

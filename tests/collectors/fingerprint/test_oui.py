@@ -79,6 +79,31 @@ def test_iab_and_unregistered_blocks():
     assert vendor_of("FC:FF:FF:00:00:01") is None                      # unassigned
 
 
+def _netaddr_org(owner) -> str | None:
+    org = " ".join(str(owner.registration(0).org if hasattr(owner, "reg_count") else owner.registration().org).split())
+    return org or None
+
+
+def test_lookups_agree_with_netaddrs_own_api():
+    """`vendor_of` reads netaddr's registry files itself (without loading netaddr's whole index): it names the
+    same organisation as netaddr's OUI/IAB objects, for a sample of every part of both registries."""
+    folder = Path(netaddr.eui.__file__).parent
+    ouis = sorted({int(line.split(",")[0]) for line in (folder / "oui.idx").read_text().split()})
+    iabs = sorted({int(line.split(",")[0]) for line in (folder / "iab.idx").read_text().split()})
+    checked = 0
+    for oui in ouis[::97] + [ouis[-1]]:
+        expected = _netaddr_org(netaddr.OUI(oui))
+        if oui >> 16 & 0x03 or expected == "IEEE Registration Authority":
+            continue                       # group or local bits (never a vendor), or the IAB/MA-M/MA-S owner
+        mac = ":".join(f"{b:02x}" for b in (oui << 24 | 0x123456).to_bytes(6, "big"))
+        assert vendor_of(mac) == expected, mac
+        checked += 1
+    assert checked > 300
+    for iab in iabs[::23] + [iabs[-1]]:
+        mac = ":".join(f"{b:02x}" for b in (iab << 12 | 0xABC).to_bytes(6, "big"))
+        assert vendor_of(mac) == _netaddr_org(netaddr.EUI(mac).iab), mac
+
+
 def _registry_orgs() -> set[str]:
     text = (Path(netaddr.eui.__file__).parent / "oui.txt").read_text(encoding="utf-8", errors="replace")
     return {" ".join(m.split()) for m in re.findall(r"\(hex\)\s+(.+)", text)}
