@@ -27,7 +27,8 @@ from collectors.sources.live import DEFAULT_FILTER, CaptureError, LiveSource
 
 POLL = 0.1
 GROUP_MAX = 500                           # worker messages taken at once at most
-OBSERVATIONS_PER_GROUP = 200              # observations written per transaction (~0.1-0.2 s of work)
+OBSERVATIONS_PER_WRITE = 50               # observations per transaction (about 50 ms of store work)
+OBSERVATIONS_BUDGET = 0.1                 # seconds of observation writes before new messages are taken
 
 
 @dataclass(frozen=True)
@@ -92,22 +93,26 @@ class Sink:
     def waiting(self) -> int:
         return len(self.backlog) if self.backlog is not None else 0
 
-    def write(self, observations: int) -> None:
-        """Waiting alerts (with what their endpoints saw before them) in one transaction, then at most
-        `observations` of the waiting observations in another."""
+    def write(self, budget: float) -> None:
+        """Waiting alerts (with what their endpoints saw before them) in one transaction, then waiting
+        observations, OBSERVATIONS_PER_WRITE per transaction, for about `budget` seconds: the
+        coordinator is back for new messages (and their alerts) that soon, however long the backlog."""
         if self.backlog is None:
             return
-        for writes in (self.backlog.urgent(), self.backlog.next_observations(observations)):
-            if writes:
-                with self.batch():
-                    for write in writes:
-                        getattr(self.recorder, write.kind)(*write.args)
+        self._write(self.backlog.urgent())
+        until = time.monotonic() + budget
+        while len(self.backlog) and time.monotonic() < until:
+            self._write(self.backlog.next_observations(OBSERVATIONS_PER_WRITE))
+
+    def _write(self, writes: list) -> None:
+        if writes:
+            with self.batch():
+                for write in writes:
+                    getattr(self.recorder, write.kind)(*write.args)
 
     def flush(self) -> None:
         if self.backlog is not None:
-            with self.batch():
-                for write in self.backlog.drain():
-                    getattr(self.recorder, write.kind)(*write.args)
+            self._write(self.backlog.drain())
 
     def batch(self):
         """The events handled in the block share one store transaction where the recorder groups writes."""
@@ -197,7 +202,7 @@ def _coordinate(sink: Sink, events, inboxes, stop, should_stop, count) -> list:
             with sink.batch():
                 for message in group:
                     _handle(message, sink, inboxes, stop, count, state)
-            sink.write(OBSERVATIONS_PER_GROUP)
+            sink.write(OBSERVATIONS_BUDGET)
     finally:
         sink.flush()
     return state["results"]

@@ -41,20 +41,26 @@ def alert_payload(alert: Alert, event: str) -> dict:
             "resolved_at": to_epoch(alert.resolved_at)}
 
 
-def enqueue(session: Session, alert: Alert, event: str, now: datetime | None = None,
-            webhooks: list[int] | None = None) -> int:
-    """One pending delivery per enabled webhook (or per id of `webhooks`); a state-only event goes to
-    the receivers that track state only. The alert must have its id (flushed). Returns how many."""
-    now = now or utcnow()
-    payload = alert_payload(alert, event)
-    sensor = session.get(Sensor, alert.sensor_id)
-    payload["site"] = (sensor.name if sensor is not None else None) or alert.sensor_id
+def receivers(session: Session, event: str, webhooks: list[int] | None = None) -> list[int]:
+    """The webhooks an `event` goes to: every enabled one (or those of `webhooks`); a state-only event
+    only to the receivers that track state."""
     query = select(Webhook.id).where(Webhook.enabled.is_(True))
     if event in STATE_ONLY:
         query = query.where(Webhook.format.in_(STATE_FORMATS))
     if webhooks is not None:
         query = query.where(Webhook.id.in_(webhooks))
-    hooks = session.scalars(query).all()
+    return list(session.scalars(query).all())
+
+
+def enqueue(session: Session, alert: Alert, event: str, now: datetime | None = None,
+            webhooks: list[int] | None = None, hooks: list[int] | None = None) -> int:
+    """One pending delivery per receiver of the event (`receivers`, unless the caller knows them:
+    `hooks`). The alert must have its id (flushed). Returns how many."""
+    now = now or utcnow()
+    payload = alert_payload(alert, event)
+    sensor = session.get(Sensor, alert.sensor_id)
+    payload["site"] = (sensor.name if sensor is not None else None) or alert.sensor_id
+    hooks = receivers(session, event, webhooks) if hooks is None else hooks
     session.add_all(Delivery(webhook_id=hook, alert_id=alert.id, payload=payload, state="pending", attempts=0,
                              next_attempt_at=now, created_at=now) for hook in hooks)
     if event in NOTIFYING:

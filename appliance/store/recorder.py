@@ -142,6 +142,12 @@ class Recorder:
         touch(row, from_epoch(ts), from_epoch(ts))
         return row
 
+    def _receivers(self, session: Session, event: str) -> list[int]:
+        """The webhooks of an incident event, asked once per transaction (a webhook added meanwhile
+        through the API is in the next one)."""
+        return self._rows.find(session, "receivers", lambda: outbox.receivers(session, event),
+                               state_only=event in outbox.STATE_ONLY)
+
     def _stream(self, session: Session, stream_id: str) -> Stream | None:
         return self._rows.find(session, Stream, lambda: session.scalars(
             select(Stream).filter_by(sensor_id=self.sensor_id, stream_id=stream_id)).one_or_none(),
@@ -185,7 +191,8 @@ class Recorder:
             endpoint.media_srtp = False
             if endpoint.last_cleartext_media is None or seen > endpoint.last_cleartext_media:
                 endpoint.last_cleartext_media = seen
-        deliveries = sum(outbox.enqueue(session, row, event, now) for event in events)
+        deliveries = sum(outbox.enqueue(session, row, event, now, hooks=self._receivers(session, event))
+                         for event in events)
         return Recorded(row.id, outcome, deliveries, occurrence.id)
 
     def _occurrence(self, session: Session, row: Alert, key: str, seen) -> Occurrence | None:
@@ -220,7 +227,8 @@ class Recorder:
                    what: str = "compliant traffic") -> None:
         for row in incidents.compliant(session, self.sensor_id, endpoint, types, from_epoch(ts),
                                        self.incident_settings, peer, what):
-            outbox.enqueue(session, row, "resolved", from_epoch(self.clock()))
+            outbox.enqueue(session, row, "resolved", from_epoch(self.clock()),
+                           hooks=self._receivers(session, "resolved"))
 
     # -- collector events ------------------------------------------------------------------------
     def _verdict(self, session: Session, ev: StreamVerdict) -> None:
