@@ -58,7 +58,9 @@ def _chain(buf: bytes, u8: np.ndarray, pos: int, layout) -> np.ndarray:
     count = size - pos - 15                       # offsets with a whole 16-byte header after them
     little = layout.header.format[0] == "<"
     top = pos + (3 if little else 0)              # the most significant byte of the seconds field
-    candidates = np.flatnonzero(u8[top:top + count] == u8[top]) + pos
+    near = top - 1 if little else top + 1         # and the byte after it in significance
+    candidates = np.flatnonzero(u8[top:top + count] == u8[top])
+    candidates = candidates[u8[candidates + near] == u8[near]] + pos
     words = np.ndarray((size - 3,), dtype=("<u4" if little else ">u4"), buffer=buf, strides=(1,))
     caplens = words[candidates + 8].astype(np.int64)
     ends = candidates + 16 + caplens
@@ -72,11 +74,18 @@ def _chain(buf: bytes, u8: np.ndarray, pos: int, layout) -> np.ndarray:
 def follow(candidates: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Which of the sorted `candidates` the chain from the first reaches, each pointing at the
     candidate equal to its `ends` (a chain stops at an end no candidate holds): a boolean mask.
-    Pointer doubling: after k rounds the chain's first 2**k links are known."""
+    Usually the candidates some candidate points at are the chain itself, which one comparison
+    confirms; otherwise pointer doubling: after k rounds the chain's first 2**k links are known."""
     where = np.searchsorted(candidates, ends)
     sink = len(candidates)
     found = where < sink
     found[found] = candidates[where[found]] == ends[found]
+    pointed = np.zeros(sink, dtype=bool)
+    pointed[where[found]] = True
+    pointed[0] = True
+    links = ends[pointed]
+    if np.array_equal(links[:-1], candidates[pointed][1:]):
+        return pointed        # each one's successor is the next: the chain, and it stops at the last
     jump = np.append(np.where(found, where, sink), sink)
     reached = np.zeros(sink + 1, dtype=bool)
     reached[0] = reached[sink] = True

@@ -14,9 +14,9 @@ def layout(endian: str) -> RecordLayout:
     return RecordLayout(struct.Struct(endian + "IIII"), 1e-6, 1, MAX_RECORD)
 
 
-def records(endian: str, count: int, seed: int, time_jump_at: int | None = None) -> bytes:
+def records(endian: str, count: int, seed: int, time_jump_at: int | None = None, sec: int = 1_700_000_000) -> bytes:
     rng = random.Random(seed)
-    out, sec = [], 1_700_000_000
+    out = []
     for i in range(count):
         if i == time_jump_at:
             sec += 1 << 26                         # another top byte of the seconds field
@@ -54,6 +54,22 @@ def test_time_jump_and_a_damaged_header():
     struct.pack_into("<I", buf, int(at) + 8, MAX_RECORD + 1)
     offsets, stop, damaged = same_as_plain(bytes(buf), "<")
     assert damaged and stop == at
+
+
+@pytest.mark.parametrize("step", [1 << 8, 1 << 16, 1 << 24])
+def test_seconds_crossing_a_byte_boundary(step):
+    """Records whose seconds field changes in a higher byte in the middle of the buffer."""
+    same_as_plain(records("<", 6 * MIN_CHAIN, 4, time_jump_at=3 * MIN_CHAIN, sec=2 * step - 1), "<")
+    same_as_plain(records(">", 6 * MIN_CHAIN, 5, sec=step - 1), ">")
+
+
+def test_many_records_of_one_size():
+    """Candidates that point at records without being one (a payload that looks like a header)."""
+    header = struct.Struct("<IIII")
+    fake = header.pack(1_700_000_000, 0, 200, 200)
+    body = (fake + bytes(184))[:200]
+    buf = b"".join(header.pack(1_700_000_000, i, 200, 200) + body for i in range(4 * MIN_CHAIN))
+    same_as_plain(buf, "<")
 
 
 @pytest.mark.parametrize("seed", range(5))
