@@ -16,9 +16,10 @@ import numpy as np
 MIN_CHAIN = 64          # a chain shorter than this: the rest of the buffer is read the plain way
 
 
-def find_records(buf: bytes, layout) -> tuple[np.ndarray, int, bool]:
-    """(offsets of the whole records' headers, where the first incomplete record starts, damaged)."""
-    found, pos, size = [], 0, len(buf)
+def find_records(buf: bytes, layout, start: int = 0) -> tuple[np.ndarray, int, bool]:
+    """(offsets of the whole records' headers from `start`, where the first incomplete record starts,
+    damaged)."""
+    found, pos, size = [], start, len(buf)
     u8 = np.frombuffer(buf, dtype=np.uint8)
     while size - pos >= 16:
         chain = _chain(buf, u8, pos, layout)

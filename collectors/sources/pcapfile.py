@@ -32,6 +32,14 @@ class RecordLayout(NamedTuple):
     linktype: int
     max_record: int
 
+    def record_size(self, head: bytes) -> int | None:
+        """Bytes of the record starting `head` (header included); None: its header is not all there
+        or is impossible."""
+        if len(head) < 16:
+            return None
+        caplen = self.header.unpack_from(head)[2]
+        return None if caplen > self.max_record else 16 + caplen
+
 
 class PcapFileSource:
     """Frames of one capture file, with read counters for progress and truncation warnings."""
@@ -78,22 +86,29 @@ class PcapFileSource:
             layout = RecordLayout(struct.Struct(reader.endian + "IIII"), 1e-9 if reader.nano else 1e-6,
                                   reader.linktype, MAX_RECORD)
         f = reader.f
-        boundary, count, buf, truncated, want = f.tell(), 0, b"", False, BULK_READ
+        boundary, count, rest, truncated, want = f.tell(), 0, b"", False, BULK_READ
         try:
             while True:
                 chunk, failed = _read_gzip(f, want) if self._gzip else (f.read(want), False)
                 if not chunk and not failed:
-                    truncated = bool(buf)
+                    truncated = bool(rest)
                     break
-                buf = buf + chunk if buf else chunk
-                stop, records, damaged = consume(buf, 0, layout)
+                buf, pos = chunk, 0
+                if rest:
+                    buf, pos, joined, records, damaged = _join(rest, chunk, layout, consume)
+                    count += records
+                    boundary += joined
+                    if damaged:
+                        truncated = True
+                        break
+                stop, records, damaged = consume(buf, pos, layout)
                 count += records
                 boundary += stop
                 if damaged or failed:
                     truncated = True
                     break
-                buf = buf[stop:]
-                want = BULK_READ if stop else max(BULK_READ, len(buf))     # a record longer than a read
+                rest = buf[pos + stop:]
+                want = BULK_READ if pos + stop else max(BULK_READ, len(rest))    # a record longer than a read
         except OSError:
             truncated = True
         finally:
@@ -205,6 +220,20 @@ def _open_reader(path: str):
             stream.close()
         reason = getattr(exc, "strerror", None) or "not a pcap or pcapng capture"
         raise NotACaptureError(f"{path}: {reason}") from None
+
+
+def _join(rest: bytes, chunk: bytes, layout, consume) -> tuple[bytes, int, int, int, bool]:
+    """The record cut by the end of the last read, completed from `chunk` and fed alone so that the
+    read need not be copied behind it. Returns the buffer to go on with and where in it, the bytes
+    fed from `rest` on, the records fed, and whether that record was damaged. When the record's
+    size is not known or it does not end in `chunk`, the two are joined instead (nothing fed)."""
+    need = layout.record_size(rest + chunk[:16])
+    if need is None or not len(rest) < need <= len(rest) + len(chunk):
+        return rest + chunk, 0, 0, 0, False
+    stop, records, damaged = consume(rest + chunk[:need - len(rest)], 0, layout)
+    if damaged or stop == need:
+        return chunk, need - len(rest), stop, records, damaged
+    return rest + chunk, stop, stop, records, False     # not read as one whole record: go on from there
 
 
 def _read_gzip(f, size: int) -> tuple[bytes, bool]:

@@ -37,6 +37,18 @@ class BlockLayout:
         """"<" or ">": the current section's byte order."""
         return ">" if self.reader.endian == "!" else self.reader.endian
 
+    def record_size(self, head: bytes) -> int | None:
+        """Bytes of the block starting `head`; None: its header is not all there or is impossible."""
+        if len(head) < 12:
+            return None
+        btype, length = struct.unpack_from(self.endian + "II", head)
+        if btype == SHB:
+            endian = BYTE_ORDER.get(head[8:12])
+            if endian is None:
+                return None
+            length = struct.unpack_from(endian + "I", head, 4)[0]
+        return None if length < 12 else length + (-length % 4)
+
     def interfaces(self) -> list[tuple[int, float]]:
         """(link type, ticks per second as a float) of each described interface, by id."""
         if self._table is None:         # only scapy's blocks change it
