@@ -47,9 +47,8 @@ class _Batch:
     def __init__(self, pipeline, fields: BatchFields, ts: np.ndarray):
         self.pipeline, self.fields, self.ts = pipeline, fields, ts
         self.fast = pipeline.fast
-        self.index = {key: i for i, key in enumerate(fields.keys)}
-        entries = self.fast.entries
-        self.entries = [entries.get(key) for key in fields.keys]
+        self.index = dict(zip(fields.keys, range(len(fields.keys))))
+        self.entries = list(map(self.fast.entries.get, fields.keys))
         self.entry_ssrc = np.array([NO_ENTRY if e is None else e.ssrc for e in self.entries], dtype=np.int64)
         self.entry_pt = np.array([NO_ENTRY if e is None else e.pt for e in self.entries], dtype=np.int64)
         group = fields.group
@@ -133,12 +132,14 @@ class _Batch:
         octets = np.bincount(groups, weights=fields.octets[picked], minlength=size)
         last = np.full(size, -1, dtype=np.int64)
         np.maximum.at(last, groups, picked)
-        ts, entries = self.ts, self.entries
-        for g in np.flatnonzero(packets).tolist():
+        touched = np.flatnonzero(packets)
+        entries = self.entries
+        for g, count, size, when in zip(touched.tolist(), packets[touched].tolist(),
+                                        octets[touched].astype(np.int64).tolist(), self.ts[last[touched]].tolist()):
             entry = entries[g]
-            entry.packets += int(packets[g])
-            entry.octets += int(octets[g])
-            entry.last = float(ts[last[g]])
+            entry.packets += count
+            entry.octets += size
+            entry.last = when
 
     def _refresh(self, start: int) -> bool:
         """Decide again, from frame `start` on, the frames of the 5-tuples whose entry changed;
