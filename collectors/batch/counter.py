@@ -134,11 +134,11 @@ class _Batch:
         np.maximum.at(last, groups, picked)
         touched = np.flatnonzero(packets)
         entries = self.entries
-        for g, count, size, when in zip(touched.tolist(), packets[touched].tolist(),
-                                        octets[touched].astype(np.int64).tolist(), self.ts[last[touched]].tolist()):
+        for g, count, length, when in zip(touched.tolist(), packets[touched].tolist(),
+                                          octets[touched].astype(np.int64).tolist(), self.ts[last[touched]].tolist()):
             entry = entries[g]
             entry.packets += count
-            entry.octets += size
+            entry.octets += length
             entry.last = when
 
     def _refresh(self, start: int) -> bool:
