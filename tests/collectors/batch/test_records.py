@@ -6,6 +6,7 @@ import struct
 
 import pytest
 
+from collectors.batch import records as records_module
 from collectors.batch.records import MIN_CHAIN, find_records, plain_records
 from collectors.sources.pcapfile import MAX_RECORD, RecordLayout
 
@@ -76,3 +77,19 @@ def test_many_records_of_one_size():
 def test_noise(seed):
     rng = random.Random(seed)
     same_as_plain(bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 5000))), "<")
+
+
+@pytest.mark.parametrize("window", [2048, 16384, 100_000])
+def test_chains_by_windows(monkeypatch, window):
+    """A chain looks at one window of the buffer at a time; records cross window ends, a window may
+    hold fewer than MIN_CHAIN records (big ones) and a damaged header may sit in any window."""
+    monkeypatch.setattr(records_module, "WINDOW", window)
+    buf = records("<", 8 * MIN_CHAIN, 6) + records("<", MIN_CHAIN // 2, 7, sec=1_700_100_000)
+    same_as_plain(buf, "<")
+    big = b"".join(struct.pack("<IIII", 1_700_000_000, i, 5000, 5000) + bytes(5000) for i in range(20))
+    same_as_plain(big + buf + big, "<")
+    damaged = bytearray(buf)
+    at = plain_records(buf, 0, layout("<"))[0][5 * MIN_CHAIN]
+    struct.pack_into("<I", damaged, int(at) + 8, MAX_RECORD + 1)
+    offsets, stop, bad = same_as_plain(bytes(damaged), "<")
+    assert bad and stop == at
