@@ -237,3 +237,21 @@ def test_generated_mix_gzipped(tmp_path, mix):
     cut = tmp_path / "cut.pcap.gz"
     cut.write_bytes(packed.read_bytes()[:-1000])
     assert assert_same_as_scapy(cut)["captures"][0]["warnings"]
+
+
+@pytest.mark.skipif(not any(p.suffix == ".pcapng" for p in CORPUS_FILES),
+                    reason="../shared/corpus is not present on this machine")
+def test_shared_corpus_pcapng_against_scapy():
+    """The corpus' pcapng files (other writers than editcap: options, several interfaces and
+    sections, name resolution and statistics blocks): the walk's report is scapy's reading's."""
+    different = []
+    for path in (p for p in CORPUS_FILES if p.suffix == ".pcapng"):
+        try:
+            walked, read = walked_and_read(path)
+        except Exception as exc:          # noqa: BLE001 - a file that is not a capture fails both ways
+            if type(exc).__name__ != "NotACaptureError":
+                raise
+            continue
+        if json.dumps(walked, sort_keys=True, default=str) != json.dumps(read, sort_keys=True, default=str):
+            different.append(str(path.relative_to(CORPUS)))
+    assert different == []
