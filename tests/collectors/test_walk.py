@@ -99,7 +99,8 @@ def test_pcapng_blocks_between_runs(tmp_path):
     link type and clock, a packet on an interface never described, a simple packet block: scapy's."""
     head = pcapng_bytes(many(3 * MIN_CHAIN), [(1, None)])
     comment = struct.pack("<HH", 1, 5) + b"hello\x00\x00\x00" + struct.pack("<HHI", 2, 4, 1) + struct.pack("<HH", 0, 0)
-    idb = _block("<", 1, struct.pack("<HHI", 101, 0, 262144) + struct.pack("<HHB3x", 9, 1, 9) + struct.pack("<HH", 0, 0))
+    nanoseconds = struct.pack("<HHB3x", 9, 1, 9) + struct.pack("<HH", 0, 0)
+    idb = _block("<", 1, struct.pack("<HHI", 101, 0, 262144) + nanoseconds)
     middle = epb(0, 7, FRAMES[1], comment) + _block("<", 5, bytes(12)) + _block("<", 0x0BAD, b"x" * 5) + idb
     mixed = b"".join(epb(i % 2, 1_700_000_000_000_000_123 + i, FRAMES[i % 3]) for i in range(3 * MIN_CHAIN))
     odd = epb(7, 9, FRAMES[2]) + _block("<", 3, struct.pack("<I", len(FRAMES[0])) + FRAMES[0])
