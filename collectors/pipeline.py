@@ -99,15 +99,27 @@ class Pipeline:
         self.bytes += octets
 
     def feed_records(self, buf: bytes, pos: int, layout) -> tuple[int, int, bool]:
-        """Walk the classic-pcap records in `buf` from `pos` (see `PcapFileSource.walk`): frames
-        of settled streams are counted in place, without being copied out; the rest go the full way.
+        """Walk the classic-pcap records (or pcapng blocks) in `buf` from `pos` (see `PcapFileSource.walk`):
+        frames of settled streams are counted in place, without being copied out; the rest go the full way.
         Returns where the first incomplete record starts, the records fed, and whether a record
         header was impossible (a damaged file). Batched (`collectors.batch`) when numpy is there."""
         batch = self.batch_counter()
+        if getattr(layout, "pcapng", False):
+            if batch is not None:
+                from collectors.batch.blocks import feed_blocks
+                return feed_blocks(batch, buf, pos, layout)
+            return self.feed_blocks_each(buf, pos, layout)
         if batch is not None:
             from collectors.batch.offline import feed_records
             return feed_records(batch, buf, pos, layout)
         return self.feed_records_each(buf, pos, layout)
+
+    def feed_blocks_each(self, buf: bytes, pos: int, layout) -> tuple[int, int, bool]:
+        """`feed_records` for the blocks of a pcapng buffer (`BlockLayout`), a block at a time."""
+        frames: list = []
+        result = layout.read_blocks(buf, pos, frames)
+        self.feed_many(frames)
+        return result
 
     def batch_counter(self):
         """The batched fast path, when enabled and numpy is installed (imported on first use)."""

@@ -47,9 +47,8 @@ class _Batch:
     def __init__(self, pipeline, fields: BatchFields, ts: np.ndarray):
         self.pipeline, self.fields, self.ts = pipeline, fields, ts
         self.fast = pipeline.fast
-        self.index = {key: i for i, key in enumerate(fields.keys)}
-        entries = self.fast.entries
-        self.entries = [entries.get(key) for key in fields.keys]
+        self.index = dict(zip(fields.keys, range(len(fields.keys))))
+        self.entries = list(map(self.fast.entries.get, fields.keys))
         self.entry_ssrc = np.array([NO_ENTRY if e is None else e.ssrc for e in self.entries], dtype=np.int64)
         self.entry_pt = np.array([NO_ENTRY if e is None else e.pt for e in self.entries], dtype=np.int64)
         group = fields.group
@@ -68,16 +67,18 @@ class _Batch:
         n = len(ts)
         self.fast.watch = self._watch
         try:
-            pos, sweep_at = 0, self._next_sweep(0)
-            while pos < n:
-                at = pos + int(np.argmax(full[pos:]))
-                if not full[at]:
-                    at = n
+            todo, i = self._todo(0), 0               # the frames to hand over, as decided so far
+            sweep_at = self._next_sweep(0)
+            while True:
+                while i < len(todo) and not full[todo[i]]:
+                    i += 1                           # counted since: its stream was armed
+                at = todo[i] if i < len(todo) else n
                 if sweep_at <= at and sweep_at < n:
                     self.current = sweep_at
                     pipeline._sweep(float(ts[sweep_at]))
-                    self._refresh(sweep_at)
-                    pos, sweep_at = sweep_at, self._next_sweep(sweep_at)
+                    if self._refresh(sweep_at):
+                        todo, i = self._todo(sweep_at), 0
+                    sweep_at = self._next_sweep(sweep_at)
                     continue
                 if at >= n:
                     break
@@ -86,13 +87,17 @@ class _Batch:
                 pipeline._full_path(float(ts[at]), linktype, bytes(buf[start:start + int(caplens[at])]),
                                     bool(common[at]))
                 self.passed += 1
-                if self.changed:
-                    self._refresh(at + 1)
-                pos = at + 1
+                i += 1
+                if self.changed and self._refresh(at + 1):
+                    todo, i = self._todo(at + 1), 0
             self._settle(n)
         finally:
             self.fast.watch = None
         return self.passed
+
+    def _todo(self, start: int) -> list[int]:
+        """The frames from `start` on that take the full path, as decided now."""
+        return (np.flatnonzero(self.full[start:]) + start).tolist()
 
     def _next_sweep(self, pos: int) -> int:
         """The first frame from `pos` at or past the pipeline's next sweep time (n: none)."""
@@ -105,9 +110,13 @@ class _Batch:
 
     # -- the fast path's hook ---------------------------------------------------------------------
     def _watch(self, key: bytes | None) -> None:
-        self._settle(self.current)
-        if key is not None:
-            self.changed.add(key)
+        if key is None:
+            self._settle(self.current)
+            return
+        g = self.index.get(key)
+        if g is not None and self.entries[g] is not None:
+            self._settle(self.current)       # a stream of the batch that has counts pending
+        self.changed.add(key)
 
     def _settle(self, upto: int) -> None:
         """Fold the counted frames before `upto` not yet given to their entries into them."""
@@ -123,17 +132,21 @@ class _Batch:
         octets = np.bincount(groups, weights=fields.octets[picked], minlength=size)
         last = np.full(size, -1, dtype=np.int64)
         np.maximum.at(last, groups, picked)
-        ts, entries = self.ts, self.entries
-        for g in np.flatnonzero(packets).tolist():
+        touched = np.flatnonzero(packets)
+        entries = self.entries
+        for g, count, length, when in zip(touched.tolist(), packets[touched].tolist(),
+                                          octets[touched].astype(np.int64).tolist(), self.ts[last[touched]].tolist()):
             entry = entries[g]
-            entry.packets += int(packets[g])
-            entry.octets += int(octets[g])
-            entry.last = float(ts[last[g]])
+            entry.packets += count
+            entry.octets += length
+            entry.last = when
 
-    def _refresh(self, start: int) -> None:
-        """Decide again, from frame `start` on, the frames of the 5-tuples whose entry changed."""
+    def _refresh(self, start: int) -> bool:
+        """Decide again, from frame `start` on, the frames of the 5-tuples whose entry changed;
+        True when a frame counted so far now takes the full path."""
         changed, self.changed = self.changed, set()
         entries, fields = self.fast.entries, self.fields
+        uncounted = False
         for key in changed:
             g = self.index.get(key)
             if g is None:
@@ -145,5 +158,7 @@ class _Batch:
                 counted = np.zeros(len(members), dtype=bool)
             else:
                 counted = (fields.ssrc[members] == entry.ssrc) & (fields.pt[members] == entry.pt)
+            uncounted = uncounted or bool((self.counted[members] & ~counted).any())
             self.counted[members] = counted
             self.full[members] = ~counted
+        return uncounted

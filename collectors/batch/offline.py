@@ -12,11 +12,10 @@ def feed_records(counter: BatchCounter, buf: bytes, pos: int, layout) -> tuple[i
     """`Pipeline.feed_records`'s contract: the whole records of `buf` from `pos` are fed; returns
     where the first incomplete record starts (from `pos`), the records fed, and whether a record
     header was impossible (a damaged file: nothing after it is fed)."""
-    view = buf[pos:] if pos else buf
-    offsets, stop, damaged = find_records(view, layout)
+    offsets, stop, damaged = find_records(buf, layout, pos)
     if len(offsets):
-        header = words(view, layout.header.format[0] + "u4")
+        header = words(buf, layout.header.format[0] + "u4")
         sec, frac, caplen, wirelen = (header[offsets + i].astype(np.int64) for i in (0, 4, 8, 12))
         ts = sec.astype(np.float64) + frac.astype(np.float64) * layout.scale
-        counter.feed(view, offsets + 16, caplen, ts, wirelen, layout.linktype)
-    return stop, len(offsets), damaged
+        counter.feed(buf, offsets + 16, caplen, ts, wirelen, layout.linktype)
+    return stop - pos, len(offsets), damaged

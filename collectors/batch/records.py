@@ -4,42 +4,52 @@ A record's header says how long it is, so boundaries form a chain from the first
 walking it in Python, every offset that could start a record is taken as a candidate (the top byte
 of its seconds field equals the first record's, its caplen is possible), each candidate points at
 where its successor would begin, and the chain from the first record is followed by pointer doubling
-over the candidates. Where the chain stops before the buffer's last whole record (a record that does
-not look like its neighbours: a time jump, a damaged header), one record is read the plain way and
-the chain resumes after it; a buffer the chain does not cover well is read the plain way to its end.
+over the candidates. A chain looks at one window of the buffer (WINDOW bytes: the candidates stay in
+the CPU's cache) and the next one resumes where it stopped. Where a chain stops before the window's
+last whole record (the record crossing the window's end, or one that does not look like its
+neighbours: a time jump, a damaged header), one record is read the plain way and the chain resumes
+after it; a window the chain does not cover well is read the plain way to its end.
 The boundaries are the same as those of the plain walk (`plain_records`), which decides damage.
 """
 from __future__ import annotations
 
 import numpy as np
 
-MIN_CHAIN = 64          # a chain shorter than this: the rest of the buffer is read the plain way
+MIN_CHAIN = 64          # a chain shorter than this: the rest of its window is read the plain way
+WINDOW = 1 << 20        # bytes one chain looks at: its candidates stay in the CPU's cache
 
 
-def find_records(buf: bytes, layout) -> tuple[np.ndarray, int, bool]:
-    """(offsets of the whole records' headers, where the first incomplete record starts, damaged)."""
-    found, pos, size = [], 0, len(buf)
+def find_records(buf: bytes, layout, start: int = 0) -> tuple[np.ndarray, int, bool]:
+    """(offsets of the whole records' headers from `start`, where the first incomplete record starts,
+    damaged)."""
+    found, pos, size = [], start, len(buf)
     u8 = np.frombuffer(buf, dtype=np.uint8)
     while size - pos >= 16:
-        chain = _chain(buf, u8, pos, layout)
+        window = min(size, pos + WINDOW)
+        chain = _chain(buf, u8, pos, layout, window)
         if len(chain) >= MIN_CHAIN:
             found.append(chain)
             last = int(chain[-1])
             pos = last + 16 + _caplen(buf, last, layout)
             if size - pos < 16:
                 break
-        offsets, pos, damaged = plain_records(buf, pos, layout, limit=1 if len(chain) >= MIN_CHAIN else None)
+            offsets, pos, damaged = plain_records(buf, pos, layout, limit=1)
+        else:
+            offsets, pos, damaged = plain_records(buf, pos, layout, until=window)
         found.append(offsets)
         if damaged or not len(offsets):
             return _joined(found), pos, damaged
     return _joined(found), pos, False
 
 
-def plain_records(buf: bytes, pos: int, layout, limit: int | None = None) -> tuple[np.ndarray, int, bool]:
-    """The plain walk from `pos` (at most `limit` records): offsets, stop, damaged."""
+def plain_records(buf: bytes, pos: int, layout, limit: int | None = None,
+                  until: int | None = None) -> tuple[np.ndarray, int, bool]:
+    """The plain walk from `pos` (at most `limit` records, none starting at or past `until`):
+    offsets, stop, damaged."""
     unpack, max_record, size = layout.header.unpack_from, layout.max_record, len(buf)
     offsets, damaged = [], False
-    while size - pos >= 16 and (limit is None or len(offsets) < limit):
+    until = size if until is None else until
+    while size - pos >= 16 and pos < until and (limit is None or len(offsets) < limit):
         caplen = unpack(buf, pos)[2]
         if caplen > max_record:
             damaged = True
@@ -52,17 +62,20 @@ def plain_records(buf: bytes, pos: int, layout, limit: int | None = None) -> tup
     return np.array(offsets, dtype=np.int64), pos, damaged
 
 
-def _chain(buf: bytes, u8: np.ndarray, pos: int, layout) -> np.ndarray:
-    """Whole records chained from the one at `pos`, as far as the candidates reach."""
+def _chain(buf: bytes, u8: np.ndarray, pos: int, layout, window: int) -> np.ndarray:
+    """Whole records chained from the one at `pos`, as far as the candidates reach, all of them
+    ending by `window`."""
     size = len(buf)
-    count = size - pos - 15                       # offsets with a whole 16-byte header after them
+    count = window - pos - 15                     # offsets with a whole 16-byte header after them
     little = layout.header.format[0] == "<"
     top = pos + (3 if little else 0)              # the most significant byte of the seconds field
-    candidates = np.flatnonzero(u8[top:top + count] == u8[top]) + pos
+    near = top - 1 if little else top + 1         # and the byte after it in significance
+    candidates = np.flatnonzero(u8[top:top + count] == u8[top])
+    candidates = candidates[u8[candidates + near] == u8[near]] + pos
     words = np.ndarray((size - 3,), dtype=("<u4" if little else ">u4"), buffer=buf, strides=(1,))
     caplens = words[candidates + 8].astype(np.int64)
     ends = candidates + 16 + caplens
-    keep = (caplens <= layout.max_record) & (ends <= size) & (words[candidates + 12] >= caplens)
+    keep = (caplens <= layout.max_record) & (ends <= window) & (words[candidates + 12] >= caplens)
     candidates, ends = candidates[keep], ends[keep]
     if not len(candidates) or candidates[0] != pos:
         return candidates[:0]
@@ -72,11 +85,18 @@ def _chain(buf: bytes, u8: np.ndarray, pos: int, layout) -> np.ndarray:
 def follow(candidates: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Which of the sorted `candidates` the chain from the first reaches, each pointing at the
     candidate equal to its `ends` (a chain stops at an end no candidate holds): a boolean mask.
-    Pointer doubling: after k rounds the chain's first 2**k links are known."""
+    Usually the candidates some candidate points at are the chain itself, which one comparison
+    confirms; otherwise pointer doubling: after k rounds the chain's first 2**k links are known."""
     where = np.searchsorted(candidates, ends)
     sink = len(candidates)
     found = where < sink
     found[found] = candidates[where[found]] == ends[found]
+    pointed = np.zeros(sink, dtype=bool)
+    pointed[where[found]] = True
+    pointed[0] = True
+    links = ends[pointed]
+    if np.array_equal(links[:-1], candidates[pointed][1:]):
+        return pointed        # each one's successor is the next: the chain, and it stops at the last
     jump = np.append(np.where(found, where, sink), sink)
     reached = np.zeros(sink + 1, dtype=bool)
     reached[0] = reached[sink] = True

@@ -21,7 +21,10 @@ What decides:
 from __future__ import annotations
 
 import math
+import struct
+from collections import Counter
 from dataclasses import replace
+from itertools import repeat
 
 from collectors.classify.codecs import COMFORT_NOISE, TELEPHONE_EVENT, cleartext_length, tag_for_excess
 from collectors.classify.verdict import Verdict
@@ -43,19 +46,26 @@ FEW_PACKETS = 5              # below this, a stream that ended gets no lean at a
 UNVERIFIED = 0.6             # uniform bytes, nothing positive: encrypted, unverified
 MAX_EVENT_CODE = 16          # DTMF 0-9 * # A-D and flash
 
+# Per-bit counts of the prefixes are kept as one integer of PREFIX * 8 counters, LANE bytes each
+# (big-endian, bit 7 of byte 0 first): a prefix adds its bits to all counters in one addition.
+LANE = 4
+SPREAD = tuple(b"".join((value >> (7 - bit) & 1).to_bytes(LANE, "big") for bit in range(8)) for value in range(256))
+SPREAD_PAD = tuple(bytes(LANE * 8 * (PREFIX - length)) for length in range(PREFIX + 1))
+COUNTERS = struct.Struct(f">{PREFIX * 8}I")
+
 
 class PayloadClassifier:
     """Per-stream accumulator; `feed` returns a Verdict once the packets decide it."""
 
-    __slots__ = ("codec_of", "n", "ones", "prefix_len", "hist", "hist_bytes", "last_ts", "length_clear",
+    __slots__ = ("codec_of", "n", "bits", "prefix_len", "hist", "hist_bytes", "last_ts", "length_clear",
                  "length_tag", "length_other", "tags", "events", "last_event", "examined")
 
     def __init__(self, codec_of):
         self.codec_of = codec_of         # callable: payload type -> codec name or None
         self.n = 0
-        self.ones = [0] * (PREFIX * 8)
+        self.bits = 0                    # the packed per-bit counts (`ones`)
         self.prefix_len = PREFIX
-        self.hist = [0] * 256
+        self.hist: Counter = Counter()   # byte value -> occurrences in the sampled payloads
         self.hist_bytes = 0
         self.last_ts: dict[int, int] = {}
         self.length_clear = self.length_tag = self.length_other = 0
@@ -109,18 +119,16 @@ class PayloadClassifier:
         self.n += 1
         prefix = data[off:off + PREFIX]
         self.prefix_len = min(self.prefix_len, len(prefix))
-        ones = self.ones
-        for i, byte in enumerate(prefix):
-            if byte:
-                base = i * 8
-                for bit in range(8):
-                    if byte >> (7 - bit) & 1:
-                        ones[base + bit] += 1
+        self.bits += int.from_bytes(b"".join(map(SPREAD.__getitem__, prefix)) + SPREAD_PAD[len(prefix)], "big")
         if self.hist_bytes < MAX_HIST_BYTES:
-            hist = self.hist
-            for byte in data[off:min(end, off + MAX_HIST_BYTES - self.hist_bytes)]:
-                hist[byte] += 1
-            self.hist_bytes = sum(hist)
+            sampled = data[off:min(end, off + MAX_HIST_BYTES - self.hist_bytes)]
+            self.hist.update(sampled)
+            self.hist_bytes += len(sampled)
+
+    @property
+    def ones(self) -> tuple[int, ...]:
+        """Per bit position of the prefix (bit 7 of byte 0 first): packets with that bit set."""
+        return COUNTERS.unpack(self.bits.to_bytes(COUNTERS.size, "big"))
 
     # -- decision ------------------------------------------------------------------------------
     def decide(self, final: bool = False, ended: bool = False) -> Verdict | None:
@@ -208,7 +216,7 @@ class PayloadClassifier:
         if total < 512:
             return 0.0
         expected = total / 256
-        chi2 = sum((c - expected) ** 2 for c in self.hist) / expected
+        chi2 = sum((c - expected) ** 2 for c in map(self.hist.get, range(256), repeat(0))) / expected
         return (chi2 - 255) / math.sqrt(2 * 255)
 
     def _length_evidence(self) -> list[str]:

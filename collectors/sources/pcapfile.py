@@ -17,6 +17,7 @@ from scapy.error import Scapy_Exception
 
 from collectors.errors import NotACaptureError
 from collectors.sources.frame import Frame
+from collectors.sources.pcapng import BlockLayout
 from collectors.sources.pipe import STDIN, Pipe, open_stream
 
 BULK_READ = 1 << 22
@@ -30,6 +31,14 @@ class RecordLayout(NamedTuple):
     scale: float               # fraction of a second per `frac` unit
     linktype: int
     max_record: int
+
+    def record_size(self, head: bytes) -> int | None:
+        """Bytes of the record starting `head` (header included); None: its header is not all there
+        or is impossible."""
+        if len(head) < 16:
+            return None
+        caplen = self.header.unpack_from(head)[2]
+        return None if caplen > self.max_record else 16 + caplen
 
 
 class PcapFileSource:
@@ -60,31 +69,46 @@ class PcapFileSource:
 
     @property
     def walkable(self) -> bool:
-        """Classic uncompressed pcap: its records can be handed over in bulk (`walk`)."""
-        return not hasattr(self._reader, "interfaces") and not self._gzip
+        """Its records can be handed over in bulk (`walk`): classic pcap and pcapng, compressed or not."""
+        return True
 
     def walk(self, consume) -> None:
         """Hand whole regions of records to `consume(buf, start, layout) -> (stop, count, damaged)`,
-        which walks the records itself: the fastest way through a large classic pcap. `stop` is
-        where the first incomplete record begins; `damaged` says a record header was impossible."""
+        which walks the records itself: the fastest way through a large capture. `stop` is where
+        the first incomplete record begins; `damaged` says a record header was impossible. The
+        layout is a `RecordLayout` (classic pcap) or a `BlockLayout` (pcapng); gzip input is
+        decompressed into the same buffers."""
         reader = self._reader
-        layout = RecordLayout(struct.Struct(reader.endian + "IIII"), 1e-9 if reader.nano else 1e-6,
-                              reader.linktype, MAX_RECORD)
-        boundary, count, buf, truncated = reader.f.tell(), 0, b"", False
+        if hasattr(reader, "interfaces"):
+            _interfaces_per_section(reader)
+            layout = BlockLayout(reader, MAX_RECORD, (EOFError,) + _READ_ERRORS, _scapy_quiet)
+        else:
+            layout = RecordLayout(struct.Struct(reader.endian + "IIII"), 1e-9 if reader.nano else 1e-6,
+                                  reader.linktype, MAX_RECORD)
+        f = reader.f
+        boundary, count, rest, truncated, want = f.tell(), 0, b"", False, BULK_READ
         try:
             while True:
-                chunk = reader.f.read(BULK_READ)
-                if not chunk:
-                    truncated = bool(buf)
+                chunk, failed = _read_gzip(f, want) if self._gzip else (f.read(want), False)
+                if not chunk and not failed:
+                    truncated = bool(rest)
                     break
-                buf = buf + chunk if buf else chunk
-                stop, records, damaged = consume(buf, 0, layout)
+                buf, pos = chunk, 0
+                if rest:
+                    buf, pos, joined, records, damaged = _join(rest, chunk, layout, consume)
+                    count += records
+                    boundary += joined
+                    if damaged:
+                        truncated = True
+                        break
+                stop, records, damaged = consume(buf, pos, layout)
                 count += records
                 boundary += stop
-                if damaged:
+                if damaged or failed:
                     truncated = True
                     break
-                buf = buf[stop:]
+                rest = buf[pos + stop:]
+                want = BULK_READ if pos + stop else max(BULK_READ, len(rest))    # a record longer than a read
         except OSError:
             truncated = True
         finally:
@@ -196,6 +220,36 @@ def _open_reader(path: str):
             stream.close()
         reason = getattr(exc, "strerror", None) or "not a pcap or pcapng capture"
         raise NotACaptureError(f"{path}: {reason}") from None
+
+
+def _join(rest: bytes, chunk: bytes, layout, consume) -> tuple[bytes, int, int, int, bool]:
+    """The record cut by the end of the last read, completed from `chunk` and fed alone so that the
+    read need not be copied behind it. Returns the buffer to go on with and where in it, the bytes
+    fed from `rest` on, the records fed, and whether that record was damaged. When the record's
+    size is not known or it does not end in `chunk`, the two are joined instead (nothing fed)."""
+    need = layout.record_size(rest + chunk[:16])
+    if need is None or not len(rest) < need <= len(rest) + len(chunk):
+        return rest + chunk, 0, 0, 0, False
+    stop, records, damaged = consume(rest + chunk[:need - len(rest)], 0, layout)
+    if damaged or stop == need:
+        return chunk, need - len(rest), stop, records, damaged
+    return rest + chunk, stop, stop, records, False     # not read as one whole record: go on from there
+
+
+def _read_gzip(f, size: int) -> tuple[bytes, bool]:
+    """Up to `size` decompressed bytes, and whether the stream failed after them (cut short or
+    damaged): what was decompressed before the failure is kept, as scapy's record reads keep it."""
+    parts, got = [], 0
+    try:
+        while got < size:
+            part = f.read1(size - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+    except (EOFError, OSError, zlib.error):
+        return b"".join(parts), True
+    return b"".join(parts), False
 
 
 def _ng_timestamp(meta) -> float:

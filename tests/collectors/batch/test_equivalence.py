@@ -7,8 +7,11 @@ evidence, alerts, counters, warnings) are compared whole, as JSON.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
+import shutil
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -169,3 +172,86 @@ def test_other_link_types(tmp_path, linktype):
     """Frames the batch cannot count (no Ethernet header) all take the full path, in order."""
     path = write_pcap(tmp_path / f"l{linktype}.pcap", calls(*MIXES["shapes"][:2]), linktype=linktype)
     assert assert_same(path)["streams"]
+
+
+# -- pcapng and gzip: buffers of blocks (or decompressed records) against scapy's reading ---------
+EDITCAP = shutil.which("editcap")
+
+
+def walked_and_read(path, **settings) -> tuple[dict, dict]:
+    """The report from `walk` (batched) and from scapy's frame-by-frame reading (`packets()`)."""
+    walked = analyze_files([str(path)], pipeline_settings=PipelineSettings(**settings))
+    original = pcapfile.PcapFileSource.walkable
+    try:
+        pcapfile.PcapFileSource.walkable = property(lambda self: False)
+        read = analyze_files([str(path)], pipeline_settings=PipelineSettings(batch=False, **settings))
+    finally:
+        pcapfile.PcapFileSource.walkable = original
+    return walked, read
+
+
+def assert_same_as_scapy(path, **settings) -> dict:
+    walked, read = walked_and_read(path, **settings)
+    assert json.dumps(walked, sort_keys=True, default=str) == json.dumps(read, sort_keys=True, default=str)
+    return walked
+
+
+def without_paths(report: dict) -> str:
+    report = dict(report, captures=[{k: v for k, v in c.items() if k != "path"} for c in report["captures"]])
+    return json.dumps(report, sort_keys=True, default=str)
+
+
+@pytest.mark.skipif(EDITCAP is None, reason="editcap (Wireshark) is not installed")
+@pytest.mark.parametrize("path", [p for p in SUITE if p.suffix == ".pcap"], ids=lambda p: p.name)
+def test_suite_captures_as_pcapng(tmp_path, path):
+    """editcap's pcapng of each capture: the same report as the pcap, and as scapy reading it."""
+    ng = tmp_path / (path.stem + ".pcapng")
+    subprocess.run([EDITCAP, "-F", "pcapng", str(path), str(ng)], check=True, capture_output=True)
+    report = assert_same_as_scapy(ng)
+    if not report["captures"][0]["warnings"]:
+        assert without_paths(report) == without_paths(assert_same(path))
+
+
+@pytest.mark.skipif(EDITCAP is None, reason="editcap (Wireshark) is not installed")
+def test_generated_mix_as_pcapng_in_small_buffers(tmp_path, monkeypatch):
+    """Many buffers of blocks, nanosecond timestamps, a block cut at the end."""
+    path = write_pcap(tmp_path / "busy.pcap", calls(*MIXES["busy"][:4], *MIXES["shapes"]), nanosecond=True)
+    ng = tmp_path / "busy.pcapng"
+    subprocess.run([EDITCAP, "-F", "pcapng", str(path), str(ng)], check=True, capture_output=True)
+    monkeypatch.setattr(pcapfile, "BULK_READ", 1 << 15)
+    report = assert_same_as_scapy(ng)
+    assert report["streams"]
+    assert without_paths(report) == without_paths(assert_same(path))
+    cut = tmp_path / "cut.pcapng"
+    cut.write_bytes(ng.read_bytes()[:-100])
+    assert assert_same_as_scapy(cut)["captures"][0]["warnings"]
+
+
+@pytest.mark.parametrize("mix", ["busy", "reused"])
+def test_generated_mix_gzipped(tmp_path, mix):
+    path = write_pcap(tmp_path / f"{mix}.pcap", calls(*MIXES[mix]))
+    packed = tmp_path / f"{mix}.pcap.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    report = assert_same_as_scapy(packed)
+    assert without_paths(report) == without_paths(assert_same(path))
+    cut = tmp_path / "cut.pcap.gz"
+    cut.write_bytes(packed.read_bytes()[:-1000])
+    assert assert_same_as_scapy(cut)["captures"][0]["warnings"]
+
+
+@pytest.mark.skipif(not any(p.suffix == ".pcapng" for p in CORPUS_FILES),
+                    reason="../shared/corpus is not present on this machine")
+def test_shared_corpus_pcapng_against_scapy():
+    """The corpus' pcapng files (other writers than editcap: options, several interfaces and
+    sections, name resolution and statistics blocks): the walk's report is scapy's reading's."""
+    different = []
+    for path in (p for p in CORPUS_FILES if p.suffix == ".pcapng"):
+        try:
+            walked, read = walked_and_read(path)
+        except Exception as exc:          # noqa: BLE001 - a file that is not a capture fails both ways
+            if type(exc).__name__ != "NotACaptureError":
+                raise
+            continue
+        if json.dumps(walked, sort_keys=True, default=str) != json.dumps(read, sort_keys=True, default=str):
+            different.append(str(path.relative_to(CORPUS)))
+    assert different == []

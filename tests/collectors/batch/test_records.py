@@ -6,6 +6,7 @@ import struct
 
 import pytest
 
+from collectors.batch import records as records_module
 from collectors.batch.records import MIN_CHAIN, find_records, plain_records
 from collectors.sources.pcapfile import MAX_RECORD, RecordLayout
 
@@ -14,9 +15,9 @@ def layout(endian: str) -> RecordLayout:
     return RecordLayout(struct.Struct(endian + "IIII"), 1e-6, 1, MAX_RECORD)
 
 
-def records(endian: str, count: int, seed: int, time_jump_at: int | None = None) -> bytes:
+def records(endian: str, count: int, seed: int, time_jump_at: int | None = None, sec: int = 1_700_000_000) -> bytes:
     rng = random.Random(seed)
-    out, sec = [], 1_700_000_000
+    out = []
     for i in range(count):
         if i == time_jump_at:
             sec += 1 << 26                         # another top byte of the seconds field
@@ -56,7 +57,39 @@ def test_time_jump_and_a_damaged_header():
     assert damaged and stop == at
 
 
+@pytest.mark.parametrize("step", [1 << 8, 1 << 16, 1 << 24])
+def test_seconds_crossing_a_byte_boundary(step):
+    """Records whose seconds field changes in a higher byte in the middle of the buffer."""
+    same_as_plain(records("<", 6 * MIN_CHAIN, 4, time_jump_at=3 * MIN_CHAIN, sec=2 * step - 1), "<")
+    same_as_plain(records(">", 6 * MIN_CHAIN, 5, sec=step - 1), ">")
+
+
+def test_many_records_of_one_size():
+    """Candidates that point at records without being one (a payload that looks like a header)."""
+    header = struct.Struct("<IIII")
+    fake = header.pack(1_700_000_000, 0, 200, 200)
+    body = (fake + bytes(184))[:200]
+    buf = b"".join(header.pack(1_700_000_000, i, 200, 200) + body for i in range(4 * MIN_CHAIN))
+    same_as_plain(buf, "<")
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_noise(seed):
     rng = random.Random(seed)
     same_as_plain(bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 5000))), "<")
+
+
+@pytest.mark.parametrize("window", [2048, 16384, 100_000])
+def test_chains_by_windows(monkeypatch, window):
+    """A chain looks at one window of the buffer at a time; records cross window ends, a window may
+    hold fewer than MIN_CHAIN records (big ones) and a damaged header may sit in any window."""
+    monkeypatch.setattr(records_module, "WINDOW", window)
+    buf = records("<", 8 * MIN_CHAIN, 6) + records("<", MIN_CHAIN // 2, 7, sec=1_700_100_000)
+    same_as_plain(buf, "<")
+    big = b"".join(struct.pack("<IIII", 1_700_000_000, i, 5000, 5000) + bytes(5000) for i in range(20))
+    same_as_plain(big + buf + big, "<")
+    damaged = bytearray(buf)
+    at = plain_records(buf, 0, layout("<"))[0][5 * MIN_CHAIN]
+    struct.pack_into("<I", damaged, int(at) + 8, MAX_RECORD + 1)
+    offsets, stop, bad = same_as_plain(bytes(damaged), "<")
+    assert bad and stop == at

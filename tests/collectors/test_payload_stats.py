@@ -1,0 +1,55 @@
+"""The keyless classifier's running statistics hold what its decision rules are written against:
+per bit position of the payload prefix, the packets with that bit set; per byte value, its
+occurrences in the sampled payload bytes (bounded); the shortest prefix seen."""
+from __future__ import annotations
+
+import random
+
+from collectors.classify.payload import MAX_HIST_BYTES, PREFIX, PayloadClassifier
+
+
+def _fed(payloads: list[bytes], trailer: bytes = b"") -> PayloadClassifier:
+    classifier = PayloadClassifier(lambda pt: None)
+    for payload in payloads:
+        frame = b"\x80" * 12 + payload + trailer       # bytes after `end` (padding, an Ethernet trailer)
+        classifier._sample(frame, 12, 12 + len(payload))
+    return classifier
+
+
+def _expected_ones(prefixes: list[bytes]) -> list[int]:
+    ones = [0] * (PREFIX * 8)
+    for prefix in prefixes:
+        for i, byte in enumerate(prefix):
+            for bit in range(8):
+                ones[i * 8 + bit] += byte >> (7 - bit) & 1
+    return ones
+
+
+def test_bit_counts_are_per_position_of_the_prefix_most_significant_bit_first():
+    rng = random.Random(7)
+    payloads = [bytes(rng.randrange(256) for _ in range(rng.choice((3, 16, 40, 160)))) for _ in range(60)]
+    classifier = _fed(payloads)
+    assert list(classifier.ones) == _expected_ones([p[:PREFIX] for p in payloads])
+    assert classifier.prefix_len == 3
+    assert classifier.n == 60
+
+
+def test_prefix_reaches_past_the_payload_end_as_it_always_did():
+    classifier = _fed([b"\xff\x00"], trailer=b"\x0f" * 20)
+    assert list(classifier.ones) == _expected_ones([b"\xff\x00" + b"\x0f" * (PREFIX - 2)])
+
+
+def test_constant_bits_of_a_codec_header_are_counted():
+    rng = random.Random(3)
+    payloads = [b"\xa5" + bytes(rng.randrange(256) for _ in range(31)) for _ in range(40)]
+    classifier = _fed(payloads)
+    assert classifier._constant_bits() >= 8
+
+
+def test_byte_histogram_counts_sampled_bytes_up_to_the_bound():
+    rng = random.Random(11)
+    payloads = [bytes(rng.randrange(256) for _ in range(1000)) for _ in range(20)]
+    classifier = _fed(payloads, trailer=b"\x00" * 8)
+    sampled = b"".join(payloads)[:MAX_HIST_BYTES]
+    assert classifier.hist_bytes == MAX_HIST_BYTES
+    assert [classifier.hist.get(v, 0) for v in range(256)] == [sampled.count(v) for v in range(256)]
