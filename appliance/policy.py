@@ -31,6 +31,8 @@ DEFAULT_SEVERITIES = {CLEARTEXT_MEDIA: "high", SRTP_DOWNGRADE: "high", SDES_KEYS
 OLD_TLS = ("SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1")
 MIN_CONFIDENCE = 0.5
 MAX_AWAITING_SDP = 4_096             # cleartext streams' addresses kept for an SDP that comes late
+MAX_CALLS = 20_000                   # calls whose SRTP offer and signaling transport are remembered
+MAX_DOWNGRADES = 20_000              # streams whose srtp_downgrade can still be withdrawn
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ class Policy:
             return False
         key = (SRTP_DOWNGRADE, ev.call_id, finding.element)
         self.downgrades[ev.stream_id] = key
+        while len(self.downgrades) > MAX_DOWNGRADES:     # the oldest streams have long ended
+            del self.downgrades[next(iter(self.downgrades))]
         self._raise(Alert(SRTP_DOWNGRADE, self._severity(SRTP_DOWNGRADE), finding.element, finding.peer,
                           ev.stream_id, ev.call_id, finding.summary,
                           finding.evidence + tuple(ev.evidence), ev.first_seen, key))
@@ -152,8 +156,8 @@ class Policy:
     def _sdp(self, ev: SdpObserved) -> None:
         kept = self.legs.observe(ev)
         if ev.offers_srtp and ev.is_offer:
-            self.srtp_offers.setdefault(ev.call_id, ev)
-        self.call_transport.setdefault(ev.call_id, ev.signaling_transport)
+            _remember(self.srtp_offers, ev.call_id, ev, MAX_CALLS)
+        _remember(self.call_transport, ev.call_id, ev.signaling_transport, MAX_CALLS)
         for address in ev.media:
             self.sdp_media[address] = ev
             self.sdp_media.move_to_end(address)
@@ -254,6 +258,15 @@ class Policy:
 
     def active(self) -> list[Alert]:
         return sorted(self.alerts.values(), key=lambda a: (a.first_seen, a.type, a.endpoint))
+
+
+def _remember(table: dict, key, value, limit: int) -> None:
+    """`table.setdefault(key, value)` within `limit` entries: the oldest call's goes first."""
+    if key in table:
+        return
+    if len(table) >= limit:
+        del table[next(iter(table))]
+    table[key] = value
 
 
 def tls_findings(ev: TlsObserved) -> tuple[list[str], bool]:
