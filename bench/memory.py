@@ -138,11 +138,19 @@ def _held() -> int:
     return tracemalloc.get_traced_memory()[0]
 
 
+OWN = ("collectors/flows.py", "collectors/fastpath.py", "collectors/pipeline.py", "collectors/decode/",
+       "collectors/media/", "collectors/classify/")      # a stream's own state; the rest: calls, SIP, policy
+
+
 def _report(what: str, held: int, streams: int, since) -> None:
-    print(f"memory: {streams} streams {what}: {held / max(streams, 1):,.0f} B per stream "
-          f"({held / 2**20:.2f} MiB held by the pipeline and policy)")
-    for site, size in _sites(since)[:SITES]:
-        print(f"    {size / max(streams, 1):8,.0f} B/stream  {site}")
+    sites = _sites(since)
+    own = sum(size for site, size in sites if site.startswith(OWN))
+    n = max(streams, 1)
+    print(f"memory: {streams} streams {what}: {held / n:,.0f} B per stream held by the pipeline and policy "
+          f"({held / 2**20:.2f} MiB), of which the stream's own state (flow, streams, verdicts, fast path, "
+          f"address index) {own / n:,.0f} B, its call's SIP, endpoint and policy state {(held - own) / n:,.0f} B")
+    for site, size in sites[:SITES]:
+        print(f"    {size / n:8,.0f} B/stream  {site}")
 
 
 def _sites(since) -> list[tuple[str, int]]:

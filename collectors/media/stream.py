@@ -2,10 +2,15 @@
 
 Most streams a busy site holds are settled and many are quiet (ended, held until the idle timeout), so
 a quiet stream is kept compact (`compact`): its counters by SSRC, payload type and RTCP type become flat
-tuples (a dict costs 224 bytes even for one entry), and they turn back into dicts on first use.
-Evidence and notes are tuples shared with the verdict they came from; the report reads them as lists.
+tuples (a dict costs 224 bytes even for one entry; a count equal to the stream's packets is that same
+int), and they turn back into dicts on first use. Evidence and notes are tuples shared with the verdict
+they came from, their lines interned once quiet (streams of a site repeat the same lines); the report
+reads them as lists.
 """
 from __future__ import annotations
+
+import sys
+from dataclasses import replace
 
 MAX_SSRCS = 32
 NO_COUNTS = ()
@@ -116,9 +121,16 @@ class StreamState:
 
     def compact(self) -> None:
         """Quiet for a while: keep only what the report and a resumed stream need, in flat form."""
-        self._ssrcs = _flatten(self._ssrcs)
-        self._pt_counts = _flatten(self._pt_counts)
-        self._rtcp_types = _flatten(self._rtcp_types)
+        packets = self.packets
+        self._ssrcs = _flatten(self._ssrcs, packets)
+        self._pt_counts = _flatten(self._pt_counts, packets)
+        self._rtcp_types = _flatten(self._rtcp_types, packets)
+        evidence = _interned(self._evidence)
+        verdict = self.payload_verdict
+        if verdict is not None:
+            shared = verdict.evidence is self._evidence
+            self.payload_verdict = replace(verdict, evidence=evidence if shared else _interned(verdict.evidence))
+        self._evidence, self._notes = evidence, _interned(self._notes)
 
     @property
     def main_pt(self) -> int | None:
@@ -126,12 +138,16 @@ class StreamState:
         return max(pt_counts, key=pt_counts.get) if pt_counts else None
 
 
-def _flatten(counts) -> tuple:
+def _flatten(counts, total: int) -> tuple:
     if type(counts) is not dict:
         return counts
     if not counts:
         return NO_COUNTS
-    return tuple(item for pair in counts.items() for item in pair)
+    return tuple(item for key, count in counts.items() for item in (key, total if count == total else count))
+
+
+def _interned(lines: tuple) -> tuple:
+    return tuple(map(sys.intern, lines)) if lines else lines
 
 
 def _expand(flat: tuple) -> dict:
