@@ -33,6 +33,7 @@ MIN_CONFIDENCE = 0.5
 MAX_AWAITING_SDP = 4_096             # cleartext streams' addresses kept for an SDP that comes late
 MAX_CALLS = 20_000                   # calls whose SRTP offer and signaling transport are remembered
 MAX_DOWNGRADES = 20_000              # streams whose srtp_downgrade can still be withdrawn
+MAX_ALERTS = 100_000                 # alerts held for the end report: a service runs for weeks (the store keeps all)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Policy:
         self.handshakes: dict[tuple, deque] = {}  # (server, port) -> recent (ts, client)
         self.describe_endpoint = lambda ip: {"device_class": "unknown"}   # the collector's view, set by the caller
         self.held_back: dict[str, int] = {}       # alerts not raised, by reason (exemption, device class)
+        self.alerts_dropped = 0                   # oldest alerts let go to stay within MAX_ALERTS
 
     def observe(self, event) -> None:
         if isinstance(event, StreamVerdict):
@@ -243,6 +245,9 @@ class Policy:
             self.held_back[reason] = self.held_back.get(reason, 0) + 1
             return
         self.alerts[alert.key] = alert
+        while len(self.alerts) > MAX_ALERTS:     # the oldest alert goes (it is in the store when there is one)
+            del self.alerts[next(iter(self.alerts))]
+            self.alerts_dropped += 1
         self.on_alert(alert)
 
     def _held_back(self, alert: Alert) -> str | None:

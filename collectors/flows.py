@@ -15,7 +15,7 @@ NEW, MEDIA, SIP, TLS, OTHER = "new", "media", "sip", "tls", "other"
 IDLE_TIMEOUT = 60.0
 QUIET = 10.0             # seconds without a packet before a flow is compacted (> MediaTracker's REBIND_IDLE)
 MAX_FLOWS = 262144
-MAX_SHARED_ADDRESSES = 65536
+MAX_SHARED_ADDRESSES = 16384
 
 
 class Flow:
@@ -73,7 +73,7 @@ class FlowTable:
         self.serials: dict[tuple, int] = {}
         self.evicted = 0
         self.on_quiet = None     # called with a flow once it has been quiet for QUIET seconds
-        self.addresses: dict = {}    # packed address or port -> the one object flows share
+        self.addresses: dict[bytes, bytes] = {}    # packed address -> the one object its flows share
 
     def create(self, key: tuple, ts: float) -> Flow:
         if len(self.flows) >= self.max_flows:
@@ -84,14 +84,13 @@ class FlowTable:
         return flow
 
     def _shared_addresses(self, key: tuple) -> tuple:
-        """The key with one object per address and per port, shared by the flows of an endpoint (the
-        two directions of a stream name the same ports)."""
+        """The key with one bytes object per address, shared by the flows of an endpoint (ports are not:
+        an entry here would outlive the two flows that could share one)."""
         shared = self.addresses
         if len(shared) > MAX_SHARED_ADDRESSES:
             shared.clear()               # flows keep theirs; later ones share anew
         src, sport, dst, dport = key
-        return shared.setdefault(src, src), shared.setdefault(sport, sport), shared.setdefault(dst, dst), \
-            shared.setdefault(dport, dport)
+        return shared.setdefault(src, src), sport, shared.setdefault(dst, dst), dport
 
     def sweep(self, now: float) -> None:
         limit, quiet = now - self.idle_timeout, now - QUIET

@@ -36,6 +36,7 @@ def _live_state(pipeline: Pipeline) -> dict:
 
 def test_ended_calls_leave_no_live_state_behind(monkeypatch):
     monkeypatch.setattr(policy_module, "MAX_CALLS", 40)
+    monkeypatch.setattr(policy_module, "MAX_ALERTS", 100)
     policy = Policy()
     pipeline = Pipeline(policy.observe)
     plan = DayPlan(calls_per_wave=4, waves=30, wave_every=30.0)
@@ -47,6 +48,9 @@ def test_ended_calls_leave_no_live_state_behind(monkeypatch):
     assert all(s["call_id"] is not None for s in snapshot.streams)
     # the policy remembers calls' SRTP offers and signaling transports within its limit
     assert len(policy.srtp_offers) <= 40 and len(policy.call_transport) == 40
+    # and the alerts it holds for the end report within theirs, the latest kept
+    assert len(policy.alerts) == 100 and policy.alerts_dropped > 0
+    assert max(a.first_seen for a in policy.alerts.values()) > plan.start + (plan.waves - 1) * plan.wave_every
 
 
 def test_memory_is_flat_when_calls_keep_coming_and_going(monkeypatch):
