@@ -21,6 +21,7 @@ What decides:
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import replace
 
 from collectors.classify.codecs import COMFORT_NOISE, TELEPHONE_EVENT, cleartext_length, tag_for_excess
@@ -121,6 +122,12 @@ class PayloadClassifier:
             for byte in data[off:min(end, off + MAX_HIST_BYTES - self.hist_bytes)]:
                 hist[byte] += 1
             self.hist_bytes = sum(hist)
+
+    def compact(self) -> None:
+        """The stream went quiet before a verdict: its counters as machine integers (a list holds a
+        pointer per entry and an object per count above 256) until `feed` or `decide(ended=True)`."""
+        if type(self.ones) is list:
+            self.ones, self.hist = array("I", self.ones), array("I", self.hist)
 
     # -- decision ------------------------------------------------------------------------------
     def decide(self, final: bool = False, ended: bool = False) -> Verdict | None:

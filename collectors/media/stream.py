@@ -63,10 +63,6 @@ class StreamState:
         pt_counts = self.pt_counts
         pt_counts[pt] = pt_counts.get(pt, 0) + 1
 
-    def add_rtcp_type(self, pt: int) -> None:
-        rtcp_types = self.rtcp_types
-        rtcp_types[pt] = rtcp_types.get(pt, 0) + 1
-
     # -- counters: dicts while in use, flat tuples while compact --------------------------------
     @property
     def ssrcs(self) -> dict:
@@ -131,6 +127,8 @@ class StreamState:
             shared = verdict.evidence is self._evidence
             self.payload_verdict = replace(verdict, evidence=evidence if shared else _interned(verdict.evidence))
         self._evidence, self._notes = evidence, _interned(self._notes)
+        if self.classifier is not None:        # still deciding (a short or an inconclusive stream)
+            self.classifier.compact()
 
     @property
     def main_pt(self) -> int | None:

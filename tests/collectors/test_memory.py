@@ -4,6 +4,8 @@ on is reported as one stream with every packet counted."""
 from __future__ import annotations
 
 import gc
+import random
+import struct
 import tracemalloc
 
 from appliance import policy as policy_module
@@ -95,3 +97,27 @@ def test_a_stream_that_pauses_beyond_quiet_is_one_stream_with_every_packet():
     [stream] = take_snapshot(pipeline).streams
     assert stream["packets"] == 200 and stream["ssrcs"] == [0x55] and stream["payload_types"] == [0]
     assert stream["encrypted"] is False and stream["codec"] == "PCMU" and stream["evidence"]
+
+
+def test_a_stream_still_deciding_when_it_goes_quiet_gets_the_same_verdict():
+    """Too few packets for a verdict (uniform bytes, no frame size): the classifier's counters are
+    compacted while the stream is quiet, and its final verdict at expiry is the one it gets without."""
+    framer = Framer()
+    a, b = Host("10.9.4.1", "02:00:00:00:00:01"), Host("10.9.4.2", "02:00:00:00:00:02")
+    rng = random.Random(4)
+    frames = []
+    for i in range(30):
+        packet = struct.pack("!BBHII", 0x80, 0, 500 + i, 160 * i, 0x4444) + rng.randbytes(100)
+        data = framer.udp(a, b, 7200, 8200, packet)
+        frames.append((1e9 + 0.02 * i, 1, data, len(data)))
+    quiet, plain = Pipeline(lambda event: None), Pipeline(lambda event: None)
+    quiet.feed_many(frames)
+    quiet.tick(1e9 + 1 + QUIET * 1.5)
+    [flow] = quiet.udp.flows.values()
+    assert flow.quiet and flow.rtp.classifier is not None and type(flow.rtp.classifier.hist) is not list
+    quiet.tick(1e9 + 2 + quiet.settings.idle_timeout)
+    assert not quiet.udp.flows
+    plain.feed_many(frames)
+    plain.finish()
+    [compacted], [whole] = take_snapshot(quiet).streams, take_snapshot(plain).streams
+    assert compacted == whole and whole["verdict_source"] == "payload"
