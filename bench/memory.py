@@ -4,13 +4,13 @@
    RTP streams and their RTCP, most settled) through the batched path; the memory the pipeline holds
    (flows, streams, calls, fast-path entries; not the interpreter or imported modules) per flow and
    per RTP stream.
-2. streams: BENCH_MEMORY_CALLS (default 250) calls of bench.calls_day (SIP, G.711 RTP both ways,
+2. streams: BENCH_MEMORY_CALLS (default 200) calls of bench.calls_day (SIP, G.711 RTP both ways,
    half SRTP, RTCP) fed live-like (`Pipeline.feed_many`, sweeping on packet time, `tick` on the clock,
    events into the appliance's Policy as `appliance collect` does). Memory per stream while they all
    send (settled), once they stopped (ended, held until the idle timeout) and once expired (kept for
    the end report), with the allocation sites that hold most of it.
 3. day: waves of short calls over a simulated day (BENCH_MEMORY_DAY_WAVES waves of
-   BENCH_MEMORY_WAVE_CALLS calls, one wave a minute; default 1,440 x 5 = 7,200 calls), memory and
+   BENCH_MEMORY_WAVE_CALLS calls, one wave a minute; default 1,440 x 3 = 4,320 calls), memory and
    the held objects printed every two simulated hours. The live state must stay flat; what is kept
    for the end report (ended streams, calls, alerts) grows until its limits. The day runs twice: with
    the product's limits (100,000 ended streams, 20,000 calls, 100,000 alerts: not reached in a day of
@@ -36,8 +36,8 @@ HOUR = 3600.0
 
 def main() -> int:
     capture_memory(int(os.environ.get("BENCH_MEMORY_PACKETS", "300000")))
-    stream_memory(int(os.environ.get("BENCH_MEMORY_CALLS", "250")))
-    day = DayPlan(calls_per_wave=int(os.environ.get("BENCH_MEMORY_WAVE_CALLS", "5")),
+    stream_memory(int(os.environ.get("BENCH_MEMORY_CALLS", "200")))
+    day = DayPlan(calls_per_wave=int(os.environ.get("BENCH_MEMORY_WAVE_CALLS", "3")),
                   waves=int(os.environ.get("BENCH_MEMORY_DAY_WAVES", "1440")))
     print("memory: a day of calls with the product's limits")
     day_memory(day)
