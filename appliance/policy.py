@@ -31,6 +31,9 @@ DEFAULT_SEVERITIES = {CLEARTEXT_MEDIA: "high", SRTP_DOWNGRADE: "high", SDES_KEYS
 OLD_TLS = ("SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1")
 MIN_CONFIDENCE = 0.5
 MAX_AWAITING_SDP = 4_096             # cleartext streams' addresses kept for an SDP that comes late
+MAX_CALLS = 20_000                   # calls whose SRTP offer and signaling transport are remembered
+MAX_DOWNGRADES = 20_000              # streams whose srtp_downgrade can still be withdrawn
+MAX_ALERTS = 100_000                 # alerts held for the end report: a service runs for weeks (the store keeps all)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Policy:
         self.handshakes: dict[tuple, deque] = {}  # (server, port) -> recent (ts, client)
         self.describe_endpoint = lambda ip: {"device_class": "unknown"}   # the collector's view, set by the caller
         self.held_back: dict[str, int] = {}       # alerts not raised, by reason (exemption, device class)
+        self.alerts_dropped = 0                   # oldest alerts let go to stay within MAX_ALERTS
 
     def observe(self, event) -> None:
         if isinstance(event, StreamVerdict):
@@ -114,6 +118,8 @@ class Policy:
             return False
         key = (SRTP_DOWNGRADE, ev.call_id, finding.element)
         self.downgrades[ev.stream_id] = key
+        while len(self.downgrades) > MAX_DOWNGRADES:     # the oldest streams have long ended
+            del self.downgrades[next(iter(self.downgrades))]
         self._raise(Alert(SRTP_DOWNGRADE, self._severity(SRTP_DOWNGRADE), finding.element, finding.peer,
                           ev.stream_id, ev.call_id, finding.summary,
                           finding.evidence + tuple(ev.evidence), ev.first_seen, key))
@@ -167,8 +173,8 @@ class Policy:
     def _sdp(self, ev: SdpObserved) -> None:
         kept = self.legs.observe(ev)
         if ev.offers_srtp and ev.is_offer:
-            self.srtp_offers.setdefault(ev.call_id, ev)
-        self.call_transport.setdefault(ev.call_id, ev.signaling_transport)
+            _remember(self.srtp_offers, ev.call_id, ev, MAX_CALLS)
+        _remember(self.call_transport, ev.call_id, ev.signaling_transport, MAX_CALLS)
         for address in ev.media:
             self.sdp_media[address] = ev
             self.sdp_media.move_to_end(address)
@@ -254,6 +260,9 @@ class Policy:
             self.held_back[reason] = self.held_back.get(reason, 0) + 1
             return
         self.alerts[alert.key] = alert
+        while len(self.alerts) > MAX_ALERTS:     # the oldest alert goes (it is in the store when there is one)
+            del self.alerts[next(iter(self.alerts))]
+            self.alerts_dropped += 1
         self.on_alert(alert)
 
     def _held_back(self, alert: Alert) -> str | None:
@@ -269,6 +278,15 @@ class Policy:
 
     def active(self) -> list[Alert]:
         return sorted(self.alerts.values(), key=lambda a: (a.first_seen, a.type, a.endpoint))
+
+
+def _remember(table: dict, key, value, limit: int) -> None:
+    """`table.setdefault(key, value)` within `limit` entries: the oldest call's goes first."""
+    if key in table:
+        return
+    if len(table) >= limit:
+        del table[next(iter(table))]
+    table[key] = value
 
 
 def tls_findings(ev: TlsObserved) -> tuple[list[str], bool]:

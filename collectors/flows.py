@@ -1,26 +1,34 @@
 """Unidirectional flows keyed by 5-tuple, with idle expiry and a hard size limit.
 
-A flow is decided early (media, SIP, TLS, other) and then only counted, as nDPI does.
+A flow is decided early (media, SIP, TLS, other) and then only counted, as nDPI does. A flow quiet for
+QUIET seconds (a call that ended, waiting for its idle timeout) is compacted: what only a sending or
+undecided stream needs is let go (`Flow.compact`, and the table's `on_quiet` hook for state kept
+elsewhere); a packet brings back what it needs.
 """
 from __future__ import annotations
+
+import sys
 
 from collectors.decode.packet import ip_text
 
 NEW, MEDIA, SIP, TLS, OTHER = "new", "media", "sip", "tls", "other"
 IDLE_TIMEOUT = 60.0
+QUIET = 10.0             # seconds without a packet before a flow is compacted (> MediaTracker's REBIND_IDLE)
 MAX_FLOWS = 262144
+MAX_SHARED_ADDRESSES = 16384
 
 
 class Flow:
     __slots__ = ("key", "transport", "src", "dst", "sport", "dport", "first_seen", "last_seen", "packets",
                  "bytes", "state", "detector", "rtp", "rtcp", "binding", "stun", "dtls", "zrtp", "turn",
-                 "non_media", "serial", "app", "keying_hint", "zrtp_messages", "evidence")
+                 "non_media", "serial", "app", "keying_hint", "zrtp_messages", "evidence", "quiet")
 
     def __init__(self, key: tuple, transport: str, ts: float, serial: int):
         self.key = key
         self.transport = transport
         src, sport, dst, dport = key
-        self.src, self.dst, self.sport, self.dport = ip_text(src), ip_text(dst), sport, dport
+        # one string per address, shared by all its flows (a phone has four per call)
+        self.src, self.dst, self.sport, self.dport = sys.intern(ip_text(src)), sys.intern(ip_text(dst)), sport, dport
         self.first_seen = self.last_seen = ts
         self.packets = self.bytes = 0
         self.state = NEW
@@ -34,6 +42,18 @@ class Flow:
         self.evidence: list | None = []  # first frames (ts, linktype, bytes) while RTP-shaped; None once sent
         self.serial = serial     # >0 when this 5-tuple was used before and expired
         self.app = None          # per-application state (SIP TCP stream, TLS observer ...)
+        self.quiet = False       # compacted after QUIET seconds without a packet
+
+    def compact(self) -> None:
+        """Quiet for QUIET seconds: its streams keep their counters in flat form, and first frames that
+        could only ever be offered as an RTP stream's evidence go when the flow has no RTP stream
+        (RTCP on its own port, or decided not media)."""
+        self.quiet = True
+        for stream in (self.rtp, self.rtcp):
+            if stream is not None:
+                stream.compact()
+        if self.rtp is None and self.evidence is not None and (self.rtcp is not None or self.state == OTHER):
+            self.evidence = None
 
     def stream_id(self, kind: str) -> str:
         base = f"{self.transport}:{self.src}:{self.sport}-{self.dst}:{self.dport}/{kind}"
@@ -52,19 +72,45 @@ class FlowTable:
         self.max_flows = max_flows
         self.serials: dict[tuple, int] = {}
         self.evicted = 0
+        self.on_quiet = None     # called with a flow once it has been quiet for QUIET seconds
+        self.addresses: dict[bytes, bytes] = {}    # packed address -> the one object its flows share
 
     def create(self, key: tuple, ts: float) -> Flow:
         if len(self.flows) >= self.max_flows:
             self._evict(ts)
+        key = self._shared_addresses(key)
         serial = self.serials.get(key, 0)
         flow = self.flows[key] = Flow(key, self.transport, ts, serial)
         return flow
 
+    def _shared_addresses(self, key: tuple) -> tuple:
+        """The key with one bytes object per address, shared by the flows of an endpoint (ports are not:
+        an entry here would outlive the two flows that could share one)."""
+        shared = self.addresses
+        if len(shared) > MAX_SHARED_ADDRESSES:
+            shared.clear()               # flows keep theirs; later ones share anew
+        src, sport, dst, dport = key
+        return shared.setdefault(src, src), sport, shared.setdefault(dst, dst), dport
+
     def sweep(self, now: float) -> None:
-        limit = now - self.idle_timeout
-        idle = [key for key, flow in self.flows.items() if flow.last_seen < limit]
+        limit, quiet = now - self.idle_timeout, now - QUIET
+        idle = []
+        for key, flow in self.flows.items():
+            last = flow.last_seen
+            if last < quiet:
+                if last < limit:
+                    idle.append(key)
+                elif not flow.quiet:
+                    self._quieten(flow)
+            elif flow.quiet:
+                flow.quiet = False       # it sent again (counted by the fast path): compacted again when quiet
         for key in idle:
             self._retire(key)
+
+    def _quieten(self, flow: Flow) -> None:
+        if self.on_quiet is not None:
+            self.on_quiet(flow)
+        flow.compact()
 
     def _retire(self, key: tuple) -> None:
         flow = self.flows.pop(key)

@@ -50,6 +50,7 @@ class Pipeline:
         self.sip = SipHandler(self.calls, self.endpoints, self.media, emit)
         self.udp = FlowTable("udp", self._expired, settings.idle_timeout, settings.max_flows)
         self.tcp = FlowTable("tcp", self._expired, settings.idle_timeout, settings.max_flows)
+        self.udp.on_quiet = self.tcp.on_quiet = self._quiet
         self.media.tables = {"udp": self.udp.flows, "tcp": self.tcp.flows}
         self.fast = FastPath()
         self.tls = TlsTracker(self.sip, self.endpoints, emit)
@@ -309,6 +310,12 @@ class Pipeline:
         self.fast.flush()
         self.udp.sweep(now)
         self.tcp.sweep(now)
+
+    def _quiet(self, flow: Flow) -> None:
+        """A flow quiet for a while (collectors.flows.QUIET): its fast-path entry and its place in the
+        media address index go; its next frame takes the full path, which brings both back."""
+        self.fast.forget(flow)
+        self.media.quiet(flow)
 
     def _expired(self, flow: Flow) -> None:
         self.fast.forget(flow)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import struct
+from array import array
 from collections import Counter
 from dataclasses import replace
 from itertools import repeat
@@ -122,6 +123,8 @@ class PayloadClassifier:
         self.bits += int.from_bytes(b"".join(map(SPREAD.__getitem__, prefix)) + SPREAD_PAD[len(prefix)], "big")
         if self.hist_bytes < MAX_HIST_BYTES:
             sampled = data[off:min(end, off + MAX_HIST_BYTES - self.hist_bytes)]
+            if type(self.hist) is not Counter:              # compacted while quiet
+                self.hist = Counter({byte: count for byte, count in enumerate(self.hist) if count})
             self.hist.update(sampled)
             self.hist_bytes += len(sampled)
 
@@ -129,6 +132,13 @@ class PayloadClassifier:
     def ones(self) -> tuple[int, ...]:
         """Per bit position of the prefix (bit 7 of byte 0 first): packets with that bit set."""
         return COUNTERS.unpack(self.bits.to_bytes(COUNTERS.size, "big"))
+
+    def compact(self) -> None:
+        """The stream went quiet before a verdict: its byte histogram as machine integers (a Counter
+        holds a dict entry and an object per count) until `feed` or `decide`; the per-bit counts are
+        one integer already."""
+        if type(self.hist) is Counter:
+            self.hist = array("I", map(self.hist.get, range(256), repeat(0)))
 
     # -- decision ------------------------------------------------------------------------------
     def decide(self, final: bool = False, ended: bool = False) -> Verdict | None:
@@ -216,7 +226,8 @@ class PayloadClassifier:
         if total < 512:
             return 0.0
         expected = total / 256
-        chi2 = sum((c - expected) ** 2 for c in map(self.hist.get, range(256), repeat(0))) / expected
+        counts = self.hist if type(self.hist) is not Counter else map(self.hist.get, range(256), repeat(0))
+        chi2 = sum((c - expected) ** 2 for c in counts) / expected
         return (chi2 - 255) / math.sqrt(2 * 255)
 
     def _length_evidence(self) -> list[str]:

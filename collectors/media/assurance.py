@@ -36,4 +36,4 @@ def neighbours(table: dict, flow, step: int) -> tuple:
 
 def carries_srtcp(flow) -> bool:
     rtcp = flow.rtcp if flow is not None else None
-    return rtcp is not None and rtcp.pt_counts.get("srtcp", 0) > rtcp.pt_counts.get("plain", 0)
+    return rtcp is not None and rtcp.count_of("srtcp") > rtcp.count_of("plain")

@@ -1,15 +1,28 @@
-"""Counters and verdict of one unidirectional media (RTP) or control (RTCP) stream."""
+"""Counters and verdict of one unidirectional media (RTP) or control (RTCP) stream.
+
+Most streams a busy site holds are settled and many are quiet (ended, held until the idle timeout), so
+a quiet stream is kept compact (`compact`): its counters by SSRC, payload type and RTCP type become flat
+tuples (a dict costs 224 bytes even for one entry; a count equal to the stream's packets is that same
+int), and they turn back into dicts on first use. Evidence and notes are tuples shared with the verdict
+they came from, their lines interned once quiet (streams of a site repeat the same lines); the report
+reads them as lists.
+"""
 from __future__ import annotations
 
+import sys
+from dataclasses import replace
+
 MAX_SSRCS = 32
+NO_COUNTS = ()
 
 
 class StreamState:
     """Mutable per-stream state; turned into the report's stream entry at the end."""
 
-    __slots__ = ("kind", "packets", "bytes", "first_seen", "last_seen", "ssrcs", "pt_counts",
-                 "rtcp_types", "encrypted", "keying", "confidence", "evidence", "decided_after",
-                 "codec", "verdict_source", "classifier", "payload_verdict", "emitted", "exposure", "notes", "assurance")
+    __slots__ = ("kind", "packets", "bytes", "first_seen", "last_seen", "_ssrcs", "_pt_counts",
+                 "_rtcp_types", "encrypted", "keying", "confidence", "_evidence", "decided_after",
+                 "codec", "verdict_source", "classifier", "payload_verdict", "emitted", "exposure", "_notes",
+                 "assurance")
 
     def __init__(self, kind: str, ts: float):
         self.kind = kind                  # "rtp" | "rtcp"
@@ -17,13 +30,13 @@ class StreamState:
         self.bytes = 0
         self.first_seen = ts
         self.last_seen = ts
-        self.ssrcs: dict[int, int] = {}   # SSRC -> packets (bounded)
-        self.pt_counts: dict[int, int] = {}
-        self.rtcp_types: dict[int, int] = {}
+        self._ssrcs: dict | tuple = {}    # SSRC -> packets (bounded); a flat (key, count, ...) tuple when compact
+        self._pt_counts: dict | tuple = {}
+        self._rtcp_types: dict | tuple = NO_COUNTS
         self.encrypted: bool | None = None
         self.keying: str | None = None
         self.confidence = 0.0
-        self.evidence: list[str] = []
+        self._evidence: tuple[str, ...] = ()
         self.decided_after = 0            # packets it took to decide the verdict
         self.codec: str | None = None
         self.verdict_source: str | None = None   # which classifier decided: "sdp" | "payload" | ...
@@ -31,7 +44,7 @@ class StreamState:
         self.payload_verdict = None       # the keyless classifier's verdict, once it has one
         self.emitted = False
         self.exposure = None              # ExposureProbe while proving SDES exposure; False: not applicable
-        self.notes: list[str] = []        # findings beside the verdict (proof of exposure ...)
+        self._notes: tuple[str, ...] = ()  # findings beside the verdict (proof of exposure ...)
         self.assurance = ""               # what an "encrypted" verdict rests on: see MediaTracker.assurance
 
     def count(self, ts: float, size: int) -> None:
@@ -46,9 +59,94 @@ class StreamState:
         elif len(ssrcs) < MAX_SSRCS:
             ssrcs[ssrc] = 1
 
-    def add_pt(self, pt: int) -> None:
-        self.pt_counts[pt] = self.pt_counts.get(pt, 0) + 1
+    def add_pt(self, pt) -> None:
+        pt_counts = self.pt_counts
+        pt_counts[pt] = pt_counts.get(pt, 0) + 1
+
+    # -- counters: dicts while in use, flat tuples while compact --------------------------------
+    @property
+    def ssrcs(self) -> dict:
+        held = self._ssrcs
+        if type(held) is not dict:
+            held = self._ssrcs = _expand(held)
+        return held
+
+    @property
+    def pt_counts(self) -> dict:
+        """Packets by payload type (RTP); by shape, "srtcp" or "plain", for RTCP."""
+        held = self._pt_counts
+        if type(held) is not dict:
+            held = self._pt_counts = _expand(held)
+        return held
+
+    @property
+    def rtcp_types(self) -> dict:
+        held = self._rtcp_types
+        if type(held) is not dict:
+            held = self._rtcp_types = _expand(held)
+        return held
+
+    def count_of(self, key) -> int:
+        """One counter of `pt_counts`, without expanding a compact stream."""
+        held = self._pt_counts
+        if type(held) is dict:
+            return held.get(key, 0)
+        for i in range(0, len(held), 2):
+            if held[i] == key:
+                return held[i + 1]
+        return 0
+
+    # -- evidence: tuples shared with the verdict, lists for the report -----------------------------
+    @property
+    def evidence(self) -> list[str]:
+        return list(self._evidence)
+
+    @evidence.setter
+    def evidence(self, lines) -> None:
+        self._evidence = lines if type(lines) is tuple else tuple(lines)
+
+    @property
+    def notes(self) -> list[str]:
+        return list(self._notes)
+
+    def add_note(self, note: str) -> None:
+        self._notes += (note,)
+
+    def all_evidence(self) -> tuple[str, ...]:
+        return self._evidence + self._notes
+
+    def compact(self) -> None:
+        """Quiet for a while: keep only what the report and a resumed stream need, in flat form."""
+        packets = self.packets
+        self._ssrcs = _flatten(self._ssrcs, packets)
+        self._pt_counts = _flatten(self._pt_counts, packets)
+        self._rtcp_types = _flatten(self._rtcp_types, packets)
+        evidence = _interned(self._evidence)
+        verdict = self.payload_verdict
+        if verdict is not None:
+            shared = verdict.evidence is self._evidence
+            self.payload_verdict = replace(verdict, evidence=evidence if shared else _interned(verdict.evidence))
+        self._evidence, self._notes = evidence, _interned(self._notes)
+        if self.classifier is not None:        # still deciding (a short or an inconclusive stream)
+            self.classifier.compact()
 
     @property
     def main_pt(self) -> int | None:
-        return max(self.pt_counts, key=self.pt_counts.get) if self.pt_counts else None
+        pt_counts = self.pt_counts
+        return max(pt_counts, key=pt_counts.get) if pt_counts else None
+
+
+def _flatten(counts, total: int) -> tuple:
+    if type(counts) is not dict:
+        return counts
+    if not counts:
+        return NO_COUNTS
+    return tuple(item for key, count in counts.items() for item in (key, total if count == total else count))
+
+
+def _interned(lines: tuple) -> tuple:
+    return tuple(map(sys.intern, lines)) if lines else lines
+
+
+def _expand(flat: tuple) -> dict:
+    return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}

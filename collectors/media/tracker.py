@@ -150,6 +150,8 @@ class MediaTracker:
 
     # -- decided media flows ------------------------------------------------------------------
     def packet(self, flow: Flow, pkt) -> None:
+        if flow.quiet:
+            self._wake(flow)
         data, off, end = pkt.data, pkt.off, pkt.end
         if off >= end:                  # an empty datagram on a media 5-tuple
             flow.non_media += 1
@@ -224,7 +226,7 @@ class MediaTracker:
         result = probe.prove()
         stream.exposure = False
         text = result.text(probe.source)
-        stream.notes.append("exposure: " + text)
+        stream.add_note("exposure: " + text)
         if result.decrypted and stream.encrypted:
             stream.assurance = "proven"
         self.emit(ExposureProven(flow.binding.call_id, flow.src, flow.stream_id(stream.kind), result.decrypted,
@@ -298,11 +300,11 @@ class MediaTracker:
         changed = (stream.encrypted != verdict.encrypted or stream.verdict_source != verdict.source
                    or stream.keying != verdict.keying or stream.assurance != assurance)
         stream.encrypted, stream.keying = verdict.encrypted, verdict.keying
-        stream.confidence, stream.evidence = verdict.confidence, list(verdict.evidence)
+        stream.confidence, stream.evidence = verdict.confidence, verdict.evidence
         stream.verdict_source, stream.assurance = verdict.source, assurance
         if assurance == "evidence" and not verdict.verified:
             stream.confidence = max(stream.confidence, SRTCP_BESIDE)
-            stream.evidence.append("rtcp: the control channel of this stream carries SRTCP E|index trailers")
+            stream.evidence = verdict.evidence + ("rtcp: the control channel of this stream carries SRTCP E|index trailers",)
         if not stream.decided_after:
             stream.decided_after = stream.packets
         if changed or not stream.emitted:
@@ -323,7 +325,7 @@ class MediaTracker:
         return StreamVerdict(
             flow.stream_id(stream.kind), flow.src, flow.sport, flow.dst, flow.dport, flow.transport,
             stream.kind, bool(stream.encrypted), stream.keying if stream.encrypted else None, stream.codec,
-            binding.call_id if binding else None, stream.confidence, tuple(stream.evidence + stream.notes),
+            binding.call_id if binding else None, stream.confidence, stream.all_evidence(),
             stream.first_seen, ts, stream.decided_after, stream.verdict_source or "",
             stream.kind == "rtp" and self.carries_media(flow, stream), binding.leg if binding else "")
 
@@ -396,6 +398,20 @@ class MediaTracker:
             stream.payload_verdict = payload
             verdict = self._judge(flow, payload) or UNDECIDED
             self._apply(flow, stream, verdict, stream.last_seen)
+
+    # -- quiet flows (memory) -----------------------------------------------------------------------
+    def quiet(self, flow: Flow) -> None:
+        """A media flow quiet for a while leaves the address index: `on_sdp` re-binds only flows that
+        sent within REBIND_IDLE, and its next packet puts it back (`_wake`)."""
+        if flow.state == MEDIA:
+            self.forget(flow)
+
+    def _wake(self, flow: Flow) -> None:
+        flow.quiet = False
+        for endpoint in ((flow.key[0], flow.key[1]), (flow.key[2], flow.key[3])):
+            flows = self.by_endpoint.setdefault(endpoint, [])
+            if flow not in flows:
+                flows.append(flow)
 
     def forget(self, flow: Flow) -> None:
         for endpoint in ((flow.key[0], flow.key[1]), (flow.key[2], flow.key[3])):

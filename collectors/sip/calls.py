@@ -15,6 +15,7 @@ negotiated pair of an m-line.
 from __future__ import annotations
 
 import socket
+from itertools import islice
 from dataclasses import dataclass, field
 
 from collectors.sip.message import SipMessage
@@ -22,6 +23,7 @@ from collectors.sip.nameaddr import first_uri
 from collectors.sip.sdp import Media, SessionDescription
 
 MAX_CALLS = 20000
+FORGET_SCAN = 64               # calls looked at for an ended one when the table is full
 MAX_HISTORY = 64               # SDPs kept per call: the first offer and the latest ones
 MAX_INDEX = 8 * MAX_CALLS      # announced media addresses; the oldest are forgotten first
 MAX_LEGS = 8                   # hops kept per Call-ID
@@ -70,7 +72,6 @@ class Call:
     offer: SdpSeen | None = None        # the latest offer
     answer: SdpSeen | None = None       # the answer to `offer`, when seen
     history: list[SdpSeen] = field(default_factory=list)
-    stream_ids: list[str] = field(default_factory=list)
     ended_at: float | None = None
     legs: dict[str, Leg] = field(default_factory=dict)
     group: str = ""                     # the first Call-ID of a B2BUA chain (its own when alone)
@@ -120,6 +121,7 @@ class CallTable:
         self.calls: dict[str, Call] = {}
         self.index: dict[tuple[bytes, int], Binding | tuple[Binding, ...]] = {}
         self.received_invites: dict[str, Call] = {}    # signaling address -> the last call INVITEd to it
+        self.forgotten = 0       # calls let go to stay within MAX_CALLS
 
     def on_message(self, msg: SipMessage, src: str, dst: str, transport: str, ts: float,
                    sdp: SessionDescription | None) -> tuple[Call | None, SdpSeen | None]:
@@ -128,8 +130,10 @@ class CallTable:
             return None, None
         call = self.calls.get(call_id)
         if call is None:
-            if not (msg.method == "INVITE" or sdp is not None) or len(self.calls) >= MAX_CALLS:
+            if not (msg.method == "INVITE" or sdp is not None):
                 return None, None
+            if len(self.calls) >= MAX_CALLS:      # a long run: the oldest call makes room (new calls stay tracked)
+                self._forget_oldest()
             call = self.calls[call_id] = Call(call_id, first_uri(msg.header("from")), first_uri(msg.header("to")),
                                               transport, ts, src, group=self._b2bua_group(msg, src, ts, sdp))
         if msg.method == "INVITE":
@@ -141,6 +145,13 @@ class CallTable:
         if sdp is None:
             return call, None
         return call, self._record_sdp(call, msg, src, dst, ts, sdp)
+
+    def _forget_oldest(self) -> None:
+        """The oldest ended call (else the oldest) goes; its announced addresses stay until newer SDP replaces them (a stream
+        bound to a forgotten call is judged without its SDP, as before the call was seen)."""
+        ended = (call_id for call_id, call in islice(self.calls.items(), FORGET_SCAN) if call.ended_at is not None)
+        del self.calls[next(ended, None) or next(iter(self.calls))]
+        self.forgotten += 1
 
     def _b2bua_group(self, msg: SipMessage, src: str, ts: float, sdp: SessionDescription | None) -> str:
         """A new Call-ID INVITEd by the element that was itself INVITEd moments ago (a B2BUA), whose
