@@ -16,6 +16,23 @@ MAX_SSRCS = 32
 NO_COUNTS = ()
 
 
+class _Counters:
+    """A stream's counter (key -> packets): the dict in its `_NAME` slot, which a quiet stream holds as
+    a flat tuple (`StreamState.compact`) and which comes back as a dict on first use."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, stream, owner=None):
+        if stream is None:
+            return self
+        held = getattr(stream, self.slot)
+        if type(held) is not dict:
+            held = _expand(held)
+            setattr(stream, self.slot, held)
+        return held
+
+
 class StreamState:
     """Mutable per-stream state; turned into the report's stream entry at the end."""
 
@@ -64,27 +81,9 @@ class StreamState:
         pt_counts[pt] = pt_counts.get(pt, 0) + 1
 
     # -- counters: dicts while in use, flat tuples while compact --------------------------------
-    @property
-    def ssrcs(self) -> dict:
-        held = self._ssrcs
-        if type(held) is not dict:
-            held = self._ssrcs = _expand(held)
-        return held
-
-    @property
-    def pt_counts(self) -> dict:
-        """Packets by payload type (RTP); by shape, "srtcp" or "plain", for RTCP."""
-        held = self._pt_counts
-        if type(held) is not dict:
-            held = self._pt_counts = _expand(held)
-        return held
-
-    @property
-    def rtcp_types(self) -> dict:
-        held = self._rtcp_types
-        if type(held) is not dict:
-            held = self._rtcp_types = _expand(held)
-        return held
+    ssrcs = _Counters()
+    pt_counts = _Counters()       # packets by payload type (RTP); by shape, "srtcp" or "plain", for RTCP
+    rtcp_types = _Counters()
 
     def count_of(self, key) -> int:
         """One counter of `pt_counts`, without expanding a compact stream."""

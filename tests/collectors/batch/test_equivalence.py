@@ -143,17 +143,23 @@ CORPUS_FILES = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".pcap", ".pc
 
 @pytest.mark.skipif(not CORPUS_FILES, reason="../shared/corpus is not present on this machine")
 def test_shared_corpus():
+    assert corpus_differences(CORPUS_FILES, reports) == []
+
+
+def corpus_differences(paths, both) -> list[str]:
+    """The corpus files whose two readings (`both(path)` -> a pair) differ; a file that is not a
+    capture fails both ways and is passed over."""
     different = []
-    for path in CORPUS_FILES:
+    for path in paths:
         try:
-            per_frame, batched = reports(path)
+            first, second = both(path)
         except Exception as exc:          # noqa: BLE001 - a file that is not a capture fails both ways
             if type(exc).__name__ != "NotACaptureError":
                 raise
             continue
-        if per_frame != batched:
+        if json.dumps(first, sort_keys=True, default=str) != json.dumps(second, sort_keys=True, default=str):
             different.append(str(path.relative_to(CORPUS)))
-    assert different == []
+    return different
 
 
 def test_settled_streams_are_counted_in_bulk(tmp_path):
@@ -244,14 +250,4 @@ def test_generated_mix_gzipped(tmp_path, mix):
 def test_shared_corpus_pcapng_against_scapy():
     """The corpus' pcapng files (other writers than editcap: options, several interfaces and
     sections, name resolution and statistics blocks): the walk's report is scapy's reading's."""
-    different = []
-    for path in (p for p in CORPUS_FILES if p.suffix == ".pcapng"):
-        try:
-            walked, read = walked_and_read(path)
-        except Exception as exc:          # noqa: BLE001 - a file that is not a capture fails both ways
-            if type(exc).__name__ != "NotACaptureError":
-                raise
-            continue
-        if json.dumps(walked, sort_keys=True, default=str) != json.dumps(read, sort_keys=True, default=str):
-            different.append(str(path.relative_to(CORPUS)))
-    assert different == []
+    assert corpus_differences([p for p in CORPUS_FILES if p.suffix == ".pcapng"], walked_and_read) == []
