@@ -26,7 +26,8 @@ from collectors.snapshot import take_snapshot
 from collectors.sources.live import DEFAULT_FILTER, CaptureError, LiveSource
 
 POLL = 0.1
-GROUP_MAX = 500                           # worker messages taken at once at most
+GROUP_MAX = 200                           # worker messages taken at once at most
+URGENT_PER_WRITE = 50                     # alerts (and what their endpoints saw) per transaction
 OBSERVATIONS_PER_WRITE = 50               # observations per transaction (about 50 ms of store work)
 OBSERVATIONS_BUDGET = 0.1                 # seconds of observation writes before new messages are taken
 
@@ -99,7 +100,9 @@ class Sink:
         coordinator is back for new messages (and their alerts) that soon, however long the backlog."""
         if self.backlog is None:
             return
-        self._write(self.backlog.urgent())
+        urgent = self.backlog.urgent()
+        for start in range(0, len(urgent), URGENT_PER_WRITE):       # the first alerts readable sooner
+            self._write(urgent[start:start + URGENT_PER_WRITE])
         until = time.monotonic() + budget
         while len(self.backlog) and time.monotonic() < until:
             self._write(self.backlog.next_observations(OBSERVATIONS_PER_WRITE))
