@@ -69,7 +69,7 @@ class FastPath:
     def arm(self, flow, data: bytes) -> None:
         """After the full path handled an RTP frame of a settled stream, let its like skip it."""
         stream = flow.rtp
-        if stream is None or stream.classifier is not None or stream.exposure is not False \
+        if stream is None or stream.classifier is not None or stream.exposure \
                 or stream.encrypted is None or 192 <= data[RTP_AT + 1] <= 223:
             return
         pt = data[RTP_AT + 1] & 0x7F

@@ -53,6 +53,7 @@ class Pipeline:
         self.udp.on_quiet = self.tcp.on_quiet = self._quiet
         self.media.tables = {"udp": self.udp.flows, "tcp": self.tcp.flows}
         self.fast = FastPath()
+        self.media.on_bound = self.fast.forget       # a flow bound late to its call: its probe needs its frames
         self.tls = TlsTracker(self.sip, self.endpoints, emit)
         self.settings = settings
         self.finished: list[Flow] = []

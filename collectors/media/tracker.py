@@ -39,6 +39,7 @@ class MediaTracker:
         self.emit = emit
         self.by_endpoint: dict[tuple[bytes, int], list[Flow]] = {}   # media flows by (addr, port)
         self.tables: dict[str, dict] = {}     # transport -> flows by key (set by the pipeline)
+        self.on_bound = None      # called with a flow an SDP bound to a call after its first packets
         self.bad_rtp = 0      # RTP-shaped packets (V=2) whose header breaks RTP's rules (CSRCs/extension past the end)
 
     # -- undecided flows ---------------------------------------------------------------------
@@ -200,6 +201,8 @@ class MediaTracker:
     def _probe_exposure(self, flow: Flow, stream: StreamState, pkt) -> None:
         probe = stream.exposure
         if probe is None:
+            if flow.binding is None:
+                return        # no call known here yet (its SIP may come from another worker): ask again then
             probe = stream.exposure = self._exposure_probe(flow, stream.kind == "rtcp") or False
             if probe is False:
                 return
@@ -362,6 +365,8 @@ class MediaTracker:
                 if binding is None or self._keeps_call(flow, binding):
                     continue
                 flow.binding = binding
+                if self.on_bound is not None:
+                    self.on_bound(flow)          # its next frames take the full path: the exposure probe
                 for stream in (flow.rtp, flow.rtcp):
                     if stream is not None:
                         self._rejudge(flow, stream, ts)
