@@ -33,6 +33,8 @@ SRTCP_BESIDE = 0.8          # uniform RTP whose control channel carries SRTCP tr
 UNDECIDED = Verdict(False, None, 0.3, ("too few packets for a verdict",), "undecided")
 
 
+NOT_YET = "not yet"       # `_exposure_probe`: the stream's call or its sender's SDP is not known yet
+
 class MediaTracker:
     def __init__(self, calls: CallTable, emit):
         self.calls = calls
@@ -201,9 +203,11 @@ class MediaTracker:
     def _probe_exposure(self, flow: Flow, stream: StreamState, pkt) -> None:
         probe = stream.exposure
         if probe is None:
-            if flow.binding is None:
-                return        # no call known here yet (its SIP may come from another worker): ask again then
-            probe = stream.exposure = self._exposure_probe(flow, stream.kind == "rtcp") or False
+            probe = self._exposure_probe(flow, stream.kind == "rtcp")
+            if probe is NOT_YET:
+                return        # its call or its sender's SDP not known here yet (the SIP may come from
+                              # another worker): asked again on its next full-path frame
+            probe = stream.exposure = probe or False
             if probe is False:
                 return
         if probe.add(pkt.data[pkt.off:pkt.end]):
@@ -214,13 +218,15 @@ class MediaTracker:
         answer chose first (the offerer may send several, RFC 4568 section 7)."""
         binding = flow.binding
         call = self.calls.calls.get(binding.call_id) if binding is not None else None
-        if call is None or call.transport not in CLEARTEXT_SIGNALING:
+        if call is None:
+            return NOT_YET
+        if call.transport not in CLEARTEXT_SIGNALING:
             return None
         _offer, answer = call.media_pair(binding.index, binding.leg)
         chosen = {c.tag for c in answer.crypto} if answer is not None else set()
         seen = call.sdp_written_by(flow.src, flow.sport, binding.index, binding.leg)
         if seen is None:
-            return None
+            return NOT_YET
         cryptos = sorted(seen.sdp.media[binding.index].crypto, key=lambda c: c.tag not in chosen)
         return ExposureProbe(cryptos, f"{seen.message} from {seen.sender}", rtcp) if cryptos else None
 
