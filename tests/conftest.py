@@ -67,13 +67,13 @@ def is_root() -> bool:
     return os.geteuid() == 0
 
 
-def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 60.0, log=None) -> None:
     """Until `base`/health answers 200 (an `appliance serve` or `run` the test started); fails with what
-    the process said on stderr (when it is a pipe) if it exits first."""
+    the process said (its stderr when it is a pipe, else the `log` file it writes to) if it exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            said = process.stderr.read() if process.stderr else ""
+            said = process.stderr.read() if process.stderr else (log.read_text() if log is not None else "")
             raise AssertionError(f"the appliance exited ({process.returncode}) before answering /health: {said}")
         try:
             if httpx.get(f"{base}/health", timeout=1).status_code == 200:

@@ -10,14 +10,13 @@ import os
 import secrets
 import socket
 import subprocess
-import time
 from contextlib import contextmanager
 
 import httpx
 import pytest
 
 from collectors.sources.pcapfile import PcapFileSource
-from tests.conftest import APPLIANCE, DATA, alert_pairs, analyze_cli, need_tool
+from tests.conftest import APPLIANCE, DATA, alert_pairs, analyze_cli, need_tool, wait_healthy
 from tests.live.netns import need_root_and_netns, quiet, sh
 from tests.live.test_collect import wait_ready
 
@@ -99,20 +98,6 @@ def replay_seconds(capture) -> float:
     return times[-1] - times[0]
 
 
-def wait_serving(base: str, server: subprocess.Popen, log, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"appliance serve exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("appliance serve never answered /health")
-
-
 def test_two_live_sensors_write_into_one_postgresql_and_one_api_shows_both(tmp_path):
     need_tool("tcpreplay")
     offline = {sensor: analyze_cli(LAB / capture) for sensor, capture in SENSORS.items()}
@@ -162,7 +147,7 @@ def test_two_live_sensors_write_into_one_postgresql_and_one_api_shows_both(tmp_p
                                       stdout=subprocess.DEVNULL, stderr=log_file, text=True)
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_serving(base, server, log)
+            wait_healthy(base, server, timeout=90.0, log=log)
             with httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {bearer}"},
                               timeout=30) as api:
                 def get(path: str, **params):

@@ -125,17 +125,16 @@ def running_lines(sessions: dict[str, Session]) -> list[str]:
     return lines
 
 
+HEADER = ["------------------------", "", "Programmed in HW: Yes", ""]
+
+
 def render(name: str, session: Session) -> str:
     """`show monitor session NAME` as EOS prints it (SPAN.md's layout, with EOS's blank lines)."""
-    lines = [f"Session {name}", "------------------------", "", "Programmed in HW: Yes", ""]
-    for title, found, show in (("Source Ports", session.sources, lambda p: p.replace("Ethernet", "Et")),
-                               ("Source VLANs", session.vlans, str)):
-        if found:
-            lines += [f"{title}:", ""]
-            for label, direction in LABELS:
-                names = sorted((show(n) for n, d in found.items() if d == direction), key=natural)
-                if names:
-                    lines += [f"  {label + ':':<15}{', '.join(names)}", ""]
+    lines = [f"Session {name}", *HEADER]
+    for title, directions in _sources(session):
+        lines += [f"{title}:", ""]
+        for label, names in directions:
+            lines += [f"  {label + ':':<15}{', '.join(names)}", ""]
     if session.destination:
         lines += ["Destination Ports:", "", f"    {session.destination.replace('Ethernet', 'Et')} :  active", ""]
     return "\n".join(lines) + "\n"
@@ -144,16 +143,24 @@ def render(name: str, session: Session) -> str:
 def render_wrapped(name: str, session: Session) -> str:
     """The EOS User Manual's layout (tests/switch/fixtures/arista_eos): a direction's ports two to a
     line, the rest on indented continuation lines, no blank line between directions."""
-    lines = [f"Session {name}", "------------------------", "", "Programmed in HW: Yes", ""]
-    for title, found, show in (("Source Ports", session.sources, lambda p: p.replace("Ethernet", "Et")),
-                               ("Source VLANs", session.vlans, str)):
-        if found:
-            lines += [f"{title}:", ""]
-            for label, direction in LABELS:
-                names = sorted((show(n) for n, d in found.items() if d == direction), key=natural)
-                rows = [", ".join(names[n:n + 2]) for n in range(0, len(names), 2)]
-                lines += [f"  {label + ':':<13}{rows[0]}"] + [f"{'':<15}{row}" for row in rows[1:]] if rows else []
-            lines.append("")
+    lines = [f"Session {name}", *HEADER]
+    for title, directions in _sources(session):
+        lines += [f"{title}:", ""]
+        for label, names in directions:
+            rows = [", ".join(names[n:n + 2]) for n in range(0, len(names), 2)]
+            lines += [f"  {label + ':':<13}{rows[0]}"] + [f"{'':<15}{row}" for row in rows[1:]]
+        lines.append("")
     if session.destination:
         lines += ["Destination Ports:", "", f"    {session.destination.replace('Ethernet', 'Et')} :  active"]
     return "\n".join(lines) + "\n"
+
+
+def _sources(session: Session):
+    """(title, [(direction label, sorted names as EOS shows them)]) for the source ports and VLANs a
+    session has, directions without a source left out."""
+    for title, found, show in (("Source Ports", session.sources, lambda p: p.replace("Ethernet", "Et")),
+                               ("Source VLANs", session.vlans, str)):
+        if found:
+            directions = [(label, sorted((show(n) for n, d in found.items() if d == direction), key=natural))
+                          for label, direction in LABELS]
+            yield title, [(label, names) for label, names in directions if names]
