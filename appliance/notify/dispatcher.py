@@ -1,7 +1,9 @@
 """The outbox's sender: claims due deliveries, sends each through the notifier of its webhook's format,
 and marks it delivered or failed (the store's back-off: 30 s doubling to an hour, given up after 10
-attempts). Delivery is at least once: a crash between sending and marking sends that one again (same
-`X-Appliance-Delivery` id), nothing is lost because the rows were written with the alerts.
+attempts). Delivery is at least once: a crash between sending and marking sends those again (same
+`X-Appliance-Delivery` id), nothing is lost because the rows were written with the alerts. The deliveries
+of a webhook sent in one round are marked together, in one transaction, so a storm of alerts goes out at
+the receiver's pace rather than at one commit per delivery.
 
 Order per receiver. A webhook's deliveries go out in alert order (delivery id order): a delivery is sent
 only when every older delivery of the same webhook is delivered or has been given up. While the oldest
@@ -48,6 +50,7 @@ HTTP_FORMATS = ("generic", "slack", "teams", "alertmanager")
 SYSLOG_FORMATS = ("syslog", "cef")
 HEP_FORMATS = ("hep",)
 ALERTMANAGER_REFRESH = 120.0
+POLL_INTERVAL = 0.2         # s between looks at an empty outbox: a new alert waits at most this long
 
 
 class Dispatcher:
@@ -85,13 +88,10 @@ class Dispatcher:
             with self.store.session() as session:
                 outbox.enqueue_periodic(session, self._now(), self.remind_every, self.refresh_every)
         for group in self._claim():
-            for index, (item, problem) in enumerate(group):
-                attempted += 1
-                if not self._attempt(item, problem, later=[i.delivery_id for i, _ in group[index + 1:]]):
-                    break
+            attempted += self._send_group(group)
         return attempted
 
-    def run(self, stop_event: threading.Event, interval: float = 1.0) -> None:
+    def run(self, stop_event: threading.Event, interval: float = POLL_INTERVAL) -> None:
         """Dispatch until `stop_event` is set: straight on while there is work, else every `interval` s."""
         last_error = None
         while not stop_event.is_set():
@@ -146,20 +146,43 @@ class Dispatcher:
             return Outgoing.of(row, None, self.external_url), DeliveryError(str(exc))
         return Outgoing.of(row, secret, self.external_url), None
 
-    # -- one attempt ------------------------------------------------------------------------------
-    def _attempt(self, item: Outgoing, problem: DeliveryError | None, later: list[int]) -> bool:
-        """Send and record the outcome; True when the webhook's next deliveries may go out now."""
-        error = problem or self._send(item)
+    # -- sending ----------------------------------------------------------------------------------
+    def _send_group(self, group: list[tuple[Outgoing, DeliveryError | None]]) -> int:
+        """Send one webhook's claimed deliveries in order, up to the first failure; the ones sent are
+        marked delivered together (one transaction, not one per delivery: the receiver, not the store,
+        should set the pace). Returns how many were attempted."""
+        sent: list[tuple[Outgoing, datetime]] = []
+        attempted = 0
+        for index, (item, problem) in enumerate(group):
+            attempted += 1
+            error = problem or self._send(item)
+            if error is None:
+                sent.append((item, self._now()))
+                continue
+            self._record_sent(sent)
+            sent = []
+            if not self._record_failure(item, error, later=[i.delivery_id for i, _ in group[index + 1:]]):
+                break
+        self._record_sent(sent)
+        return attempted
+
+    def _record_sent(self, sent: list[tuple[Outgoing, datetime]]) -> None:
+        if not sent:
+            return
+        with self.store.session() as session:
+            outbox.mark_all_delivered(session, [(item.delivery_id, at) for item, at in sent])
+        for item, _ in sent:
+            log.info("delivered %d (alert %s, %s) to webhook %d %s, attempt %d", item.delivery_id,
+                     item.alert.get("id"), item.format, item.webhook_id, redact(item.url), item.attempts + 1,
+                     extra=_fields(item, "delivered", item.attempts + 1))
+            DELIVERY_RESULTS.count(item.format, "delivered")
+
+    def _record_failure(self, item: Outgoing, error: DeliveryError, later: list[int]) -> bool:
+        """Count the failed attempt; True when the webhook's next deliveries may go out now (this one
+        was given up, or its webhook is gone)."""
         now = self._now()
         try:
             with self.store.session() as session:
-                if error is None:
-                    outbox.mark_delivered(session, item.delivery_id, now)
-                    log.info("delivered %d (alert %s, %s) to webhook %d %s, attempt %d", item.delivery_id,
-                             item.alert.get("id"), item.format, item.webhook_id, redact(item.url), item.attempts + 1,
-                             extra=_fields(item, "delivered", item.attempts + 1))
-                    DELIVERY_RESULTS.count(item.format, "delivered")
-                    return True
                 limit = min(PERMANENT_ATTEMPTS, self.max_attempts) if error.permanent else self.max_attempts
                 row = outbox.mark_failed(session, item.delivery_id, str(error), now, limit)
                 if row.state == "failed":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from appliance.store.columns import to_epoch, utcnow
@@ -112,6 +112,17 @@ def mark_delivered(session: Session, delivery_id: int, now: datetime | None = No
     row.state, row.delivered_at, row.last_error = "delivered", now or utcnow(), None
     row.attempts += 1
     return row
+
+
+def mark_all_delivered(session: Session, sent: list[tuple[int, datetime]]) -> None:
+    """Mark each (delivery id, when it was sent) delivered, in one statement: the dispatcher sends a
+    webhook's due deliveries in turn and records them together (a missing row, its webhook deleted
+    meanwhile, is skipped)."""
+    if sent:
+        statement = (update(Delivery.__table__).where(Delivery.__table__.c.id == bindparam("row_id"))
+                     .values(state="delivered", delivered_at=bindparam("sent_at"), last_error=None,
+                             attempts=Delivery.__table__.c.attempts + 1))
+        session.execute(statement, [{"row_id": row_id, "sent_at": at} for row_id, at in sent])
 
 
 def mark_failed(session: Session, delivery_id: int, error: str, now: datetime | None = None,

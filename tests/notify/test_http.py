@@ -144,6 +144,33 @@ def test_retried_until_accepted_and_later_alerts_wait(store):
         receiver.stop()
 
 
+def test_a_failure_mid_round_keeps_those_sent_before_it_and_holds_those_after(store):
+    """The deliveries sent in a round are recorded together: a receiver that fails on the third of five
+    leaves the first two delivered (each with its own send time), the third pending with its attempt
+    counted, and the last two waiting behind it, not attempted."""
+    clock = Clock()
+    receiver = HttpReceiver(lambda n, request: (500, {}) if n == 2 else (200, {}))
+    try:
+        hook = add_hook(store, receiver.url())
+        record(store, clock, 5)
+        with Dispatcher(store, destinations=LOOPBACK_ALLOWED, clock=clock) as dispatcher:
+            assert dispatcher.run_once() == 3
+            rows = deliveries(store, hook)
+            assert [(r.state, r.attempts) for r in rows] == [("delivered", 1), ("delivered", 1), ("pending", 1),
+                                                             ("pending", 0), ("pending", 0)]
+            assert rows[0].delivered_at == rows[1].delivered_at == from_epoch(clock.now)
+            assert rows[2].last_error.startswith("HTTP 500")
+            assert rows[3].next_attempt_at == rows[4].next_attempt_at == rows[2].next_attempt_at
+            clock.now = rows[2].next_attempt_at.timestamp()
+            assert dispatcher.run_once() == 3
+        assert [(r.state, r.attempts) for r in deliveries(store, hook)] == [
+            ("delivered", 1), ("delivered", 1), ("delivered", 2), ("delivered", 1), ("delivered", 1)]
+        assert alert_ids(receiver.to("/hook")) == [r.alert_id for r in deliveries(store, hook)][:3] + \
+            [r.alert_id for r in deliveries(store, hook)][2:]
+    finally:
+        receiver.stop()
+
+
 def test_client_errors_are_given_up_sooner_and_do_not_block(store):
     clock = Clock()
     receiver = HttpReceiver(lambda n, request: (404, {}) if json.loads(request.body)["summary"].endswith("#0")
