@@ -6,13 +6,16 @@ collector writes, the API exports) reads the same figure.
 Stored labels include the sensor: each collector is the only writer of its sensor's rows, so two
 collectors on one PostgreSQL never wait for (or deadlock on) the same counter row. The export sums over
 sensors (api.metrics). An increment is one `INSERT ... ON CONFLICT DO UPDATE` (SQLite and PostgreSQL),
-atomic whichever process writes first."""
+atomic whichever process writes first. Under group commit (appliance.store.group) the increments of a
+group's writes are added up in memory and written once, in key order, just before the group commits
+(`deferred`): a boot storm's alerts and verdicts made two upserts each."""
 from __future__ import annotations
 
 import functools
 import json
 from collections import Counter as Tally
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +30,7 @@ STREAMS = "streams"                             # {sensor, kind, verdict}: the f
 NAMES = (INCIDENTS_OPENED, INCIDENTS_REOPENED, INCIDENTS_RESOLVED, STREAMS)
 VERDICTS = {True: "encrypted", False: "cleartext"}
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_HELD = "counters.held"          # session.info key of the increments waiting in `deferred`
 
 
 def canonical(labels: Mapping[str, str]) -> str:
@@ -40,7 +44,42 @@ def add(session: Session, name: str, by: int = 1, **labels: str) -> None:
 
 def add_all(session: Session, increments: Mapping[tuple[str, str], int]) -> None:
     """Add to several counters ((name, canonical labels) -> amount), in key order: two writers that
-    touch the same rows lock them in the same order."""
+    touch the same rows lock them in the same order. Inside `deferred`, only added up."""
+    held = session.info.get(_HELD)
+    if held is not None:
+        held.update(increments)
+        return
+    _write(session, increments)
+
+
+@contextmanager
+def deferred(session: Session) -> Iterator[None]:
+    """Increments made in the block are written once when it ends without error (in the same
+    transaction: the caller commits after it); nested blocks join the outer one."""
+    if _HELD in session.info:
+        yield
+        return
+    held = session.info[_HELD] = Tally()
+    try:
+        yield
+    finally:
+        del session.info[_HELD]
+    _write(session, held)
+
+
+def held(session: Session) -> Tally | None:
+    """A copy of the increments waiting in `deferred` (None outside it), to `restore` after a rollback."""
+    waiting = session.info.get(_HELD)
+    return None if waiting is None else waiting.copy()
+
+
+def restore(session: Session, saved: Tally | None) -> None:
+    """Forget the increments added since `held` (their savepoint was rolled back)."""
+    if saved is not None and _HELD in session.info:
+        session.info[_HELD] = saved
+
+
+def _write(session: Session, increments: Mapping[tuple[str, str], int]) -> None:
     rows = [{"name": name, "labels": labels, "value": by} for (name, labels), by in sorted(increments.items()) if by]
     if not rows:
         return

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
+from appliance.store import counters
+
 
 class GroupCommit:
     def __init__(self, store):
@@ -38,8 +40,13 @@ class GroupCommit:
             with self._store.session(readonly) as session:
                 yield session
             return
-        with self._shared.begin_nested():
-            yield self._shared
+        saved = counters.held(self._shared)
+        try:
+            with self._shared.begin_nested():
+                yield self._shared
+        except BaseException:
+            counters.restore(self._shared, saved)       # its counts went with its savepoint
+            raise
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -50,6 +57,7 @@ class GroupCommit:
         with self._store.session() as shared:
             self._shared = shared
             try:
-                yield
+                with counters.deferred(shared):         # the group's counter increments, written once
+                    yield
             finally:
                 self._shared = None

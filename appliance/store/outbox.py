@@ -53,19 +53,25 @@ def receivers(session: Session, event: str, webhooks: list[int] | None = None) -
 
 
 def enqueue(session: Session, alert: Alert, event: str, now: datetime | None = None,
-            webhooks: list[int] | None = None, hooks: list[int] | None = None) -> int:
+            webhooks: list[int] | None = None, hooks: list[int] | None = None, site: str | None = None) -> int:
     """One pending delivery per receiver of the event (`receivers`, unless the caller knows them:
-    `hooks`). The alert must have its id (flushed). Returns how many."""
+    `hooks`). The alert must have its id (flushed). `site`: the sensor's name or id (`site_of`), when
+    the caller knows it. Returns how many."""
     now = now or utcnow()
     payload = alert_payload(alert, event)
-    sensor = session.get(Sensor, alert.sensor_id)
-    payload["site"] = (sensor.name if sensor is not None else None) or alert.sensor_id
+    payload["site"] = site or site_of(session, alert.sensor_id)
     hooks = receivers(session, event, webhooks) if hooks is None else hooks
     session.add_all(Delivery(webhook_id=hook, alert_id=alert.id, payload=payload, state="pending", attempts=0,
                              next_attempt_at=now, created_at=now) for hook in hooks)
     if event in NOTIFYING:
         alert.last_notified_at = now
     return len(hooks)
+
+
+def site_of(session: Session, sensor_id: str) -> str:
+    """The `site` of a sensor's alerts: its name, else its id."""
+    sensor = session.get(Sensor, sensor_id)
+    return (sensor.name if sensor is not None else None) or sensor_id
 
 
 def enqueue_periodic(session: Session, now: datetime, remind_every: float | None,

@@ -148,6 +148,10 @@ class Recorder:
         return self._rows.find(session, "receivers", lambda: outbox.receivers(session, event),
                                state_only=event in outbox.STATE_ONLY)
 
+    def _site(self, session: Session) -> str:
+        """The `site` of this sensor's deliveries, asked once per transaction."""
+        return self._rows.find(session, "site", lambda: outbox.site_of(session, self.sensor_id))
+
     def _stream(self, session: Session, stream_id: str) -> Stream | None:
         return self._rows.find(session, Stream, lambda: session.scalars(
             select(Stream).filter_by(sensor_id=self.sensor_id, stream_id=stream_id)).one_or_none(),
@@ -164,7 +168,8 @@ class Recorder:
         events = []
         if row is None:
             row = Alert(sensor_id=self.sensor_id, dedup_key=incident_key(alert), state="open", count=1,
-                        first_seen=seen, last_seen=seen, device_class=device_class, severity=alert.severity)
+                        first_seen=seen, last_seen=seen, device_class=device_class, severity=alert.severity,
+                        last_notified_at=now)     # enqueue's, set before the insert: one UPDATE less
             session.add(row)
             outcome, events = "new", ["new"]
         elif occurrence is not None:
@@ -191,8 +196,8 @@ class Recorder:
             endpoint.media_srtp = False
             if endpoint.last_cleartext_media is None or seen > endpoint.last_cleartext_media:
                 endpoint.last_cleartext_media = seen
-        deliveries = sum(outbox.enqueue(session, row, event, now, hooks=self._receivers(session, event))
-                         for event in events)
+        deliveries = sum(outbox.enqueue(session, row, event, now, hooks=self._receivers(session, event),
+                                        site=self._site(session)) for event in events)
         return Recorded(row.id, outcome, deliveries, occurrence.id)
 
     def _occurrence(self, session: Session, row: Alert, key: str, seen) -> Occurrence | None:
@@ -228,7 +233,7 @@ class Recorder:
         for row in incidents.compliant(session, self.sensor_id, endpoint, types, from_epoch(ts),
                                        self.incident_settings, peer, what):
             outbox.enqueue(session, row, "resolved", from_epoch(self.clock()),
-                           hooks=self._receivers(session, "resolved"))
+                           hooks=self._receivers(session, "resolved"), site=self._site(session))
 
     # -- collector events ------------------------------------------------------------------------
     def _verdict(self, session: Session, ev: StreamVerdict) -> None:

@@ -106,3 +106,27 @@ def test_each_sensor_has_its_own_rows_and_the_labels_are_canonical(store):
     assert sorted(labels["sensor"] for labels, _ in rows) == ["span-a", "span-b"]
     assert counters.canonical({"type": "x", "sensor": "s"}) == counters.canonical({"sensor": "s", "type": "x"}) \
         == '{"sensor":"s","type":"x"}'
+
+
+def test_a_group_commit_counts_its_writes_once_and_not_those_rolled_back(store):
+    """Under group commit (the live collector's writes) a group's increments are written together when it
+    commits: the counts of a write that failed inside the group (its savepoint rolled back) are not kept,
+    and nothing is counted before the group commits."""
+    from appliance.store.group import GroupCommit
+    group = GroupCommit(store)
+    recorder = Recorder(group, "sensor-1", clock=Clock())
+    with group.batch():
+        recorder.alert(policy_alert(endpoint="10.0.0.1"))
+        try:
+            with group.session() as session:
+                counters.add(session, counters.INCIDENTS_OPENED, sensor="sensor-1", type="cleartext_media",
+                             severity="high")
+                raise RuntimeError("a write that fails after counting")
+        except RuntimeError:
+            pass
+        recorder.alert(policy_alert(endpoint="10.0.0.2"))
+        assert opened("high") not in totals(store)          # not visible before the group commits
+    assert totals(store)[opened("high")] == 2
+    with group.session() as session:                        # outside a group: written at once
+        counters.add(session, counters.INCIDENTS_OPENED, sensor="sensor-1", type="cleartext_media", severity="high")
+    assert totals(store)[opened("high")] == 3
