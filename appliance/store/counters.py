@@ -75,8 +75,10 @@ def held(session: Session) -> Tally | None:
 
 def restore(session: Session, saved: Tally | None) -> None:
     """Forget the increments added since `held` (their savepoint was rolled back)."""
-    if saved is not None and _HELD in session.info:
-        session.info[_HELD] = saved
+    waiting = session.info.get(_HELD)
+    if saved is not None and waiting is not None:
+        waiting.clear()
+        waiting.update(saved)
 
 
 def _write(session: Session, increments: Mapping[tuple[str, str], int]) -> None:

@@ -22,6 +22,16 @@ from sqlalchemy.orm import Session
 from appliance.store import counters
 
 
+BEFORE_COMMIT = "group.before_commit"       # session.info key: work to do before the group commits
+
+
+def before_commit(session: Session, work) -> None:
+    """Have `work(session)` run once, as the last writes of the group `session` belongs to."""
+    waiting = session.info.setdefault(BEFORE_COMMIT, [])
+    if work not in waiting:
+        waiting.append(work)
+
+
 class GroupCommit:
     def __init__(self, store):
         self._store = store
@@ -33,6 +43,10 @@ class GroupCommit:
     @property
     def store(self):
         return self._store
+
+    def grouping(self, session: Session) -> bool:
+        """Whether `session` is the open group's (its writes commit when the group ends)."""
+        return session is self._shared and session is not None
 
     @contextmanager
     def session(self, readonly: bool = False) -> Iterator[Session]:
@@ -59,5 +73,7 @@ class GroupCommit:
             try:
                 with counters.deferred(shared):         # the group's counter increments, written once
                     yield
+                    for work in shared.info.pop(BEFORE_COMMIT, []):
+                        work(shared)
             finally:
                 self._shared = None

@@ -72,8 +72,13 @@ def record(session: Session, row: Alert, event: str, at: datetime, actor: str | 
 
 def opened(session: Session, row: Alert, at: datetime) -> None:
     """A new incident (already flushed, so it has its id) starts its history and is counted."""
-    record(session, row, "opened", at)
+    session.add(opened_event(session, row, at))
+
+
+def opened_event(session: Session, row: Alert, at: datetime) -> AlertEvent:
+    """The history row of a new incident (with its id), counted; the caller stores the row."""
     counters.add(session, counters.INCIDENTS_OPENED, sensor=row.sensor_id, type=row.type, severity=row.severity)
+    return AlertEvent(alert_id=row.id, at=at, event="opened")
 
 
 def reopen(session: Session, row: Alert, at: datetime) -> None:

@@ -57,15 +57,23 @@ def enqueue(session: Session, alert: Alert, event: str, now: datetime | None = N
     """One pending delivery per receiver of the event (`receivers`, unless the caller knows them:
     `hooks`). The alert must have its id (flushed). `site`: the sensor's name or id (`site_of`), when
     the caller knows it. Returns how many."""
+    rows = delivery_rows(session, alert, event, now, webhooks, hooks, site)
+    session.add_all(rows)
+    return len(rows)
+
+
+def delivery_rows(session: Session, alert: Alert, event: str, now: datetime | None = None,
+                  webhooks: list[int] | None = None, hooks: list[int] | None = None,
+                  site: str | None = None) -> list[Delivery]:
+    """`enqueue`'s rows, not yet stored (the alert is marked notified)."""
     now = now or utcnow()
     payload = alert_payload(alert, event)
     payload["site"] = site or site_of(session, alert.sensor_id)
     hooks = receivers(session, event, webhooks) if hooks is None else hooks
-    session.add_all(Delivery(webhook_id=hook, alert_id=alert.id, payload=payload, state="pending", attempts=0,
-                             next_attempt_at=now, created_at=now) for hook in hooks)
     if event in NOTIFYING:
         alert.last_notified_at = now
-    return len(hooks)
+    return [Delivery(webhook_id=hook, alert_id=alert.id, payload=payload, state="pending", attempts=0,
+                     next_attempt_at=now, created_at=now) for hook in hooks]
 
 
 def site_of(session: Session, sensor_id: str) -> str:

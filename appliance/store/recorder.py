@@ -25,6 +25,8 @@ from appliance.store.columns import from_epoch
 from appliance.store.engine import Store
 from appliance.store.inventory import merged, record_report, touch
 from appliance.store.incidents import IncidentSettings
+from appliance.store.group import before_commit
+from appliance.store.new_incidents import NewIncident, NewIncidents, insert_rows
 from appliance.store.rowcache import RowCache
 from appliance.store.models import (Alert, Call, Endpoint, EvidencePacket, Occurrence, Sensor, SignalingSession,
                                     Stream)
@@ -61,6 +63,7 @@ class Recorder:
         self.incident_settings = incident_settings or IncidentSettings()
         self._sensor_known = False
         self._rows = RowCache()          # rows already looked up in the transaction being written
+        self._new = NewIncidents()       # new incidents of the open group, inserted as it ends
 
     # -- entry points ---------------------------------------------------------------------------
     def observe(self, event) -> None:
@@ -80,6 +83,7 @@ class Recorder:
         now = from_epoch(self.clock())
 
         def upsert(session: Session) -> None:
+            self._insert_new(session)
             record_report(session, self.sensor_id, report, now)
             self._stream_ends(session, {s["id"]: s["last_seen"] for s in report.get("streams", [])})
             self._sensor(session, self.sensor_id).last_seen = now
@@ -111,9 +115,11 @@ class Recorder:
         with its connection): what it remembers of the store is no longer sure."""
         self._sensor_known = False
         self._rows.forget()
+        self._new.forget()
 
     # -- plumbing --------------------------------------------------------------------------------
     def _write(self, work):
+        mark = self._new.mark()
         try:
             with self.store.session() as session:
                 if not self._sensor_known:
@@ -122,6 +128,7 @@ class Recorder:
                 result = work(session)
         except BaseException:
             self._rows.forget()          # its savepoint or transaction rolled back: rows it added are gone
+            self._new.undo(mark)
             raise
         self._sensor_known = True
         return result
@@ -158,7 +165,11 @@ class Recorder:
             stream_id=stream_id)
 
     # -- alerts ----------------------------------------------------------------------------------
-    def _alert(self, session: Session, alert: PolicyAlert, device_class: str) -> Recorded:
+    def _alert(self, session: Session, alert: PolicyAlert, device_class: str, defer: bool = True) -> Recorded:
+        """Record one occurrence. A new incident inside a group waits in `_new` (inserted with the
+        group's others as it ends: `_insert_new`), and its Recorded has no ids yet (0)."""
+        if self._new.holds(session, incident_key(alert)):
+            self._insert_new(session)               # another occurrence of an incident still waiting
         query = select(Alert).filter_by(sensor_id=self.sensor_id, dedup_key=incident_key(alert))
         if self.store.dialect == "postgresql":
             query = query.with_for_update()
@@ -170,7 +181,6 @@ class Recorder:
             row = Alert(sensor_id=self.sensor_id, dedup_key=incident_key(alert), state="open", count=1,
                         first_seen=seen, last_seen=seen, device_class=device_class, severity=alert.severity,
                         last_notified_at=now)     # enqueue's, set before the insert: one UPDATE less
-            session.add(row)
             outcome, events = "new", ["new"]
         elif occurrence is not None:
             outcome = "updated"
@@ -181,6 +191,51 @@ class Recorder:
         if row.id is not None and incidents.worse(alert.severity, row.severity):
             events = events or ["escalated"]
             row.severity = alert.severity
+        self._describe(row, alert, seen, now, device_class)
+        if alert.type == CLEARTEXT_MEDIA:
+            self._cleartext_media(session, alert, seen)
+        if outcome == "new" and defer and self._grouped(session):
+            self._new.add(session, NewIncident(row, alert, device_class, now))
+            before_commit(session, self._insert_new)
+            return Recorded(0, outcome, len(self._receivers(session, "new")))
+        if outcome == "new":
+            session.add(row)
+        session.flush()
+        occurrence = self._write_occurrence(session, row, occurrence, alert, now)
+        self._lifecycle(session, row, outcome, events, seen)
+        deliveries = self._enqueue(session, row, events, now)
+        session.flush()
+        return Recorded(row.id, outcome, deliveries, occurrence.id)
+
+    def _insert_new(self, session: Session) -> None:
+        """The group's waiting new incidents, each table's rows in one statement (new_incidents). If one
+        of them exists meanwhile (another writer of this sensor), each is recorded the ordinary way."""
+        waiting = self._new.take(session)
+        if not waiting:
+            return
+        try:
+            with session.begin_nested():
+                insert_rows(session, [incident.row for incident in waiting])
+        except IntegrityError:
+            for incident in waiting:
+                self._alert(session, incident.alert, incident.device_class, defer=False)
+            return
+        keys = [incident.row.dedup_key for incident in waiting]
+        ids = dict(session.execute(select(Alert.dedup_key, Alert.id).where(Alert.sensor_id == self.sensor_id,
+                                                                          Alert.dedup_key.in_(keys))).all())
+        occurrences, history, deliveries = [], [], []
+        for incident in waiting:
+            row = incident.row
+            row.id = ids[row.dedup_key]
+            occurrences.append(self._write_occurrence(session, row, None, incident.alert, incident.now, add=False))
+            history.append(incidents.opened_event(session, row, row.first_seen))
+            deliveries += outbox.delivery_rows(session, row, "new", incident.now, hooks=self._receivers(session, "new"),
+                                               site=self._site(session))
+        for rows in (occurrences, history, deliveries):
+            insert_rows(session, rows)
+
+    def _describe(self, row: Alert, alert: PolicyAlert, seen, now, device_class: str) -> None:
+        """An incident's fields from its latest occurrence."""
         touch(row, seen, seen)
         row.recorded_at = now
         if device_class != "unknown":
@@ -188,17 +243,20 @@ class Recorder:
         row.type, row.endpoint, row.peer = alert.type, alert.endpoint, alert.peer
         row.stream, row.call_id = alert.stream or row.stream, alert.call_id or row.call_id
         row.summary, row.evidence = alert.summary, list(alert.evidence)
-        session.flush()
-        occurrence = self._write_occurrence(session, row, occurrence, alert, now)
-        self._lifecycle(session, row, outcome, events, seen)
-        if alert.type == CLEARTEXT_MEDIA:
-            endpoint = self._endpoint(session, alert.endpoint, alert.first_seen)
-            endpoint.media_srtp = False
-            if endpoint.last_cleartext_media is None or seen > endpoint.last_cleartext_media:
-                endpoint.last_cleartext_media = seen
-        deliveries = sum(outbox.enqueue(session, row, event, now, hooks=self._receivers(session, event),
-                                        site=self._site(session)) for event in events)
-        return Recorded(row.id, outcome, deliveries, occurrence.id)
+
+    def _cleartext_media(self, session: Session, alert: PolicyAlert, seen) -> None:
+        endpoint = self._endpoint(session, alert.endpoint, alert.first_seen)
+        endpoint.media_srtp = False
+        if endpoint.last_cleartext_media is None or seen > endpoint.last_cleartext_media:
+            endpoint.last_cleartext_media = seen
+
+    def _enqueue(self, session: Session, row: Alert, events: list[str], now) -> int:
+        return sum(outbox.enqueue(session, row, event, now, hooks=self._receivers(session, event),
+                                  site=self._site(session)) for event in events)
+
+    def _grouped(self, session: Session) -> bool:
+        grouping = getattr(self.store, "grouping", None)
+        return grouping is not None and grouping(session)
 
     def _occurrence(self, session: Session, row: Alert, key: str, seen) -> Occurrence | None:
         """The occurrence this alert updates (same per-stream key and first seen), if any."""
@@ -206,17 +264,18 @@ class Recorder:
                                                         Occurrence.first_seen == seen).limit(1)).one_or_none()
 
     def _write_occurrence(self, session: Session, row: Alert, occurrence: Occurrence | None,
-                          alert: PolicyAlert, now) -> Occurrence:
+                          alert: PolicyAlert, now, add: bool = True) -> Occurrence:
+        """Update `occurrence`, or make a new one (added to the session unless `add` is False)."""
         if occurrence is None:
             seen = from_epoch(alert.first_seen)
             occurrence = Occurrence(alert_id=row.id, sensor_id=self.sensor_id, key=dedup_key(alert),
                                     first_seen=seen, last_seen=seen)
-            session.add(occurrence)
+            if add:
+                session.add(occurrence)
         occurrence.severity, occurrence.peer, occurrence.summary = alert.severity, alert.peer, alert.summary
         occurrence.stream = alert.stream or occurrence.stream
         occurrence.call_id = alert.call_id or occurrence.call_id
         occurrence.evidence, occurrence.recorded_at = list(alert.evidence), now
-        session.flush()
         return occurrence
 
     @staticmethod
@@ -230,6 +289,8 @@ class Recorder:
 
     def _compliant(self, session: Session, endpoint: str, types: tuple, ts: float, peer: str | None = None,
                    what: str = "compliant traffic") -> None:
+        if self._new.names(session, endpoint):
+            self._insert_new(session)               # they may be resolved by this, as if written already
         for row in incidents.compliant(session, self.sensor_id, endpoint, types, from_epoch(ts),
                                        self.incident_settings, peer, what):
             outbox.enqueue(session, row, "resolved", from_epoch(self.clock()),
