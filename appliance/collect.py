@@ -110,6 +110,9 @@ class Sink:
     def _write(self, writes: list) -> None:
         if writes:
             with self.batch():
+                prefetch = getattr(self.recorder, "prefetch", None)
+                if prefetch is not None:
+                    prefetch([write.args[0] for write in writes])
                 for write in writes:
                     getattr(self.recorder, write.kind)(*write.args)
 

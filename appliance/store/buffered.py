@@ -77,6 +77,15 @@ class BufferedRecorder:
     def alert(self, alert, device_class: str = "unknown"):
         return self._call("alert", alert, device_class)
 
+    def prefetch(self, items: list) -> None:
+        """Look-ups ahead of a group's writes (Recorder.prefetch); skipped while writes wait for the store."""
+        if self.pending or self._grouped is None:
+            return
+        try:
+            self.recorder.prefetch(items)
+        except UNAVAILABLE:
+            pass                        # the group's writes find the store gone, count it, and wait in order
+
     def snapshot(self, report: dict) -> None:
         self._call("snapshot", report)
 

@@ -77,6 +77,12 @@ class Recorder:
         except IntegrityError:      # another worker of this sensor opened the same incident meanwhile:
             return self._write(lambda session: self._alert(session, alert, device_class))   # now it exists
 
+    def prefetch(self, items: list) -> None:
+        """Inside a group, before its writes: look up the streams, endpoints and incidents the coming
+        events and alerts (`items`) will touch, one query per table instead of one per write."""
+        if getattr(self.store, "grouping", None) is not None:
+            self._write(lambda session: self._prefetch(session, items) if self._grouped(session) else None)
+
     def snapshot(self, report: dict) -> None:
         """Upsert streams, signaling sessions, calls and endpoints (with posture) from a report, and
         extend the occurrences of its streams (and their incidents) to the streams' last packets."""
@@ -164,16 +170,43 @@ class Recorder:
             select(Stream).filter_by(sensor_id=self.sensor_id, stream_id=stream_id)).one_or_none(),
             stream_id=stream_id)
 
+    def _prefetch(self, session: Session, items: list) -> None:
+        streams, ips, keys = set(), set(), set()
+        for item in items:
+            if isinstance(item, PolicyAlert):
+                keys.add(incident_key(item))
+                ips.add(item.endpoint)
+                continue
+            if isinstance(item, (StreamVerdict, StreamEvidence)):
+                streams.add(item.stream_id)
+            ips.update(ip for ip in (getattr(item, "src", None), getattr(item, "client", None),
+                                     getattr(item, "server", None)) if ip)
+        self._preload(session, Stream, "stream_id", streams)
+        self._preload(session, Endpoint, "ip", ips)
+        self._preload(session, Alert, "dedup_key", keys)
+
+    def _preload(self, session: Session, model, column: str, values: set) -> None:
+        values = sorted(values)
+        for start in range(0, len(values), 500):
+            chunk = values[start:start + 500]
+            query = select(model).where(model.sensor_id == self.sensor_id, getattr(model, column).in_(chunk))
+            if model is Alert and self.store.dialect == "postgresql":
+                query = query.with_for_update()
+            found = {_key(model, column, getattr(row, column), self.sensor_id): row for row in session.scalars(query)}
+            self._rows.preload(session, model, found, [_key(model, column, value, self.sensor_id) for value in chunk])
+
     # -- alerts ----------------------------------------------------------------------------------
     def _alert(self, session: Session, alert: PolicyAlert, device_class: str, defer: bool = True) -> Recorded:
         """Record one occurrence. A new incident inside a group waits in `_new` (inserted with the
         group's others as it ends: `_insert_new`), and its Recorded has no ids yet (0)."""
-        if self._new.holds(session, incident_key(alert)):
+        key = incident_key(alert)
+        if self._new.holds(session, key):
             self._insert_new(session)               # another occurrence of an incident still waiting
-        query = select(Alert).filter_by(sensor_id=self.sensor_id, dedup_key=incident_key(alert))
+        query = select(Alert).filter_by(sensor_id=self.sensor_id, dedup_key=key)
         if self.store.dialect == "postgresql":
             query = query.with_for_update()
-        row = session.scalars(query).one_or_none()
+        row = self._rows.find(session, Alert, lambda: session.scalars(query).one_or_none(),
+                              sensor_id=self.sensor_id, dedup_key=key)
         seen, now = from_epoch(alert.first_seen), from_epoch(self.clock())
         occurrence = None if row is None else self._occurrence(session, row, dedup_key(alert), seen)
         events = []
@@ -200,6 +233,7 @@ class Recorder:
             return Recorded(0, outcome, len(self._receivers(session, "new")))
         if outcome == "new":
             session.add(row)
+            self._rows.remember(session, row, sensor_id=self.sensor_id, dedup_key=key)
         session.flush()
         occurrence = self._write_occurrence(session, row, occurrence, alert, now)
         self._lifecycle(session, row, outcome, events, seen)
@@ -221,6 +255,8 @@ class Recorder:
                 self._alert(session, incident.alert, incident.device_class, defer=False)
             return
         keys = [incident.row.dedup_key for incident in waiting]
+        for key in keys:
+            self._rows.unknown(Alert, sensor_id=self.sensor_id, dedup_key=key)
         ids = dict(session.execute(select(Alert.dedup_key, Alert.id).where(Alert.sensor_id == self.sensor_id,
                                                                           Alert.dedup_key.in_(keys))).all())
         occurrences, history, deliveries = [], [], []
@@ -375,6 +411,12 @@ class Recorder:
 
     _handlers = {StreamVerdict: _verdict, StreamEvidence: _evidence, SdpObserved: _sdp,
                  SignalingObserved: _signaling, TlsObserved: _tls}
+
+
+def _key(model, column: str, value, sensor_id: str) -> tuple:
+    """A RowCache key as the recorder's look-ups spell it: the sensor and the column, for streams only
+    the id."""
+    return ((column, value),) if model is Stream else (("sensor_id", sensor_id), (column, value))
 
 
 def _tuple_of(ev: StreamEvidence) -> dict:

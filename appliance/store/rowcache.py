@@ -6,6 +6,9 @@ endpoint on its signaling session, TLS session and each verdict, a call on each 
 was a SELECT (and an autoflush of everything pending before it): bench/site's boot storm of 2,000 phones
 spent half of the coordinator's time there, and alert latency queued behind it.
 
+A group's writes can also be looked up ahead, in one query per table (`preload`): the rows found are
+remembered, and the keys not found are known to be absent, so their rows are made without asking.
+
 A cache lives as long as the session it belongs to; `forget()` empties it when a write fails (its
 savepoint rolled back, so rows it added are gone from the session)."""
 from __future__ import annotations
@@ -19,13 +22,18 @@ class RowCache:
     def __init__(self):
         self._session: Session | None = None
         self._rows: dict[tuple, object] = {}
+        self._absent: set[tuple] = set()        # keys looked up ahead and not found
 
     def get_or_new(self, session: Session, model, **key):
         """`inventory.get_or_new`, asked of the database once per key and transaction."""
         rows = self._of(session)
         ident = (model, *sorted(key.items()))
         row = rows.get(ident)
-        if row is None:
+        if row is None and ident in self._absent:
+            row = rows[ident] = model(**key)
+            session.add(row)
+            self._absent.discard(ident)
+        elif row is None:
             with session.no_autoflush:
                 row = rows[ident] = get_or_new(session, model, **key)
         return row
@@ -35,19 +43,36 @@ class RowCache:
         rows = self._of(session)
         ident = (model, *sorted(key.items()))
         row = rows.get(ident)
-        if row is None:
+        if row is None and ident not in self._absent:
             row = load()
             if row is not None:
                 rows[ident] = row
         return row
 
     def remember(self, session: Session, row, **key) -> None:
-        self._of(session)[(type(row), *sorted(key.items()))] = row
+        ident = (type(row), *sorted(key.items()))
+        self._of(session)[ident] = row
+        self._absent.discard(ident)
+
+    def preload(self, session: Session, model, found: dict, asked) -> None:
+        """Rows looked up ahead: `found` maps a key (a dict's items as a tuple) to its row; the other
+        keys `asked` for are absent (until made or `unknown` again)."""
+        rows = self._of(session)
+        for key in asked:
+            ident = (model, *sorted(key))
+            if key in found:
+                rows.setdefault(ident, found[key])
+            elif ident not in rows:
+                self._absent.add(ident)
+
+    def unknown(self, model, **key) -> None:
+        """Forget that a key is absent (its row was written around the cache)."""
+        self._absent.discard((model, *sorted(key.items())))
 
     def forget(self) -> None:
-        self._session, self._rows = None, {}
+        self._session, self._rows, self._absent = None, {}, set()
 
     def _of(self, session: Session) -> dict:
         if session is not self._session:
-            self._session, self._rows = session, {}
+            self._session, self._rows, self._absent = session, {}, set()
         return self._rows
