@@ -22,6 +22,7 @@ from collectors.sip.handler import SipHandler
 from collectors.sip.message import looks_like_sip
 from collectors.sip.tcpstream import START_LINE, TcpSipStream
 from collectors.sip.websocket import WsSipStream, is_sip_upgrade
+from collectors.snapshot import call_ended, stream_ended
 from collectors.tls.records import looks_like_tls
 from collectors.tls.tracker import TlsTracker
 
@@ -36,6 +37,7 @@ class PipelineSettings:
     idle_timeout: float = 60.0
     max_flows: int = 262144
     max_finished: int = 100000     # ended streams kept for the report
+    max_ended_calls: int | None = None   # ended calls kept for the report (None: all, up to the call table's limit)
     batch: bool = True             # count settled streams a buffer at a time (collectors.batch) when numpy is there
 
 
@@ -44,7 +46,7 @@ class Pipeline:
         settings = settings or PipelineSettings()
         self.emit = emit
         self.decoder = Decoder(layer2=self._layer2)
-        self.calls = CallTable()
+        self.calls = CallTable(settings.max_ended_calls, on_forget=lambda call: emit(call_ended(call)))
         self.endpoints = EndpointTable()
         self.media = MediaTracker(self.calls, emit)
         self.sip = SipHandler(self.calls, self.endpoints, self.media, emit)
@@ -328,6 +330,9 @@ class Pipeline:
             if flow.evidence:
                 self._offer_evidence(flow)
             flow.evidence = flow.detector = flow.app = None
+            for stream in (flow.rtp, flow.rtcp):
+                if stream is not None and stream.packets:
+                    self.emit(stream_ended(self, flow, stream))
             self.finished.append(flow)
             if len(self.finished) > self.settings.max_finished:
                 dropped = len(self.finished) // 10          # a long live run keeps the recent ones
