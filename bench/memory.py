@@ -225,7 +225,8 @@ def _day_line(live: Live, hours: float | None, calls: int, held: int) -> tuple:
     when = f"{hours:5.1f} h" if hours is not None else "drained"
     ended_calls = sum(1 for c in p.calls.calls.values() if c.ended_at is not None)
     print(f"memory: day {when}: {calls:6,} calls {held / 2**20:7.2f} MiB | live: {len(p.udp.flows)} flows, "
-          f"{len(p.fast.entries)} fast entries, {len(p.media.by_endpoint)} media addresses | "
+          f"{len(p.fast.entries)} fast entries, {len(p.media.by_endpoint)} media addresses, "
+          f"{len(p.udp.serials):,} 5-tuples remembered (stream id serials) | "
           f"report: {len(p.finished):,} ended streams, {len(p.calls.calls):,} calls ({ended_calls:,} ended) | "
           f"sip: {len(p.calls.index):,} SDP addresses, {len(p.calls.received_invites):,} INVITE targets, "
           f"{len(p.sip.sessions):,} sessions, {len(p.endpoints.endpoints):,} endpoints | "

@@ -6,6 +6,7 @@ Finished and live streams, signaling sessions, calls and endpoints stay readable
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, replace
 
 from collectors.decode import Decoder
@@ -58,7 +59,7 @@ class Pipeline:
         self.media.on_bound = self.fast.forget       # a flow bound late to its call: its probe needs its frames
         self.tls = TlsTracker(self.sip, self.endpoints, emit)
         self.settings = settings
-        self.finished: list[Flow] = []
+        self.finished: deque[Flow] = deque(maxlen=settings.max_finished)    # the most recent ended streams
         self.finished_dropped = 0
         self.packets = 0
         self.bytes = 0
@@ -333,11 +334,9 @@ class Pipeline:
             for stream in (flow.rtp, flow.rtcp):
                 if stream is not None and stream.packets:
                     self.emit(stream_ended(self, flow, stream))
+            if len(self.finished) == self.finished.maxlen:     # a long run keeps the recent ones
+                self.finished_dropped += 1
             self.finished.append(flow)
-            if len(self.finished) > self.settings.max_finished:
-                dropped = len(self.finished) // 10          # a long live run keeps the recent ones
-                del self.finished[:dropped]
-                self.finished_dropped += dropped
 
     def finish(self) -> None:
         """End of input: retire every flow so each stream gets its final verdict."""
@@ -350,7 +349,7 @@ class Pipeline:
         self.fast.flush()
         live = [f for table in (self.udp, self.tcp) for f in table.flows.values()
                 if f.rtp is not None or f.rtcp is not None]
-        return self.finished + live
+        return list(self.finished) + live
 
     @property
     def decode_errors(self) -> int:
