@@ -18,6 +18,8 @@ QUIET = 10.0             # seconds without a packet before a flow is compacted (
 MAX_FLOWS = 262144
 MAX_SHARED_ADDRESSES = 16384
 PORTS = struct.Struct("!HH")
+NO_FRAMES = ()           # a flow's evidence before its first frame: shared, as most flows (SIP, TLS, TCP, not
+                         # media) never keep one; an empty list is 56 B a flow
 
 
 class Flow:
@@ -41,7 +43,8 @@ class Flow:
         self.stun = self.dtls = self.zrtp = self.turn = self.non_media = 0
         self.keying_hint = None  # "dtls-srtp" | "dtls" | "zrtp": key exchange seen on this 5-tuple
         self.zrtp_messages: tuple[str, ...] = ()   # ZRTP message types seen, in order
-        self.evidence: list | None = []  # first frames (ts, linktype, bytes) while RTP-shaped; None once sent
+        self.evidence: list | tuple | None = NO_FRAMES  # first frames (ts, linktype, bytes) while RTP-shaped
+                                 # (a list from the first one on); None once sent or not wanted
         self.serial = serial     # >0 when this 5-tuple was used before and expired
         self.app = None          # per-application state (SIP TCP stream, TLS observer ...)
         self.quiet = False       # compacted after QUIET seconds without a packet

@@ -264,8 +264,11 @@ class Pipeline:
     def _keep_evidence(self, flow: Flow, ts: float, linktype: int, data: bytes) -> None:
         """The first frames of a media stream (bounded), handed on once the stream is flagged
         cleartext; dropped once it is settled as encrypted."""
-        if len(flow.evidence) < EVIDENCE_FRAMES:
-            flow.evidence.append((ts, linktype, data))
+        frames = flow.evidence
+        if len(frames) < EVIDENCE_FRAMES:
+            if type(frames) is tuple:
+                frames = flow.evidence = []
+            frames.append((ts, linktype, data))
         stream = flow.rtp
         if stream is None or stream.classifier is not None or stream.encrypted is None:
             return
