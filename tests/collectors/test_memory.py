@@ -10,8 +10,9 @@ import tracemalloc
 from dataclasses import replace
 
 from appliance import policy as policy_module
-from appliance.collect import live_report
+from appliance.collect import Sink, live_report
 from appliance.policy import Policy, PolicySettings
+from appliance.privacy import Privacy
 from bench.calls_day import DayPlan, waves
 from collectors.events import CallEnded, StreamEnded
 from collectors.flows import QUIET
@@ -227,3 +228,34 @@ def test_memory_is_flat_with_the_live_limits():
     assert len(pipeline.calls.calls) == 40 and len(pipeline.finished) <= 160 and len(policy.alerts) == 100
     assert len(policy.srtp_offers) <= 40 and len(policy.awaiting_sdp) <= 2 * 40
     assert grown / calls < 256, f"{grown / calls:.0f} B held per call"
+
+
+class _Stored:
+    """The store's seam as the collector's Sink uses it: what it was given to record."""
+
+    def __init__(self):
+        self.events = []
+
+    def observe(self, event) -> None:
+        self.events.append(event)
+
+    def alert(self, alert, device_class: str) -> None:
+        pass
+
+
+def test_calls_let_go_reach_the_store_with_the_uris_masked_as_in_the_report():
+    privacy = Privacy(mask_sip_uris=True, key=b"k" * 32)
+    policy, store = Policy(PolicySettings(privacy=privacy)), _Stored()
+    sink, seen = Sink(policy, store, "sensor-1"), []
+
+    def emit(event):
+        seen.append(event)
+        sink.event(event)
+    _run(DayPlan(calls_per_wave=4, waves=5, wave_every=30.0), Pipeline(emit, LIVE_LIKE), gap_after=120.0)
+    raw = {e.call_id: e for e in seen if isinstance(e, CallEnded)}
+    stored = {e.call_id: e for e in store.events if isinstance(e, CallEnded)}
+    assert len(stored) == 20 - 10 and stored.keys() == raw.keys()
+    for call_id, event in stored.items():
+        assert event.from_uri == privacy.uri(raw[call_id].from_uri) != raw[call_id].from_uri
+        assert event.to_uri == privacy.uri(raw[call_id].to_uri) != raw[call_id].to_uri
+    assert sum(isinstance(e, StreamEnded) for e in store.events) == 4 * 20
