@@ -117,6 +117,8 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
     capture = report["captures"][0]
     print(f"appliance: {capture['path']}: {capture['packets']} packets, {capture['drops']} dropped, "
           f"{len(report['alerts'])} alerts", file=sys.stderr)
+    for warning in capture["warnings"]:              # e.g. what a long run's report no longer lists
+        print(f"appliance: warning: {warning}", file=sys.stderr)
     if format is not LiveFormat.jsonl:      # at the end of --duration, or when interrupted
         _print_report(report, format.value)
 

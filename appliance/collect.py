@@ -14,13 +14,14 @@ import os
 import queue
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from appliance.lifetime import end_with_parent
 from appliance.policy import Policy, PolicySettings
 from appliance.report import build_report, merge_snapshots
 from appliance.store_backlog import StoreBacklog
 from collectors.capture import CaptureLoop
+from collectors.events import CallEnded
 from collectors.pipeline import Pipeline, PipelineSettings
 from collectors.snapshot import take_snapshot
 from collectors.sources.live import DEFAULT_FILTER, CaptureError, LiveSource
@@ -31,6 +32,14 @@ URGENT_PER_WRITE = 50                     # alerts (and what their endpoints saw
 OBSERVATIONS_PER_WRITE = 50               # observations per transaction (about 50 ms of store work)
 OBSERVATIONS_BUDGET = 0.1                 # seconds of observation writes before new messages are taken
 
+# What the end report of a live run keeps of what is over: the most recent ended streams, ended calls and
+# alerts, so a collector that runs for weeks holds the same memory after its first hours as after days
+# (bench.memory). Each of them left as it happened: alerts on stdout and to the store, and with --store
+# every stream's final state (StreamEnded), every call let go (CallEnded) and every verdict. `analyze`
+# keeps everything (PipelineSettings' defaults). The report says how many it let go (`not_kept`).
+LIVE_PIPELINE = PipelineSettings(max_finished=5_000, max_ended_calls=2_000)
+LIVE_ALERTS = 5_000
+
 
 @dataclass(frozen=True)
 class CollectSettings:
@@ -40,8 +49,9 @@ class CollectSettings:
     bpf_filter: str = DEFAULT_FILTER
     ring_kib: int = 64 * 1024              # receive ring per worker (the socket buffer of a mirror port)
     sensor_id: str = "sensor"
-    pipeline: PipelineSettings = PipelineSettings()
+    pipeline: PipelineSettings = LIVE_PIPELINE
     policy: PolicySettings = PolicySettings()
+    report_alerts: int = LIVE_ALERTS        # alerts held for the end report (the policy's max_alerts)
 
 
 def collect(settings: CollectSettings, on_alert=None, stop=None, recorder=None) -> dict:
@@ -53,7 +63,7 @@ def collect(settings: CollectSettings, on_alert=None, stop=None, recorder=None) 
         if on_alert is not None:
             on_alert(alert.to_dict(device_class))
 
-    policy = Policy(settings.policy, alerted)
+    policy = Policy(replace(settings.policy, max_alerts=settings.report_alerts), alerted)
     sink = Sink(policy, recorder, settings.sensor_id, backlog=StoreBacklog() if settings.workers > 1 else None)
     deadline = time.monotonic() + settings.duration if settings.duration else None
     should_stop = _stopper(deadline, stop)
@@ -61,12 +71,26 @@ def collect(settings: CollectSettings, on_alert=None, stop=None, recorder=None) 
         snapshot, stats = _single(settings, sink, should_stop)
     else:
         snapshot, stats = _parallel(settings, sink, should_stop)
-    capture = {"path": f"live:{settings.interface}", "packets": stats["packets"], "bytes": stats["bytes"],
-               "decode_errors": stats["decode_errors"], "drops": stats["drops"], "warnings": stats["warnings"]}
-    report = build_report([capture], snapshot, policy.active(), settings.policy)
+    report = live_report(settings.interface, snapshot, stats, policy, stored=recorder is not None)
     if recorder is not None:
         recorder.snapshot(report)
     return report
+
+
+def live_report(interface: str, snapshot, stats: dict, policy: Policy, stored: bool) -> dict:
+    """The end report of a live run: captures[0] is the interface, with kernel drops, and how many
+    ended streams, calls and alerts the report no longer lists (`not_kept`, and a warning)."""
+    not_kept = {"streams": snapshot.streams_dropped, "calls": snapshot.calls_dropped, "alerts": policy.alerts_dropped}
+    warnings = list(stats["warnings"])
+    if any(not_kept.values()):
+        where = "the store holds them" if stored else "alerts were printed as they happened"
+        warnings.append(f"the report lists the most recent ended streams, calls and alerts; not listed: "
+                        f"{not_kept['streams']} ended streams, {not_kept['calls']} calls, {not_kept['alerts']} "
+                        f"alerts ({where})")
+    capture = {"path": f"live:{interface}", "packets": stats["packets"], "bytes": stats["bytes"],
+               "decode_errors": stats["decode_errors"], "drops": stats["drops"], "warnings": warnings,
+               "not_kept": not_kept}
+    return build_report([capture], snapshot, policy.active(), policy.settings)
 
 
 class Sink:
@@ -79,11 +103,20 @@ class Sink:
         self.backlog = backlog if recorder is not None else None
 
     def event(self, event) -> None:
-        if self.backlog is not None:
-            self.backlog.observe(event)
-        elif self.recorder is not None:
-            self.recorder.observe(event)
+        if self.recorder is not None:
+            stored = self._private(event)
+            if self.backlog is not None:
+                self.backlog.observe(stored)
+            else:
+                self.recorder.observe(stored)
         self.policy.observe(event)
+
+    def _private(self, event):
+        """The store shows a call's SIP URIs as the reports do (the policy's privacy settings)."""
+        if not isinstance(event, CallEnded):
+            return event
+        privacy = self.policy.settings.privacy
+        return replace(event, from_uri=privacy.uri(event.from_uri), to_uri=privacy.uri(event.to_uri))
 
     def alert(self, alert, device_class: str) -> None:
         if self.backlog is not None:

@@ -35,9 +35,9 @@ class LegSdp:
 
 class DowngradeTracker:
     def __init__(self):
-        self.legs: dict[tuple[str, str], LegSdp] = {}                 # (call_id, leg)
+        self.legs: dict[str, dict[str, LegSdp]] = {}                  # call_id -> leg -> its SDPs
         self.group_of: dict[str, str] = {}                            # call_id -> group
-        self.received: dict[tuple[str, str], list[SdpObserved]] = {}  # (group, receiver) -> SDPs it got
+        self.received: dict[str, dict[str, list[SdpObserved]]] = {}   # group -> receiver -> SDPs it got
 
     def observe(self, ev: SdpObserved) -> SdpObserved:
         """Remember an SDP (a compact copy: the SDP's profiles once each); returns that copy."""
@@ -45,21 +45,21 @@ class DowngradeTracker:
             self._forget_oldest()
         ev = replace(ev, profiles=tuple(dict.fromkeys(ev.profiles))[:4], crypto_suites=ev.crypto_suites[:4])
         group = self.group_of.setdefault(ev.call_id, ev.group or ev.call_id)
-        leg = self.legs.setdefault((ev.call_id, ev.leg), LegSdp())
+        leg = self.legs.setdefault(ev.call_id, {}).setdefault(ev.leg, LegSdp())
         if ev.is_offer:
             leg.offer, leg.answer = ev, None
             if ev.offers_srtp and leg.srtp_offer is None:
                 leg.srtp_offer = ev
         else:
             leg.answer = ev
-        got = self.received.setdefault((group, ev.receiver), [])
+        got = self.received.setdefault(group, {}).setdefault(ev.receiver, [])
         if len(got) < 16:
             got.append(ev)
         return ev
 
     def downgrade(self, ev: StreamVerdict, call_offer: SdpObserved | None) -> Downgrade | None:
         """Who removed SRTP on the leg of this cleartext stream, if SRTP was removed at all."""
-        leg = self.legs.get((ev.call_id, ev.leg)) if ev.call_id else None
+        leg = self.legs.get(ev.call_id, {}).get(ev.leg) if ev.call_id else None
         if leg is None or leg.offer is None:
             if call_offer is None:
                 return None
@@ -78,7 +78,7 @@ class DowngradeTracker:
         group = self.group_of.get(ev.call_id or "", ev.call_id or "")
         if self.origin(offer) is not offer:
             return None          # a forwarded plain offer: whoever wrote it was not offered SRTP here
-        srtp = [r for r in self.received.get((group, offer.sender), ())
+        srtp = [r for r in self.received.get(group, {}).get(offer.sender, ())
                 if r.offers_srtp and r.is_offer and r.ts <= offer.ts and (r.call_id, r.leg) != (ev.call_id, ev.leg)]
         if not srtp:
             return None
@@ -100,7 +100,7 @@ class DowngradeTracker:
         for _ in range(8):
             if not sdp.media:
                 return sdp
-            earlier = [r for r in self.received.get((group, sdp.sender), ())
+            earlier = [r for r in self.received.get(group, {}).get(sdp.sender, ())
                        if r.media == sdp.media and r.ts <= sdp.ts and r is not sdp]
             if not earlier:
                 return sdp
@@ -108,12 +108,15 @@ class DowngradeTracker:
         return sdp
 
     def _forget_oldest(self) -> None:
-        call_id = next(iter(self.group_of))
-        group = self.group_of.pop(call_id)
-        for key in [k for k in self.legs if k[0] == call_id]:
-            del self.legs[key]
-        for key in [k for k in self.received if k[0] == group]:
-            del self.received[key]
+        self.forget(next(iter(self.group_of)))
+
+    def forget(self, call_id: str) -> None:
+        """A call that is over: its legs go, and what its group's elements received (a B2BUA chain's
+        calls end together)."""
+        group = self.group_of.pop(call_id, None)
+        self.legs.pop(call_id, None)
+        if group is not None:
+            self.received.pop(group, None)
 
 
 def _said(sdp: SdpObserved) -> str:

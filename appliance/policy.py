@@ -22,8 +22,8 @@ from collections import OrderedDict
 
 from collections import deque
 
-from collectors.events import (ExposureProven, SdpObserved, SignalingObserved, StreamVerdict, TlsHandshake,
-                               TlsObserved)
+from collectors.events import (CallEnded, ExposureProven, SdpObserved, SignalingObserved, StreamVerdict,
+                               TlsHandshake, TlsObserved)
 
 CLEARTEXT_TRANSPORTS = ("udp", "tcp", "ws")
 DEFAULT_SEVERITIES = {CLEARTEXT_MEDIA: "high", SRTP_DOWNGRADE: "high", SDES_KEYS_EXPOSED: "critical",
@@ -44,6 +44,7 @@ class PolicySettings:
     storm_window: float = 10.0          # ... within this many seconds make a reconnect storm
     rules: EndpointRules = EndpointRules()  # hard phones, exemptions, which device classes alert
     privacy: Privacy = Privacy()            # what the reports built under this policy may show of SIP URIs
+    max_alerts: int | None = None           # alerts held for the end report (None: MAX_ALERTS)
 
 
 class Policy:
@@ -62,7 +63,8 @@ class Policy:
         self.handshakes: dict[tuple, deque] = {}  # (server, port) -> recent (ts, client)
         self.describe_endpoint = lambda ip: {"device_class": "unknown"}   # the collector's view, set by the caller
         self.held_back: dict[str, int] = {}       # alerts not raised, by reason (exemption, device class)
-        self.alerts_dropped = 0                   # oldest alerts let go to stay within MAX_ALERTS
+        self.alerts_dropped = 0                   # oldest alerts let go to stay within max_alerts
+        self.call_alerts: dict[tuple, None] = {}  # keys of the held alerts about a stream or call, oldest first
 
     def observe(self, event) -> None:
         if isinstance(event, StreamVerdict):
@@ -77,6 +79,8 @@ class Policy:
             self._tls(event)
         elif isinstance(event, TlsHandshake):
             self._handshake(event)
+        elif isinstance(event, CallEnded):
+            self._call_ended(event)
 
     # -- rules ---------------------------------------------------------------------------------
     def _stream(self, ev: StreamVerdict) -> None:
@@ -162,6 +166,17 @@ class Policy:
             elif ev.call_id in (None, sdp.call_id):
                 if self._downgrade(replace(ev, call_id=sdp.call_id, leg=ev.leg or sdp.leg)):
                     self._stop_waiting(stream_id)
+
+    def _call_ended(self, ev: CallEnded) -> None:
+        """The collector let the call go (over, and newer ended calls took its place): what this policy
+        remembers of its SDP goes too. Its streams, ended long ago, raise nothing more."""
+        self.srtp_offers.pop(ev.call_id, None)
+        self.call_transport.pop(ev.call_id, None)
+        self.legs.forget(ev.call_id)
+        for stream_id in [i for i, waiting in self.awaiting_sdp.items() if waiting.call_id == ev.call_id]:
+            self._stop_waiting(stream_id)          # no SDP of this call is to come
+        for address in [a for a, sdp in self.sdp_media.items() if sdp.call_id == ev.call_id]:
+            del self.sdp_media[address]
 
     def _withdraw_downgrade(self, stream_id: str) -> None:
         """A stream found encrypted after all no longer supports the downgrade it raised; the alert
@@ -260,10 +275,22 @@ class Policy:
             self.held_back[reason] = self.held_back.get(reason, 0) + 1
             return
         self.alerts[alert.key] = alert
-        while len(self.alerts) > MAX_ALERTS:     # the oldest alert goes (it is in the store when there is one)
-            del self.alerts[next(iter(self.alerts))]
-            self.alerts_dropped += 1
+        if alert.stream or alert.call_id:
+            self.call_alerts[alert.key] = None
+        self._within_limit()
         self.on_alert(alert)
+
+    def _within_limit(self) -> None:
+        """Beyond the limit the oldest alert goes (it is in the store when there is one): one about a
+        stream or call first, as those are over once their call is; an endpoint's or a server's alert
+        (SIP without TLS, weak TLS) stays, or its next connection would raise it again."""
+        limit = self.settings.max_alerts or MAX_ALERTS
+        while len(self.alerts) > limit:
+            oldest = next(iter(self.call_alerts), None)
+            if oldest is None:
+                oldest = next(iter(self.alerts))
+            self._withdraw(oldest)
+            self.alerts_dropped += 1
 
     def _held_back(self, alert: Alert) -> str | None:
         rules = self.settings.rules
@@ -275,6 +302,7 @@ class Policy:
 
     def _withdraw(self, key: tuple) -> None:
         self.alerts.pop(key, None)
+        self.call_alerts.pop(key, None)
 
     def active(self) -> list[Alert]:
         return sorted(self.alerts.values(), key=lambda a: (a.first_seen, a.type, a.endpoint))

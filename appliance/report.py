@@ -36,6 +36,8 @@ def merge_snapshots(snapshots: list[Snapshot]) -> Snapshot:
     calls: dict[str, dict] = {}
     for part in snapshots:
         merged.streams += part.streams
+        merged.streams_dropped += part.streams_dropped                   # each worker's own streams
+        merged.calls_dropped = max(merged.calls_dropped, part.calls_dropped)   # every worker saw every call
         merged.signaling += part.signaling
         for call in part.calls:
             known = calls.get(call["call_id"])

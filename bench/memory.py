@@ -12,10 +12,12 @@
 3. day: waves of short calls over a simulated day (BENCH_MEMORY_DAY_WAVES waves of
    BENCH_MEMORY_WAVE_CALLS calls, one wave a minute; default 1,440 x 3 = 4,320 calls), memory and
    the held objects printed every two simulated hours. The live state must stay flat; what is kept
-   for the end report (ended streams, calls, alerts) grows until its limits. The day runs twice: with
-   the product's limits (100,000 ended streams, 20,000 calls, 100,000 alerts: not reached in a day of
-   this bench, so memory per call kept for the report is what it shows), and with those limits scaled
-   down 100x, which the day reaches early: from then on memory must be flat.
+   for the end report (ended streams, calls, alerts) grows until its limits. The day runs with the
+   live collector's limits (`appliance collect`: appliance.collect.LIVE_PIPELINE and LIVE_ALERTS,
+   5,000 ended streams, 2,000 ended calls, 5,000 alerts, reached within the day: from then on memory
+   must be flat), then (BENCH_MEMORY_ANALYZE_DAY=1, the default) with `appliance analyze`'s (100,000
+   ended streams, 20,000 calls, 100,000 alerts: not reached in a day of this bench, so it shows the
+   memory per call an offline report keeps).
 """
 from __future__ import annotations
 
@@ -23,7 +25,6 @@ import gc
 import os
 import sys
 import tracemalloc
-from contextlib import contextmanager
 from dataclasses import replace
 
 from bench.calls_day import CallMaker, DayPlan, waves
@@ -39,32 +40,14 @@ def main() -> int:
     stream_memory(int(os.environ.get("BENCH_MEMORY_CALLS", "200")))
     day = DayPlan(calls_per_wave=int(os.environ.get("BENCH_MEMORY_WAVE_CALLS", "3")),
                   waves=int(os.environ.get("BENCH_MEMORY_DAY_WAVES", "1440")))
-    print("memory: a day of calls with the product's limits")
-    day_memory(day)
-    print("memory: the same day with the end report's limits scaled down 100x")
-    with scaled_limits(100) as settings:
-        day_memory(day, settings)
+    from appliance.collect import LIVE_ALERTS, LIVE_PIPELINE
+    print(f"memory: a day of calls with the live collector's limits (appliance collect: {LIVE_PIPELINE.max_finished:,} "
+          f"ended streams, {LIVE_PIPELINE.max_ended_calls:,} ended calls, {LIVE_ALERTS:,} alerts kept for the end report)")
+    day_memory(day, LIVE_PIPELINE, LIVE_ALERTS)
+    if os.environ.get("BENCH_MEMORY_ANALYZE_DAY", "1") == "1":
+        print("memory: the same day with appliance analyze's limits (everything kept for the report)")
+        day_memory(day)
     return 0
-
-
-@contextmanager
-def scaled_limits(factor: int):
-    """The limits on what is kept for the end report (and on flows, which bound the 5-tuples whose reuse
-    is told apart) divided by `factor`; yields the pipeline settings to use. Restored afterwards."""
-    from appliance import downgrade, policy
-    from collectors.pipeline import PipelineSettings
-    from collectors.sip import calls
-    saved = [(module, name, getattr(module, name)) for module, name in (
-        (calls, "MAX_CALLS"), (calls, "MAX_INDEX"), (policy, "MAX_CALLS"), (policy, "MAX_ALERTS"), (policy, "MAX_AWAITING_SDP"),
-        (policy, "MAX_DOWNGRADES"), (downgrade, "MAX_CALLS"))]
-    for module, name, value in saved:
-        setattr(module, name, value // factor)
-    try:
-        defaults = PipelineSettings()
-        yield replace(defaults, max_finished=defaults.max_finished // factor, max_flows=defaults.max_flows // factor)
-    finally:
-        for module, name, value in saved:
-            setattr(module, name, value)
 
 
 # -- 1. the bench capture -----------------------------------------------------------------------
@@ -101,10 +84,10 @@ def capture_memory(limit: int) -> None:
 class Live:
     """A pipeline fed as a live worker feeds it, its events going into the appliance's policy."""
 
-    def __init__(self, settings=None):
-        from appliance.policy import Policy
+    def __init__(self, settings=None, max_alerts: int | None = None):
+        from appliance.policy import Policy, PolicySettings
         from collectors.pipeline import Pipeline
-        self.policy = Policy()
+        self.policy = Policy(PolicySettings(max_alerts=max_alerts))
         self.pipeline = Pipeline(self.policy.observe, settings)
 
     def feed(self, frames: list) -> float:
@@ -197,12 +180,12 @@ def _sites(since) -> list[tuple[str, int]]:
 
 
 # -- 3. a day of calls ------------------------------------------------------------------------------
-def day_memory(plan: DayPlan, settings=None) -> None:
+def day_memory(plan: DayPlan, settings=None, max_alerts: int | None = None) -> None:
     _warm_up(plan)
     gc.collect()
     tracemalloc.start()
     base = _held()
-    live = Live(settings)
+    live = Live(settings, max_alerts)
     every = max(1, int(2 * HOUR / plan.wave_every))
     calls = 0
     marks = []
@@ -215,12 +198,26 @@ def day_memory(plan: DayPlan, settings=None) -> None:
     live.idle_until(at + 2 * live.pipeline.settings.idle_timeout, at + plan.wave_every)
     marks.append(_day_line(live, None, calls, _held() - base))
     tracemalloc.stop()
-    if len(marks) >= 3:
-        (_, c1, m1), (_, c2, m2) = marks[0], marks[-2]
-        (_, c3, m3) = marks[(len(marks) - 2) // 2]
-        print(f"memory: day growth after the first mark: {(m2 - m1) / max(c2 - c1, 1):,.0f} B per call "
-              f"({(m2 - m1) / 2**20:+.1f} MiB over {c2 - c1:,} calls); over the second half: "
-              f"{(m2 - m3) / max(c2 - c3, 1):,.0f} B per call ({(m2 - m3) / 2**20:+.2f} MiB)")
+    _day_growth(marks)
+
+
+def _day_growth(marks: list[tuple]) -> None:
+    """Memory per call between marks: from the first, over the second half, and from the first mark at
+    which every limit of the report had been reached (it lets go of streams, calls and alerts)."""
+    if len(marks) < 3:
+        return
+    (_, c1, m1, _), (_, c2, m2, _) = marks[0], marks[-2]
+    (_, c3, m3, _) = marks[(len(marks) - 2) // 2]
+    print(f"memory: day growth after the first mark: {(m2 - m1) / max(c2 - c1, 1):,.0f} B per call "
+          f"({(m2 - m1) / 2**20:+.1f} MiB over {c2 - c1:,} calls); over the second half: "
+          f"{(m2 - m3) / max(c2 - c3, 1):,.0f} B per call ({(m2 - m3) / 2**20:+.2f} MiB)")
+    full = next((mark for mark in marks[:-1] if mark[3]), None)
+    if full is None:
+        print("memory: the report's limits were not all reached within the day")
+    elif full is not marks[-2]:
+        hours, c4, m4, _ = full
+        print(f"memory: from {hours:.1f} h, every limit reached: {(m2 - m4) / max(c2 - c4, 1):,.0f} B per call "
+              f"({(m2 - m4) / 2**20:+.2f} MiB over {c2 - c4:,} calls)")
 
 
 def _day_line(live: Live, hours: float | None, calls: int, held: int) -> tuple:
@@ -228,7 +225,8 @@ def _day_line(live: Live, hours: float | None, calls: int, held: int) -> tuple:
     when = f"{hours:5.1f} h" if hours is not None else "drained"
     ended_calls = sum(1 for c in p.calls.calls.values() if c.ended_at is not None)
     print(f"memory: day {when}: {calls:6,} calls {held / 2**20:7.2f} MiB | live: {len(p.udp.flows)} flows, "
-          f"{len(p.fast.entries)} fast entries, {len(p.media.by_endpoint)} media addresses | "
+          f"{len(p.fast.entries)} fast entries, {len(p.media.by_endpoint)} media addresses, "
+          f"{len(p.udp.serials):,} 5-tuples remembered (stream id serials) | "
           f"report: {len(p.finished):,} ended streams, {len(p.calls.calls):,} calls ({ended_calls:,} ended) | "
           f"sip: {len(p.calls.index):,} SDP addresses, {len(p.calls.received_invites):,} INVITE targets, "
           f"{len(p.sip.sessions):,} sessions, {len(p.endpoints.endpoints):,} endpoints | "
@@ -236,8 +234,10 @@ def _day_line(live: Live, hours: float | None, calls: int, held: int) -> tuple:
           f"policy: {len(policy.alerts):,} alerts, {len(policy.srtp_offers):,} SRTP offers, "
           f"{len(policy.call_transport):,} call transports, {len(policy.legs.legs):,} legs, "
           f"{len(policy.downgrades):,} downgrades, {len(policy.sdp_media):,}+{len(policy.awaiting_sdp):,} "
-          f"SDP/awaiting addresses", flush=True)
-    return hours, calls, held
+          f"SDP/awaiting addresses | not kept: {p.finished_dropped:,} streams, {policy.alerts_dropped:,} alerts",
+          flush=True)
+    limits_reached = bool(p.finished_dropped and p.calls.forgotten and policy.alerts_dropped)
+    return hours, calls, held, limits_reached
 
 
 if __name__ == "__main__":

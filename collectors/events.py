@@ -118,3 +118,49 @@ class StreamEvidence:
     src: str
     dst: str
     frames: tuple[tuple[float, int, bytes], ...]     # (timestamp, pcap link type, frame bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEnded:
+    """A media or control stream expired (idle timeout, full table, end of input): its final state, the
+    same as its entry in the end report. A live run's end report keeps only the most recent ended
+    streams; this event is how every stream's final counters reach the store."""
+    stream_id: str
+    src: str
+    src_port: int
+    dst: str
+    dst_port: int
+    transport: str
+    kind: str                      # "rtp" | "rtcp"
+    encrypted: bool
+    keying: str | None             # "sdes" | "dtls-srtp" | "zrtp" | "unknown"; None when not encrypted
+    ssrcs: tuple[int, ...]
+    payload_types: tuple[int, ...]
+    codec: str | None
+    packets: int
+    bytes: int
+    first_seen: float
+    last_seen: float
+    call_id: str | None
+    confidence: float
+    evidence: tuple[str, ...]
+    packets_to_verdict: int
+    source: str | None             # classifier that decided the final verdict
+    assurance: str | None          # what an encrypted verdict rests on; None when not encrypted
+    leg: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    """The collector let a call go: it ended (BYE or CANCEL) and newer ended calls took its place, or
+    the call table was full. What the end report lists of it (without its streams, which end on
+    their own). `from_uri`/`to_uri` are the SIP URIs as seen: a consumer applies its privacy rules."""
+    call_id: str
+    from_uri: str
+    to_uri: str
+    signaling_transport: str
+    offer: str | None              # the SDP media profile of the call's offer, e.g. "RTP/SAVP"
+    answer: str | None
+    first_seen: float
+    ended_at: float | None         # the BYE or CANCEL; None when the call was let go without one
+    group: str | None              # the first Call-ID of the B2BUA chain it belongs to; None: its own

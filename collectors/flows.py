@@ -7,6 +7,7 @@ elsewhere); a packet brings back what it needs.
 """
 from __future__ import annotations
 
+import struct
 import sys
 
 from collectors.decode.packet import ip_text
@@ -16,6 +17,9 @@ IDLE_TIMEOUT = 60.0
 QUIET = 10.0             # seconds without a packet before a flow is compacted (> MediaTracker's REBIND_IDLE)
 MAX_FLOWS = 262144
 MAX_SHARED_ADDRESSES = 16384
+PORTS = struct.Struct("!HH")
+NO_FRAMES = ()           # a flow's evidence before its first frame: shared, as most flows (SIP, TLS, TCP, not
+                         # media) never keep one; an empty list is 56 B a flow
 
 
 class Flow:
@@ -39,7 +43,8 @@ class Flow:
         self.stun = self.dtls = self.zrtp = self.turn = self.non_media = 0
         self.keying_hint = None  # "dtls-srtp" | "dtls" | "zrtp": key exchange seen on this 5-tuple
         self.zrtp_messages: tuple[str, ...] = ()   # ZRTP message types seen, in order
-        self.evidence: list | None = []  # first frames (ts, linktype, bytes) while RTP-shaped; None once sent
+        self.evidence: list | tuple | None = NO_FRAMES  # first frames (ts, linktype, bytes) while RTP-shaped
+                                 # (a list from the first one on); None once sent or not wanted
         self.serial = serial     # >0 when this 5-tuple was used before and expired
         self.app = None          # per-application state (SIP TCP stream, TLS observer ...)
         self.quiet = False       # compacted after QUIET seconds without a packet
@@ -70,7 +75,7 @@ class FlowTable:
         self.on_expire = on_expire
         self.idle_timeout = idle_timeout
         self.max_flows = max_flows
-        self.serials: dict[tuple, int] = {}
+        self.serials: dict[bytes, int] = {}     # packed 5-tuple (`_reuse_key`) of retired media flows -> next serial
         self.evicted = 0
         self.on_quiet = None     # called with a flow once it has been quiet for QUIET seconds
         self.addresses: dict[bytes, bytes] = {}    # packed address -> the one object its flows share
@@ -79,7 +84,7 @@ class FlowTable:
         if len(self.flows) >= self.max_flows:
             self._evict(ts)
         key = self._shared_addresses(key)
-        serial = self.serials.get(key, 0)
+        serial = self.serials.get(_reuse_key(key), 0) if self.serials else 0
         flow = self.flows[key] = Flow(key, self.transport, ts, serial)
         return flow
 
@@ -115,7 +120,9 @@ class FlowTable:
     def _retire(self, key: tuple) -> None:
         flow = self.flows.pop(key)
         if flow.rtp is not None or flow.rtcp is not None:
-            self.serials[key] = flow.serial + 1
+            reuse = _reuse_key(key)
+            self.serials.pop(reuse, None)               # the most recently ended last
+            self.serials[reuse] = flow.serial + 1
             if len(self.serials) > self.max_flows:      # a flood of short streams: forget the oldest
                 del self.serials[next(iter(self.serials))]
         self.on_expire(flow)
@@ -141,3 +148,10 @@ class FlowTable:
     def retire_all(self) -> None:
         for key in list(self.flows):
             self._retire(key)
+
+
+def _reuse_key(key: tuple) -> bytes:
+    """A flow key as one bytes object: one entry per media 5-tuple ever ended is kept all day, and
+    the key's tuple and port ints cost ~90 B more than this (bench.memory's day)."""
+    src, sport, dst, dport = key
+    return src + dst + PORTS.pack(sport, dport)

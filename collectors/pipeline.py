@@ -6,6 +6,7 @@ Finished and live streams, signaling sessions, calls and endpoints stay readable
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, replace
 
 from collectors.decode import Decoder
@@ -22,6 +23,7 @@ from collectors.sip.handler import SipHandler
 from collectors.sip.message import looks_like_sip
 from collectors.sip.tcpstream import START_LINE, TcpSipStream
 from collectors.sip.websocket import WsSipStream, is_sip_upgrade
+from collectors.snapshot import call_ended, stream_ended
 from collectors.tls.records import looks_like_tls
 from collectors.tls.tracker import TlsTracker
 
@@ -36,6 +38,7 @@ class PipelineSettings:
     idle_timeout: float = 60.0
     max_flows: int = 262144
     max_finished: int = 100000     # ended streams kept for the report
+    max_ended_calls: int | None = None   # ended calls kept for the report (None: all, up to the call table's limit)
     batch: bool = True             # count settled streams a buffer at a time (collectors.batch) when numpy is there
 
 
@@ -44,7 +47,7 @@ class Pipeline:
         settings = settings or PipelineSettings()
         self.emit = emit
         self.decoder = Decoder(layer2=self._layer2)
-        self.calls = CallTable()
+        self.calls = CallTable(settings.max_ended_calls, on_forget=lambda call: emit(call_ended(call)))
         self.endpoints = EndpointTable()
         self.media = MediaTracker(self.calls, emit)
         self.sip = SipHandler(self.calls, self.endpoints, self.media, emit)
@@ -56,7 +59,7 @@ class Pipeline:
         self.media.on_bound = self.fast.forget       # a flow bound late to its call: its probe needs its frames
         self.tls = TlsTracker(self.sip, self.endpoints, emit)
         self.settings = settings
-        self.finished: list[Flow] = []
+        self.finished: deque[Flow] = deque(maxlen=settings.max_finished)    # the most recent ended streams
         self.finished_dropped = 0
         self.packets = 0
         self.bytes = 0
@@ -261,8 +264,11 @@ class Pipeline:
     def _keep_evidence(self, flow: Flow, ts: float, linktype: int, data: bytes) -> None:
         """The first frames of a media stream (bounded), handed on once the stream is flagged
         cleartext; dropped once it is settled as encrypted."""
-        if len(flow.evidence) < EVIDENCE_FRAMES:
-            flow.evidence.append((ts, linktype, data))
+        frames = flow.evidence
+        if len(frames) < EVIDENCE_FRAMES:
+            if type(frames) is tuple:
+                frames = flow.evidence = []
+            frames.append((ts, linktype, data))
         stream = flow.rtp
         if stream is None or stream.classifier is not None or stream.encrypted is None:
             return
@@ -328,11 +334,12 @@ class Pipeline:
             if flow.evidence:
                 self._offer_evidence(flow)
             flow.evidence = flow.detector = flow.app = None
+            for stream in (flow.rtp, flow.rtcp):
+                if stream is not None and stream.packets:
+                    self.emit(stream_ended(self, flow, stream))
+            if len(self.finished) == self.finished.maxlen:     # a long run keeps the recent ones
+                self.finished_dropped += 1
             self.finished.append(flow)
-            if len(self.finished) > self.settings.max_finished:
-                dropped = len(self.finished) // 10          # a long live run keeps the recent ones
-                del self.finished[:dropped]
-                self.finished_dropped += dropped
 
     def finish(self) -> None:
         """End of input: retire every flow so each stream gets its final verdict."""
@@ -345,7 +352,7 @@ class Pipeline:
         self.fast.flush()
         live = [f for table in (self.udp, self.tcp) for f in table.flows.values()
                 if f.rtp is not None or f.rtcp is not None]
-        return self.finished + live
+        return list(self.finished) + live
 
     @property
     def decode_errors(self) -> int:

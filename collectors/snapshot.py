@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collectors.events import CallEnded, StreamEnded
 from collectors.flows import Flow
 
 
@@ -13,6 +14,8 @@ class Snapshot:
     signaling: list[dict] = field(default_factory=list)
     calls: list[dict] = field(default_factory=list)          # without stream membership (derived later)
     endpoints: dict[str, dict] = field(default_factory=dict)  # ip -> mac, user_agent, vendor, ... evidence
+    streams_dropped: int = 0         # ended streams let go to stay within the pipeline's max_finished
+    calls_dropped: int = 0           # calls let go (ended beyond max_ended_calls, or the call table full)
 
 
 def take_snapshot(pipeline) -> Snapshot:
@@ -21,7 +24,8 @@ def take_snapshot(pipeline) -> Snapshot:
                      key=lambda s: (s["first_seen"], s["id"]))
     signaling = [_session_entry(s) for s in sorted(pipeline.sip.sessions.values(), key=lambda s: s.first_seen)]
     calls = [_call_entry(c) for c in sorted(pipeline.calls.calls.values(), key=lambda c: c.first_seen)]
-    return Snapshot(streams, signaling, calls, _endpoints(pipeline, streams, signaling))
+    return Snapshot(streams, signaling, calls, _endpoints(pipeline, streams, signaling),
+                    pipeline.finished_dropped, pipeline.calls.forgotten)
 
 
 def _stream_entry(pipeline, flow: Flow, stream) -> dict:
@@ -32,8 +36,8 @@ def _stream_entry(pipeline, flow: Flow, stream) -> dict:
         "src": flow.src, "src_port": flow.sport, "dst": flow.dst, "dst_port": flow.dport,
         "transport": flow.transport, "kind": stream.kind,
         "encrypted": encrypted, "keying": (stream.keying or "unknown") if encrypted else None,
-        "ssrcs": sorted(stream.ssrcs),
-        "payload_types": sorted(stream.pt_counts) if is_rtp else [],
+        "ssrcs": sorted(stream.keys("ssrcs")),
+        "payload_types": sorted(stream.keys("pt_counts")) if is_rtp else [],
         "codec": pipeline.media.stream_codec(flow, stream) if is_rtp else None,
         "packets": stream.packets, "bytes": stream.bytes,
         "first_seen": stream.first_seen, "last_seen": stream.last_seen,
@@ -45,6 +49,23 @@ def _stream_entry(pipeline, flow: Flow, stream) -> dict:
         "assurance": (stream.assurance or None) if encrypted else None,
         "leg": (flow.binding.leg or None) if flow.binding else None,
     }
+
+
+def stream_ended(pipeline, flow: Flow, stream) -> StreamEnded:
+    """The event of an ended stream: its report entry, field for field."""
+    e = _stream_entry(pipeline, flow, stream)
+    return StreamEnded(e["id"], e["src"], e["src_port"], e["dst"], e["dst_port"], e["transport"], e["kind"],
+                       e["encrypted"], e["keying"], tuple(e["ssrcs"]), tuple(e["payload_types"]), e["codec"],
+                       e["packets"], e["bytes"], e["first_seen"], e["last_seen"], e["call_id"], e["confidence"],
+                       tuple(e["evidence"]), e["verdict_after_packets"], e["verdict_source"], e["assurance"],
+                       e["leg"])
+
+
+def call_ended(call) -> CallEnded:
+    """The event of a call the collector lets go: its report entry without streams and legs."""
+    e = _call_entry(call)
+    return CallEnded(e["call_id"], e["from"], e["to"], e["signaling_transport"], e["offer"], e["answer"],
+                     e["first_seen"], call.ended_at, e["group"])
 
 
 def _session_entry(s) -> dict:

@@ -85,6 +85,12 @@ class StreamState:
     pt_counts = _Counters()       # packets by payload type (RTP); by shape, "srtcp" or "plain", for RTCP
     rtcp_types = _Counters()
 
+    def keys(self, counter: str) -> list:
+        """The keys of a counter ("ssrcs", "pt_counts", "rtcp_types") in the order first counted, without
+        expanding a compact stream (the end report and the ended stream's event read them)."""
+        held = getattr(self, "_" + counter)
+        return list(held) if type(held) is dict else list(held[0::2])
+
     def count_of(self, key) -> int:
         """One counter of `pt_counts`, without expanding a compact stream."""
         held = self._pt_counts

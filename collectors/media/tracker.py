@@ -349,16 +349,16 @@ class MediaTracker:
         return static_codec(pt)
 
     def stream_codec(self, flow: Flow, stream: StreamState) -> str | None:
-        names = {pt: self.codec_of(flow, pt) for pt in stream.pt_counts}
+        names = {pt: self.codec_of(flow, pt) for pt in stream.keys("pt_counts")}     # a compact stream stays compact
         audio = [pt for pt, name in names.items() if (name or "").upper() not in ("CN", "TELEPHONE-EVENT")]
         candidates = audio or list(names)
         if not candidates:
             return None
-        main = max(candidates, key=stream.pt_counts.get)
+        main = max(candidates, key=stream.count_of)
         return names[main] or f"PT{main}"
 
     def carries_media(self, flow: Flow, stream: StreamState) -> bool:
-        return any((self.codec_of(flow, pt) or "").upper() != "CN" for pt in stream.pt_counts)
+        return any((self.codec_of(flow, pt) or "").upper() != "CN" for pt in stream.keys("pt_counts"))
 
     # -- signaling arrived or changed -------------------------------------------------------------
     def on_sdp(self, endpoints: list[tuple[bytes, int]], ts: float) -> None:

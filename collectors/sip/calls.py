@@ -117,11 +117,18 @@ class Binding:
 
 
 class CallTable:
-    def __init__(self):
+    """`max_ended`: ended calls kept (for the end report and late packets) before the oldest ended one is
+    let go with its announced addresses; None keeps every call up to MAX_CALLS. `on_forget` is called
+    with each call let go."""
+
+    def __init__(self, max_ended: int | None = None, on_forget=None):
         self.calls: dict[str, Call] = {}
         self.index: dict[tuple[bytes, int], Binding | tuple[Binding, ...]] = {}
-        self.received_invites: dict[str, Call] = {}    # signaling address -> the last call INVITEd to it
-        self.forgotten = 0       # calls let go to stay within MAX_CALLS
+        self.received_invites: dict[str, str] = {}    # signaling address -> Call-ID of the last call INVITEd to it
+        self.forgotten = 0       # calls let go (MAX_CALLS, max_ended)
+        self.max_ended = max_ended
+        self.ended: dict[str, None] = {}     # with max_ended: Call-IDs of the ended calls kept, oldest end first
+        self.on_forget = on_forget
 
     def on_message(self, msg: SipMessage, src: str, dst: str, transport: str, ts: float,
                    sdp: SessionDescription | None) -> tuple[Call | None, SdpSeen | None]:
@@ -137,11 +144,13 @@ class CallTable:
             call = self.calls[call_id] = Call(call_id, first_uri(msg.header("from")), first_uri(msg.header("to")),
                                               transport, ts, src, group=self._b2bua_group(msg, src, ts, sdp))
         if msg.method == "INVITE":
-            self.received_invites[dst] = call
+            self.received_invites[dst] = call.call_id
             if len(self.received_invites) > MAX_CALLS:
                 del self.received_invites[next(iter(self.received_invites))]
         if msg.method in ("BYE", "CANCEL") and call.ended_at is None:
             call.ended_at = ts
+            if self.max_ended is not None:
+                self._ended(call_id)
         if sdp is None:
             return call, None
         return call, self._record_sdp(call, msg, src, dst, ts, sdp)
@@ -150,8 +159,40 @@ class CallTable:
         """The oldest ended call (else the oldest) goes; its announced addresses stay until newer SDP replaces them (a stream
         bound to a forgotten call is judged without its SDP, as before the call was seen)."""
         ended = (call_id for call_id, call in islice(self.calls.items(), FORGET_SCAN) if call.ended_at is not None)
-        del self.calls[next(ended, None) or next(iter(self.calls))]
+        self._forget(next(ended, None) or next(iter(self.calls)))
+
+    def _ended(self, call_id: str) -> None:
+        """Beyond `max_ended` ended calls the one that ended first goes, and with it the addresses it
+        announced (unless a newer call announced them since): its media expired long ago."""
+        self.ended[call_id] = None
+        while len(self.ended) > self.max_ended:
+            oldest = next(iter(self.ended))
+            call = self.calls.get(oldest)
+            if call is not None:
+                self._unindex(call)
+            self._forget(oldest)
+
+    def _forget(self, call_id: str) -> None:
+        call = self.calls.pop(call_id, None)
+        self.ended.pop(call_id, None)
+        if call is None:
+            return
         self.forgotten += 1
+        if self.on_forget is not None:
+            self.on_forget(call)
+
+    def _unindex(self, call: Call) -> None:
+        for seen in call.history:
+            for media in seen.sdp.media:
+                packed = _pack(media.address or seen.sender)
+                rtcp = _pack(media.rtcp_address) if media.rtcp_address else packed
+                for address in ((packed, media.port), (rtcp, media.rtcp_port or media.port + 1)):
+                    kept = tuple(b for b in _many(self.index.get(address)) if b.call_id != call.call_id)
+                    if address in self.index:
+                        if kept:
+                            self.index[address] = kept if len(kept) > 1 else kept[0]
+                        else:
+                            del self.index[address]
 
     def _b2bua_group(self, msg: SipMessage, src: str, ts: float, sdp: SessionDescription | None) -> str:
         """A new Call-ID INVITEd by the element that was itself INVITEd moments ago (a B2BUA), whose
@@ -159,7 +200,7 @@ class CallTable:
         same call, one hop further."""
         if msg.method != "INVITE" or sdp is None:
             return ""
-        earlier = self.received_invites.get(src)
+        earlier = self.calls.get(self.received_invites.get(src, ""))
         if earlier is None or earlier.ended_at is not None or ts - earlier.first_seen > B2BUA_WINDOW:
             return ""
         known = {src} | {m.address for seen in earlier.history for m in seen.sdp.media if m.address}
