@@ -20,9 +20,11 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from collectors.events import SdpObserved, SignalingObserved, StreamEvidence, StreamVerdict, TlsObserved
+from collectors.events import (CallEnded, SdpObserved, SignalingObserved, StreamEnded, StreamEvidence, StreamVerdict,
+                               TlsObserved)
 
-STORED = (StreamVerdict, StreamEvidence, SdpObserved, SignalingObserved, TlsObserved)   # what the recorder keeps
+STORED = (StreamVerdict, StreamEvidence, SdpObserved, SignalingObserved, TlsObserved, StreamEnded,
+          CallEnded)                                                                     # what the recorder keeps
 
 
 @dataclass(slots=True)
@@ -34,7 +36,7 @@ class Write:
 
 def endpoints_of(event) -> frozenset:
     """The endpoints whose store rows recording `event` may change (appliance.store.recorder)."""
-    if isinstance(event, StreamVerdict):
+    if isinstance(event, (StreamVerdict, StreamEnded)):    # an ended stream extends its incidents' occurrences
         return frozenset((event.src,))
     if isinstance(event, SignalingObserved):
         return frozenset((event.client, event.server))

@@ -63,18 +63,25 @@ def _streams(session: Session, sensor: str, streams: list[dict], now: datetime) 
         if row is None:
             row = known[entry["id"]] = Stream(sensor_id=sensor, stream_id=entry["id"])
             session.add(row)
-        if row.encrypted is None and entry["encrypted"] is not None:
+        if update_stream(row, entry):
             decided.append((entry["kind"], entry["encrypted"]))
-        for name in ("src", "src_port", "dst", "dst_port", "transport", "kind", "encrypted", "keying", "codec",
-                     "packets", "bytes", "confidence"):
-            setattr(row, name, entry[name])
-        row.ssrcs, row.payload_types = list(entry["ssrcs"]), list(entry.get("payload_types", []))
-        row.evidence = list(entry["evidence"])
-        row.call_id = entry["call_id"] or row.call_id
-        row.verdict_source = entry.get("verdict_source") or row.verdict_source
-        row.packets_to_verdict = entry.get("verdict_after_packets") or row.packets_to_verdict
-        touch(row, from_epoch(entry["first_seen"]), from_epoch(entry["last_seen"]))
     counters.add_all(session, counters.stream_verdicts(sensor, decided))
+
+
+def update_stream(row: Stream, entry: dict) -> bool:
+    """A stream row from its report entry (or its StreamEnded event's fields, the same); True when
+    this stores its first verdict."""
+    decided = row.encrypted is None and entry["encrypted"] is not None
+    for name in ("src", "src_port", "dst", "dst_port", "transport", "kind", "encrypted", "keying", "codec",
+                 "packets", "bytes", "confidence"):
+        setattr(row, name, entry[name])
+    row.ssrcs, row.payload_types = list(entry["ssrcs"]), list(entry.get("payload_types", []))
+    row.evidence = list(entry["evidence"])
+    row.call_id = entry["call_id"] or row.call_id
+    row.verdict_source = entry.get("verdict_source") or row.verdict_source
+    row.packets_to_verdict = entry.get("verdict_after_packets") or row.packets_to_verdict
+    touch(row, from_epoch(entry["first_seen"]), from_epoch(entry["last_seen"]))
+    return decided
 
 
 def _signaling(session: Session, sensor: str, sessions: list[dict], now: datetime) -> None:
@@ -96,14 +103,19 @@ def _calls(session: Session, sensor: str, calls: list[dict], streams: dict, now:
         if row is None:
             row = known[entry["call_id"]] = Call(sensor_id=sensor, call_id=entry["call_id"])
             session.add(row)
-        row.from_uri, row.to_uri = entry.get("from") or row.from_uri, entry.get("to") or row.to_uri
-        row.signaling_transport = entry.get("signaling_transport") or row.signaling_transport
-        row.offer, row.answer = entry.get("offer") or row.offer, entry.get("answer") or row.answer
+        update_call(row, entry)
         row.media_encrypted = entry.get("media_encrypted")
         members = [streams[i] for i in entry.get("streams", []) if i in streams]
         first = from_epoch(min((s["first_seen"] for s in members), default=entry.get("first_seen")))
         last = from_epoch(max((s["last_seen"] for s in members), default=None))
         touch(row, first or now, last or first or now)
+
+
+def update_call(row: Call, entry: dict) -> None:
+    """A call row's parties, transport and media profiles from its report entry (what it says wins)."""
+    row.from_uri, row.to_uri = entry.get("from") or row.from_uri, entry.get("to") or row.to_uri
+    row.signaling_transport = entry.get("signaling_transport") or row.signaling_transport
+    row.offer, row.answer = entry.get("offer") or row.offer, entry.get("answer") or row.answer
 
 
 def _endpoints(session: Session, sensor: str, endpoints: list[dict], postures: dict, now: datetime) -> None:

@@ -53,6 +53,9 @@ class NewIncidents:
     def names(self, session: Session, endpoint: str) -> bool:
         return session is self._session and any(n.row.endpoint == endpoint for n in self.waiting)
 
+    def about_stream(self, session: Session, stream_id: str) -> bool:
+        return session is self._session and any(n.row.stream == stream_id for n in self.waiting)
+
     def mark(self) -> int:
         return len(self.waiting)
 

@@ -23,14 +23,15 @@ from appliance.alerts import Alert as PolicyAlert
 from appliance.store import counters, incidents, outbox, posture
 from appliance.store.columns import from_epoch
 from appliance.store.engine import Store
-from appliance.store.inventory import merged, record_report, touch
+from appliance.store.inventory import merged, record_report, touch, update_call, update_stream
 from appliance.store.incidents import IncidentSettings
 from appliance.store.group import before_commit
 from appliance.store.new_incidents import NewIncident, NewIncidents, insert_rows
 from appliance.store.rowcache import RowCache
 from appliance.store.models import (Alert, Call, Endpoint, EvidencePacket, Occurrence, Sensor, SignalingSession,
                                     Stream)
-from collectors.events import SdpObserved, SignalingObserved, StreamEvidence, StreamVerdict, TlsObserved
+from collectors.events import (CallEnded, SdpObserved, SignalingObserved, StreamEnded, StreamEvidence, StreamVerdict,
+                               TlsObserved)
 
 MAX_FRAMES_PER_STREAM = 16
 SECURE_SIGNALING = ("tls", "wss")
@@ -177,7 +178,7 @@ class Recorder:
                 keys.add(incident_key(item))
                 ips.add(item.endpoint)
                 continue
-            if isinstance(item, (StreamVerdict, StreamEvidence)):
+            if isinstance(item, (StreamVerdict, StreamEvidence, StreamEnded)):
                 streams.add(item.stream_id)
             ips.update(ip for ip in (getattr(item, "src", None), getattr(item, "client", None),
                                      getattr(item, "server", None)) if ip)
@@ -409,8 +410,39 @@ class Recorder:
         if ev.certificate is not None:
             server.certificate_state = posture.from_problems(ev.certificate_problems)
 
+    def _stream_ended(self, session: Session, ev: StreamEnded) -> None:
+        """A stream's final state (a live run's end report keeps only the latest ones): its row, and its
+        incidents' occurrences extended to its last packet."""
+        row = self._stream(session, ev.stream_id)
+        if row is None:
+            row = Stream(sensor_id=self.sensor_id, stream_id=ev.stream_id)
+            session.add(row)
+            self._rows.remember(session, row, stream_id=ev.stream_id)
+        if update_stream(row, _entry_of(ev)):
+            counters.add_all(session, counters.stream_verdicts(self.sensor_id, [(ev.kind, ev.encrypted)]))
+        if self._new.about_stream(session, ev.stream_id):
+            self._insert_new(session)
+        self._stream_ends(session, {ev.stream_id: ev.last_seen})
+
+    def _call_ended(self, session: Session, ev: CallEnded) -> None:
+        """A call the collector let go (URIs already masked by the sink): its parties and times."""
+        row = self._rows.get_or_new(session, Call, sensor_id=self.sensor_id, call_id=ev.call_id)
+        update_call(row, {"from": ev.from_uri, "to": ev.to_uri, "signaling_transport": ev.signaling_transport,
+                          "offer": ev.offer, "answer": ev.answer})
+        touch(row, from_epoch(ev.first_seen), from_epoch(ev.ended_at or ev.first_seen))
+
     _handlers = {StreamVerdict: _verdict, StreamEvidence: _evidence, SdpObserved: _sdp,
-                 SignalingObserved: _signaling, TlsObserved: _tls}
+                 SignalingObserved: _signaling, TlsObserved: _tls, StreamEnded: _stream_ended,
+                 CallEnded: _call_ended}
+
+
+def _entry_of(ev: StreamEnded) -> dict:
+    """A StreamEnded as the report entry it copies."""
+    return {"src": ev.src, "src_port": ev.src_port, "dst": ev.dst, "dst_port": ev.dst_port, "transport": ev.transport,
+            "kind": ev.kind, "encrypted": ev.encrypted, "keying": ev.keying, "codec": ev.codec, "packets": ev.packets,
+            "bytes": ev.bytes, "confidence": ev.confidence, "ssrcs": ev.ssrcs, "payload_types": ev.payload_types,
+            "evidence": ev.evidence, "call_id": ev.call_id, "verdict_source": ev.source,
+            "verdict_after_packets": ev.packets_to_verdict, "first_seen": ev.first_seen, "last_seen": ev.last_seen}
 
 
 def _key(model, column: str, value, sensor_id: str) -> tuple:
