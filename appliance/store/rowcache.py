@@ -65,6 +65,16 @@ class RowCache:
             elif ident not in rows:
                 self._absent.add(ident)
 
+    def note(self, session: Session, fact: tuple) -> None:
+        """Remember a fact about the store for this transaction (e.g. an endpoint with no active incident)."""
+        self._of(session)[("fact", *fact)] = True
+
+    def noted(self, session: Session, fact: tuple) -> bool:
+        return ("fact", *fact) in self._of(session)
+
+    def unnote(self, fact: tuple) -> None:
+        self._rows.pop(("fact", *fact), None)
+
     def unknown(self, model, **key) -> None:
         """Forget that a key is absent (its row was written around the cache)."""
         self._absent.discard((model, *sorted(key.items())))
