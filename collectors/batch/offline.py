@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from collectors.batch.counter import BatchCounter
-from collectors.batch.fields import words
 from collectors.batch.records import find_records
 
 
@@ -14,8 +13,10 @@ def feed_records(counter: BatchCounter, buf: bytes, pos: int, layout) -> tuple[i
     header was impossible (a damaged file: nothing after it is fed)."""
     offsets, stop, damaged = find_records(buf, layout, pos)
     if len(offsets):
-        header = words(buf, layout.header.format[0] + "u4")
-        sec, frac, caplen, wirelen = (header[offsets + i].astype(np.int64) for i in (0, 4, 8, 12))
-        ts = sec.astype(np.float64) + frac.astype(np.float64) * layout.scale
-        counter.feed(buf, offsets + 16, caplen, ts, wirelen, layout.linktype)
+        order = layout.header.format[0]
+        record = np.dtype([(name, order + "u4") for name in ("sec", "frac", "caplen", "wirelen")])
+        headers = np.ndarray((len(buf) - 15,), dtype=record, buffer=buf, strides=(1,))[offsets]   # one gather
+        ts = headers["sec"].astype(np.float64) + headers["frac"].astype(np.float64) * layout.scale
+        counter.feed(buf, offsets + 16, headers["caplen"].astype(np.int64), ts, headers["wirelen"].astype(np.int64),
+                     layout.linktype)
     return stop - pos, len(offsets), damaged
