@@ -13,10 +13,8 @@ def feed_records(counter: BatchCounter, buf: bytes, pos: int, layout) -> tuple[i
     header was impossible (a damaged file: nothing after it is fed)."""
     offsets, stop, damaged = find_records(buf, layout, pos)
     if len(offsets):
-        order = layout.header.format[0]
-        record = np.dtype([(name, order + "u4") for name in ("sec", "frac", "caplen", "wirelen")])
-        headers = np.ndarray((len(buf) - 15,), dtype=record, buffer=buf, strides=(1,))[offsets]   # one gather
-        ts = headers["sec"].astype(np.float64) + headers["frac"].astype(np.float64) * layout.scale
-        counter.feed(buf, offsets + 16, headers["caplen"].astype(np.int64), ts, headers["wirelen"].astype(np.int64),
-                     layout.linktype)
+        gathered = np.ndarray((len(buf) - 15,), dtype="V16", buffer=buf, strides=(1,))[offsets]   # one gather
+        sec, frac, caplen, wirelen = gathered.view(layout.header.format[0] + "u4").reshape(-1, 4).T
+        ts = sec.astype(np.float64) + frac.astype(np.float64) * layout.scale
+        counter.feed(buf, offsets + 16, caplen.astype(np.int64), ts, wirelen.astype(np.int64), layout.linktype)
     return stop - pos, len(offsets), damaged
