@@ -235,15 +235,16 @@ class PayloadClassifier:
         return None
 
     def _constant_bits(self, ones: tuple[int, ...] | None = None) -> int:
-        n = self.n
-        return sum(1 for count in (ones or self.ones)[:self.prefix_len * 8] if count == 0 or count == n)
+        n, counts = self.n, (ones or self.ones)[:self.prefix_len * 8]
+        zeros = counts.count(0)                       # bits never set, plus (n > 0) bits always set
+        return zeros + counts.count(n) if n else zeros
 
     def _bias_sigmas(self, ones: tuple[int, ...] | None = None) -> float:
         positions = self.prefix_len * 8
         if not positions:
             return 0.0
         n = self.n
-        chi2 = sum((2 * c - n) ** 2 / n for c in (ones or self.ones)[:positions])
+        chi2 = sum([(2 * c - n) ** 2 / n for c in (ones or self.ones)[:positions]])     # in order, as floats add
         return (chi2 - positions) / math.sqrt(2 * positions)
 
     def _hist_sigmas(self) -> float:
@@ -253,7 +254,7 @@ class PayloadClassifier:
         expected = total / 256
         hist = self.hist
         counts = hist if type(hist) is not Counter else map(hist.get, range(256), repeat(0))
-        chi2 = sum((c - expected) ** 2 for c in counts) / expected
+        chi2 = sum([(c - expected) ** 2 for c in counts]) / expected
         return (chi2 - 255) / math.sqrt(2 * 255)
 
     def _length_evidence(self) -> list[str]:
