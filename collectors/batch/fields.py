@@ -41,12 +41,6 @@ class BatchFields:
         return np.sort(self.members[self.bounds[g]:self.bounds[g + 1]])
 
 
-def words(buf, dtype: str) -> np.ndarray:
-    """A view of `buf` with one `dtype` word starting at every byte offset (unaligned reads)."""
-    width = np.dtype(dtype).itemsize
-    return np.ndarray((max(0, len(buf) - width + 1),), dtype=dtype, buffer=buf, strides=(1,))
-
-
 def extract(buf, starts: np.ndarray, caplens: np.ndarray) -> BatchFields | None:
     """Fields of the frames at `starts` (offsets into `buf`) of `caplens` bytes each; None in the
     (practically impossible) case of two keys of the batch mixing to the same value."""
