@@ -16,7 +16,8 @@ def build_report(captures: list[dict], snapshot: Snapshot, alerts: list, policy=
     if policy is not None:
         endpoints = [policy.rules.classify(e["ip"], e) for e in endpoints]
         calls = [{**c, "from": policy.privacy.uri(c["from"]), "to": policy.privacy.uri(c["to"])} for c in calls]
-    endpoints = [{**e, "media_posture": media_posture(e["ip"], streams)} for e in endpoints]
+    sent = _rtp_sent(streams)
+    endpoints = [{**e, "media_posture": media_posture(e["ip"], sent.get(e["ip"], []))} for e in endpoints]
     classes = {e["ip"]: e["device_class"] for e in endpoints}
     return {
         "schema": SCHEMA,
@@ -65,6 +66,7 @@ def _calls(calls: list[dict], streams: list[dict]) -> list[dict]:
     for entry in streams:
         if entry["call_id"]:
             by_call.setdefault(entry["call_id"], []).append(entry)
+    relays = _Relays(streams)
     out = []
     for call in calls:
         members = by_call.get(call["call_id"], [])
@@ -72,7 +74,7 @@ def _calls(calls: list[dict], streams: list[dict]) -> list[dict]:
         out.append({**_without(call, "first_seen"), "streams": [s["id"] for s in members],
                     "media_encrypted": all(s["encrypted"] for s in rtp) if rtp else None,
                     "legs": [_leg(leg, members) for leg in call.get("legs", [])],
-                    "related_calls": _related(call["call_id"], members, streams)})
+                    "related_calls": relays.related(call["call_id"], members)})
     return out
 
 
@@ -95,13 +97,23 @@ def relayed(streams: list[dict]) -> list[dict]:
     return out
 
 
-def _related(call_id: str, members: list[dict], streams: list[dict]) -> list[str]:
-    """Other calls whose media this call's relays carry (a B2BUA's other Call-IDs), by SSRC."""
-    by_id = {s["id"]: s for s in streams}
-    mine = {s["id"] for s in members}
-    linked = {by_id[s["relayed_from"]]["call_id"] for s in members if s.get("relayed_from") in by_id}
-    linked |= {s["call_id"] for s in streams if s.get("relayed_from") in mine}
-    return sorted(c for c in linked if c and c != call_id)
+class _Relays:
+    """The report's streams indexed once for `related` (a report has thousands of streams and
+    hundreds of calls)."""
+
+    def __init__(self, streams: list[dict]):
+        self.by_id = {s["id"]: s for s in streams}
+        self.relayed_to: dict[str, list] = {}         # stream id -> call ids of the streams relaying it
+        for s in streams:
+            if s.get("relayed_from") is not None:
+                self.relayed_to.setdefault(s["relayed_from"], []).append(s["call_id"])
+
+    def related(self, call_id: str, members: list[dict]) -> list[str]:
+        """Other calls whose media this call's relays carry (a B2BUA's other Call-IDs), by SSRC."""
+        by_id = self.by_id
+        linked = {by_id[s["relayed_from"]]["call_id"] for s in members if s.get("relayed_from") in by_id}
+        linked.update(c for s in members for c in self.relayed_to.get(s["id"], ()))
+        return sorted(c for c in linked if c and c != call_id)
 
 
 def _leg(leg: dict, members: list[dict]) -> dict:
@@ -125,10 +137,20 @@ def _without(entry: dict, key: str) -> dict:
     return {k: v for k, v in entry.items() if k != key}
 
 
+def _rtp_sent(streams: list[dict]) -> dict[str, list[dict]]:
+    """RTP streams by sending address (one pass: a site's report has thousands of each)."""
+    sent: dict[str, list[dict]] = {}
+    for entry in streams:
+        if entry["kind"] == "rtp":
+            sent.setdefault(entry["src"], []).append(entry)
+    return sent
+
+
 def media_posture(ip: str, streams: list[dict]) -> str | None:
     """What the media an endpoint sends amounts to: "cleartext" when any of its RTP streams is,
     "encrypted, unverified" when an encrypted one rests on uniform bytes alone, else "encrypted";
-    None when it sends no RTP."""
+    None when it sends no RTP. `streams` may hold other endpoints' and RTCP streams: only `ip`'s
+    RTP ones count."""
     sent = [s for s in streams if s["src"] == ip and s["kind"] == "rtp"]
     if not sent:
         return None

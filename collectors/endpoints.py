@@ -12,6 +12,7 @@ from collectors.fingerprint.oui import normalise_mac
 MAX_ENDPOINTS = 100000
 MAX_DEVICES = 100000
 MAX_AGENTS = 4
+MAX_DESCRIBED = 20000    # descriptions kept for re-use (cleared when full)
 
 
 @dataclass(slots=True)
@@ -39,6 +40,7 @@ class EndpointTable:
     def __init__(self):
         self.endpoints: dict[str, Endpoint] = {}
         self.devices: dict[str, Layer2Device] = {}       # by normalised MAC
+        self._described: dict[str, tuple] = {}           # ip -> (evidence state, description)
 
     def touch(self, ip: str) -> Endpoint | None:
         endpoint = self.endpoints.get(ip)
@@ -97,15 +99,27 @@ class EndpointTable:
         return device
 
     def describe(self, ip: str) -> dict:
-        """vendor, model, firmware, device_class and evidence of an endpoint."""
+        """vendor, model, firmware, device_class and evidence of an endpoint. The policy asks on every
+        alert and the report once more: an endpoint whose evidence has not changed since it was last
+        described gets a copy of that description (`_described`, bounded), not a new merge."""
         endpoint = self.endpoints.get(ip)
+        device = self.devices.get(endpoint.mac) if endpoint is not None and endpoint.mac else None
+        state = _evidence_state(endpoint, device)
+        known = self._described.get(ip)
+        if known is None or known[0] != state:
+            if len(self._described) >= MAX_DESCRIBED:
+                self._described.clear()
+            known = self._described[ip] = (state, self._describe(endpoint, device))
+        described = known[1]
+        return {**described, "evidence": list(described["evidence"])}
+
+    def _describe(self, endpoint: Endpoint | None, device: Layer2Device | None) -> dict:
         evidence = DeviceEvidence(endpoint.mac if endpoint else None)
         if endpoint is not None:
             for agent in endpoint.user_agents:
                 evidence.add_user_agent(agent)
             for server in endpoint.server_headers:
                 evidence.add_server_header(server)
-            device = self.devices.get(endpoint.mac) if endpoint.mac else None
             if device is not None:
                 evidence.add_dhcp(device.dhcp)
                 evidence.add_lldp(device.lldp)
@@ -120,3 +134,11 @@ class EndpointTable:
         """(vendor, whether that vendor's phones reject wildcard certificates) for an endpoint."""
         vendor = self.describe(ip)["vendor"]
         return vendor, bool(vendor) and rejects_wildcard_certs(vendor)
+
+
+def _evidence_state(endpoint: Endpoint | None, device: Layer2Device | None) -> tuple:
+    """What an endpoint's description is made from (its announcements compared by value)."""
+    if endpoint is None:
+        return ()
+    layer2 = (device.dhcp, device.lldp, device.cdp) if device is not None else ()
+    return endpoint.mac, tuple(endpoint.user_agents), tuple(endpoint.server_headers), endpoint.vlan, layer2

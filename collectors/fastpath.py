@@ -28,14 +28,15 @@ class FastEntry:
     def flush(self) -> None:
         if not self.packets:
             return
-        flow, stream, packets = self.flow, self.stream, self.packets
+        flow, stream, packets, octets = self.flow, self.stream, self.packets, self.octets
         flow.packets += packets
-        flow.bytes += self.octets
+        flow.bytes += octets
         stream.packets += packets
-        stream.bytes += self.octets
+        stream.bytes += octets
         flow.last_seen = stream.last_seen = self.last
-        stream.ssrcs[self.ssrc] = stream.ssrcs.get(self.ssrc, 0) + packets
-        stream.pt_counts[self.pt] = stream.pt_counts.get(self.pt, 0) + packets
+        ssrcs, pt_counts = stream.ssrcs, stream.pt_counts      # each read expands a compact stream's counters
+        ssrcs[self.ssrc] = ssrcs.get(self.ssrc, 0) + packets
+        pt_counts[self.pt] = pt_counts.get(self.pt, 0) + packets
         self.packets = self.octets = 0
 
 

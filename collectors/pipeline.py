@@ -178,7 +178,7 @@ class Pipeline:
         return pos - start, packets, damaged
 
     def _full_path(self, ts: float, linktype: int, data: bytes, common: bool) -> None:
-        pkt = self.decoder.decode(ts, linktype, data)
+        pkt = self.decoder.decode_common(ts, data) if common else self.decoder.decode(ts, linktype, data)
         if pkt is None:
             return
         if pkt.proto == UDP:

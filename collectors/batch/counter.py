@@ -115,7 +115,7 @@ class _Batch:
             return
         g = self.index.get(key)
         if g is not None and self.entries[g] is not None:
-            self._settle(self.current)       # a stream of the batch that has counts pending
+            self._settle_group(g, self.current)      # that stream's counts pending: only its own
         self.changed.add(key)
 
     def _settle(self, upto: int) -> None:
@@ -140,6 +140,23 @@ class _Batch:
             entry.packets += count
             entry.octets += length
             entry.last = when
+
+    def _settle_group(self, g: int, upto: int) -> None:
+        """`_settle` for group g's entry alone (its entry is about to change or fold its counts):
+        its counted frames before `upto` are given to it and no longer pending (`counted` cleared:
+        a frame before the current one is never decided again), the other entries' wait."""
+        if upto <= self.settled:
+            return
+        members = self.fields.of_group(g)
+        members = members[np.searchsorted(members, self.settled):np.searchsorted(members, upto)]
+        picked = members[self.counted[members]]
+        if not len(picked):
+            return
+        self.counted[picked] = False
+        entry = self.entries[g]
+        entry.packets += len(picked)
+        entry.octets += int(self.fields.octets[picked].sum())
+        entry.last = float(self.ts[picked[-1]])
 
     def _refresh(self, start: int) -> bool:
         """Decide again, from frame `start` on, the frames of the 5-tuples whose entry changed;

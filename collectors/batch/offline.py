@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from collectors.batch.counter import BatchCounter
-from collectors.batch.fields import words
 from collectors.batch.records import find_records
 
 
@@ -14,8 +13,8 @@ def feed_records(counter: BatchCounter, buf: bytes, pos: int, layout) -> tuple[i
     header was impossible (a damaged file: nothing after it is fed)."""
     offsets, stop, damaged = find_records(buf, layout, pos)
     if len(offsets):
-        header = words(buf, layout.header.format[0] + "u4")
-        sec, frac, caplen, wirelen = (header[offsets + i].astype(np.int64) for i in (0, 4, 8, 12))
+        gathered = np.ndarray((len(buf) - 15,), dtype="V16", buffer=buf, strides=(1,))[offsets]   # one gather
+        sec, frac, caplen, wirelen = gathered.view(layout.header.format[0] + "u4").reshape(-1, 4).T
         ts = sec.astype(np.float64) + frac.astype(np.float64) * layout.scale
-        counter.feed(buf, offsets + 16, caplen, ts, wirelen, layout.linktype)
+        counter.feed(buf, offsets + 16, caplen.astype(np.int64), ts, wirelen.astype(np.int64), layout.linktype)
     return stop - pos, len(offsets), damaged

@@ -1,8 +1,8 @@
 """Record boundaries of a classic pcap buffer, found with numpy instead of a Python step per record.
 
 A record's header says how long it is, so boundaries form a chain from the first one. Rather than
-walking it in Python, every offset that could start a record is taken as a candidate (the top byte
-of its seconds field equals the first record's, its caplen is possible), each candidate points at
+walking it in Python, every offset that could start a record is taken as a candidate (the two top bytes
+of its seconds field equal the first record's, its caplen is possible), each candidate points at
 where its successor would begin, and the chain from the first record is followed by pointer doubling
 over the candidates. A chain looks at one window of the buffer (WINDOW bytes: the candidates stay in
 the CPU's cache) and the next one resumes where it stopped. Where a chain stops before the window's
@@ -23,10 +23,9 @@ def find_records(buf: bytes, layout, start: int = 0) -> tuple[np.ndarray, int, b
     """(offsets of the whole records' headers from `start`, where the first incomplete record starts,
     damaged)."""
     found, pos, size = [], start, len(buf)
-    u8 = np.frombuffer(buf, dtype=np.uint8)
     while size - pos >= 16:
         window = min(size, pos + WINDOW)
-        chain = _chain(buf, u8, pos, layout, window)
+        chain = _chain(buf, pos, layout, window)
         if len(chain) >= MIN_CHAIN:
             found.append(chain)
             last = int(chain[-1])
@@ -62,16 +61,15 @@ def plain_records(buf: bytes, pos: int, layout, limit: int | None = None,
     return np.array(offsets, dtype=np.int64), pos, damaged
 
 
-def _chain(buf: bytes, u8: np.ndarray, pos: int, layout, window: int) -> np.ndarray:
+def _chain(buf: bytes, pos: int, layout, window: int) -> np.ndarray:
     """Whole records chained from the one at `pos`, as far as the candidates reach, all of them
     ending by `window`."""
     size = len(buf)
     count = window - pos - 15                     # offsets with a whole 16-byte header after them
     little = layout.header.format[0] == "<"
-    top = pos + (3 if little else 0)              # the most significant byte of the seconds field
-    near = top - 1 if little else top + 1         # and the byte after it in significance
-    candidates = np.flatnonzero(u8[top:top + count] == u8[top])
-    candidates = candidates[u8[candidates + near] == u8[near]] + pos
+    # the two most significant bytes of the seconds field, compared as one 16-bit word at every offset
+    high = np.ndarray((count,), dtype="u2", buffer=buf, offset=pos + (2 if little else 0), strides=(1,))
+    candidates = np.flatnonzero(high == high[0]) + pos
     words = np.ndarray((size - 3,), dtype=("<u4" if little else ">u4"), buffer=buf, strides=(1,))
     caplens = words[candidates + 8].astype(np.int64)
     ends = candidates + 16 + caplens

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import struct
+import sys
 from array import array
 from collections import Counter
 from dataclasses import replace
@@ -36,6 +37,7 @@ MIN_PACKETS = 12
 BUDGET = 50                 # a verdict by then ...
 EXTENDED_BUDGET = 250       # ... refined until then when the first one was inconclusive
 MAX_HIST_BYTES = 16384
+NUMPY_FOLD_BYTES = 256       # fewer pending sample bytes than this are counted by the Counter (numpy's call costs more)
 CONSTANT_BITS_CLEAR = 3     # constant bits that prove structure (given MIN_PACKETS)
 BIAS_SIGMAS_CLEAR = 8.0
 BIAS_SIGMAS_RANDOM = 4.0
@@ -58,7 +60,7 @@ COUNTERS = struct.Struct(f">{PREFIX * 8}I")
 class PayloadClassifier:
     """Per-stream accumulator; `feed` returns a Verdict once the packets decide it."""
 
-    __slots__ = ("codec_of", "n", "bits", "prefix_len", "hist", "hist_bytes", "last_ts", "length_clear",
+    __slots__ = ("codec_of", "n", "bits", "prefix_len", "_hist", "pending", "hist_bytes", "last_ts", "length_clear",
                  "length_tag", "length_other", "tags", "events", "last_event", "examined")
 
     def __init__(self, codec_of):
@@ -66,7 +68,8 @@ class PayloadClassifier:
         self.n = 0
         self.bits = 0                    # the packed per-bit counts (`ones`)
         self.prefix_len = PREFIX
-        self.hist: Counter = Counter()   # byte value -> occurrences in the sampled payloads
+        self._hist: Counter = Counter()  # byte value -> occurrences in the sampled payloads (`hist`)
+        self.pending: list[bytes] = []   # sampled payloads not yet counted into it
         self.hist_bytes = 0
         self.last_ts: dict[int, int] = {}
         self.length_clear = self.length_tag = self.length_other = 0
@@ -123,10 +126,30 @@ class PayloadClassifier:
         self.bits += int.from_bytes(b"".join(map(SPREAD.__getitem__, prefix)) + SPREAD_PAD[len(prefix)], "big")
         if self.hist_bytes < MAX_HIST_BYTES:
             sampled = data[off:min(end, off + MAX_HIST_BYTES - self.hist_bytes)]
-            if type(self.hist) is not Counter:              # compacted while quiet
-                self.hist = Counter({byte: count for byte, count in enumerate(self.hist) if count})
-            self.hist.update(sampled)
+            self.pending.append(sampled)                    # counted when a decision reads `hist`
             self.hist_bytes += len(sampled)
+
+    @property
+    def hist(self) -> Counter | array:
+        """Byte value -> occurrences in the sampled payloads (an array of 256 counts while compact)."""
+        if self.pending:
+            self._fold()
+        return self._hist
+
+    def _fold(self) -> None:
+        """Count the pending samples into the histogram: with numpy when the process already loaded it
+        (the batched path), in ~1 ns a byte instead of a dict update per byte; the same counts either way."""
+        hist, sampled = self._hist, b"".join(self.pending)
+        self.pending = []
+        if type(hist) is not Counter:                       # compacted while quiet
+            hist = self._hist = Counter({byte: count for byte, count in enumerate(hist) if count})
+        numpy = sys.modules.get("numpy")
+        if numpy is None or len(sampled) < NUMPY_FOLD_BYTES:
+            hist.update(sampled)
+            return
+        counts = numpy.bincount(numpy.frombuffer(sampled, dtype=numpy.uint8), minlength=256)
+        seen = numpy.flatnonzero(counts)
+        hist.update(dict(zip(seen.tolist(), counts[seen].tolist())))
 
     @property
     def ones(self) -> tuple[int, ...]:
@@ -137,8 +160,9 @@ class PayloadClassifier:
         """The stream went quiet before a verdict: its byte histogram as machine integers (a Counter
         holds a dict entry and an object per count) until `feed` or `decide`; the per-bit counts are
         one integer already."""
-        if type(self.hist) is Counter:
-            self.hist = array("I", map(self.hist.get, range(256), repeat(0)))
+        hist = self.hist
+        if type(hist) is Counter:
+            self._hist = array("I", map(hist.get, range(256), repeat(0)))
 
     # -- decision ------------------------------------------------------------------------------
     def decide(self, final: bool = False, ended: bool = False) -> Verdict | None:
@@ -149,8 +173,9 @@ class PayloadClassifier:
                                      "(event code, growing duration under one timestamp)"])
         if self.n < MIN_PACKETS:
             return self._few_packets() if final else None
-        constant = self._constant_bits()
-        bias = self._bias_sigmas()
+        ones = self.ones
+        constant = self._constant_bits(ones)
+        bias = self._bias_sigmas(ones)
         hist = self._hist_sigmas()
         lengths = self._length_evidence()
         if constant >= CONSTANT_BITS_CLEAR:
@@ -209,16 +234,17 @@ class PayloadClassifier:
                                           "(a lean, not a verdict)"], verified=False)
         return None
 
-    def _constant_bits(self) -> int:
-        n = self.n
-        return sum(1 for count in self.ones[:self.prefix_len * 8] if count == 0 or count == n)
+    def _constant_bits(self, ones: tuple[int, ...] | None = None) -> int:
+        n, counts = self.n, (ones or self.ones)[:self.prefix_len * 8]
+        zeros = counts.count(0)                       # bits never set, plus (n > 0) bits always set
+        return zeros + counts.count(n) if n else zeros
 
-    def _bias_sigmas(self) -> float:
+    def _bias_sigmas(self, ones: tuple[int, ...] | None = None) -> float:
         positions = self.prefix_len * 8
         if not positions:
             return 0.0
         n = self.n
-        chi2 = sum((2 * c - n) ** 2 / n for c in self.ones[:positions])
+        chi2 = sum([(2 * c - n) ** 2 / n for c in (ones or self.ones)[:positions]])     # in order, as floats add
         return (chi2 - positions) / math.sqrt(2 * positions)
 
     def _hist_sigmas(self) -> float:
@@ -226,8 +252,9 @@ class PayloadClassifier:
         if total < 512:
             return 0.0
         expected = total / 256
-        counts = self.hist if type(self.hist) is not Counter else map(self.hist.get, range(256), repeat(0))
-        chi2 = sum((c - expected) ** 2 for c in counts) / expected
+        hist = self.hist
+        counts = hist if type(hist) is not Counter else map(hist.get, range(256), repeat(0))
+        chi2 = sum([(c - expected) ** 2 for c in counts]) / expected
         return (chi2 - 255) / math.sqrt(2 * 255)
 
     def _length_evidence(self) -> list[str]:

@@ -54,6 +54,23 @@ class Decoder:
             self.decode_errors += 1
             return None
 
+    def decode_common(self, ts: float, data: bytes) -> Packet | None:
+        """`decode` of an Ethernet frame of the fast path's shape (`collectors.fastpath.fast_shape`:
+        untagged IPv4 with a 20-byte header, not a fragment, UDP, at least 54 bytes), read at fixed
+        offsets: the same Packet, errors and counts as the general walk, which takes any tunnel port."""
+        total = (data[16] << 8) | data[17]
+        end = min(14 + total, len(data))
+        if total < 20 or 34 > end:
+            self.decode_errors += 1           # `_ipv4`: bad header length, or header beyond capture
+            return None
+        sport, dport, ulen, _sum = UDP_HDR.unpack_from(data, 34)
+        if ulen < 8 or 42 > end:
+            self.decode_errors += 1           # `_transport`: bad UDP length
+            return None
+        if dport == VXLAN_PORT or sport == GTPU_PORT or dport == GTPU_PORT:
+            return self.decode(ts, LINK_ETHERNET, data)
+        return Packet(ts, data, 42, min(34 + ulen, end), UDP, data[26:30], data[30:34], sport, dport, data[6:12], 0)
+
     # -- link layers -------------------------------------------------------------------------
     def _link(self, ts, linktype, data, off, depth):
         if linktype == LINK_ETHERNET:

@@ -82,6 +82,7 @@ def _compiled() -> tuple[tuple[PhoneVendor, tuple[re.Pattern, ...], tuple[re.Pat
                   tuple(re.compile(p, re.I) for p in v.aliases)) for v in PHONE_VENDORS)
 
 
+@lru_cache(maxsize=4096)          # a site has few organisations and products, asked about per endpoint
 def vendor_for_org(org: str | None) -> PhoneVendor | None:
     """The phone-vendor row whose IEEE organisation pattern matches `org`, else None."""
     if not org:
@@ -92,6 +93,7 @@ def vendor_for_org(org: str | None) -> PhoneVendor | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def vendor_for_text(text: str | None) -> PhoneVendor | None:
     """The phone-vendor row named in a product string (User-Agent, LLDP manufacturer, CDP platform...)."""
     if not text:

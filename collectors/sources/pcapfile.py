@@ -1,6 +1,8 @@
 """Offline source: pcap and pcapng files through scapy's raw readers.
 
 scapy's `RawPcapReader`/`RawPcapNgReader` give bytes and metadata without per-packet dissection.
+A plain classic pcap file (seekable, uncompressed) is opened without importing scapy at all
+(`pcapheader`): its records are cut from large reads here either way.
 `-` (standard input), FIFOs and other streams that cannot seek are read as they come, through
 `pipe.Pipe`. A file cut short is read as far as it goes and reported through `warnings`; a file
 that is not a capture raises `NotACaptureError` with one clear line.
@@ -13,16 +15,14 @@ import struct
 import zlib
 from typing import Iterator, NamedTuple
 
-from scapy.error import Scapy_Exception
-
 from collectors.errors import NotACaptureError
 from collectors.sources.frame import Frame
+from collectors.sources.pcapheader import open_classic
 from collectors.sources.pcapng import BlockLayout
 from collectors.sources.pipe import STDIN, Pipe, open_stream
 
 BULK_READ = 1 << 22
 MAX_RECORD = 0xFFFF * 4  # scapy bounds each record read to this
-_READ_ERRORS = (OSError, OverflowError, zlib.error, Scapy_Exception)  # the file is damaged past here
 
 
 class RecordLayout(NamedTuple):
@@ -81,7 +81,7 @@ class PcapFileSource:
         reader = self._reader
         if hasattr(reader, "interfaces"):
             _interfaces_per_section(reader)
-            layout = BlockLayout(reader, MAX_RECORD, (EOFError,) + _READ_ERRORS, _scapy_quiet)
+            layout = BlockLayout(reader, MAX_RECORD, (EOFError,) + _read_errors(), _scapy_quiet)
         else:
             layout = RecordLayout(struct.Struct(reader.endian + "IIII"), 1e-9 if reader.nano else 1e-6,
                                   reader.linktype, MAX_RECORD)
@@ -115,7 +115,7 @@ class PcapFileSource:
             self._finish(truncated, count, boundary)
 
     def _bulk_records(self, reader) -> Iterator[Frame]:
-        """Classic pcap after scapy validated its header: records cut from large reads.
+        """Classic pcap after its header was validated: records cut from large reads.
 
         scapy's per-record reader costs two reads and a namedtuple per packet, a third of the
         whole analysis on a busy capture; this yields the same (ts, linktype, data, wirelen).
@@ -160,6 +160,7 @@ class PcapFileSource:
         fixed_linktype = getattr(reader, "linktype", 1)
         scale = 1e-9 if getattr(reader, "nano", False) else 1e-6
         boundary, count, truncated = reader.f.tell(), 0, False
+        read_errors = _read_errors()
         try:
             with _scapy_quiet():
                 while True:
@@ -168,7 +169,7 @@ class PcapFileSource:
                     except EOFError:  # scapy's end of file, or gzip's "compressed file ended"
                         truncated = reader.f.tell() > boundary or _stream_continues(reader.f)
                         break
-                    except _READ_ERRORS:
+                    except read_errors:
                         truncated = True
                         break
                     if ng:
@@ -207,15 +208,19 @@ def _file_size(path: str) -> int:
 
 
 def _open_reader(path: str):
-    from scapy.utils import RawPcapReader
+    """scapy's reader of `path`, or for a plain classic pcap file the same without scapy."""
     if os.path.isdir(path):
         raise NotACaptureError(f"{path}: is a directory, not a capture file")
     stream = None
     try:
         stream = open_stream(path)
+        reader = open_classic(path) if stream is None else None
+        if reader is not None:
+            return reader
+        from scapy.utils import RawPcapReader
         with _scapy_quiet():
             return RawPcapReader(path if stream is None else stream)
-    except (Scapy_Exception, EOFError, OSError) as exc:
+    except (_scapy_exception(), EOFError, OSError) as exc:
         if stream is not None:
             stream.close()
         reason = getattr(exc, "strerror", None) or "not a pcap or pcapng capture"
@@ -234,6 +239,16 @@ def _join(rest: bytes, chunk: bytes, layout, consume) -> tuple[bytes, int, int, 
     if damaged or stop == need:
         return chunk, need - len(rest), stop, records, damaged
     return rest + chunk, stop, stop, records, False     # not read as one whole record: go on from there
+
+
+def _scapy_exception() -> type:
+    from scapy.error import Scapy_Exception
+    return Scapy_Exception
+
+
+def _read_errors() -> tuple:
+    """What a read of scapy's reader raises when the file is damaged past that point."""
+    return (OSError, OverflowError, zlib.error, _scapy_exception())
 
 
 def _read_gzip(f, size: int) -> tuple[bytes, bool]:

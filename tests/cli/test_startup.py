@@ -57,6 +57,18 @@ def test_analyze_of_large_input_takes_the_batched_path():
     assert proc.stdout == loaded("analyze", "--no-progress", str(capture))[0].stdout
 
 
+def test_a_classic_pcap_without_tls_loads_neither_scapy_nor_cryptography():
+    """scapy (~0.1 s) opens only what needs its readers (pcapng, gzip, pipes); cryptography only parses
+    certificates. Both paths: per frame, and batched (the threshold lowered to the capture)."""
+    capture = DATA / "lab" / "udp-srtp-fallback.pcap"
+    lowered = f"import appliance.analyze; appliance.analyze.BATCH_MIN_BYTES = {capture.stat().st_size}"
+    for before in ("", lowered):
+        proc, modules = loaded("analyze", "--no-progress", str(capture), before=before)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["alerts"], "the analysis ran"
+        assert not modules & {"scapy", "cryptography"}, (before, sorted(modules & {"scapy", "cryptography"}))
+
+
 def test_version_and_help_load_no_capture_or_web_stack():
     for argv in (["--version"], ["--help"]):
         proc, modules = loaded(*argv)

@@ -523,3 +523,30 @@ def test_fuzz_never_raises(linktype, data):
         assert 0 <= pkt.off <= pkt.end <= len(pkt.data)
         assert len(pkt.src) == len(pkt.dst) in (4, 16)
         socket.inet_ntop(socket.AF_INET if len(pkt.src) == 4 else socket.AF_INET6, pkt.src)
+
+
+# -- the fast path's shape read at fixed offsets (`Decoder.decode_common`) ----------------------
+def _common_frames() -> list[bytes]:
+    """Frames of the fast path's shape (Ethernet, IPv4 with a 20-byte header, not a fragment, UDP, >= 54
+    bytes), well-formed and not: the fixed-offset read must give what the general walk gives."""
+    good = bytes(eth() / udp4())
+    frames = [good, good + b"\x00" * 18,                                    # padding after the datagram
+              bytes(eth() / IP(src=A4, dst=B4) / UDP(sport=4789, dport=DPORT) / Raw(RTP)),
+              bytes(eth() / IP(src=A4, dst=B4) / UDP(sport=SPORT, dport=4789) / VXLAN(vni=7) / eth() / udp4()),
+              bytes(eth() / IP(src=A4, dst=B4) / UDP(sport=2152, dport=2152) / Raw(RTP)),
+              bytes(eth() / IP(src=A4, dst=B4, flags="DF") / UDP(sport=SPORT, dport=DPORT) / Raw(RTP))]
+    for total in (0, 19, 20, 27, 28, 41, 60, 65535):                        # IPv4 total length
+        frames.append(good[:16] + struct.pack("!H", total) + good[18:])
+    for ulen in (0, 7, 8, 9, 60, 65535):                                    # UDP length
+        frames.append(good[:38] + struct.pack("!H", ulen) + good[40:])
+    return frames
+
+
+@pytest.mark.parametrize("index", range(len(_common_frames())))
+def test_the_common_shape_read_at_fixed_offsets_is_the_general_walk(index):
+    from collectors.fastpath import fast_shape
+    frame = _common_frames()[index]
+    assert fast_shape(frame)
+    general, fixed = Decoder(), Decoder()
+    assert fixed.decode_common(1.5, frame) == general.decode(1.5, 1, frame)
+    assert (fixed.decode_errors, fixed.counts) == (general.decode_errors, general.counts)
