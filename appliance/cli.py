@@ -155,12 +155,14 @@ def _watchdog():
 def _terminated():
     """SIGTERM (systemd, `appliance run` stopping its collector) ends the capture as Ctrl-C does: the
     store writes still waiting (alerts go first, appliance/store_backlog.py) and the final report are
-    written before the process exits, instead of being lost with it."""
+    written before the process exits, instead of being lost with it. The handler only appends to a
+    list: it may run again while it runs (a collector gets SIGTERM from `appliance run` and from its
+    parent's death at once), and a handler that takes a lock (threading.Event.set) then waits for
+    itself forever: bench/site left collectors spinning that way."""
     import signal
-    import threading
-    asked = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: asked.set())
-    return asked.is_set
+    asked: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: asked.append(signum))
+    return lambda: bool(asked)
 
 
 def _service_settings():
