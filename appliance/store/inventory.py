@@ -46,13 +46,21 @@ def record_report(session: Session, sensor: str, report: dict, now: datetime) ->
     _endpoints(session, sensor, report.get("endpoints", []), posture.from_report(report, now), now)
 
 
-def _existing(session: Session, model, sensor: str, column, keys: list) -> dict:
-    rows = {}
+def _existing(session: Session, model, sensor: str, column, keys: list, many: bool = False):
+    """A sensor's rows whose `column` is one of `keys`, by that column (`many`: a list of all of them)."""
+    rows, found = {}, []
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start:start + CHUNK]
         for row in session.scalars(select(model).where(model.sensor_id == sensor, column.in_(chunk))):
             rows[getattr(row, column.key)] = row
-    return rows
+            found.append(row)
+    return found if many else rows
+
+
+def _session_key(entry) -> tuple:
+    """A signaling session's identity, from its row or its report entry."""
+    get = entry.get if isinstance(entry, dict) else lambda name: getattr(entry, name)
+    return get("transport"), get("client"), get("client_port"), get("server"), get("server_port")
 
 
 def _streams(session: Session, sensor: str, streams: list[dict], now: datetime) -> None:
@@ -85,10 +93,16 @@ def update_stream(row: Stream, entry: dict) -> bool:
 
 
 def _signaling(session: Session, sensor: str, sessions: list[dict], now: datetime) -> None:
+    known = {_session_key(row): row
+             for row in _existing(session, SignalingSession, sensor, SignalingSession.client,
+                                  sorted({e["client"] for e in sessions}), many=True)}
     for entry in sessions:
-        row = get_or_new(session, SignalingSession, sensor_id=sensor, transport=entry["transport"],
-                         client=entry["client"], client_port=entry["client_port"], server=entry["server"],
-                         server_port=entry["server_port"])
+        key = _session_key(entry)
+        row = known.get(key)
+        if row is None:
+            row = known[key] = SignalingSession(sensor_id=sensor, transport=key[0], client=key[1],
+                                                client_port=key[2], server=key[3], server_port=key[4])
+            session.add(row)
         row.tls = entry.get("tls") or row.tls
         row.user_agents = merged(row.user_agents, entry.get("user_agents"))
         row.call_ids = merged(row.call_ids, entry.get("call_ids"))
