@@ -171,6 +171,29 @@ def test_a_failure_mid_round_keeps_those_sent_before_it_and_holds_those_after(st
         receiver.stop()
 
 
+def test_a_slow_receiver_gets_its_claim_back_before_the_lease_ends(store):
+    """A round claims many deliveries; what a slow receiver has not taken within half the lease is given
+    back, due at once and not counted as an attempt, so no other dispatcher can take it while it is still
+    being sent, and the next round sends it, in order."""
+    clock = Clock()
+    receiver = HttpReceiver(delay=0.3)
+    try:
+        hook = add_hook(store, receiver.url())
+        record(store, clock, 6)
+        with Dispatcher(store, destinations=LOOPBACK_ALLOWED, clock=clock, lease=timedelta(seconds=1)) as dispatcher:
+            sent = dispatcher.run_once()
+            assert 1 <= sent < 6
+            rows = deliveries(store, hook)
+            assert [r.state for r in rows] == ["delivered"] * sent + ["pending"] * (6 - sent)
+            assert all(r.attempts == 0 and r.next_attempt_at == from_epoch(clock.now) for r in rows[sent:])
+            while dispatcher.run_once():
+                pass
+        assert [r.state for r in deliveries(store, hook)] == ["delivered"] * 6
+        assert alert_ids(receiver.to("/hook")) == [r.alert_id for r in deliveries(store, hook)]
+    finally:
+        receiver.stop()
+
+
 def test_client_errors_are_given_up_sooner_and_do_not_block(store):
     clock = Clock()
     receiver = HttpReceiver(lambda n, request: (404, {}) if json.loads(request.body)["summary"].endswith("#0")
