@@ -36,6 +36,22 @@ def _run(plan: DayPlan, pipeline: Pipeline, gap_after: float = 0.0) -> float:
     return now
 
 
+def _growth_after_warm_up(pipeline: Pipeline) -> tuple[int, int]:
+    """Traced bytes the pipeline (and what its events feed) gains over 480 more calls once 240 calls have
+    filled its limits, and those 480. Traced from the start: what replaces earlier state is weighed."""
+    tracemalloc.start()
+    warm = DayPlan(calls_per_wave=4, waves=60, wave_every=30.0)       # every phone has called: limits reached
+    now = _run(warm, pipeline, gap_after=90.0)
+    gc.collect()
+    before = tracemalloc.get_traced_memory()[0]
+    later = DayPlan(calls_per_wave=4, waves=120, wave_every=30.0, start=now + 10.0, seed=7)
+    _run(later, pipeline, gap_after=90.0)
+    gc.collect()
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    return grown, later.calls_per_wave * later.waves
+
+
 def _live_state(pipeline: Pipeline) -> dict:
     return {"flows": len(pipeline.udp.flows) + len(pipeline.tcp.flows), "fast": len(pipeline.fast.entries),
             "addresses": len(pipeline.media.by_endpoint)}
@@ -66,18 +82,8 @@ def test_memory_is_flat_when_calls_keep_coming_and_going(monkeypatch):
     are still tied to their streams."""
     monkeypatch.setattr(calls_module, "MAX_CALLS", 40)
     monkeypatch.setattr(calls_module, "MAX_INDEX", 160)
-    tracemalloc.start()                # from the start: what replaces earlier state is weighed against it
     pipeline = Pipeline(lambda event: None, PipelineSettings(max_finished=160, max_flows=256))
-    warm = DayPlan(calls_per_wave=4, waves=60, wave_every=30.0)       # every phone has called: limits reached
-    now = _run(warm, pipeline, gap_after=90.0)
-    gc.collect()
-    before = tracemalloc.get_traced_memory()[0]
-    later = DayPlan(calls_per_wave=4, waves=120, wave_every=30.0, start=now + 10.0, seed=7)
-    _run(later, pipeline, gap_after=90.0)
-    gc.collect()
-    grown = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
-    calls = later.calls_per_wave * later.waves
+    grown, calls = _growth_after_warm_up(pipeline)
     assert _live_state(pipeline) == {"flows": 0, "fast": 0, "addresses": 0}
     assert len(pipeline.calls.calls) == 40 and pipeline.calls.forgotten >= calls
     assert len(pipeline.finished) <= 160
@@ -211,19 +217,9 @@ def test_a_live_run_keeps_endpoint_alerts_when_call_alerts_make_room():
 def test_memory_is_flat_with_the_live_limits():
     """The live limits alone (no module limits changed): once they are reached, hours more calls hold
     no more memory in the pipeline and the policy."""
-    tracemalloc.start()
     policy = Policy(PolicySettings(max_alerts=100))
     pipeline = Pipeline(policy.observe, replace(LIVE_LIKE, max_finished=160, max_ended_calls=40))
-    warm = DayPlan(calls_per_wave=4, waves=60, wave_every=30.0)
-    now = _run(warm, pipeline, gap_after=90.0)
-    gc.collect()
-    before = tracemalloc.get_traced_memory()[0]
-    later = DayPlan(calls_per_wave=4, waves=120, wave_every=30.0, start=now + 10.0, seed=7)
-    _run(later, pipeline, gap_after=90.0)
-    gc.collect()
-    grown = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
-    calls = later.calls_per_wave * later.waves
+    grown, calls = _growth_after_warm_up(pipeline)
     assert _live_state(pipeline) == {"flows": 0, "fast": 0, "addresses": 0}
     assert len(pipeline.calls.calls) == 40 and len(pipeline.finished) <= 160 and len(policy.alerts) == 100
     assert len(policy.srtp_offers) <= 40 and len(policy.awaiting_sdp) <= 2 * 40
