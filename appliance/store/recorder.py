@@ -97,15 +97,15 @@ class Recorder:
         self._write(upsert)
 
     def _stream_ends(self, session: Session, ends: dict[str, float]) -> None:
-        ids = list(ends)
-        for start in range(0, len(ids), 500):
-            query = select(Occurrence).where(Occurrence.sensor_id == self.sensor_id,
-                                             Occurrence.stream.in_(ids[start:start + 500]))
-            for occurrence in session.scalars(query):
-                end = from_epoch(ends[occurrence.stream])
-                if end > occurrence.last_seen:
-                    occurrence.last_seen = end
-                    touch(occurrence.alert, None, end)
+        for occurrence in self._occurrences_of(session, list(ends)):
+            _extend(occurrence, from_epoch(ends[occurrence.stream]))
+
+    def _occurrences_of(self, session: Session, streams: list[str]) -> list[Occurrence]:
+        found = []
+        for start in range(0, len(streams), 500):
+            found += session.scalars(select(Occurrence).where(Occurrence.sensor_id == self.sensor_id,
+                                                              Occurrence.stream.in_(streams[start:start + 500])))
+        return found
 
     def sensor_stats(self, sensor_id: str, packets: int, drops: int) -> None:
         """Add packets and kernel drops counted since the last call to a sensor's totals."""
@@ -186,6 +186,12 @@ class Recorder:
         self._preload(session, Endpoint, "ip", ips)
         self._preload(session, Alert, "dedup_key", keys)
         self._preload_quiet(session, ips)
+        ended = sorted({item.stream_id for item in items if isinstance(item, StreamEnded)})
+        by_stream: dict[str, list] = {stream: [] for stream in ended}
+        for occurrence in self._occurrences_of(session, ended):
+            by_stream[occurrence.stream].append(occurrence)
+        for stream, occurrences in by_stream.items():
+            self._rows.note(session, ("occurrences", stream), occurrences)
 
     def _preload_quiet(self, session: Session, ips: set) -> None:
         """Endpoints with no active incident: their compliant traffic has nothing to resolve, so it need
@@ -215,6 +221,7 @@ class Recorder:
         group's others as it ends: `_insert_new`), and its Recorded has no ids yet (0)."""
         key = incident_key(alert)
         self._rows.unnote(("quiet", alert.endpoint))     # it has an active incident from now on
+        self._rows.unnote(("occurrences", alert.stream))  # and its stream perhaps one more occurrence
         if self._new.holds(session, key):
             self._insert_new(session)               # another occurrence of an incident still waiting
         query = select(Alert).filter_by(sensor_id=self.sensor_id, dedup_key=key)
@@ -270,8 +277,9 @@ class Recorder:
                 self._alert(session, incident.alert, incident.device_class, defer=False)
             return
         keys = [incident.row.dedup_key for incident in waiting]
-        for key in keys:
-            self._rows.unknown(Alert, sensor_id=self.sensor_id, dedup_key=key)
+        for incident in waiting:
+            self._rows.unknown(Alert, sensor_id=self.sensor_id, dedup_key=incident.row.dedup_key)
+            self._rows.unnote(("occurrences", incident.row.stream))      # it has one more now
         ids = dict(session.execute(select(Alert.dedup_key, Alert.id).where(Alert.sensor_id == self.sensor_id,
                                                                           Alert.dedup_key.in_(keys))).all())
         occurrences, history, deliveries = [], [], []
@@ -438,7 +446,11 @@ class Recorder:
             counters.add_all(session, counters.stream_verdicts(self.sensor_id, [(ev.kind, ev.encrypted)]))
         if self._new.about_stream(session, ev.stream_id):
             self._insert_new(session)
-        self._stream_ends(session, {ev.stream_id: ev.last_seen})
+        occurrences = self._rows.noted(session, ("occurrences", ev.stream_id))     # looked up ahead
+        if occurrences is None:
+            occurrences = self._occurrences_of(session, [ev.stream_id])
+        for occurrence in occurrences:
+            _extend(occurrence, from_epoch(ev.last_seen))
 
     def _call_ended(self, session: Session, ev: CallEnded) -> None:
         """A call the collector let go (URIs already masked by the sink): its parties and times."""
@@ -450,6 +462,13 @@ class Recorder:
     _handlers = {StreamVerdict: _verdict, StreamEvidence: _evidence, SdpObserved: _sdp,
                  SignalingObserved: _signaling, TlsObserved: _tls, StreamEnded: _stream_ended,
                  CallEnded: _call_ended}
+
+
+def _extend(occurrence: Occurrence, end) -> None:
+    """An occurrence (and its incident) lasts at least until its stream's last packet `end`."""
+    if end > occurrence.last_seen:
+        occurrence.last_seen = end
+        touch(occurrence.alert, None, end)
 
 
 def _entry_of(ev: StreamEnded) -> dict:

@@ -65,12 +65,13 @@ class RowCache:
             elif ident not in rows:
                 self._absent.add(ident)
 
-    def note(self, session: Session, fact: tuple) -> None:
-        """Remember a fact about the store for this transaction (e.g. an endpoint with no active incident)."""
-        self._of(session)[("fact", *fact)] = True
+    def note(self, session: Session, fact: tuple, value=True) -> None:
+        """Remember a fact about the store for this transaction (e.g. an endpoint with no active incident,
+        the occurrences of a stream)."""
+        self._of(session)[("fact", *fact)] = value
 
-    def noted(self, session: Session, fact: tuple) -> bool:
-        return ("fact", *fact) in self._of(session)
+    def noted(self, session: Session, fact: tuple, default=None):
+        return self._of(session).get(("fact", *fact), default)
 
     def unnote(self, fact: tuple) -> None:
         self._rows.pop(("fact", *fact), None)
