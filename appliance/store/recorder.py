@@ -12,7 +12,7 @@ Times are traffic times; `recorded_at` keeps when the store wrote them."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -102,9 +102,9 @@ class Recorder:
 
     def _occurrences_of(self, session: Session, streams: list[str]) -> list[Occurrence]:
         found = []
-        for start in range(0, len(streams), 500):
+        for chunk in _chunks(streams):
             found += session.scalars(select(Occurrence).where(Occurrence.sensor_id == self.sensor_id,
-                                                              Occurrence.stream.in_(streams[start:start + 500])))
+                                                              Occurrence.stream.in_(chunk)))
         return found
 
     def sensor_stats(self, sensor_id: str, packets: int, drops: int) -> None:
@@ -171,8 +171,16 @@ class Recorder:
             select(Stream).filter_by(sensor_id=self.sensor_id, stream_id=stream_id)).one_or_none(),
             stream_id=stream_id)
 
+    def _new_stream(self, session: Session, stream_id: str, **fields) -> Stream:
+        """A new stream row (no packets counted yet), added to the session and remembered."""
+        row = Stream(sensor_id=self.sensor_id, stream_id=stream_id, ssrcs=[], payload_types=[], packets=0, bytes=0,
+                     **fields)
+        session.add(row)
+        self._rows.remember(session, row, stream_id=stream_id)
+        return row
+
     def _prefetch(self, session: Session, items: list) -> None:
-        streams, ips, keys = set(), set(), set()
+        streams, ended, ips, keys = set(), set(), set(), set()
         for item in items:
             if isinstance(item, PolicyAlert):
                 keys.add(incident_key(item))
@@ -180,15 +188,20 @@ class Recorder:
                 continue
             if isinstance(item, (StreamVerdict, StreamEvidence, StreamEnded)):
                 streams.add(item.stream_id)
+            if isinstance(item, StreamEnded):
+                ended.add(item.stream_id)
             ips.update(ip for ip in (getattr(item, "src", None), getattr(item, "client", None),
                                      getattr(item, "server", None)) if ip)
         self._preload(session, Stream, "stream_id", streams)
         self._preload(session, Endpoint, "ip", ips)
         self._preload(session, Alert, "dedup_key", keys)
         self._preload_quiet(session, ips)
-        ended = sorted({item.stream_id for item in items if isinstance(item, StreamEnded)})
-        by_stream: dict[str, list] = {stream: [] for stream in ended}
-        for occurrence in self._occurrences_of(session, ended):
+        self._preload_occurrences(session, ended)
+
+    def _preload_occurrences(self, session: Session, streams: set) -> None:
+        """The incident occurrences of the streams that end in the group (most have none)."""
+        by_stream: dict[str, list] = {stream: [] for stream in streams}
+        for occurrence in self._occurrences_of(session, sorted(streams)):
             by_stream[occurrence.stream].append(occurrence)
         for stream, occurrences in by_stream.items():
             self._rows.note(session, ("occurrences", stream), occurrences)
@@ -196,9 +209,7 @@ class Recorder:
     def _preload_quiet(self, session: Session, ips: set) -> None:
         """Endpoints with no active incident: their compliant traffic has nothing to resolve, so it need
         not look (most of a healthy site's SIP-over-TLS and SRTP observations)."""
-        ips = sorted(ips)
-        for start in range(0, len(ips), 500):
-            chunk = ips[start:start + 500]
+        for chunk in _chunks(ips):
             active = set(session.scalars(select(Alert.endpoint).distinct().where(
                 Alert.sensor_id == self.sensor_id, Alert.endpoint.in_(chunk), Alert.state.in_(incidents.ACTIVE))))
             for ip in chunk:
@@ -206,9 +217,7 @@ class Recorder:
                     self._rows.note(session, ("quiet", ip))
 
     def _preload(self, session: Session, model, column: str, values: set) -> None:
-        values = sorted(values)
-        for start in range(0, len(values), 500):
-            chunk = values[start:start + 500]
+        for chunk in _chunks(values):
             query = select(model).where(model.sensor_id == self.sensor_id, getattr(model, column).in_(chunk))
             if model is Alert and self.store.dialect == "postgresql":
                 query = query.with_for_update()
@@ -359,12 +368,7 @@ class Recorder:
 
     # -- collector events ------------------------------------------------------------------------
     def _verdict(self, session: Session, ev: StreamVerdict) -> None:
-        row = self._stream(session, ev.stream_id)
-        if row is None:
-            row = Stream(sensor_id=self.sensor_id, stream_id=ev.stream_id, ssrcs=[], payload_types=[],
-                         packets=0, bytes=0)
-            session.add(row)
-            self._rows.remember(session, row, stream_id=ev.stream_id)
+        row = self._stream(session, ev.stream_id) or self._new_stream(session, ev.stream_id)
         first = row.encrypted is None           # its first verdict: counted once, whatever comes later
         row.src, row.src_port, row.dst, row.dst_port = ev.src, ev.src_port, ev.dst, ev.dst_port
         row.transport, row.kind, row.encrypted, row.keying = ev.transport, ev.kind, ev.encrypted, ev.keying
@@ -385,12 +389,9 @@ class Recorder:
     def _evidence(self, session: Session, ev: StreamEvidence) -> None:
         row = self._stream(session, ev.stream_id)
         if row is None:
-            row = Stream(sensor_id=self.sensor_id, stream_id=ev.stream_id, ssrcs=[], payload_types=[],
-                         packets=0, bytes=0, evidence=[], **_tuple_of(ev))
+            row = self._new_stream(session, ev.stream_id, evidence=[], **_tuple_of(ev))
             if ev.frames:
                 touch(row, from_epoch(ev.frames[0][0]), from_epoch(ev.frames[-1][0]))
-            session.add(row)
-            self._rows.remember(session, row, stream_id=ev.stream_id)
             session.flush()
         kept = session.scalar(select(func.count()).select_from(EvidencePacket)
                               .where(EvidencePacket.stream_row_id == row.id)) or 0
@@ -437,11 +438,7 @@ class Recorder:
     def _stream_ended(self, session: Session, ev: StreamEnded) -> None:
         """A stream's final state (a live run's end report keeps only the latest ones): its row, and its
         incidents' occurrences extended to its last packet."""
-        row = self._stream(session, ev.stream_id)
-        if row is None:
-            row = Stream(sensor_id=self.sensor_id, stream_id=ev.stream_id)
-            session.add(row)
-            self._rows.remember(session, row, stream_id=ev.stream_id)
+        row = self._stream(session, ev.stream_id) or self._new_stream(session, ev.stream_id)
         if update_stream(row, _entry_of(ev)):
             counters.add_all(session, counters.stream_verdicts(self.sensor_id, [(ev.kind, ev.encrypted)]))
         if self._new.about_stream(session, ev.stream_id):
@@ -472,12 +469,15 @@ def _extend(occurrence: Occurrence, end) -> None:
 
 
 def _entry_of(ev: StreamEnded) -> dict:
-    """A StreamEnded as the report entry it copies."""
-    return {"src": ev.src, "src_port": ev.src_port, "dst": ev.dst, "dst_port": ev.dst_port, "transport": ev.transport,
-            "kind": ev.kind, "encrypted": ev.encrypted, "keying": ev.keying, "codec": ev.codec, "packets": ev.packets,
-            "bytes": ev.bytes, "confidence": ev.confidence, "ssrcs": ev.ssrcs, "payload_types": ev.payload_types,
-            "evidence": ev.evidence, "call_id": ev.call_id, "verdict_source": ev.source,
-            "verdict_after_packets": ev.packets_to_verdict, "first_seen": ev.first_seen, "last_seen": ev.last_seen}
+    """A StreamEnded as the report entry it copies (two fields are named differently there)."""
+    return {**asdict(ev), "verdict_source": ev.source, "verdict_after_packets": ev.packets_to_verdict}
+
+
+def _chunks(values, size: int = 500):
+    """`values` sorted, in lists of at most `size` (the IN lists of a look-up)."""
+    values = sorted(values)
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _key(model, column: str, value, sensor_id: str) -> tuple:
