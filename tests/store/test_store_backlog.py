@@ -22,7 +22,7 @@ from appliance.store.models import Base
 from appliance.store.recorder import Recorder
 from appliance.store.webhooks import create_webhook
 from appliance.store_backlog import StoreBacklog
-from collectors.events import SdpObserved, SignalingObserved, StreamVerdict
+from collectors.events import SdpObserved, SignalingObserved, StreamVerdict, TlsObserved
 from collectors.pipeline import Pipeline
 from collectors.sources.pcapfile import PcapFileSource
 from tests.conftest import DATA
@@ -122,3 +122,20 @@ def test_alerts_leave_first_with_what_their_endpoints_saw_before_them():
     assert [w.args[0] for w in backlog.next_observations(1)] == [b_only]
     assert [w.args[0] for w in backlog.drain()] == [sdp]
     assert len(backlog) == 0
+
+
+def test_an_alert_on_a_server_does_not_pull_its_clients_signaling_ahead():
+    """A PBX's alert in a boot storm: the REGISTERs of the phones behind it (and their TLS sessions) wait
+    with the other observations; only the observations that touch the PBX's own incidents go with it."""
+    backlog = StoreBacklog()
+    pbx = "10.0.0.10"
+    registers = [SignalingObserved("udp", f"10.0.1.{n}", 5060, pbx, 5060, 1.0 + n, "phone") for n in range(200)]
+    tls = TlsObserved("10.0.2.1", 40000, pbx, 5061, 1.5, True, "REGISTER", "TLSv1.2", None, None, None, None, (),
+                      None, False, None)
+    from_pbx = _verdict("s-pbx", pbx)
+    for event in (*registers, tls, from_pbx):
+        backlog.observe(event)
+    backlog.alert(policy_alert(endpoint=pbx), "pbx")
+    urgent = backlog.urgent()
+    assert [w.kind for w in urgent] == ["observe", "alert"] and urgent[0].args[0] is from_pbx
+    assert [w.args[0] for w in backlog.drain()] == [*registers, tls]
