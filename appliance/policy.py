@@ -238,8 +238,8 @@ class Policy:
         recent.append((ev.ts, ev.client))
         while recent and recent[0][0] < ev.ts - self.settings.storm_window:
             recent.popleft()
-        if len(recent) < self.settings.storm_handshakes:
-            return
+        if len(recent) < self.settings.storm_handshakes or (TLS_RECONNECT_STORM, ev.server, ev.server_port) in self.alerts:
+            return                      # a raised storm is not described again for every handshake of it
         clients = len({client for _, client in recent})
         self._raise(Alert(
             TLS_RECONNECT_STORM, self._severity(TLS_RECONNECT_STORM), ev.server, None, None, None,

@@ -8,7 +8,15 @@ the API, all of it queueing behind earlier events' transactions.
 
 `GroupCommit` wraps a Store: outside `batch()` it is the store; inside, every writing `session()` is a
 SAVEPOINT of one shared transaction (a write that fails rolls back alone and raises as before), and the
-whole group commits once when the batch ends. `BufferedRecorder.batch()` keeps the promise that nothing
+whole group commits once when the batch ends.
+
+A savepoint costs a flush of the write's rows on its own plus two statements: for the thousands of
+observations of a boot storm (a REGISTER, a TLS session each) that was half of the coordinator's store
+time (bench/site at 5,000 phones). Writes that nobody retries alone take `shared()` instead: no
+savepoint, their rows flushed with the group's. If one of them fails, nothing of the group can be kept
+(its rows may be half written in the session), so the group ends by raising `GroupBroken` and is
+rolled back; `BufferedRecorder.batch()` then has every write of the group wait in order, as for a
+group whose commit failed. `BufferedRecorder.batch()` keeps the promise that nothing
 is lost when the database goes away: if the group's commit fails, every write of the group waits in
 order, ahead of anything newer, exactly as single writes do.
 """
@@ -17,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.orm import Session
 
 from appliance.store import counters
@@ -32,10 +41,15 @@ def before_commit(session: Session, work) -> None:
         waiting.append(work)
 
 
+class GroupBroken(PendingRollbackError):
+    """A write without a savepoint failed inside the group: the group cannot commit."""
+
+
 class GroupCommit:
     def __init__(self, store):
         self._store = store
         self._shared: Session | None = None
+        self._broken: BaseException | None = None
 
     def __getattr__(self, name: str):
         return getattr(self._store, name)
@@ -63,17 +77,37 @@ class GroupCommit:
             raise
 
     @contextmanager
+    def shared(self) -> Iterator[Session]:
+        """A write that shares the group's transaction without a savepoint (outside a group: a
+        transaction of its own). If it fails, the group is rolled back as a whole when it ends."""
+        if self._shared is None:
+            with self._store.session() as session:
+                yield session
+            return
+        try:
+            yield self._shared
+        except BaseException as exc:
+            self._broken = self._broken or exc
+            raise
+
+    @contextmanager
     def batch(self) -> Iterator[None]:
         """One transaction for every write made until the block ends (nested batches join the outer)."""
         if self._shared is not None:
             yield
             return
         with self._store.session() as shared:
-            self._shared = shared
+            self._shared, self._broken = shared, None
             try:
                 with counters.deferred(shared):         # the group's counter increments, written once
                     yield
+                    self._unless_broken()
                     for work in shared.info.pop(BEFORE_COMMIT, []):
                         work(shared)
             finally:
                 self._shared = None
+
+    def _unless_broken(self) -> None:
+        if self._broken is not None:
+            raise GroupBroken(f"a write of the group failed ({type(self._broken).__name__}): the group is "
+                              "rolled back") from self._broken

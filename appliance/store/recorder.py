@@ -70,12 +70,18 @@ class Recorder:
     def observe(self, event) -> None:
         handler = self._handlers.get(type(event))
         if handler is not None:
-            self._write(lambda session: handler(self, session, event))
+            self._write(lambda session: handler(self, session, event), isolated=False)
 
     def alert(self, alert: PolicyAlert, device_class: str = "unknown") -> Recorded:
+        """A new incident looked up ahead and not found waits for the group's end to be inserted, where
+        a clash with another writer is handled (`_insert_new`): its write needs no savepoint. Any other
+        alert gets one, so that the clash is retried alone."""
+        new = self._rows.absent(Alert, sensor_id=self.sensor_id, dedup_key=incident_key(alert))
         try:
-            return self._write(lambda session: self._alert(session, alert, device_class))
+            return self._write(lambda session: self._alert(session, alert, device_class), isolated=not new)
         except IntegrityError:      # another worker of this sensor opened the same incident meanwhile:
+            if new:
+                raise               # its group is rolled back and written again (appliance.store.group)
             return self._write(lambda session: self._alert(session, alert, device_class))   # now it exists
 
     def prefetch(self, items: list) -> None:
@@ -125,10 +131,14 @@ class Recorder:
         self._new.forget()
 
     # -- plumbing --------------------------------------------------------------------------------
-    def _write(self, work):
+    def _write(self, work, isolated: bool = True):
+        """`work(session)` in a transaction; inside a group, `isolated` writes (an alert, retried alone
+        when another writer opened its incident) in a savepoint of their own, the others (observations)
+        straight in the group's transaction (appliance.store.group)."""
         mark = self._new.mark()
+        shared = None if isolated else getattr(self.store, "shared", None)
         try:
-            with self.store.session() as session:
+            with (shared or self.store.session)() as session:
                 if not self._sensor_known:
                     self._sensor(session, self.sensor_id)
                     session.flush()
@@ -180,7 +190,7 @@ class Recorder:
         return row
 
     def _prefetch(self, session: Session, items: list) -> None:
-        streams, ended, ips, keys = set(), set(), set(), set()
+        streams, ended, ips, keys, calls, conversations = set(), set(), set(), set(), set(), set()
         for item in items:
             if isinstance(item, PolicyAlert):
                 keys.add(incident_key(item))
@@ -190,11 +200,17 @@ class Recorder:
                 streams.add(item.stream_id)
             if isinstance(item, StreamEnded):
                 ended.add(item.stream_id)
+            if isinstance(item, SdpObserved):
+                calls.add(item.call_id)
+            if isinstance(item, SignalingObserved) or (isinstance(item, TlsObserved) and item.is_sip):
+                conversations.add(_conversation(item))
             ips.update(ip for ip in (getattr(item, "src", None), getattr(item, "client", None),
                                      getattr(item, "server", None)) if ip)
         self._preload(session, Stream, "stream_id", streams)
         self._preload(session, Endpoint, "ip", ips)
         self._preload(session, Alert, "dedup_key", keys)
+        self._preload(session, Call, "call_id", calls)
+        self._preload_conversations(session, conversations)
         self._preload_quiet(session, ips)
         self._preload_occurrences(session, ended)
 
@@ -215,6 +231,23 @@ class Recorder:
             for ip in chunk:
                 if ip not in active:
                     self._rows.note(session, ("quiet", ip))
+
+    def _preload_conversations(self, session: Session, conversations: set) -> None:
+        """Signaling sessions (a boot storm's thousands of REGISTERs are each a new one), by their clients
+        and transports: the columns their unique index starts with."""
+        by_client = {conversation[1] for conversation in conversations}
+        transports = sorted({conversation[0] for conversation in conversations})
+        for chunk in _chunks(by_client):
+            query = select(SignalingSession).where(SignalingSession.sensor_id == self.sensor_id,
+                                                   SignalingSession.transport.in_(transports),
+                                                   SignalingSession.client.in_(chunk))
+            found = {self._conversation_key(_conversation(row)): row for row in session.scalars(query)}
+            clients = set(chunk)
+            asked = [self._conversation_key(c) for c in conversations if c[1] in clients]
+            self._rows.preload(session, SignalingSession, found, asked)
+
+    def _conversation_key(self, conversation: tuple) -> tuple:
+        return (("sensor_id", self.sensor_id), *zip(CONVERSATION, conversation))
 
     def _preload(self, session: Session, model, column: str, values: set) -> None:
         for chunk in _chunks(values):
@@ -471,6 +504,15 @@ def _extend(occurrence: Occurrence, end) -> None:
 def _entry_of(ev: StreamEnded) -> dict:
     """A StreamEnded as the report entry it copies (two fields are named differently there)."""
     return {**asdict(ev), "verdict_source": ev.source, "verdict_after_packets": ev.packets_to_verdict}
+
+
+CONVERSATION = ("transport", "client", "client_port", "server", "server_port")     # a signaling session's key
+
+
+def _conversation(item) -> tuple:
+    """A signaling session's key columns, of a SignalingObserved, a TlsObserved or a row."""
+    transport = "tls" if isinstance(item, TlsObserved) else item.transport
+    return (transport, item.client, item.client_port, item.server, item.server_port)
 
 
 def _chunks(values, size: int = 500):

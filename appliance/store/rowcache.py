@@ -76,6 +76,10 @@ class RowCache:
     def unnote(self, fact: tuple) -> None:
         self._rows.pop(("fact", *fact), None)
 
+    def absent(self, model, **key) -> bool:
+        """Whether the key was looked up ahead, in the transaction being written, and not found."""
+        return (model, *sorted(key.items())) in self._absent
+
     def unknown(self, model, **key) -> None:
         """Forget that a key is absent (its row was written around the cache)."""
         self._absent.discard((model, *sorted(key.items())))

@@ -1,0 +1,100 @@
+"""Group commit without a savepoint per observation (appliance/store/group.py `shared`): the observations
+of a group share its transaction and are flushed with it, so one that fails leaves nothing of the group
+behind; with the buffered recorder the whole group waits and arrives in order. Alerts of new incidents
+share it too; any other alert keeps its savepoint (its clash with another writer is retried alone)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from appliance.store.buffered import BufferedRecorder
+from appliance.store.group import GroupBroken, GroupCommit
+from appliance.store.models import Alert, SignalingSession
+from appliance.store.recorder import Recorder
+from collectors.events import SignalingObserved
+from tests.store.helpers import T0, Clock, policy_alert
+
+
+def signaling(n: int) -> SignalingObserved:
+    return SignalingObserved("udp", f"10.1.0.{n}", 5060, "10.1.1.1", 5060, T0 + n, "phone/1.0")
+
+
+def held(store) -> tuple[list[str], int]:
+    with store.session(readonly=True) as session:
+        clients = sorted(session.scalars(select(SignalingSession.client)))
+        return clients, session.scalar(select(func.count()).select_from(Alert))
+
+
+class FailingOnce(Recorder):
+    """A recorder whose write of one SIP conversation meets a store that has just gone away."""
+
+    def __init__(self, *args, fail_client: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fail_client = fail_client
+
+    def _signaling(self, session, ev):
+        if ev.client == self.fail_client:
+            self.fail_client = None
+            session.execute(select(SignalingSession.id).limit(1))       # half a write: it had begun
+            raise OperationalError("SELECT ...", {}, ConnectionError("server closed the connection"))
+        return super()._signaling(session, ev)
+
+    _handlers = {**Recorder._handlers, SignalingObserved: _signaling}
+
+
+def test_an_observation_that_fails_takes_its_group_with_it(store):
+    group = GroupCommit(store)
+    recorder = Recorder(group, "sensor-1", clock=Clock())
+    with pytest.raises(GroupBroken):
+        with group.batch():
+            recorder.observe(signaling(1))
+            with pytest.raises(RuntimeError):
+                with group.shared() as session:
+                    session.add(SignalingSession(sensor_id="sensor-1", transport="udp", client="10.1.0.2",
+                                                 client_port=5060, server="10.1.1.1", server_port=5060))
+                    raise RuntimeError("a write that fails half-way")
+            recorder.observe(signaling(3))
+    assert held(store) == ([], 0)
+    recorder.rolled_back()
+    with group.batch():                                     # the next group is not held back by it
+        recorder.observe(signaling(4))
+    assert held(store) == (["10.1.0.4"], 0)
+
+
+def test_a_broken_group_waits_whole_and_arrives_in_order(store):
+    clock = Clock(0.0)
+    recorder = BufferedRecorder(FailingOnce(GroupCommit(store), "sensor-1", clock=Clock(), fail_client="10.1.0.2"),
+                                retry_every=2.0, clock=clock)
+    with recorder.batch():
+        recorder.prefetch([signaling(1), policy_alert(endpoint="10.1.0.1")])
+        recorder.observe(signaling(1))
+        recorder.alert(policy_alert(endpoint="10.1.0.1"))       # a new incident: no savepoint either
+        recorder.observe(signaling(2))                           # fails: this and what follows wait
+        recorder.observe(signaling(3))
+    assert held(store) == ([], 0)                                # nothing of the group was committed
+    assert [kind for kind, _ in recorder.pending] == ["observe", "alert", "observe", "observe"]
+    clock.now += 2
+    recorder.observe(signaling(4))
+    assert held(store) == (["10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4"], 1)
+    assert recorder.status().pending == 0
+
+
+def test_a_write_in_its_own_savepoint_still_fails_alone(store):
+    """Writes that keep a savepoint (an alert on an incident that exists, the tests' direct writes) roll
+    back alone when they fail: the group's other writes commit."""
+    group = GroupCommit(store)
+    recorder = Recorder(group, "sensor-1", clock=Clock())
+    recorder.alert(policy_alert(endpoint="10.1.0.9"))                # the incident exists from now on
+    with group.batch():
+        recorder.prefetch([policy_alert(endpoint="10.1.0.9"), signaling(1)])
+        recorder.observe(signaling(1))
+        with pytest.raises(RuntimeError):
+            with group.session() as session:
+                session.add(SignalingSession(sensor_id="sensor-1", transport="udp", client="10.1.0.7",
+                                             client_port=5060, server="10.1.1.1", server_port=5060))
+                raise RuntimeError("a write in a savepoint that fails")
+        recorder.alert(policy_alert(endpoint="10.1.0.9"))
+    clients, alerts = held(store)
+    assert clients == ["10.1.0.1"] and alerts == 1
+
