@@ -5,6 +5,8 @@ from dataclasses import asdict, dataclass, field
 
 from .probe import percentile
 
+LATE_LISTED = 50                 # the slowest incidents kept by name in --json (where latency comes from)
+
 
 @dataclass
 class Row:
@@ -50,6 +52,7 @@ class Summary:
     webhook_latency: list = field(default_factory=list)
     latency_by_type: dict = field(default_factory=dict)   # type -> sorted alert latencies
     store_to_api: list = field(default_factory=list)      # deciding packet's time -> readable in the API
+    late: dict = field(default_factory=dict)              # "ip type" -> alert latency, the slowest ones
 
     def finish(self, site, api_seen: dict, hook_seen: dict, traffic_time: dict | None = None) -> None:
         truth = site.truth
@@ -72,6 +75,8 @@ class Summary:
             self.latency_by_type.setdefault(key[1], []).append(api_seen[key] - self.sent_at[key])
         for values in self.latency_by_type.values():
             values.sort()
+        slowest = sorted(sent & set(api_seen), key=lambda k: self.sent_at[k] - api_seen[k])[:LATE_LISTED]
+        self.late = {f"{ip} {kind}": round(api_seen[(ip, kind)] - self.sent_at[(ip, kind)], 3) for ip, kind in slowest}
         traffic_time = traffic_time or {}
         timed = [k for k in sent & set(api_seen) if k in traffic_time]
         # where the time goes: the packet that decided (store's first_seen) to readable in the API
