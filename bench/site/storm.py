@@ -26,6 +26,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from sqlalchemy import select
+
 from appliance.collect import GROUP_LINGER, GROUP_MAX, OBSERVATIONS_BUDGET, OBSERVATIONS_PER_WRITE, URGENT_PER_WRITE, Sink
 from appliance.policy import Policy
 from appliance.store import migrate
@@ -33,6 +35,7 @@ from appliance.store.buffered import BufferedRecorder
 from appliance.store.crypto import SecretBox, generate_key
 from appliance.store.engine import open_store
 from appliance.store.group import GroupCommit
+from appliance.store.models import Alert
 from appliance.store.recorder import Recorder
 from appliance.store.settings import StoreSettings
 from appliance.store.webhooks import create_webhook
@@ -67,7 +70,7 @@ class Coordinator:
         with self.store.session() as session:
             create_webhook(session, SecretBox(generate_key()), "https://siem.example.net/hook")
         self.clock, self.arrived, self.cpu = 0.0, 0.0, Counter()
-        self.raised, self.written = {}, {}
+        self.raised, self.written, self.incidents = {}, {}, set()
         recorder = BufferedRecorder(Recorder(GroupCommit(self.store), "site"))
         self.policy = Policy(on_alert=self._raise)
         self.sink = Sink(self.policy, recorder, "site", backlog=StoreBacklog())
@@ -114,6 +117,10 @@ class Coordinator:
             while len(backlog) and self.clock < until:
                 self._write(backlog.next_observations(OBSERVATIONS_PER_WRITE))
 
+    def stored_incidents(self) -> set[tuple[str, str]]:
+        with self.store.session(readonly=True) as session:
+            return {(endpoint, kind) for endpoint, kind in session.execute(select(Alert.endpoint, Alert.type))}
+
     def latencies(self) -> list[float]:
         return sorted(self.written[k] - self.raised[k] for k in self.written if k in self.raised)
 
@@ -121,11 +128,12 @@ class Coordinator:
         self.store.close()
 
 
-def simulate(arrivals: list, label: str) -> None:
+def simulate(arrivals: list, label: str) -> Coordinator:
     with tempfile.TemporaryDirectory(prefix="storm-") as tmp:
         coordinator = Coordinator(Path(tmp))
         try:
             coordinator.run(arrivals)
+            coordinator.incidents = coordinator.stored_incidents()
         finally:
             coordinator.close()
     lat = coordinator.latencies()
@@ -133,6 +141,7 @@ def simulate(arrivals: list, label: str) -> None:
     parts = ", ".join(f"{part} {seconds:.2f}" for part, seconds in sorted(coordinator.cpu.items()))
     print(f"{label:<26} coordinator CPU {busy:6.2f} s ({parts}); arrived -> written p50 "
           f"{percentile(lat, 50):.2f} s p99 {percentile(lat, 99):.2f} s max {lat[-1] if lat else 0:.2f} s")
+    return coordinator
 
 
 def main(argv=None) -> int:
