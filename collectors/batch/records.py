@@ -68,8 +68,7 @@ def _chain(buf: bytes, pos: int, layout, window: int) -> np.ndarray:
     count = window - pos - 15                     # offsets with a whole 16-byte header after them
     little = layout.header.format[0] == "<"
     # the two most significant bytes of the seconds field, compared as one 16-bit word at every offset
-    high = np.ndarray((count,), dtype="u2", buffer=buf, offset=pos + (2 if little else 0), strides=(1,))
-    candidates = np.flatnonzero(high == high[0]) + pos
+    candidates = _same_word(buf, pos + (2 if little else 0), count) + pos
     words = np.ndarray((size - 3,), dtype=("<u4" if little else ">u4"), buffer=buf, strides=(1,))
     caplens = words[candidates + 8].astype(np.int64)
     ends = candidates + 16 + caplens
@@ -78,6 +77,19 @@ def _chain(buf: bytes, pos: int, layout, window: int) -> np.ndarray:
     if not len(candidates) or candidates[0] != pos:
         return candidates[:0]
     return candidates[follow(candidates, ends)]
+
+
+def _same_word(buf: bytes, at: int, count: int) -> np.ndarray:
+    """The offsets i < count (sorted) at which the 16-bit word at `buf[at + i]` equals the one at `buf[at]`.
+    Compared as two runs of contiguous words, those at even i and those at odd i: numpy compares a view
+    stepping one byte at a time ~5 times slower. The two sorted runs are merged by a stable sort
+    (timsort: one linear merge of the two runs, however many offsets match)."""
+    even = np.ndarray(((count + 1) // 2,), dtype="u2", buffer=buf, offset=at)
+    odd = np.ndarray((count // 2,), dtype="u2", buffer=buf, offset=at + 1)
+    word = even[0]
+    found = np.concatenate((np.flatnonzero(even == word) * 2, np.flatnonzero(odd == word) * 2 + 1))
+    found.sort(kind="stable")
+    return found
 
 
 def follow(candidates: np.ndarray, ends: np.ndarray) -> np.ndarray:
