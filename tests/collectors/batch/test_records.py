@@ -93,3 +93,16 @@ def test_chains_by_windows(monkeypatch, window):
     struct.pack_into("<I", damaged, int(at) + 8, MAX_RECORD + 1)
     offsets, stop, bad = same_as_plain(bytes(damaged), "<")
     assert bad and stop == at
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_same_word_offsets_are_those_of_a_plain_scan(seed):
+    """The 16-bit comparison at every offset (two runs of contiguous words, even and odd) finds what a
+    byte-by-byte scan finds, whatever the parity of the start and the length, sparse or dense."""
+    rng = random.Random(seed)
+    alphabet = bytes(rng.sample(range(256), 2 + seed))     # few distinct bytes: many matches
+    for count in (1, 2, 3, 4, 5, 101, 1000):
+        for at in (0, 1, 2, 3):
+            buf = bytes(rng.choice(alphabet) for _ in range(at + count + 1))
+            plain = [i for i in range(count) if buf[at + i:at + i + 2] == buf[at:at + 2]]
+            assert records_module._same_word(buf, at, count).tolist() == plain, (count, at)
