@@ -102,6 +102,36 @@ def test_a_tls_capture_loads_the_tls_readers():
     assert json.loads(proc.stdout)["signaling"], "the SIP-TLS session was reported"
 
 
+REGISTERED_ON_DEMAND = {"appliance.commands", "appliance.switch_commands", "appliance.firstrun", "appliance.status",
+                        "appliance.audit_command"}
+ALL_REGISTERED = "import appliance.cli; appliance.cli.OWN_COMMANDS = frozenset()"
+
+
+def test_the_cli_own_commands_run_without_the_others_registered():
+    """`analyze` (and the other commands of appliance/cli.py) run without importing the modules of the store,
+    token, webhook, switch and SPAN commands; what they print is what the whole command line prints."""
+    capture = str(DATA / "lab" / "udp-srtp-fallback.pcap")
+    proc = subprocess.run([sys.executable, "-c", FULL_NAMES % "", "analyze", "--no-progress", capture],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    modules = set(json.loads(proc.stderr.strip().splitlines()[-1]))
+    assert not modules & REGISTERED_ON_DEMAND, sorted(modules & REGISTERED_ON_DEMAND)
+    for argv in (["analyze", "--no-progress", capture], ["analyze", "--help"], ["analyze", "--bad"], ["collect"],
+                 ["example-config", "env"]):
+        lean, whole = loaded(*argv)[0], loaded(*argv, before=ALL_REGISTERED)[0]
+        assert (lean.returncode, lean.stdout) == (whole.returncode, whole.stdout), argv
+        assert lean.stderr.splitlines()[:-1] == whole.stderr.splitlines()[:-1], argv
+
+
+def test_other_commands_and_the_root_help_register_everything():
+    proc, modules = loaded("--help")
+    assert proc.returncode == 0 and all(name in proc.stdout for name in ("analyze", "db", "first-run", "span"))
+    proc = subprocess.run([sys.executable, "-c", FULL_NAMES % "", "secret-key"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip()
+    assert "appliance.commands" in set(json.loads(proc.stderr.strip().splitlines()[-1]))
+
+
 def test_version_and_help_load_no_capture_or_web_stack():
     for argv in (["--version"], ["--help"]):
         proc, modules = loaded(*argv)
