@@ -1,21 +1,26 @@
-"""The `appliance` command line."""
+"""The `appliance` command line.
+
+The commands defined here (`analyze`, `collect`, `serve`, ...) import what they need when they run. The
+store, token, webhook, switch and SPAN commands live in their own modules, which are imported and
+registered (`full_app`) only when the command line asks for something else than one of this module's
+own commands: `appliance analyze` of a small capture does not pay for them (~10 ms of start-up).
+`app` (the whole command line) is that registered application.
+"""
 from __future__ import annotations
 
 import json
 import sys
 from enum import Enum
+from functools import cache
 from typing import List, Optional
 
 import typer
 
-from appliance.audit_command import audit_command
-from appliance.commands import db_app, import_command, secret_key_command, token_app, webhook_app
 from appliance.errors import ApplianceError
-from appliance.switch_commands import span_app, switch_app
 from collectors.errors import CollectorError
 
-app = typer.Typer(no_args_is_help=True,
-                  help="VoIP media-encryption monitor: tells when a phone sends cleartext media, and why.")
+_app = typer.Typer(no_args_is_help=True,
+                   help="VoIP media-encryption monitor: tells when a phone sends cleartext media, and why.")
 
 
 class ReportFormat(str, Enum):
@@ -29,18 +34,30 @@ class LiveFormat(str, Enum):
     jsonl = "jsonl"
 
 
-app.add_typer(db_app, name="db")
-app.add_typer(token_app, name="token")
-app.add_typer(webhook_app, name="webhook")
-app.add_typer(switch_app, name="switch")
-app.add_typer(span_app, name="span")
-app.command("import")(import_command)
-from appliance.firstrun import first_run_command  # noqa: E402  (the newcomer's `make run`)
-app.command("first-run")(first_run_command)
-app.command("secret-key")(secret_key_command)
-from appliance.status import status_command  # noqa: E402
-app.command("status")(status_command)
-app.command("audit")(audit_command)
+@cache
+def full_app() -> typer.Typer:
+    """The command line with every command registered, listed by `--help` in the order they always were."""
+    from appliance.audit_command import audit_command
+    from appliance.commands import db_app, import_command, secret_key_command, token_app, webhook_app
+    from appliance.firstrun import first_run_command       # the newcomer's `make run`
+    from appliance.status import status_command
+    from appliance.switch_commands import span_app, switch_app
+    own = list(_app.registered_commands)
+    _app.registered_commands.clear()
+    for group, name in ((db_app, "db"), (token_app, "token"), (webhook_app, "webhook"), (switch_app, "switch"),
+                        (span_app, "span")):
+        _app.add_typer(group, name=name)
+    for command, name in ((import_command, "import"), (first_run_command, "first-run"),
+                          (secret_key_command, "secret-key"), (status_command, "status"), (audit_command, "audit")):
+        _app.command(name)(command)
+    _app.registered_commands.extend(own)
+    return _app
+
+
+def __getattr__(name: str):
+    if name == "app":
+        return full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _print_version(wanted: bool) -> None:
@@ -50,13 +67,13 @@ def _print_version(wanted: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@_app.callback()
 def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                        help="print the version and exit")) -> None:
     """VoIP media-encryption monitor."""
 
 
-@app.command()
+@_app.command()
 def analyze(captures: List[str] = typer.Argument(..., metavar="CAPTURE...", help="pcap or pcapng files"),
             format: ReportFormat = typer.Option(ReportFormat.json, "--format", "-f", help="json or table"),
             progress: bool = typer.Option(True, help="progress bar on stderr for large captures")) -> None:
@@ -72,7 +89,7 @@ def analyze(captures: List[str] = typer.Argument(..., metavar="CAPTURE...", help
     _print_report(report, format.value)
 
 
-@app.command()
+@_app.command()
 def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mirror (SPAN) port"),
             duration: Optional[float] = typer.Option(None, help="stop after SECONDS and print the report"),
             workers: int = typer.Option(0, help="worker processes joined by PACKET_FANOUT (0: one per core)"),
@@ -123,7 +140,7 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
         _print_report(report, format.value)
 
 
-@app.command()
+@_app.command()
 def serve(host: Optional[str] = typer.Option(None, help="listen address (default APPLIANCE_HOST or 127.0.0.1)"),
           port: Optional[int] = typer.Option(None, help="listen port (default APPLIANCE_PORT or 8080)")) -> None:
     """Run the REST API, the live alert feed and the webhook dispatcher."""
@@ -131,7 +148,7 @@ def serve(host: Optional[str] = typer.Option(None, help="listen address (default
     run_service(_service_settings(), host, port)
 
 
-@app.command()
+@_app.command()
 def run(host: Optional[str] = typer.Option(None, help="listen address"),
         port: Optional[int] = typer.Option(None, help="listen port")) -> None:
     """`serve`, plus a collector on each interface of APPLIANCE_INTERFACES."""
@@ -174,7 +191,7 @@ def _service_settings():
     return settings
 
 
-@app.command()
+@_app.command()
 def doctor(interface: Optional[str] = typer.Option(None, "--interface", "-i",
                                                    help="the mirror port (default: APPLIANCE_INTERFACES)"),
            seconds: float = typer.Option(3.0, "--seconds", help="how long to listen for mirrored traffic")) -> None:
@@ -195,7 +212,7 @@ class ExampleKind(str, Enum):
     toml = "toml"
 
 
-@app.command("example-config")
+@_app.command("example-config")
 def example_config(kind: ExampleKind = typer.Argument(..., help="env: /etc/appliance/appliance.env; "
                                                               "toml: /etc/appliance/appliance.toml")) -> None:
     """Print the documented example of a configuration file (shipped in the package)."""
@@ -226,9 +243,15 @@ def _print_report(report: dict, format: str) -> None:
         render(report, console if console.is_terminal else Console(width=160))
 
 
+# the commands defined above: run without the others registered
+OWN_COMMANDS = frozenset(info.name or typer.main.get_command_name(info.callback.__name__)
+                         for info in _app.registered_commands)
+
+
 def main() -> None:
+    argv = sys.argv[1:]
     try:
-        app()
+        (_app if argv and argv[0] in OWN_COMMANDS else full_app())()
     except (CollectorError, ApplianceError) as exc:        # StoreError is an ApplianceError
         print(f"appliance: error: {exc}", file=sys.stderr)
         sys.exit(getattr(exc, "exit_code", 2))

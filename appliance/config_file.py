@@ -16,7 +16,6 @@ documents every key.
 Unknown keys are refused with their name, so a misspelt option does not silently do nothing."""
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from appliance.alerts import ALERT_TYPES, SEVERITIES
@@ -47,6 +46,7 @@ def config_path(env) -> Path | None:
 
 
 def load(path: Path) -> dict:
+    import tomllib                 # only with a configuration file
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -6,7 +6,6 @@ A hard-phone rule overrides what the wire said about the device (a phone behind 
 User-Agent); the reason is added to the endpoint's evidence."""
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,6 +115,7 @@ def _inventory(path, base_dir: Path | None) -> frozenset[str]:
         lines = file.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise UsageError(f"policy.hard_phones.inventory: cannot read {file}: {exc.strerror}") from None
+    import csv                     # only with an inventory file
     entries = set()
     for row in csv.reader(line for line in lines if line.strip() and not line.lstrip().startswith("#")):
         value = row[0].strip() if row else ""

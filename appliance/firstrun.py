@@ -11,7 +11,6 @@ Running it again reuses the store: a capture already imported (by content, SHA-2
 a new admin token named `first-run` and revokes the previous one, and says so."""
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ class FirstRun:
 
 
 def _digest(path: Path) -> str:
+    import hashlib                 # here: every `appliance` command imports this module (first-run's command)
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -23,6 +23,7 @@ SHAPE_WORD, SHAPE_MASK = 0x450008, 0xFFFFFF     # bytes 12-14: IPv4 ethertype, v
 FRAG_MASK = 0xFF3F                  # bytes 20-21: MF flag and fragment offset
 MIX = np.uint64(0x9E3779B97F4A7C15)
 LOW32 = np.uint64(0xFFFFFFFF)
+TOP_SHIFT = np.uint64(32)
 
 
 @dataclass(slots=True)
@@ -63,8 +64,7 @@ def extract(buf, starts: np.ndarray, caplens: np.ndarray) -> BatchFields | None:
     hi, tail = slab.field(KEY_AT - SLAB_AT, "<u8"), slab.field(KEY_AT + 8 - SLAB_AT, "<u8")   # bytes 26-33; 34-41
     lo = tail & LOW32
     mixed = hi ^ (lo * MIX)
-    order = np.argsort(mixed)
-    ordered = mixed[order]
+    order, ordered = _sorting(mixed)
     new = np.empty(len(order), dtype=bool)
     new[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
@@ -80,6 +80,21 @@ def extract(buf, starts: np.ndarray, caplens: np.ndarray) -> BatchFields | None:
     octets[rows] = (((tail >> 32) & 0xFF) << 8 | (tail >> 40) & 0xFF).astype(np.int64) - 8
     bounds = np.append(np.flatnonzero(new), len(order))
     return BatchFields(common, group, keys, ssrc, pt, octets, rows[order], bounds)
+
+
+def _sorting(mixed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order sorting `mixed`, and `mixed` in that order. Sorted first on the top 32 bits alone, by two
+    stable passes on 16-bit halves (numpy radix-sorts 16-bit keys: ~4x quicker than argsort of the 64-bit
+    values); that order sorts the whole values too unless two keys of the batch share their top 32 bits,
+    when the 64-bit argsort is taken instead. Both give the same groups, numbered in the same order."""
+    top = (mixed >> TOP_SHIFT).astype(np.uint32)
+    order = np.argsort(top.astype(np.uint16), kind="stable")
+    order = order[np.argsort((top >> 16).astype(np.uint16)[order], kind="stable")]
+    ordered = mixed[order]
+    if (ordered[1:] < ordered[:-1]).any():
+        order = np.argsort(mixed)
+        ordered = mixed[order]
+    return order, ordered
 
 
 class _Slabs:

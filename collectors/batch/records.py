@@ -68,8 +68,7 @@ def _chain(buf: bytes, pos: int, layout, window: int) -> np.ndarray:
     count = window - pos - 15                     # offsets with a whole 16-byte header after them
     little = layout.header.format[0] == "<"
     # the two most significant bytes of the seconds field, compared as one 16-bit word at every offset
-    high = np.ndarray((count,), dtype="u2", buffer=buf, offset=pos + (2 if little else 0), strides=(1,))
-    candidates = np.flatnonzero(high == high[0]) + pos
+    candidates = _same_word(buf, pos + (2 if little else 0), count) + pos
     words = np.ndarray((size - 3,), dtype=("<u4" if little else ">u4"), buffer=buf, strides=(1,))
     caplens = words[candidates + 8].astype(np.int64)
     ends = candidates + 16 + caplens
@@ -80,11 +79,28 @@ def _chain(buf: bytes, pos: int, layout, window: int) -> np.ndarray:
     return candidates[follow(candidates, ends)]
 
 
+def _same_word(buf: bytes, at: int, count: int) -> np.ndarray:
+    """The offsets i < count (sorted) at which the 16-bit word at `buf[at + i]` equals the one at `buf[at]`.
+    Compared as two runs of contiguous words, those at even i and those at odd i: numpy compares a view
+    stepping one byte at a time ~5 times slower. The two sorted runs are merged by a stable sort
+    (timsort: one linear merge of the two runs, however many offsets match)."""
+    even = np.ndarray(((count + 1) // 2,), dtype="u2", buffer=buf, offset=at)
+    odd = np.ndarray((count // 2,), dtype="u2", buffer=buf, offset=at + 1)
+    word = even[0]
+    found = np.concatenate((np.flatnonzero(even == word) * 2, np.flatnonzero(odd == word) * 2 + 1))
+    found.sort(kind="stable")
+    return found
+
+
 def follow(candidates: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Which of the sorted `candidates` the chain from the first reaches, each pointing at the
     candidate equal to its `ends` (a chain stops at an end no candidate holds): a boolean mask.
     Usually the candidates some candidate points at are the chain itself, which one comparison
-    confirms; otherwise pointer doubling: after k rounds the chain's first 2**k links are known."""
+    confirms; otherwise pointer doubling: after k rounds the chain's first 2**k links are known.
+    Commonest of all (every window of the benchmark capture): each candidate points at the next one,
+    so all of them are the chain."""
+    if np.array_equal(ends[:-1], candidates[1:]):
+        return np.ones(len(candidates), dtype=bool)
     where = np.searchsorted(candidates, ends)
     sink = len(candidates)
     found = where < sink

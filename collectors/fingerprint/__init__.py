@@ -15,15 +15,17 @@ as collectors/endpoints.py did.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-from . import cdp as _cdp
-from . import lldp as _lldp
-from .cdp import CdpInfo, classify_cdp, parse_cdp, parse_cdp_frame
-from .dhcp import DhcpInfo, classify_dhcp, dhcp_verdict, parse_dhcp
-from .lldp import LldpInfo, NetworkPolicy, classify_lldp, parse_lldp, parse_lldp_frame
 from .oui import is_locally_administered, normalise_mac, oui_text, vendor_of
 from .phone_vendors import HARD_PHONE, canonical_vendor, rejects_wildcard_certs, vendor_for_org
 from .user_agent import PBX, classify_user_agent
+
+if TYPE_CHECKING:
+    from .cdp import CdpInfo, classify_cdp, parse_cdp
+    from .dhcp import DhcpInfo, classify_dhcp, dhcp_verdict
+    from .lldp import LldpInfo, NetworkPolicy, classify_lldp, parse_lldp
 
 __all__ = [
     "CdpInfo",
@@ -43,6 +45,37 @@ __all__ = [
     "rejects_wildcard_certs",
     "vendor_of",
 ]
+
+# The LLDP, CDP and DHCP modules (half of this package's import time) load with the first such frame or
+# endpoint that has one: most captures hold none, and a small `appliance analyze` should not pay for them.
+LAZY = {"CdpInfo": "cdp", "classify_cdp": "cdp", "parse_cdp": "cdp",
+        "DhcpInfo": "dhcp", "classify_dhcp": "dhcp", "dhcp_verdict": "dhcp",
+        "LldpInfo": "lldp", "NetworkPolicy": "lldp", "classify_lldp": "lldp", "parse_lldp": "lldp"}
+
+
+def __getattr__(name: str):
+    if name not in LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{LAZY[name]}"), name)
+
+
+def parse_cdp_frame(frame: bytes) -> CdpInfo | None:
+    """`cdp.parse_cdp_frame` (the pipeline imports this name before any frame)."""
+    from .cdp import parse_cdp_frame as parse
+    return parse(frame)
+
+
+def parse_lldp_frame(frame: bytes) -> LldpInfo | None:
+    """`lldp.parse_lldp_frame` (the pipeline imports this name before any frame)."""
+    from .lldp import parse_lldp_frame as parse
+    return parse(frame)
+
+
+def parse_dhcp(payload: bytes) -> DhcpInfo | None:
+    """`dhcp.parse_dhcp` (the pipeline imports this name before any frame)."""
+    from .dhcp import parse_dhcp as parse
+    return parse(payload)
+
 
 RANK_L2, RANK_SIP, RANK_DHCP, RANK_OUI = 4, 3, 2, 1
 PRECEDENCE = "lldp/cdp > user-agent > dhcp > oui"
@@ -143,15 +176,17 @@ def _remember(values: list[str], value: str | None) -> None:
 def _lldp_claim(info: LldpInfo | None) -> Claim | None:
     if info is None:
         return None
-    vendor, model, firmware, cls, evidence = classify_lldp(info)
-    return Claim("lldp", RANK_L2, vendor, model, firmware, cls, tuple(evidence), _lldp.is_network_device(info))
+    from . import lldp
+    vendor, model, firmware, cls, evidence = lldp.classify_lldp(info)
+    return Claim("lldp", RANK_L2, vendor, model, firmware, cls, tuple(evidence), lldp.is_network_device(info))
 
 
 def _cdp_claim(info: CdpInfo | None) -> Claim | None:
     if info is None:
         return None
-    vendor, model, firmware, cls, evidence = classify_cdp(info)
-    return Claim("cdp", RANK_L2, vendor, model, firmware, cls, tuple(evidence), _cdp.is_network_device(info))
+    from . import cdp
+    vendor, model, firmware, cls, evidence = cdp.classify_cdp(info)
+    return Claim("cdp", RANK_L2, vendor, model, firmware, cls, tuple(evidence), cdp.is_network_device(info))
 
 
 def _sip_claim(value: str, server: bool) -> Claim:
@@ -160,6 +195,9 @@ def _sip_claim(value: str, server: bool) -> Claim:
 
 
 def _dhcp_claim(info: DhcpInfo | None) -> Claim | None:
+    if info is None or info.op != 1:       # dhcp_verdict's "nothing to say", without importing it
+        return None
+    from .dhcp import dhcp_verdict
     verdict = dhcp_verdict(info)
     if not verdict.evidence:
         return None

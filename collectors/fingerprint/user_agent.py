@@ -138,20 +138,12 @@ PRODUCT_LIKE = (r"^(?P<name>[A-Za-z][\w.+-]*)(?:[/\s]+(?P<model>[A-Za-z]+[-_]?\d
                 r"(?P<fw>\d+(?:\.\w+)+)(?:[\s/(;,]|$)")
 
 
-class _Compiled(NamedTuple):
-    rules: tuple[tuple[re.Pattern, Rule], ...]
-    model_classes: tuple[tuple[str, re.Pattern, str], ...]
-    keywords: tuple[tuple[str, re.Pattern], ...]
-    product: re.Pattern
-
-
-@lru_cache(maxsize=1)
-def _compiled() -> _Compiled:
-    """The tables compiled on the first classification, not at import (most commands classify nothing)."""
-    return _Compiled(tuple((re.compile(r.pattern, re.I), r) for r in PRODUCT_RULES),
-                     tuple((v, re.compile(p, re.I), c) for v, p, c in MODEL_CLASSES),
-                     tuple((c, re.compile(p, re.I)) for c, p in CLASS_KEYWORDS),
-                     re.compile(PRODUCT_LIKE))
+@lru_cache(maxsize=None)
+def _regex(pattern: str, flags: int = re.I) -> re.Pattern:
+    """A table's pattern, compiled when a classification first tries it, not at import (most commands
+    classify nothing) nor all at once: a phone's User-Agent matches one of the first product rules, and
+    compiling all of the tables costs ~7 ms."""
+    return re.compile(pattern, flags)
 
 
 def classify_user_agent(agent: str | None, server_header: bool = False
@@ -172,8 +164,8 @@ def _classify(agent: str, server_header: bool):
 
 
 def _product(agent: str, label: str):
-    for pattern, rule in _compiled().rules:
-        found = pattern.search(agent)
+    for rule in PRODUCT_RULES:
+        found = _regex(rule.pattern).search(agent)
         if found is None:
             continue
         groups = found.groupdict()
@@ -189,16 +181,16 @@ def _product(agent: str, label: str):
 def _model_class(vendor: str | None, model: str | None) -> str | None:
     if not model:
         return None
-    return next((c for v, p, c in _compiled().model_classes if v == vendor and p.search(model)), None)
+    return next((c for v, p, c in MODEL_CLASSES if v == vendor and _regex(p).search(model)), None)
 
 
 def _fallback(agent: str, label: str):
     """Keyword class; vendor from the phone-vendor table or a product-like first token; never invented."""
-    keywords = _compiled().keywords
-    device_class, keyword = next(((c, m.group(0)) for c, p in keywords if (m := p.search(agent))), (None, None))
+    device_class, keyword = next(((c, m.group(0)) for c, p in CLASS_KEYWORDS if (m := _regex(p).search(agent))),
+                                 (None, None))
     first_token = re.split(r"[\s/;(]", agent, maxsplit=1)[0]
     vendor, model, firmware = canonical_vendor(first_token), None, None
-    product = _compiled().product.match(agent)
+    product = _regex(PRODUCT_LIKE, 0).match(agent)
     if product and _product_like(product.group("name")):
         vendor = vendor or product.group("name")
         model, firmware = product.group("model"), product.group("fw")

@@ -9,7 +9,6 @@ that is not a capture raises `NotACaptureError` with one clear line.
 """
 from __future__ import annotations
 
-import logging
 import os
 import struct
 import zlib
@@ -293,7 +292,10 @@ def _stream_continues(f) -> bool:
 
 
 class _scapy_quiet:
+    """scapy's warnings off while its readers run (logging is imported then: a plain pcap file never needs it)."""
+
     def __enter__(self):
+        import logging
         self._log = logging.getLogger("scapy.runtime")
         self._level = self._log.level
         self._log.setLevel(logging.ERROR)

@@ -1,11 +1,15 @@
 """TLS connections of the pipeline: conversations by connection, events when their handshake is
-over, and the SIP-TLS signaling sessions they stand for."""
+over, and the SIP-TLS signaling sessions they stand for. The handshake and certificate readers are
+imported with the first TLS connection: most captures of RTP hold none."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collectors.events import TlsHandshake, TlsObserved
-from collectors.tls.certificate import problems
-from collectors.tls.conversation import TlsConversation
 from collectors.tls.names import weak_cipher
+
+if TYPE_CHECKING:
+    from collectors.tls.conversation import TlsConversation
 
 MAX_CONVERSATIONS = 50000
 
@@ -22,6 +26,7 @@ class TlsTracker:
         key = _connection(flow)
         conv = self.conversations.get(key)
         if conv is None:
+            from collectors.tls.conversation import TlsConversation
             conv = TlsConversation(ts)
             if len(self.conversations) < MAX_CONVERSATIONS:
                 self.conversations[key] = conv
@@ -44,6 +49,7 @@ class TlsTracker:
         if conv.client is None:            # no ClientHello seen: the server is the lower port
             a, b = (flow.src, flow.sport), (flow.dst, flow.dport)
             (conv.client, conv.client_port), (conv.server, conv.server_port) = (a, b) if a[1] > b[1] else (b, a)
+        from collectors.tls.certificate import problems
         info = conv.info()
         is_sip, why = conv.is_sip(info)
         cert = info.certificate

@@ -25,6 +25,8 @@ from appliance.cli import main
 main()
 """
 
+FULL_NAMES = PROBE.replace("sorted({m.split('.')[0] for m in sys.modules})", "sorted(sys.modules)")   # with submodules
+
 
 def loaded(*argv: str, before: str = "") -> tuple[subprocess.CompletedProcess, set[str]]:
     proc = subprocess.run([sys.executable, "-c", PROBE % before, *argv], capture_output=True, text=True, cwd=ROOT,
@@ -67,6 +69,67 @@ def test_a_classic_pcap_without_tls_loads_neither_scapy_nor_cryptography():
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["alerts"], "the analysis ran"
         assert not modules & {"scapy", "cryptography"}, (before, sorted(modules & {"scapy", "cryptography"}))
+
+
+# Read only with such frames, a TLS connection, a configuration or inventory file, a pseudonym key, scapy's
+# readers or a command that records who ran it: a plain RTP capture needs none of them.
+NOT_FOR_PLAIN_RTP = {"collectors.fingerprint.cdp", "collectors.fingerprint.lldp", "collectors.fingerprint.dhcp",
+                     "collectors.tls.handshake", "collectors.tls.certificate", "collectors.tls.conversation"}
+STDLIB_NOT_FOR_PLAIN_RTP = {"logging", "tomllib", "csv", "hashlib", "hmac", "getpass"}
+
+
+def test_a_plain_rtp_capture_loads_no_tls_or_device_discovery_readers():
+    """Per frame and batched. The standard-library modules are ours to avoid only while typer and the
+    other dependencies do not import them (if one starts to, drop it from the list)."""
+    capture = DATA / "lab" / "udp-srtp-fallback.pcap"
+    lowered = f"import appliance.analyze; appliance.analyze.BATCH_MIN_BYTES = {capture.stat().st_size}"
+    for before in ("", lowered):
+        proc = subprocess.run([sys.executable, "-c", FULL_NAMES % before, "analyze", "--no-progress", str(capture)],
+                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["alerts"], "the analysis ran"
+        modules = set(json.loads(proc.stderr.strip().splitlines()[-1]))
+        assert not modules & NOT_FOR_PLAIN_RTP, (before, sorted(modules & NOT_FOR_PLAIN_RTP))
+        assert not modules & STDLIB_NOT_FOR_PLAIN_RTP, (before, sorted(modules & STDLIB_NOT_FOR_PLAIN_RTP))
+
+
+def test_a_tls_capture_loads_the_tls_readers():
+    proc = subprocess.run([sys.executable, "-c", FULL_NAMES % "", "analyze", "--no-progress",
+                           str(DATA / "lab" / "tls-srtp.pcap")], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    modules = set(json.loads(proc.stderr.strip().splitlines()[-1]))
+    assert {"collectors.tls.handshake", "collectors.tls.certificate"} <= modules
+    assert json.loads(proc.stdout)["signaling"], "the SIP-TLS session was reported"
+
+
+REGISTERED_ON_DEMAND = {"appliance.commands", "appliance.switch_commands", "appliance.firstrun", "appliance.status",
+                        "appliance.audit_command"}
+ALL_REGISTERED = "import appliance.cli; appliance.cli.OWN_COMMANDS = frozenset()"
+
+
+def test_the_cli_own_commands_run_without_the_others_registered():
+    """`analyze` (and the other commands of appliance/cli.py) run without importing the modules of the store,
+    token, webhook, switch and SPAN commands; what they print is what the whole command line prints."""
+    capture = str(DATA / "lab" / "udp-srtp-fallback.pcap")
+    proc = subprocess.run([sys.executable, "-c", FULL_NAMES % "", "analyze", "--no-progress", capture],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    modules = set(json.loads(proc.stderr.strip().splitlines()[-1]))
+    assert not modules & REGISTERED_ON_DEMAND, sorted(modules & REGISTERED_ON_DEMAND)
+    for argv in (["analyze", "--no-progress", capture], ["analyze", "--help"], ["analyze", "--bad"], ["collect"],
+                 ["example-config", "env"]):
+        lean, whole = loaded(*argv)[0], loaded(*argv, before=ALL_REGISTERED)[0]
+        assert (lean.returncode, lean.stdout) == (whole.returncode, whole.stdout), argv
+        assert lean.stderr.splitlines()[:-1] == whole.stderr.splitlines()[:-1], argv
+
+
+def test_other_commands_and_the_root_help_register_everything():
+    proc, modules = loaded("--help")
+    assert proc.returncode == 0 and all(name in proc.stdout for name in ("analyze", "db", "first-run", "span"))
+    proc = subprocess.run([sys.executable, "-c", FULL_NAMES % "", "secret-key"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip()
+    assert "appliance.commands" in set(json.loads(proc.stderr.strip().splitlines()[-1]))
 
 
 def test_version_and_help_load_no_capture_or_web_stack():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 import struct
 
+import numpy as np
 import pytest
 
 from collectors.batch import records as records_module
@@ -93,3 +94,49 @@ def test_chains_by_windows(monkeypatch, window):
     struct.pack_into("<I", damaged, int(at) + 8, MAX_RECORD + 1)
     offsets, stop, bad = same_as_plain(bytes(damaged), "<")
     assert bad and stop == at
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_same_word_offsets_are_those_of_a_plain_scan(seed):
+    """The 16-bit comparison at every offset (two runs of contiguous words, even and odd) finds what a
+    byte-by-byte scan finds, whatever the parity of the start and the length, sparse or dense."""
+    rng = random.Random(seed)
+    alphabet = bytes(rng.sample(range(256), 2 + seed))     # few distinct bytes: many matches
+    for count in (1, 2, 3, 4, 5, 101, 1000):
+        for at in (0, 1, 2, 3):
+            buf = bytes(rng.choice(alphabet) for _ in range(at + count + 1))
+            plain = [i for i in range(count) if buf[at + i:at + i + 2] == buf[at:at + 2]]
+            assert records_module._same_word(buf, at, count).tolist() == plain, (count, at)
+
+
+def walked(candidates: list[int], ends: list[int]) -> list[bool]:
+    """`follow` the plain way: from the first candidate, on to the candidate its end names."""
+    at = {c: i for i, c in enumerate(candidates)}
+    reached, i = [False] * len(candidates), 0
+    while i is not None and not reached[i]:
+        reached[i] = True
+        i = at.get(ends[i])
+    return reached
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_follow_is_the_plain_walk(seed):
+    """Candidates that are all the chain (each pointing at the next), and chains with decoys between
+    their links, decoys pointing into the chain, or a link pointing at no candidate."""
+    rng = random.Random(seed)
+    starts = [0]
+    for _ in range(200):
+        starts.append(starts[-1] + rng.randrange(20, 300))
+    ends = starts[1:] + [starts[-1] + 100]
+    cases = [(starts, ends)]
+    decoys = sorted(set(rng.randrange(1, starts[-1]) for _ in range(seed * 10)) - set(starts))
+    pointing = {d: rng.choice(starts + [starts[-1] + 7]) for d in decoys}
+    mixed = sorted(starts + decoys)
+    target = dict(zip(starts, ends)) | pointing
+    cases.append((mixed, [target[c] for c in mixed]))
+    broken = list(ends)
+    broken[100] += 1                                    # the chain stops at link 100
+    cases.append((starts, broken))
+    for candidates, targets in cases:
+        found = records_module.follow(np.array(candidates, dtype=np.int64), np.array(targets, dtype=np.int64))
+        assert found.tolist() == walked(candidates, targets)
