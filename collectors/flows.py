@@ -159,7 +159,7 @@ class FlowTable:
         reverse = self.flows.get((dst, dport, src, sport))
         if reverse is not None:
             dst, dport, src, sport = reverse.key
-            return key if key[0] is src and key[1] is sport and key[3] is dport else (src, sport, dst, dport)
+            return src, sport, dst, dport
         shared = self.addresses
         if len(shared) > MAX_SHARED_ADDRESSES:
             shared.clear()               # flows keep theirs; later ones share anew
@@ -216,6 +216,14 @@ class FlowTable:
     def retire_all(self) -> None:
         for key in list(self.flows):
             self._retire(key)
+
+
+def shrink(table: dict) -> None:
+    """A dict keeps the hash table of its largest size: once most of a busy while's entries are gone, the
+    same dict (bound methods and other holders stay valid) with a table for what is left."""
+    kept = list(table.items())
+    table.clear()
+    table.update(kept)
 
 
 def _share_numbers(flow: Flow, stream) -> None:
