@@ -411,6 +411,9 @@ class MediaTracker:
             stream.payload_verdict = payload
             verdict = self._judge(flow, payload) or UNDECIDED
             self._apply(flow, stream, verdict, stream.last_seen)
+        for stream in (flow.rtp, flow.rtcp):
+            if stream is not None:       # kept for a re-judgement, and nothing re-judges an ended stream (the
+                stream.payload_verdict = None      # report keeps up to max_finished of them: ~75 B a stream)
 
     # -- quiet flows (memory) -----------------------------------------------------------------------
     def quiet(self, flow: Flow) -> None:
