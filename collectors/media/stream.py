@@ -5,9 +5,9 @@ a quiet stream is kept compact (`compact`): its counters by SSRC, payload type a
 dicts (224 bytes even for one entry) and turn back into dicts on first use. A counter whose every key
 counted all the stream's packets (one SSRC, one payload type, the same RTCP compound every time: nearly
 every stream) keeps only its keys: the one key itself, or a tuple of keys shared by the streams with the
-same ones (`_Each`); any other becomes a flat (key, count, ...) tuple. Evidence and notes are tuples shared with the verdict
-they came from, their lines interned once quiet (streams of a site repeat the same lines); the report
-reads them as lists.
+same ones (`_Each`); any other becomes a flat (key, count, ...) tuple. Evidence and notes are tuples
+shared with the verdict they came from, their lines interned once quiet (streams of a site repeat the
+same lines); the report reads them as lists.
 """
 from __future__ import annotations
 
