@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import struct
 
+from collectors.flows import shrink
+
 SHAPE = b"\x08\x00\x45"      # at offset 12: IPv4 ethertype, version 4 with a 20-byte header
 UDP_PROTO = 17
 RTP_AT = 42                  # RTP header offset in such a frame
@@ -55,6 +57,7 @@ class FastPath:
     def __init__(self):
         self.entries: dict[bytes, FastEntry] = {}
         self.watch = None     # called with the key (None: all) before entries change or fold their counts
+        self._removed = 0     # entries forgotten since `entries` was last shrunk
 
     def count(self, ts: float, data: bytes) -> bool:
         """Count the frame if a settled stream owns it; False sends it down the full path.
@@ -98,3 +101,7 @@ class FastPath:
             entry = self.entries.pop(key, None)
             if entry is not None:
                 entry.flush()
+                self._removed += 1
+                if self._removed > 2 * len(self.entries) + 64:     # most went quiet: a table for the rest
+                    shrink(self.entries)
+                    self._removed = 0

@@ -22,32 +22,93 @@ NO_FRAMES = ()           # a flow's evidence before its first frame: shared, as 
                          # media) never keep one; an empty list is 56 B a flow
 
 
+class _Rare:
+    """A flow's fields most flows never set (one object for the few that do, instead of a slot each)."""
+    __slots__ = ("detector", "stun", "dtls", "zrtp", "turn", "non_media", "serial", "app", "keying_hint",
+                 "zrtp_messages")
+
+    def __init__(self):
+        for name, default in RARE_DEFAULTS.items():
+            setattr(self, name, default)
+
+    def is_default(self) -> bool:
+        return all(getattr(self, name) == default for name, default in RARE_DEFAULTS.items())
+
+
+RARE_DEFAULTS = {
+    "detector": None,        # RtpDetector while deciding
+    "stun": 0, "dtls": 0, "zrtp": 0, "turn": 0,   # RFC 7983 demultiplexed packets on the media 5-tuple
+    "non_media": 0,
+    "serial": 0,             # >0 when this 5-tuple was used before and expired
+    "app": None,             # per-application state (SIP TCP stream, TLS observer ...)
+    "keying_hint": None,     # "dtls-srtp" | "dtls" | "zrtp": key exchange seen on this 5-tuple
+    "zrtp_messages": (),     # ZRTP message types seen, in order
+}
+
+
+class _RareField:
+    """`flow.NAME` for a field kept in the flow's `_Rare`, made on the first value other than its default."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name, self.default = name, RARE_DEFAULTS[name]
+
+    def __get__(self, flow, owner=None):
+        if flow is None:
+            return self
+        rare = flow._rare
+        return self.default if rare is None else getattr(rare, self.name)
+
+    def __set__(self, flow, value) -> None:
+        rare = flow._rare
+        default = value is self.default or (type(value) is type(self.default) and value == self.default)
+        if rare is None:
+            if default:
+                return
+            rare = flow._rare = _Rare()
+        setattr(rare, self.name, value)
+        if default and rare.is_default():       # e.g. an RTP flow's detector, done deciding
+            flow._rare = None
+
+
 class Flow:
-    __slots__ = ("key", "transport", "src", "dst", "sport", "dport", "first_seen", "last_seen", "packets",
-                 "bytes", "state", "detector", "rtp", "rtcp", "binding", "stun", "dtls", "zrtp", "turn",
-                 "non_media", "serial", "app", "keying_hint", "zrtp_messages", "evidence", "quiet")
+    """One direction of a 5-tuple. Slots for what every flow holds (a flow is 152 B; a slot each for the
+    ten fields of `_Rare` made it 240 B, and most flows are SIP, TLS, or settled RTP that never set one)."""
+
+    __slots__ = ("key", "transport", "src", "dst", "first_seen", "last_seen", "packets", "bytes", "state",
+                 "rtp", "rtcp", "binding", "evidence", "quiet", "_rare")
+
+    detector = _RareField()
+    stun, dtls, zrtp, turn, non_media = _RareField(), _RareField(), _RareField(), _RareField(), _RareField()
+    serial = _RareField()
+    app = _RareField()
+    keying_hint = _RareField()
+    zrtp_messages = _RareField()
 
     def __init__(self, key: tuple, transport: str, ts: float, serial: int):
         self.key = key
         self.transport = transport
-        src, sport, dst, dport = key
         # one string per address, shared by all its flows (a phone has four per call)
-        self.src, self.dst, self.sport, self.dport = sys.intern(ip_text(src)), sys.intern(ip_text(dst)), sport, dport
+        self.src, self.dst = sys.intern(ip_text(key[0])), sys.intern(ip_text(key[2]))
         self.first_seen = self.last_seen = ts
         self.packets = self.bytes = 0
         self.state = NEW
-        self.detector = None     # RtpDetector while deciding
         self.rtp = None          # StreamState of the RTP part
         self.rtcp = None         # StreamState of the RTCP part (own port, or muxed)
         self.binding = None      # SDP binding (collectors.sip.calls.Binding)
-        self.stun = self.dtls = self.zrtp = self.turn = self.non_media = 0
-        self.keying_hint = None  # "dtls-srtp" | "dtls" | "zrtp": key exchange seen on this 5-tuple
-        self.zrtp_messages: tuple[str, ...] = ()   # ZRTP message types seen, in order
         self.evidence: list | tuple | None = NO_FRAMES  # first frames (ts, linktype, bytes) while RTP-shaped
                                  # (a list from the first one on); None once sent or not wanted
-        self.serial = serial     # >0 when this 5-tuple was used before and expired
-        self.app = None          # per-application state (SIP TCP stream, TLS observer ...)
         self.quiet = False       # compacted after QUIET seconds without a packet
+        self._rare = None
+        if serial:
+            self.serial = serial
+
+    @property
+    def sport(self) -> int:
+        return self.key[1]
+
+    @property
+    def dport(self) -> int:
+        return self.key[3]
 
     def compact(self) -> None:
         """Quiet for QUIET seconds: its streams keep their counters in flat form, and first frames that
@@ -56,6 +117,7 @@ class Flow:
         self.quiet = True
         for stream in (self.rtp, self.rtcp):
             if stream is not None:
+                _share_numbers(self, stream)
                 stream.compact()
         if self.rtp is None and self.evidence is not None and (self.rtcp is not None or self.state == OTHER):
             self.evidence = None
@@ -89,13 +151,19 @@ class FlowTable:
         return flow
 
     def _shared_addresses(self, key: tuple) -> tuple:
-        """The key with one bytes object per address, shared by the flows of an endpoint (ports are not:
-        an entry here would outlive the two flows that could share one)."""
+        """The key with one bytes object per address, shared by the flows of an endpoint. Ports (an int
+        object of 32 B above 256) are shared with the flow of the other direction when it is there, and
+        within the key when both are the same (5060 to 5060): a table of ports would outlive the two
+        flows that could share one."""
+        src, sport, dst, dport = key
+        reverse = self.flows.get((dst, dport, src, sport))
+        if reverse is not None:
+            dst, dport, src, sport = reverse.key
+            return src, sport, dst, dport
         shared = self.addresses
         if len(shared) > MAX_SHARED_ADDRESSES:
             shared.clear()               # flows keep theirs; later ones share anew
-        src, sport, dst, dport = key
-        return shared.setdefault(src, src), sport, shared.setdefault(dst, dst), dport
+        return shared.setdefault(src, src), sport, shared.setdefault(dst, dst), sport if dport == sport else dport
 
     def sweep(self, now: float) -> None:
         limit, quiet = now - self.idle_timeout, now - QUIET
@@ -148,6 +216,27 @@ class FlowTable:
     def retire_all(self) -> None:
         for key in list(self.flows):
             self._retire(key)
+
+
+def shrink(table: dict) -> None:
+    """A dict keeps the hash table of its largest size: once most of a busy while's entries are gone, the
+    same dict (bound methods and other holders stay valid) with a table for what is left."""
+    kept = list(table.items())
+    table.clear()
+    table.update(kept)
+
+
+def _share_numbers(flow: Flow, stream) -> None:
+    """A stream's counters and times equal to its flow's (a flow that carries one stream and nothing else)
+    become the flow's objects: an int above 256 is 32 B, a float 24 B."""
+    if stream.packets == flow.packets:
+        stream.packets = flow.packets
+    if stream.bytes == flow.bytes:
+        stream.bytes = flow.bytes
+    if stream.first_seen == flow.first_seen:
+        stream.first_seen = flow.first_seen
+    if stream.last_seen == flow.last_seen:
+        stream.last_seen = flow.last_seen
 
 
 def _reuse_key(key: tuple) -> bytes:

@@ -1,11 +1,13 @@
 """Counters and verdict of one unidirectional media (RTP) or control (RTCP) stream.
 
 Most streams a busy site holds are settled and many are quiet (ended, held until the idle timeout), so
-a quiet stream is kept compact (`compact`): its counters by SSRC, payload type and RTCP type become flat
-tuples (a dict costs 224 bytes even for one entry; a count equal to the stream's packets is that same
-int), and they turn back into dicts on first use. Evidence and notes are tuples shared with the verdict
-they came from, their lines interned once quiet (streams of a site repeat the same lines); the report
-reads them as lists.
+a quiet stream is kept compact (`compact`): its counters by SSRC, payload type and RTCP type lose their
+dicts (224 bytes even for one entry) and turn back into dicts on first use. A counter whose every key
+counted all the stream's packets (one SSRC, one payload type, the same RTCP compound every time: nearly
+every stream) keeps only its keys: the one key itself, or a tuple of keys shared by the streams with the
+same ones (`_Each`); any other becomes a flat (key, count, ...) tuple. Evidence and notes are tuples
+shared with the verdict they came from, their lines interned once quiet (streams of a site repeat the
+same lines); the report reads them as lists.
 """
 from __future__ import annotations
 
@@ -13,12 +15,20 @@ import sys
 from dataclasses import replace
 
 MAX_SSRCS = 32
+COUNTER_SLOTS = {"ssrcs": "_ssrcs", "pt_counts": "_pt_counts", "rtcp_types": "_rtcp_types"}
+# (names given to getattr once: a name made per call ("_" + counter) is a new string each time, which the
+# interpreter's attribute cache keeps, up to 4,096 of them: ~27 B per idle stream in bench.memory)
 NO_COUNTS = ()
 
 
+class _Each(tuple):
+    """The keys of a compact counter that each counted every packet of the stream (shared: `_each`)."""
+    __slots__ = ()
+
+
 class _Counters:
-    """A stream's counter (key -> packets): the dict in its `_NAME` slot, which a quiet stream holds as
-    a flat tuple (`StreamState.compact`) and which comes back as a dict on first use."""
+    """A stream's counter (key -> packets): the dict in its `_NAME` slot, which a quiet stream holds in
+    compact form (`StreamState.compact`) and which comes back as a dict on first use."""
 
     def __set_name__(self, owner, name: str) -> None:
         self.slot = "_" + name
@@ -28,7 +38,7 @@ class _Counters:
             return self
         held = getattr(stream, self.slot)
         if type(held) is not dict:
-            held = _expand(held)
+            held = _expand(held, stream._compacted)
             setattr(stream, self.slot, held)
         return held
 
@@ -39,7 +49,7 @@ class StreamState:
     __slots__ = ("kind", "packets", "bytes", "first_seen", "last_seen", "_ssrcs", "_pt_counts",
                  "_rtcp_types", "encrypted", "keying", "confidence", "_evidence", "decided_after",
                  "codec", "verdict_source", "classifier", "payload_verdict", "emitted", "exposure", "_notes",
-                 "assurance")
+                 "assurance", "_compacted")
 
     def __init__(self, kind: str, ts: float):
         self.kind = kind                  # "rtp" | "rtcp"
@@ -63,6 +73,8 @@ class StreamState:
         self.exposure = None              # ExposureProbe while proving SDES exposure; False: not applicable
         self._notes: tuple[str, ...] = ()  # findings beside the verdict (proof of exposure ...)
         self.assurance = ""               # what an "encrypted" verdict rests on: see MediaTracker.assurance
+        self._compacted = 0               # packets when last compacted: what each key of a compact counter
+                                          # held as keys only counted (packets may have moved on since)
 
     def count(self, ts: float, size: int) -> None:
         self.packets += 1
@@ -88,14 +100,22 @@ class StreamState:
     def keys(self, counter: str) -> list:
         """The keys of a counter ("ssrcs", "pt_counts", "rtcp_types") in the order first counted, without
         expanding a compact stream (the end report and the ended stream's event read them)."""
-        held = getattr(self, "_" + counter)
-        return list(held) if type(held) is dict else list(held[0::2])
+        held = getattr(self, COUNTER_SLOTS[counter])
+        kind = type(held)
+        if kind is dict or kind is _Each:
+            return list(held)
+        return list(held[0::2]) if kind is tuple else [held]
 
     def count_of(self, key) -> int:
         """One counter of `pt_counts`, without expanding a compact stream."""
         held = self._pt_counts
-        if type(held) is dict:
+        kind = type(held)
+        if kind is dict:
             return held.get(key, 0)
+        if kind is _Each:
+            return self._compacted if key in held else 0
+        if kind is not tuple:
+            return self._compacted if held == key else 0
         for i in range(0, len(held), 2):
             if held[i] == key:
                 return held[i + 1]
@@ -122,10 +142,9 @@ class StreamState:
 
     def compact(self) -> None:
         """Quiet for a while: keep only what the report and a resumed stream need, in flat form."""
-        packets = self.packets
-        self._ssrcs = _flatten(self._ssrcs, packets)
-        self._pt_counts = _flatten(self._pt_counts, packets)
-        self._rtcp_types = _flatten(self._rtcp_types, packets)
+        counters = self.ssrcs, self.pt_counts, self.rtcp_types    # as dicts: what an earlier compaction
+        packets = self._compacted = self.packets                 # left compact counted its packets then
+        self._ssrcs, self._pt_counts, self._rtcp_types = (_flatten(counts, packets) for counts in counters)
         evidence = _interned(self._evidence)
         verdict = self.payload_verdict
         if verdict is not None:
@@ -141,17 +160,38 @@ class StreamState:
         return max(pt_counts, key=pt_counts.get) if pt_counts else None
 
 
-def _flatten(counts, total: int) -> tuple:
+def _flatten(counts, total: int):
+    """A counter's compact form: NO_COUNTS, its one key, its shared `_Each` keys or a flat tuple."""
     if type(counts) is not dict:
         return counts
     if not counts:
         return NO_COUNTS
+    if all(count == total for count in counts.values()):
+        return next(iter(counts)) if len(counts) == 1 else _each(tuple(counts))
     return tuple(item for key, count in counts.items() for item in (key, total if count == total else count))
+
+
+EACH_SHARED = 256       # distinct key sets shared (a site's RTCP compounds repeat a few: SR+SDES, RR+SDES ...)
+_shared_each: dict[tuple, _Each] = {}
+
+
+def _each(keys: tuple) -> _Each:
+    each = _shared_each.get(keys)
+    if each is None:
+        each = _Each(keys)
+        if len(_shared_each) < EACH_SHARED:
+            _shared_each[keys] = each
+    return each
 
 
 def _interned(lines: tuple) -> tuple:
     return tuple(map(sys.intern, lines)) if lines else lines
 
 
-def _expand(flat: tuple) -> dict:
-    return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
+def _expand(held, packets: int) -> dict:
+    kind = type(held)
+    if kind is _Each:
+        return dict.fromkeys(held, packets)
+    if kind is not tuple:
+        return {held: packets}
+    return {held[i]: held[i + 1] for i in range(0, len(held), 2)}
