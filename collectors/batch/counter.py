@@ -64,6 +64,7 @@ class _Batch:
     def run(self, buf, starts: np.ndarray, caplens: np.ndarray, linktype: int) -> int:
         """Returns the frames handed to the full path."""
         pipeline, ts, full, common = self.pipeline, self.ts, self.full, self.fields.common
+        media_frame = pipeline.media_frame
         n = len(ts)
         self.fast.watch = self._watch
         try:
@@ -83,9 +84,10 @@ class _Batch:
                 if at >= n:
                     break
                 self.current = at
-                start = int(starts[at])
-                pipeline._full_path(float(ts[at]), linktype, bytes(buf[start:start + int(caplens[at])]),
-                                    bool(common[at]))
+                start, when = int(starts[at]), float(ts[at])
+                frame = bytes(buf[start:start + int(caplens[at])])
+                if not (common[at] and media_frame(when, frame)):
+                    pipeline._full_path(when, linktype, frame, bool(common[at]))
                 self.passed += 1
                 i += 1
                 if self.changed and self._refresh(at + 1):

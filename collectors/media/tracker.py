@@ -165,7 +165,7 @@ class MediaTracker:
                 flow.non_media += 1
             return
         if is_rtcp_type(data[off + 1]):
-            self._rtcp_packet(flow, pkt)
+            self.rtcp_frame(flow, data, off, end, pkt.ts)
         else:
             self._rtp_packet(flow, pkt)
 
@@ -175,32 +175,39 @@ class MediaTracker:
             flow.non_media += 1
             self.bad_rtp += 1
             return
+        self.rtp_frame(flow, pkt.data, pkt.off, pkt.end, hdr.payload_off, hdr.pt, hdr.ssrc, hdr.ts, pkt.ts)
+
+    def rtp_frame(self, flow: Flow, data: bytes, off: int, end: int, payload_off: int, pt: int, ssrc: int,
+                  rtp_ts: int, ts: float) -> None:
+        """A well-formed RTP packet in data[off:end] (its payload from `payload_off`) of a media flow, at `ts`:
+        what `packet` does with it once its header is read (`Pipeline.media_frame` reads it at fixed offsets)."""
         stream = flow.rtp
         if stream is None:
-            stream = flow.rtp = StreamState("rtp", pkt.ts)
-        stream.count(pkt.ts, pkt.end - pkt.off)
-        stream.add_ssrc(hdr.ssrc)
-        stream.add_pt(hdr.pt)
+            stream = flow.rtp = StreamState("rtp", ts)
+        stream.count(ts, end - off)
+        stream.add_ssrc(ssrc)
+        stream.add_pt(pt)
         if stream.classifier is not None or stream.encrypted is None:
-            self._classify_rtp(flow, stream, pkt, hdr)
+            self._classify_rtp(flow, stream, data, payload_off, end, pt, ssrc, rtp_ts, ts)
         if stream.exposure is not False:
-            self._probe_exposure(flow, stream, pkt)
+            self._probe_exposure(flow, stream, data, off, end, ts)
 
-    def _classify_rtp(self, flow: Flow, stream: StreamState, pkt, hdr) -> None:
+    def _classify_rtp(self, flow: Flow, stream: StreamState, data: bytes, payload_off: int, end: int, pt: int,
+                      ssrc: int, rtp_ts: int, ts: float) -> None:
         payload_verdict = None
         if stream.classifier is None and stream.decided_after == 0:
             stream.classifier = PayloadClassifier(lambda pt, f=flow: self.codec_of(f, pt))
         if stream.classifier is not None:
-            payload_verdict = stream.classifier.feed(pkt.data, hdr.payload_off, pkt.end, hdr.pt, hdr.ssrc, hdr.ts)
+            payload_verdict = stream.classifier.feed(data, payload_off, end, pt, ssrc, rtp_ts)
             if payload_verdict is not None:
                 if not payload_verdict.provisional:
                     stream.classifier = None
                 stream.payload_verdict = payload_verdict
         verdict = self._judge(flow, payload_verdict)
         if verdict is not None:
-            self._apply(flow, stream, verdict, pkt.ts)
+            self._apply(flow, stream, verdict, ts)
 
-    def _probe_exposure(self, flow: Flow, stream: StreamState, pkt) -> None:
+    def _probe_exposure(self, flow: Flow, stream: StreamState, data: bytes, off: int, end: int, ts: float) -> None:
         probe = stream.exposure
         if probe is None:
             probe = self._exposure_probe(flow, stream.kind == "rtcp")
@@ -210,8 +217,8 @@ class MediaTracker:
             probe = stream.exposure = probe or False
             if probe is False:
                 return
-        if probe.add(pkt.data[pkt.off:pkt.end]):
-            self._prove(flow, stream, pkt.ts)
+        if probe.add(data[off:end]):
+            self._prove(flow, stream, ts)
 
     def _exposure_probe(self, flow: Flow, rtcp: bool = False) -> ExposureProbe | None:
         """A probe when the sender's own a=crypto keys travelled in cleartext signaling: the line the
@@ -244,26 +251,27 @@ class MediaTracker:
             stream.payload_verdict = keys_fail(stream.payload_verdict, probe.source)
             self._rejudge(flow, stream, ts)
 
-    def _rtcp_packet(self, flow: Flow, pkt) -> None:
-        shape = parse_rtcp(pkt.data, pkt.off, pkt.end)
+    def rtcp_frame(self, flow: Flow, data: bytes, off: int, end: int, ts: float) -> None:
+        """An RTCP-typed packet in data[off:end] (second byte 192-223) of a media flow, at `ts`."""
+        shape = parse_rtcp(data, off, end)
         stream = flow.rtcp
         if stream is None:
-            stream = flow.rtcp = StreamState("rtcp", pkt.ts)
-        stream.count(pkt.ts, pkt.end - pkt.off)
+            stream = flow.rtcp = StreamState("rtcp", ts)
+        stream.count(ts, end - off)
         if shape is None:
             return
         stream.add_ssrc(shape.ssrc)
         for pt in shape.types[:4]:
             stream.rtcp_types[pt] = stream.rtcp_types.get(pt, 0) + 1
-        srtcp = looks_srtcp(pkt.data, pkt.end, shape)
+        srtcp = looks_srtcp(data, end, shape)
         key = "srtcp" if srtcp else "plain"
         stream.pt_counts[key] = stream.pt_counts.get(key, 0) + 1   # reused as shape counter for RTCP
         if srtcp and stream.exposure is not False and flow.binding is not None:
-            self._probe_exposure(flow, stream, pkt)
+            self._probe_exposure(flow, stream, data, off, end, ts)
         if srtcp:
-            self._srtcp_seen(flow, pkt.ts)
+            self._srtcp_seen(flow, ts)
         verdict = self._rtcp_verdict(flow, stream)
-        self._apply(flow, stream, verdict, pkt.ts)
+        self._apply(flow, stream, verdict, ts)
 
     def _rtcp_verdict(self, flow: Flow, stream: StreamState) -> Verdict:
         signaled = merge_signaled(self._signaled(flow), self._keying(flow))
