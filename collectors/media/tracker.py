@@ -184,12 +184,11 @@ class MediaTracker:
         stream = flow.rtp
         if stream is None:
             stream = flow.rtp = StreamState("rtp", ts)
-        stream.count(ts, end - off)
-        stream.add_ssrc(ssrc)
-        stream.add_pt(pt)
+        stream.count_rtp(ts, end - off, ssrc, pt)
         if stream.classifier is not None or stream.encrypted is None:
             self._classify_rtp(flow, stream, data, payload_off, end, pt, ssrc, rtp_ts, ts)
-        if stream.exposure is not False:
+        exposure = stream.exposure
+        if exposure is not False and (exposure is not None or flow.binding is not None):    # unbound: not yet
             self._probe_exposure(flow, stream, data, off, end, ts)
 
     def _classify_rtp(self, flow: Flow, stream: StreamState, data: bytes, payload_off: int, end: int, pt: int,
@@ -261,11 +260,13 @@ class MediaTracker:
         if shape is None:
             return
         stream.add_ssrc(shape.ssrc)
+        types = stream.rtcp_types
         for pt in shape.types[:4]:
-            stream.rtcp_types[pt] = stream.rtcp_types.get(pt, 0) + 1
+            types[pt] = types.get(pt, 0) + 1
         srtcp = looks_srtcp(data, end, shape)
         key = "srtcp" if srtcp else "plain"
-        stream.pt_counts[key] = stream.pt_counts.get(key, 0) + 1   # reused as shape counter for RTCP
+        shapes = stream.pt_counts                                  # reused as shape counter for RTCP
+        shapes[key] = shapes.get(key, 0) + 1
         if srtcp and stream.exposure is not False and flow.binding is not None:
             self._probe_exposure(flow, stream, data, off, end, ts)
         if srtcp:
@@ -311,9 +312,8 @@ class MediaTracker:
                                 leg.answer.sender if leg.answer else None)
 
     def _apply(self, flow: Flow, stream: StreamState, verdict: Verdict, ts: float) -> None:
-        table = self.tables.get(flow.transport, {})
         assurance = rests_on(verdict, stream.assurance, lambda: stream.kind == "rtp" and any(
-            carries_srtcp(other) for other in neighbours(table, flow, 1)))
+            carries_srtcp(other) for other in neighbours(self.tables.get(flow.transport, {}), flow, 1)))
         changed = (stream.encrypted != verdict.encrypted or stream.verdict_source != verdict.source
                    or stream.keying != verdict.keying or stream.assurance != assurance)
         stream.encrypted, stream.keying = verdict.encrypted, verdict.keying
