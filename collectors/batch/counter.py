@@ -47,7 +47,7 @@ class _Batch:
     def __init__(self, pipeline, fields: BatchFields, ts: np.ndarray):
         self.pipeline, self.fields, self.ts = pipeline, fields, ts
         self.fast = pipeline.fast
-        self.index = dict(zip(fields.keys, range(len(fields.keys))))
+        self._index = None
         self.entries = list(map(self.fast.entries.get, fields.keys))
         self.entry_ssrc = np.array([NO_ENTRY if e is None else e.ssrc for e in self.entries], dtype=np.int64)
         self.entry_pt = np.array([NO_ENTRY if e is None else e.pt for e in self.entries], dtype=np.int64)
@@ -60,6 +60,13 @@ class _Batch:
         self.full = ~self.counted
         self.current = self.settled = self.passed = 0
         self.changed: set[bytes] = set()
+
+    @property
+    def index(self) -> dict:
+        """Group of each 5-tuple key of the batch (built when an entry first changes)."""
+        if self._index is None:
+            self._index = dict(zip(self.fields.keys, range(len(self.fields.keys))))
+        return self._index
 
     def run(self, buf, starts: np.ndarray, caplens: np.ndarray, linktype: int) -> int:
         """Returns the frames handed to the full path."""

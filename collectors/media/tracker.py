@@ -5,6 +5,7 @@ RFC 7983 demultiplexing on the first byte: 0-3 STUN, 16-19 ZRTP, 20-63 DTLS, 128
 """
 from __future__ import annotations
 
+from functools import lru_cache
 
 from collectors.classify.payload import PayloadClassifier
 from collectors.classify.signaled import signaled_verdict
@@ -278,10 +279,9 @@ class MediaTracker:
         signaled = merge_signaled(self._signaled(flow), self._keying(flow))
         if signaled is not None and signaled.encrypted is not None:
             return signaled
-        srtcp, plain = stream.pt_counts.get("srtcp", 0), stream.pt_counts.get("plain", 0)
-        if srtcp > plain:
-            return Verdict(True, "unknown", 0.8, (f"rtcp: {srtcp} packets carry an SRTCP E|index trailer",), "rtcp")
-        return Verdict(False, None, 0.8, (f"rtcp: {plain} compound packets parse exactly as plain RTCP",), "rtcp")
+        shapes = stream.pt_counts
+        srtcp, plain = shapes.get("srtcp", 0), shapes.get("plain", 0)
+        return _shape_verdict(True, srtcp) if srtcp > plain else _shape_verdict(False, plain)
 
     # -- verdicts -----------------------------------------------------------------------------
     def _judge(self, flow: Flow, payload: Verdict | None) -> Verdict | None:
@@ -290,6 +290,8 @@ class MediaTracker:
     def _keying(self, flow: Flow) -> Verdict | None:
         """A key exchange seen on this 5-tuple, in either direction (RFC 7983 demux)."""
         reverse = self.tables.get(flow.transport, {}).get((flow.key[2], flow.key[3], flow.key[0], flow.key[1]))
+        if flow.keying_hint is None and (reverse is None or reverse.keying_hint is None):
+            return None
         hints = {flow.keying_hint, reverse.keying_hint if reverse is not None else None}
         if "dtls-srtp" in hints:
             return KEYING_VERDICTS["dtls-srtp"]
@@ -439,6 +441,15 @@ class MediaTracker:
                 flows.remove(flow)
                 if not flows:
                     del self.by_endpoint[endpoint]
+
+
+@lru_cache(maxsize=1024)
+def _shape_verdict(srtcp: bool, count: int) -> Verdict:
+    """An RTCP stream's verdict from the shapes of its packets: `count` of them carry an SRTCP trailer
+    (`srtcp`), or parse exactly as plain RTCP. Shared between streams and packets (a Verdict is frozen)."""
+    if srtcp:
+        return Verdict(True, "unknown", 0.8, (f"rtcp: {count} packets carry an SRTCP E|index trailer",), "rtcp")
+    return Verdict(False, None, 0.8, (f"rtcp: {count} compound packets parse exactly as plain RTCP",), "rtcp")
 
 
 KEYS_FAIL_CONFIDENCE = 0.95
