@@ -339,7 +339,7 @@ class Pipeline:
     def _new_flow(self, table: FlowTable, key: tuple, pkt) -> Flow:
         flow = table.create(key, pkt.ts)
         if pkt.src_mac is not None:
-            self.endpoints.saw_mac(flow.src, ":".join(f"{b:02x}" for b in pkt.src_mac), pkt.vlan)
+            self.endpoints.saw_mac(flow.src, pkt.src_mac.hex(":"), pkt.vlan)
         return flow
 
     def tick(self, now: float) -> None:
