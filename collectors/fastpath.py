@@ -28,17 +28,14 @@ class FastEntry:
         self.last = 0.0
 
     def flush(self) -> None:
-        if not self.packets:
+        packets = self.packets
+        if not packets:
             return
-        flow, stream, packets, octets = self.flow, self.stream, self.packets, self.octets
+        flow, octets = self.flow, self.octets
         flow.packets += packets
         flow.bytes += octets
-        stream.packets += packets
-        stream.bytes += octets
-        flow.last_seen = stream.last_seen = self.last
-        ssrcs, pt_counts = stream.ssrcs, stream.pt_counts      # each read expands a compact stream's counters
-        ssrcs[self.ssrc] = ssrcs.get(self.ssrc, 0) + packets
-        pt_counts[self.pt] = pt_counts.get(self.pt, 0) + packets
+        flow.last_seen = self.last
+        self.stream.add_counted(packets, octets, self.last, self.ssrc, self.pt)   # expands a compact stream's counters
         self.packets = self.octets = 0
 
 
@@ -91,7 +88,8 @@ class FastPath:
         if self.watch is not None:
             self.watch(None)
         for entry in self.entries.values():
-            entry.flush()
+            if entry.packets:
+                entry.flush()
 
     def forget(self, flow) -> None:
         if flow.transport == "udp" and len(flow.key[0]) == 4:

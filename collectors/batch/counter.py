@@ -47,7 +47,7 @@ class _Batch:
     def __init__(self, pipeline, fields: BatchFields, ts: np.ndarray):
         self.pipeline, self.fields, self.ts = pipeline, fields, ts
         self.fast = pipeline.fast
-        self.index = dict(zip(fields.keys, range(len(fields.keys))))
+        self._index = None
         self.entries = list(map(self.fast.entries.get, fields.keys))
         self.entry_ssrc = np.array([NO_ENTRY if e is None else e.ssrc for e in self.entries], dtype=np.int64)
         self.entry_pt = np.array([NO_ENTRY if e is None else e.pt for e in self.entries], dtype=np.int64)
@@ -61,9 +61,17 @@ class _Batch:
         self.current = self.settled = self.passed = 0
         self.changed: set[bytes] = set()
 
+    @property
+    def index(self) -> dict:
+        """Group of each 5-tuple key of the batch (built when an entry first changes)."""
+        if self._index is None:
+            self._index = dict(zip(self.fields.keys, range(len(self.fields.keys))))
+        return self._index
+
     def run(self, buf, starts: np.ndarray, caplens: np.ndarray, linktype: int) -> int:
         """Returns the frames handed to the full path."""
         pipeline, ts, full, common = self.pipeline, self.ts, self.full, self.fields.common
+        media_frame = pipeline.media_frame
         n = len(ts)
         self.fast.watch = self._watch
         try:
@@ -83,9 +91,10 @@ class _Batch:
                 if at >= n:
                     break
                 self.current = at
-                start = int(starts[at])
-                pipeline._full_path(float(ts[at]), linktype, bytes(buf[start:start + int(caplens[at])]),
-                                    bool(common[at]))
+                start, when = int(starts[at]), float(ts[at])
+                frame = bytes(buf[start:start + int(caplens[at])])
+                if not (common[at] and media_frame(when, frame)):
+                    pipeline._full_path(when, linktype, frame, bool(common[at]))
                 self.passed += 1
                 i += 1
                 if self.changed and self._refresh(at + 1):

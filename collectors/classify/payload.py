@@ -26,7 +26,7 @@ import sys
 from array import array
 from collections import Counter
 from dataclasses import replace
-from itertools import repeat
+from operator import add, mul
 
 from collectors.classify.codecs import COMFORT_NOISE, TELEPHONE_EVENT, cleartext_length, tag_for_excess
 from collectors.classify.verdict import Verdict
@@ -38,6 +38,7 @@ BUDGET = 50                 # a verdict by then ...
 EXTENDED_BUDGET = 250       # ... refined until then when the first one was inconclusive
 MAX_HIST_BYTES = 16384
 NUMPY_FOLD_BYTES = 256       # fewer pending sample bytes than this are counted by the Counter (numpy's call costs more)
+NUMPY_FOLD_PREFIXES = 4      # fewer pending prefixes than this are added one by one
 CONSTANT_BITS_CLEAR = 3     # constant bits that prove structure (given MIN_PACKETS)
 BIAS_SIGMAS_CLEAR = 8.0
 BIAS_SIGMAS_RANDOM = 4.0
@@ -55,20 +56,22 @@ LANE = 4
 SPREAD = tuple(b"".join((value >> (7 - bit) & 1).to_bytes(LANE, "big") for bit in range(8)) for value in range(256))
 SPREAD_PAD = tuple(bytes(LANE * 8 * (PREFIX - length)) for length in range(PREFIX + 1))
 COUNTERS = struct.Struct(f">{PREFIX * 8}I")
+NO_HIST = (0,) * 256
 
 
 class PayloadClassifier:
     """Per-stream accumulator; `feed` returns a Verdict once the packets decide it."""
 
-    __slots__ = ("codec_of", "n", "bits", "prefix_len", "_hist", "pending", "hist_bytes", "last_ts", "length_clear",
-                 "length_tag", "length_other", "tags", "events", "last_event", "examined")
+    __slots__ = ("codec_of", "n", "_bits", "prefixes", "prefix_len", "_hist", "pending", "hist_bytes", "last_ts",
+                 "length_clear", "length_tag", "length_other", "tags", "events", "last_event", "examined")
 
     def __init__(self, codec_of):
         self.codec_of = codec_of         # callable: payload type -> codec name or None
         self.n = 0
-        self.bits = 0                    # the packed per-bit counts (`ones`)
+        self._bits = 0                   # the packed per-bit counts (`bits`, `ones`)
+        self.prefixes: list[bytes] = []  # sampled prefixes not yet counted into them
         self.prefix_len = PREFIX
-        self._hist: Counter = Counter()  # byte value -> occurrences in the sampled payloads (`hist`)
+        self._hist: list | array = NO_HIST   # occurrences of each byte value in the sampled payloads (`hist`)
         self.pending: list[bytes] = []   # sampled payloads not yet counted into it
         self.hist_bytes = 0
         self.last_ts: dict[int, int] = {}
@@ -123,33 +126,40 @@ class PayloadClassifier:
         self.n += 1
         prefix = data[off:off + PREFIX]
         self.prefix_len = min(self.prefix_len, len(prefix))
-        self.bits += int.from_bytes(b"".join(map(SPREAD.__getitem__, prefix)) + SPREAD_PAD[len(prefix)], "big")
+        self.prefixes.append(prefix)                        # counted when a decision reads `ones`
         if self.hist_bytes < MAX_HIST_BYTES:
             sampled = data[off:min(end, off + MAX_HIST_BYTES - self.hist_bytes)]
             self.pending.append(sampled)                    # counted when a decision reads `hist`
             self.hist_bytes += len(sampled)
 
     @property
-    def hist(self) -> Counter | array:
-        """Byte value -> occurrences in the sampled payloads (an array of 256 counts while compact)."""
+    def hist(self) -> list | array:
+        """Occurrences of each byte value (0-255) in the sampled payloads (an array while compact)."""
         if self.pending:
             self._fold()
         return self._hist
 
     def _fold(self) -> None:
         """Count the pending samples into the histogram: with numpy when the process already loaded it
-        (the batched path), in ~1 ns a byte instead of a dict update per byte; the same counts either way."""
-        hist, sampled = self._hist, b"".join(self.pending)
+        (the batched path), in ~1 ns a byte, else by a Counter; the same counts either way."""
+        sampled = b"".join(self.pending)
         self.pending = []
-        if type(hist) is not Counter:                       # compacted while quiet
-            hist = self._hist = Counter({byte: count for byte, count in enumerate(hist) if count})
         numpy = sys.modules.get("numpy")
         if numpy is None or len(sampled) < NUMPY_FOLD_BYTES:
-            hist.update(sampled)
+            hist = self._hist = list(self._hist)
+            for byte, count in Counter(sampled).items():
+                hist[byte] += count
             return
-        counts = numpy.bincount(numpy.frombuffer(sampled, dtype=numpy.uint8), minlength=256)
-        seen = numpy.flatnonzero(counts)
-        hist.update(dict(zip(seen.tolist(), counts[seen].tolist())))
+        counts = numpy.bincount(numpy.frombuffer(sampled, dtype=numpy.uint8), minlength=256).tolist()
+        self._hist = list(map(add, self._hist, counts))
+
+    @property
+    def bits(self) -> int:
+        """The per-bit counts of the sampled prefixes, packed (see LANE)."""
+        if self.prefixes:
+            self._bits += _spread(self.prefixes)
+            self.prefixes = []
+        return self._bits
 
     @property
     def ones(self) -> tuple[int, ...]:
@@ -157,12 +167,10 @@ class PayloadClassifier:
         return COUNTERS.unpack(self.bits.to_bytes(COUNTERS.size, "big"))
 
     def compact(self) -> None:
-        """The stream went quiet before a verdict: its byte histogram as machine integers (a Counter
-        holds a dict entry and an object per count) until `feed` or `decide`; the per-bit counts are
-        one integer already."""
-        hist = self.hist
-        if type(hist) is Counter:
-            self._hist = array("I", map(hist.get, range(256), repeat(0)))
+        """The stream went quiet before a verdict: its byte histogram as machine integers (a list holds
+        an object per count above 256) until `feed` or `decide`, its prefixes counted."""
+        self._hist = array("I", self.hist)
+        self.bits
 
     # -- decision ------------------------------------------------------------------------------
     def decide(self, final: bool = False, ended: bool = False) -> Verdict | None:
@@ -253,8 +261,10 @@ class PayloadClassifier:
             return 0.0
         expected = total / 256
         hist = self.hist
-        counts = hist if type(hist) is not Counter else map(hist.get, range(256), repeat(0))
-        chi2 = sum([(c - expected) ** 2 for c in counts]) / expected
+        # sum((c - expected) ** 2), expanded: every term and partial sum of either form is exact in a double
+        # (counts <= MAX_HIST_BYTES = 2**14, expected a multiple of 1/256), so both give the same float
+        squares = sum(map(mul, hist, hist)) - 2 * expected * sum(hist) + 256 * expected * expected
+        chi2 = squares / expected
         return (chi2 - 255) / math.sqrt(2 * 255)
 
     def _length_evidence(self) -> list[str]:
@@ -275,6 +285,20 @@ class PayloadClassifier:
 
     def _encrypted(self, confidence: float, evidence: list[str], verified: bool = True) -> Verdict:
         return Verdict(True, "unknown", confidence, tuple(evidence), "payload", verified=verified)
+
+
+def _spread(prefixes: list[bytes]) -> int:
+    """The packed per-bit counts of `prefixes` (each PREFIX bytes or fewer): with numpy when the process
+    loaded it and there are several, else one addition per prefix; the same integer either way."""
+    numpy = sys.modules.get("numpy")
+    if numpy is None or len(prefixes) < NUMPY_FOLD_PREFIXES:
+        return sum([int.from_bytes(b"".join(map(SPREAD.__getitem__, p)) + SPREAD_PAD[len(p)], "big") for p in prefixes])
+    joined = b"".join(prefixes)
+    if len(joined) != PREFIX * len(prefixes):
+        joined = b"".join([p.ljust(PREFIX, b"\0") for p in prefixes])     # missing bytes count no bits
+    rows = numpy.frombuffer(joined, dtype=numpy.uint8).reshape(-1, PREFIX)
+    counts = numpy.unpackbits(rows, axis=1).sum(axis=0, dtype=numpy.int64).tolist()
+    return int.from_bytes(COUNTERS.pack(*counts), "big")
 
 
 def _poisson_tail(k: int, mean: float) -> float:

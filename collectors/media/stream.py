@@ -92,6 +92,30 @@ class StreamState:
         pt_counts = self.pt_counts
         pt_counts[pt] = pt_counts.get(pt, 0) + 1
 
+    def count_rtp(self, ts: float, size: int, ssrc: int, pt: int) -> None:
+        """`count`, `add_ssrc` and `add_pt` of one RTP packet in one step (the full path's, per frame)."""
+        self.packets += 1
+        self.bytes += size
+        self.last_seen = ts
+        ssrcs = self._ssrcs if type(self._ssrcs) is dict else self.ssrcs
+        if ssrc in ssrcs:
+            ssrcs[ssrc] += 1
+        elif len(ssrcs) < MAX_SSRCS:
+            ssrcs[ssrc] = 1
+        pt_counts = self._pt_counts if type(self._pt_counts) is dict else self.pt_counts
+        pt_counts[pt] = pt_counts.get(pt, 0) + 1
+
+    def add_counted(self, packets: int, octets: int, last: float, ssrc: int, pt: int) -> None:
+        """Packets of one SSRC and payload type counted elsewhere (`FastEntry.flush`); the SSRC is
+        counted even past MAX_SSRCS, as the fast path always did."""
+        self.packets += packets
+        self.bytes += octets
+        self.last_seen = last
+        ssrcs = self._ssrcs if type(self._ssrcs) is dict else self.ssrcs
+        ssrcs[ssrc] = ssrcs.get(ssrc, 0) + packets
+        pt_counts = self._pt_counts if type(self._pt_counts) is dict else self.pt_counts
+        pt_counts[pt] = pt_counts.get(pt, 0) + packets
+
     # -- counters: dicts while in use, flat tuples while compact --------------------------------
     ssrcs = _Counters()
     pt_counts = _Counters()       # packets by payload type (RTP); by shape, "srtcp" or "plain", for RTCP

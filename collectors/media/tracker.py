@@ -5,6 +5,7 @@ RFC 7983 demultiplexing on the first byte: 0-3 STUN, 16-19 ZRTP, 20-63 DTLS, 128
 """
 from __future__ import annotations
 
+from functools import lru_cache
 
 from collectors.classify.payload import PayloadClassifier
 from collectors.classify.signaled import signaled_verdict
@@ -167,7 +168,7 @@ class MediaTracker:
                 flow.non_media += 1
             return
         if is_rtcp_type(data[off + 1]):
-            self._rtcp_packet(flow, pkt)
+            self.rtcp_frame(flow, data, off, end, pkt.ts)
         else:
             self._rtp_packet(flow, pkt)
 
@@ -177,32 +178,38 @@ class MediaTracker:
             flow.non_media += 1
             self.bad_rtp += 1
             return
+        self.rtp_frame(flow, pkt.data, pkt.off, pkt.end, hdr.payload_off, hdr.pt, hdr.ssrc, hdr.ts, pkt.ts)
+
+    def rtp_frame(self, flow: Flow, data: bytes, off: int, end: int, payload_off: int, pt: int, ssrc: int,
+                  rtp_ts: int, ts: float) -> None:
+        """A well-formed RTP packet in data[off:end] (its payload from `payload_off`) of a media flow, at `ts`:
+        what `packet` does with it once its header is read (`Pipeline.media_frame` reads it at fixed offsets)."""
         stream = flow.rtp
         if stream is None:
-            stream = flow.rtp = StreamState("rtp", pkt.ts)
-        stream.count(pkt.ts, pkt.end - pkt.off)
-        stream.add_ssrc(hdr.ssrc)
-        stream.add_pt(hdr.pt)
+            stream = flow.rtp = StreamState("rtp", ts)
+        stream.count_rtp(ts, end - off, ssrc, pt)
         if stream.classifier is not None or stream.encrypted is None:
-            self._classify_rtp(flow, stream, pkt, hdr)
-        if stream.exposure is not False:
-            self._probe_exposure(flow, stream, pkt)
+            self._classify_rtp(flow, stream, data, payload_off, end, pt, ssrc, rtp_ts, ts)
+        exposure = stream.exposure
+        if exposure is not False and (exposure is not None or flow.binding is not None):    # unbound: not yet
+            self._probe_exposure(flow, stream, data, off, end, ts)
 
-    def _classify_rtp(self, flow: Flow, stream: StreamState, pkt, hdr) -> None:
+    def _classify_rtp(self, flow: Flow, stream: StreamState, data: bytes, payload_off: int, end: int, pt: int,
+                      ssrc: int, rtp_ts: int, ts: float) -> None:
         payload_verdict = None
         if stream.classifier is None and stream.decided_after == 0:
             stream.classifier = PayloadClassifier(lambda pt, f=flow: self.codec_of(f, pt))
         if stream.classifier is not None:
-            payload_verdict = stream.classifier.feed(pkt.data, hdr.payload_off, pkt.end, hdr.pt, hdr.ssrc, hdr.ts)
+            payload_verdict = stream.classifier.feed(data, payload_off, end, pt, ssrc, rtp_ts)
             if payload_verdict is not None:
                 if not payload_verdict.provisional:
                     stream.classifier = None
                 stream.payload_verdict = payload_verdict
         verdict = self._judge(flow, payload_verdict)
         if verdict is not None:
-            self._apply(flow, stream, verdict, pkt.ts)
+            self._apply(flow, stream, verdict, ts)
 
-    def _probe_exposure(self, flow: Flow, stream: StreamState, pkt) -> None:
+    def _probe_exposure(self, flow: Flow, stream: StreamState, data: bytes, off: int, end: int, ts: float) -> None:
         probe = stream.exposure
         if probe is None:
             probe = self._exposure_probe(flow, stream.kind == "rtcp")
@@ -212,8 +219,8 @@ class MediaTracker:
             probe = stream.exposure = probe or False
             if probe is False:
                 return
-        if probe.add(pkt.data[pkt.off:pkt.end]):
-            self._prove(flow, stream, pkt.ts)
+        if probe.add(data[off:end]):
+            self._prove(flow, stream, ts)
 
     def _exposure_probe(self, flow: Flow, rtcp: bool = False) -> ExposureProbe | None:
         """A probe when the sender's own a=crypto keys travelled in cleartext signaling: the line the
@@ -246,35 +253,37 @@ class MediaTracker:
             stream.payload_verdict = keys_fail(stream.payload_verdict, probe.source)
             self._rejudge(flow, stream, ts)
 
-    def _rtcp_packet(self, flow: Flow, pkt) -> None:
-        shape = parse_rtcp(pkt.data, pkt.off, pkt.end)
+    def rtcp_frame(self, flow: Flow, data: bytes, off: int, end: int, ts: float) -> None:
+        """An RTCP-typed packet in data[off:end] (second byte 192-223) of a media flow, at `ts`."""
+        shape = parse_rtcp(data, off, end)
         stream = flow.rtcp
         if stream is None:
-            stream = flow.rtcp = StreamState("rtcp", pkt.ts)
-        stream.count(pkt.ts, pkt.end - pkt.off)
+            stream = flow.rtcp = StreamState("rtcp", ts)
+        stream.count(ts, end - off)
         if shape is None:
             return
         stream.add_ssrc(shape.ssrc)
+        types = stream.rtcp_types
         for pt in shape.types[:4]:
-            stream.rtcp_types[pt] = stream.rtcp_types.get(pt, 0) + 1
-        srtcp = looks_srtcp(pkt.data, pkt.end, shape)
+            types[pt] = types.get(pt, 0) + 1
+        srtcp = looks_srtcp(data, end, shape)
         key = "srtcp" if srtcp else "plain"
-        stream.pt_counts[key] = stream.pt_counts.get(key, 0) + 1   # reused as shape counter for RTCP
+        shapes = stream.pt_counts                                  # reused as shape counter for RTCP
+        shapes[key] = shapes.get(key, 0) + 1
         if srtcp and stream.exposure is not False and flow.binding is not None:
-            self._probe_exposure(flow, stream, pkt)
+            self._probe_exposure(flow, stream, data, off, end, ts)
         if srtcp:
-            self._srtcp_seen(flow, pkt.ts)
+            self._srtcp_seen(flow, ts)
         verdict = self._rtcp_verdict(flow, stream)
-        self._apply(flow, stream, verdict, pkt.ts)
+        self._apply(flow, stream, verdict, ts)
 
     def _rtcp_verdict(self, flow: Flow, stream: StreamState) -> Verdict:
         signaled = merge_signaled(self._signaled(flow), self._keying(flow))
         if signaled is not None and signaled.encrypted is not None:
             return signaled
-        srtcp, plain = stream.pt_counts.get("srtcp", 0), stream.pt_counts.get("plain", 0)
-        if srtcp > plain:
-            return Verdict(True, "unknown", 0.8, (f"rtcp: {srtcp} packets carry an SRTCP E|index trailer",), "rtcp")
-        return Verdict(False, None, 0.8, (f"rtcp: {plain} compound packets parse exactly as plain RTCP",), "rtcp")
+        shapes = stream.pt_counts
+        srtcp, plain = shapes.get("srtcp", 0), shapes.get("plain", 0)
+        return _shape_verdict(True, srtcp) if srtcp > plain else _shape_verdict(False, plain)
 
     # -- verdicts -----------------------------------------------------------------------------
     def _judge(self, flow: Flow, payload: Verdict | None) -> Verdict | None:
@@ -283,6 +292,8 @@ class MediaTracker:
     def _keying(self, flow: Flow) -> Verdict | None:
         """A key exchange seen on this 5-tuple, in either direction (RFC 7983 demux)."""
         reverse = self.tables.get(flow.transport, {}).get((flow.key[2], flow.key[3], flow.key[0], flow.key[1]))
+        if flow.keying_hint is None and (reverse is None or reverse.keying_hint is None):
+            return None
         hints = {flow.keying_hint, reverse.keying_hint if reverse is not None else None}
         if "dtls-srtp" in hints:
             return KEYING_VERDICTS["dtls-srtp"]
@@ -305,9 +316,8 @@ class MediaTracker:
                                 leg.answer.sender if leg.answer else None)
 
     def _apply(self, flow: Flow, stream: StreamState, verdict: Verdict, ts: float) -> None:
-        table = self.tables.get(flow.transport, {})
         assurance = rests_on(verdict, stream.assurance, lambda: stream.kind == "rtp" and any(
-            carries_srtcp(other) for other in neighbours(table, flow, 1)))
+            carries_srtcp(other) for other in neighbours(self.tables.get(flow.transport, {}), flow, 1)))
         changed = (stream.encrypted != verdict.encrypted or stream.verdict_source != verdict.source
                    or stream.keying != verdict.keying or stream.assurance != assurance)
         stream.encrypted, stream.keying = verdict.encrypted, verdict.keying
@@ -440,6 +450,15 @@ class MediaTracker:
         if self._removed > 2 * len(self.by_endpoint) + SHRINK_AFTER:
             shrink(self.by_endpoint)       # ~46 B per quiet stream in bench.memory's idle figure
             self._removed = 0
+
+
+@lru_cache(maxsize=1024)
+def _shape_verdict(srtcp: bool, count: int) -> Verdict:
+    """An RTCP stream's verdict from the shapes of its packets: `count` of them carry an SRTCP trailer
+    (`srtcp`), or parse exactly as plain RTCP. Shared between streams and packets (a Verdict is frozen)."""
+    if srtcp:
+        return Verdict(True, "unknown", 0.8, (f"rtcp: {count} packets carry an SRTCP E|index trailer",), "rtcp")
+    return Verdict(False, None, 0.8, (f"rtcp: {count} compound packets parse exactly as plain RTCP",), "rtcp")
 
 
 KEYS_FAIL_CONFIDENCE = 0.95

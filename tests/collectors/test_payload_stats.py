@@ -3,8 +3,11 @@ per bit position of the payload prefix, the packets with that bit set; per byte 
 occurrences in the sampled payload bytes (bounded); the shortest prefix seen."""
 from __future__ import annotations
 
+import math
 import random
+import sys
 
+from collectors.classify import payload
 from collectors.classify.payload import MAX_HIST_BYTES, PREFIX, PayloadClassifier
 
 
@@ -52,4 +55,29 @@ def test_byte_histogram_counts_sampled_bytes_up_to_the_bound():
     classifier = _fed(payloads, trailer=b"\x00" * 8)
     sampled = b"".join(payloads)[:MAX_HIST_BYTES]
     assert classifier.hist_bytes == MAX_HIST_BYTES
-    assert [classifier.hist.get(v, 0) for v in range(256)] == [sampled.count(v) for v in range(256)]
+    assert [classifier.hist[v] for v in range(256)] == [sampled.count(v) for v in range(256)]
+
+
+def test_prefixes_counted_in_bulk_or_one_by_one_give_the_same_counts(monkeypatch):
+    """With numpy loaded the pending prefixes are counted with it (`_spread`), else one by one."""
+    rng = random.Random(5)
+    prefixes = [bytes(rng.randrange(256) for _ in range(rng.choice((0, 1, 7, 16)))) for _ in range(40)]
+    with_numpy = payload._spread(prefixes)
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    assert payload._spread(prefixes) == with_numpy
+    assert payload._spread(prefixes[:2]) == payload._spread(prefixes[:1]) + payload._spread(prefixes[1:2])
+
+
+def test_chi_square_of_the_histogram_is_the_sum_of_squares_it_always_was():
+    """`_hist_sigmas` expands sum((c - expected) ** 2): the same float, for flat, skewed and one-value
+    histograms of every size up to the bound."""
+    rng = random.Random(9)
+    for trial in range(300):
+        total = rng.choice((512, 513, 4000, MAX_HIST_BYTES, rng.randrange(512, MAX_HIST_BYTES + 1)))
+        skew = trial % 5
+        sampled = bytes(int(rng.random() ** (1 + 3 * skew) * 256) if skew < 4 else 7 for _ in range(total))
+        classifier = PayloadClassifier(lambda pt: None)
+        classifier.hist_bytes, classifier.pending = total, [sampled]
+        expected = total / 256
+        direct = sum([(sampled.count(v) - expected) ** 2 for v in range(256)]) / expected
+        assert classifier._hist_sigmas() == (direct - 255) / math.sqrt(2 * 255)
