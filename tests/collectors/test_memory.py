@@ -4,8 +4,11 @@ on is reported as one stream with every packet counted."""
 from __future__ import annotations
 
 import gc
+import json
 import random
 import struct
+import subprocess
+import sys
 import tracemalloc
 from dataclasses import replace
 
@@ -20,7 +23,7 @@ from collectors.pipeline import Pipeline, PipelineSettings
 from collectors.sip import calls as calls_module
 from collectors.snapshot import take_snapshot
 from tests.collectors.test_pipeline import rtp_frames
-from tests.conftest import validate_report
+from tests.conftest import ROOT, validate_report
 from tests.synth.frames import Framer, Host
 
 
@@ -76,19 +79,34 @@ def test_ended_calls_leave_no_live_state_behind(monkeypatch):
     assert max(a.first_seen for a in policy.alerts.values()) > plan.start + (plan.waves - 1) * plan.wave_every
 
 
-def test_memory_is_flat_when_calls_keep_coming_and_going(monkeypatch):
+def _module_limits() -> dict:
     """With the limits of what the report keeps reached, more hours of calls hold no more memory: the
     live state returns to what it was, the report's oldest calls and streams make room, and new calls
     are still tied to their streams."""
-    monkeypatch.setattr(calls_module, "MAX_CALLS", 40)
-    monkeypatch.setattr(calls_module, "MAX_INDEX", 160)
+    calls_module.MAX_CALLS, calls_module.MAX_INDEX = 40, 160            # a process of its own (_apart)
     pipeline = Pipeline(lambda event: None, PipelineSettings(max_finished=160, max_flows=256))
     grown, calls = _growth_after_warm_up(pipeline)
-    assert _live_state(pipeline) == {"flows": 0, "fast": 0, "addresses": 0}
-    assert len(pipeline.calls.calls) == 40 and pipeline.calls.forgotten >= calls
-    assert len(pipeline.finished) <= 160
-    assert all(s["call_id"] is not None for s in take_snapshot(pipeline).streams[-40:])
-    assert grown / calls < 256, f"{grown / calls:.0f} B held per call"
+    return {"grown": grown, "calls": calls, "live": _live_state(pipeline), "held_calls": len(pipeline.calls.calls),
+            "forgotten": pipeline.calls.forgotten, "finished": len(pipeline.finished),
+            "tied": all(s["call_id"] is not None for s in take_snapshot(pipeline).streams[-40:])}
+
+
+def _apart(name: str) -> dict:
+    """`name()` of this module in a new interpreter: what other tests left in this process (caches,
+    modules, pytest-xdist's own traffic) is not weighed with the pipeline. In one pytest-xdist worker
+    the same measurement here gave 8 KB per call, alone 0.1 KB."""
+    code = f"import json; from tests.collectors import test_memory as m; print(json.dumps(m.{name}()))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_memory_is_flat_when_calls_keep_coming_and_going():
+    held = _apart("_module_limits")
+    assert held["live"] == {"flows": 0, "fast": 0, "addresses": 0}
+    assert held["held_calls"] == 40 and held["forgotten"] >= held["calls"]
+    assert held["finished"] <= 160 and held["tied"]
+    assert held["grown"] / held["calls"] < 256, f"{held['grown'] / held['calls']:.0f} B held per call"
 
 
 def test_a_stream_that_pauses_beyond_quiet_is_one_stream_with_every_packet():
@@ -214,16 +232,23 @@ def test_a_live_run_keeps_endpoint_alerts_when_call_alerts_make_room():
     assert all(a.call_id or a.stream for a in set(unlimited.alerts.values()) - set(limited.alerts.values()))
 
 
-def test_memory_is_flat_with_the_live_limits():
+def _live_limits() -> dict:
     """The live limits alone (no module limits changed): once they are reached, hours more calls hold
     no more memory in the pipeline and the policy."""
     policy = Policy(PolicySettings(max_alerts=100))
     pipeline = Pipeline(policy.observe, replace(LIVE_LIKE, max_finished=160, max_ended_calls=40))
     grown, calls = _growth_after_warm_up(pipeline)
-    assert _live_state(pipeline) == {"flows": 0, "fast": 0, "addresses": 0}
-    assert len(pipeline.calls.calls) == 40 and len(pipeline.finished) <= 160 and len(policy.alerts) == 100
-    assert len(policy.srtp_offers) <= 40 and len(policy.awaiting_sdp) <= 2 * 40
-    assert grown / calls < 256, f"{grown / calls:.0f} B held per call"
+    return {"grown": grown, "calls": calls, "live": _live_state(pipeline), "held_calls": len(pipeline.calls.calls),
+            "finished": len(pipeline.finished), "alerts": len(policy.alerts),
+            "offers": len(policy.srtp_offers), "awaiting": len(policy.awaiting_sdp)}
+
+
+def test_memory_is_flat_with_the_live_limits():
+    held = _apart("_live_limits")
+    assert held["live"] == {"flows": 0, "fast": 0, "addresses": 0}
+    assert held["held_calls"] == 40 and held["finished"] <= 160 and held["alerts"] == 100
+    assert held["offers"] <= 40 and held["awaiting"] <= 2 * 40
+    assert held["grown"] / held["calls"] < 256, f"{held['grown'] / held['calls']:.0f} B held per call"
 
 
 class _Stored:
