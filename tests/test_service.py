@@ -1,6 +1,7 @@
 """`appliance serve` end to end, as an operator runs it: a token from the CLI, captures imported
 while the service runs, alerts over the REST API, and the webhook dispatcher posting to a real
-receiver on loopback."""
+receiver on loopback (the dispatcher runs in a process of its own; /metrics, in the serving process,
+still counts its deliveries)."""
 from __future__ import annotations
 
 import json
@@ -76,6 +77,8 @@ def test_serve_api_and_webhooks(tmp_path):
         assert "srtp_downgrade" in types and len(types) == 5
         verifier = standardwebhooks.Webhook(b"k")                # the secret's bytes: it is not whsec_ base64
         assert all(verifier.verify(body, headers)["type"] for headers, body in Receiver.received)
+        metrics = httpx.get(f"{base}/metrics", headers=headers).text     # counted in the dispatcher's process
+        assert 'appliance_deliveries_total{format="generic",result="delivered"} 5.0' in metrics
     finally:
         service.terminate()
         service.wait(timeout=30)

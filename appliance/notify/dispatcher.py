@@ -77,6 +77,7 @@ class Dispatcher:
         self.store, self.clock, self.batch, self.lease = store, clock, batch, lease
         self.external_url, self.max_attempts = external_url, max_attempts
         self.remind_every, self.refresh_every = remind_every, refresh_every
+        self.stopping = threading.Event()       # `run`'s stop event: claimed deliveries not sent are given back
         self._own_http = http is None
         self.http = new_client(timeout) if http is None else http
         policy = destinations or DestinationPolicy()
@@ -98,7 +99,9 @@ class Dispatcher:
         return attempted
 
     def run(self, stop_event: threading.Event, interval: float = POLL_INTERVAL) -> None:
-        """Dispatch until `stop_event` is set: straight on while there is work, else every `interval` s."""
+        """Dispatch until `stop_event` is set: straight on while there is work, else every `interval` s.
+        Once it is set, the delivery in flight is finished and what was claimed and not sent is given back."""
+        self.stopping = stop_event
         last_error = None
         while not stop_event.is_set():
             try:
@@ -156,12 +159,12 @@ class Dispatcher:
     def _send_group(self, group: list[tuple[Outgoing, DeliveryError | None]], until: float) -> int:
         """Send one webhook's claimed deliveries in order, up to the first failure; the ones sent are
         marked delivered together (one transaction, not one per delivery: the receiver, not the store,
-        should set the pace). Past `until` (a slow receiver) the rest are given back, due now, before
-        their lease ends. Returns how many were attempted."""
+        should set the pace). Past `until` (a slow receiver), or when the dispatcher stops, the rest are
+        given back, due now, before their lease ends. Returns how many were attempted."""
         sent: list[tuple[Outgoing, datetime]] = []
         attempted = 0
         for index, (item, problem) in enumerate(group):
-            if time.monotonic() > until:
+            if time.monotonic() > until or self.stopping.is_set():
                 self._give_back([i.delivery_id for i, _ in group[index:]])
                 break
             attempted += 1

@@ -58,6 +58,9 @@ line's first two words after the interpreter (`appliance serve`)."""
             words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
+        if b"from multiprocessing.spawn import spawn_main" in b" ".join(words):
+            seconds["spawned child"] = seconds.get("spawned child", 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+            continue
         words = [Path(w.decode()).name for w in words if w]
         name = " ".join(words[1:3] if words and words[0].startswith("python") else words[:2]) or str(pid)
         seconds[name] = seconds.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
