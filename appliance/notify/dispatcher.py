@@ -36,7 +36,7 @@ from appliance.notify.errors import DeliveryError
 from appliance.notify.hep import HepNotifier
 from appliance.notify.results import DELIVERY_RESULTS
 from appliance.notify.syslog import SyslogNotifier
-from appliance.notify.webhook import HttpNotifier, new_client
+from appliance.notify.webhook import HttpNotifier, new_transport
 from appliance.store import outbox
 from appliance.store.columns import from_epoch
 from appliance.store.engine import Store
@@ -59,13 +59,14 @@ CLAIM = 500
 
 
 class Dispatcher:
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time, http: httpx.Client | None = None,
-                 batch: int = CLAIM, timeout: float = 5.0, *, external_url: str = "",
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time,
+                 transport: httpx.BaseTransport | None = None, batch: int = CLAIM, timeout: float = 5.0, *, external_url: str = "",
                  notifiers: dict[str, Notifier] | None = None, hostname: str | None = None,
                  max_attempts: int = outbox.MAX_ATTEMPTS, lease: timedelta = outbox.LEASE,
                  destinations: DestinationPolicy | None = None,
                  remind_every: float | None = None, refresh_every: float | None = ALERTMANAGER_REFRESH):
-        """`http`: the client for HTTP receivers (made here, and closed by `close`, when None);
+        """`transport`: httpx's connection pool for HTTP receivers (made here, and closed by `close`, when
+        None; give one to trust other CAs);
         `remind_every`: re-notify incidents left open (unacknowledged) this often (None: never);
         `refresh_every`: re-send active incidents to Alertmanager receivers this often (below its
         resolve_timeout, 5 min by default, so they stay firing);
@@ -78,10 +79,10 @@ class Dispatcher:
         self.external_url, self.max_attempts = external_url, max_attempts
         self.remind_every, self.refresh_every = remind_every, refresh_every
         self.stopping = threading.Event()       # `run`'s stop event: claimed deliveries not sent are given back
-        self._own_http = http is None
-        self.http = new_client(timeout) if http is None else http
+        self._own_transport = transport is None
+        self.transport = new_transport() if transport is None else transport
         policy = destinations or DestinationPolicy()
-        web = HttpNotifier(self.http, timeout, policy, clock)
+        web = HttpNotifier(self.transport, timeout, policy, clock)
         siem, hep = SyslogNotifier(timeout, hostname, policy), HepNotifier(timeout, policy)
         self.notifiers: dict[str, Notifier] = {**{f: web for f in HTTP_FORMATS}, **{f: siem for f in SYSLOG_FORMATS},
                                                **{f: hep for f in HEP_FORMATS}, **(notifiers or {})}
@@ -115,8 +116,8 @@ class Dispatcher:
                 stop_event.wait(interval)
 
     def close(self) -> None:
-        if self._own_http:
-            self.http.close()
+        if self._own_transport:
+            self.transport.close()
 
     def __enter__(self) -> Dispatcher:
         return self

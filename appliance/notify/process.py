@@ -57,7 +57,10 @@ def main(settings, shared_results, parent: int) -> None:
     from appliance.lifetime import end_with_parent
     from appliance.logs import configure_from
     from appliance.notify.results import DELIVERY_RESULTS
+    from appliance.sdnotify import SYSTEMD_VARIABLES
     end_with_parent(parent)
+    for name in SYSTEMD_VARIABLES:                  # the notify socket is the serving process's
+        os.environ.pop(name, None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)         # the thread below inherits the mask
     configure_from(settings)
