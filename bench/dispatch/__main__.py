@@ -7,8 +7,9 @@ A fresh SQLite store, a generic webhook to a loopback receiver in its own proces
 this process writes the storm into the same store as the collector does: `--group` new incidents and
 their deliveries per transaction, one transaction every `--every` s (the collector's group commits),
 or all at once with `--every 0`. `--poller` reads the alert list through the API every 0.1 s, 500 rows
-a page (what bench/site's watcher does), to load the serving process. Prints one line: deliveries/s
-(from the first row written to the last delivery received), CPU of the service per delivery (every
+a page (what bench/site's watcher does), to load the serving process. Prints one line: how long the
+writing took, deliveries/s (from the first row written to the last delivery received: the dispatcher's
+rate with `--every 0`, the writer's pace otherwise), CPU of the service per delivery (every
 process of `appliance serve`, read from /proc; with --poller that includes the API's pages), and the
 latency p50/p99/max from a delivery row's creation to its receipt."""
 from __future__ import annotations
@@ -108,12 +109,13 @@ def _storm(args: argparse.Namespace, data: Path, service_pid: int) -> dict:
         cpu_before = cpu_by_process(service_pid)
         started = time.time()
         created = write_storm(store, args.deliveries, args.group, args.every)
+        written = time.time() - started
         wait_until(lambda: _left_outbox(store) >= args.deliveries, args.timeout, "deliveries still pending")
         cpu_after = cpu_by_process(service_pid)
     finally:
         store.close()
     cpu = {name: cpu_after.get(name, 0.0) - cpu_before.get(name, 0.0) for name in cpu_after}
-    return {"started": started, "created": created, "cpu": cpu}
+    return {"started": started, "created": created, "cpu": cpu, "written": written}
 
 
 def _left_outbox(store) -> int:
@@ -134,7 +136,8 @@ def _print(args: argparse.Namespace, result: dict, arrived: dict[int, float], po
     per_process = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in sorted(cpu.items()) if seconds > 0.005)
     print(f"dispatch: deliveries {len(latencies)}/{len(created)}, receiver "
           f"{'keep-alive' if args.keepalive else 'close'}, poller {'on' if args.poller else 'off'}"
-          f"{f' ({poller.pages} pages)' if poller else ''}, {len(created) / span:.0f} deliveries/s, "
+          f"{f' ({poller.pages} pages)' if poller else ''}, written in {result['written']:.2f} s, "
+          f"{len(created) / span:.0f} deliveries/s, "
           f"service CPU {sum(cpu.values()) / len(created) * 1e3:.2f} ms/delivery ({per_process}), "
           f"latency p50 {_pct(latencies, 50):.2f} s p99 {_pct(latencies, 99):.2f} s max {latencies[-1]:.2f} s")
 
