@@ -38,8 +38,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     for line in sync_notifiers(store, settings.notifiers, destinations=settings.notify):
         log.info("notifiers: %s", line)
     stop = threading.Event()
-    workers = [dispatcher_supervisor(settings),
-               threading.Thread(target=_purge, args=(store, settings, stop), name="retention", daemon=True)]
+    dispatcher = dispatcher_supervisor(settings)
+    workers = [dispatcher, threading.Thread(target=_purge, args=(store, settings, stop), name="retention", daemon=True)]
     for worker in workers:
         worker.start()
     try:
@@ -54,7 +54,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         server.run()
     finally:
         stop.set()
-        workers[0].stop()
+        dispatcher.stop()
         for worker in workers:
             worker.join(timeout=10)
         store.close()
@@ -74,7 +74,7 @@ def run(settings: Settings, host: str | None = None, port: int | None = None) ->
 
 
 class Supervisor(threading.Thread):
-    """Keeps a child process running: `start()` makes one (a Popen, or anything with its wait, poll,
+    """Keeps a child process running: `start` makes one (a Popen, or anything with its wait, poll,
     terminate and kill); `what` names it in the log line of a restart, with `fields`."""
     RESTART_MIN, RESTART_MAX, STEADY = 1.0, 60.0, 60.0
 

@@ -60,8 +60,8 @@ CLAIM = 500
 
 class Dispatcher:
     def __init__(self, store: Store, clock: Callable[[], float] = time.time,
-                 transport: httpx.BaseTransport | None = None, batch: int = CLAIM, timeout: float = 5.0, *, external_url: str = "",
-                 notifiers: dict[str, Notifier] | None = None, hostname: str | None = None,
+                 transport: httpx.BaseTransport | None = None, batch: int = CLAIM, timeout: float = 5.0, *,
+                 external_url: str = "", notifiers: dict[str, Notifier] | None = None, hostname: str | None = None,
                  max_attempts: int = outbox.MAX_ATTEMPTS, lease: timedelta = outbox.LEASE,
                  destinations: DestinationPolicy | None = None,
                  remind_every: float | None = None, refresh_every: float | None = ALERTMANAGER_REFRESH):
