@@ -51,6 +51,7 @@ SYSLOG_FORMATS = ("syslog", "cef")
 HEP_FORMATS = ("hep",)
 ALERTMANAGER_REFRESH = 120.0
 POLL_INTERVAL = 0.2         # s between looks at an empty outbox: a new alert waits at most this long
+PERIODIC_EVERY = 5.0        # s between looks for reminders and Alertmanager refreshes due (minutes apart)
 # Deliveries claimed at once. Each claim and each round's marking is a write transaction, and on SQLite
 # the dispatcher queues for the write lock behind the collector's group commits: bench/site at 5,000
 # phones had the dispatcher waiting for the lock a third of its time with 50 per claim, and the storm's
@@ -79,6 +80,7 @@ class Dispatcher:
         self.external_url, self.max_attempts = external_url, max_attempts
         self.remind_every, self.refresh_every = remind_every, refresh_every
         self.stopping = threading.Event()       # `run`'s stop event: claimed deliveries not sent are given back
+        self._periodic_at = float("-inf")       # the clock's time of the next look for reminders and refreshes
         self._own_transport = transport is None
         self.transport = new_transport() if transport is None else transport
         policy = destinations or DestinationPolicy()
@@ -91,7 +93,8 @@ class Dispatcher:
     def run_once(self) -> int:
         """Claim due deliveries and attempt each (in order per webhook); returns how many were attempted."""
         attempted = 0
-        if self.remind_every or self.refresh_every:
+        if (self.remind_every or self.refresh_every) and self.clock() >= self._periodic_at:
+            self._periodic_at = self.clock() + PERIODIC_EVERY
             with self.store.session() as session:
                 outbox.enqueue_periodic(session, self._now(), self.remind_every, self.refresh_every)
         until = time.monotonic() + self.lease.total_seconds() / 2
@@ -130,6 +133,9 @@ class Dispatcher:
         """Lease due rows; hold back those with an older pending delivery of the same webhook that was not
         claimed; return the rest grouped per webhook, oldest first, detached from the session."""
         now = self._now()
+        with self.store.session(readonly=True) as session:
+            if not outbox.any_due(session, now):
+                return []
         with self.store.session() as session:
             rows = outbox.due_deliveries(session, now, self.batch, self.lease)
             if not rows:

@@ -106,6 +106,13 @@ def enqueue_periodic(session: Session, now: datetime, remind_every: float | None
     return written
 
 
+def any_due(session: Session, now: datetime | None = None) -> bool:
+    """Is a pending delivery due? A read: an idle dispatcher's look at the outbox takes no write lock
+    (on SQLite every writing session queues for it, the collector's group commits included)."""
+    query = select(Delivery.id).where(Delivery.state == "pending", Delivery.next_attempt_at <= (now or utcnow()))
+    return session.scalar(query.limit(1)) is not None
+
+
 def due_deliveries(session: Session, now: datetime | None = None, limit: int = 50,
                    lease: timedelta = LEASE) -> list[Delivery]:
     """Claim up to `limit` pending deliveries that are due (webhook loaded), leased for `lease`."""
