@@ -20,6 +20,7 @@ import os
 import signal
 import subprocess
 import threading
+from multiprocessing.connection import wait as wait_for_exit
 
 CONTEXT = multiprocessing.get_context("spawn")
 STOP_SIGNALS = {signal.SIGTERM}
@@ -34,14 +35,18 @@ class DispatcherProcess:
                                         name="appliance-dispatcher", daemon=True)
         self._process.start()
         self.pid = self._process.pid
+        self._reaping = threading.Lock()
 
     def poll(self) -> int | None:
-        return self._process.exitcode
+        return self.wait(0) if wait_for_exit([self._process.sentinel], 0) else None
 
     def wait(self, timeout: float | None = None) -> int:
-        self._process.join(timeout)
-        if self._process.exitcode is None:
+        """The exit code, once the process ended (reaped once, whichever thread asks first: the
+        supervisor waits for it while `serve`, stopping, waits for it too)."""
+        if not wait_for_exit([self._process.sentinel], timeout):
             raise subprocess.TimeoutExpired("appliance-dispatcher", timeout)
+        with self._reaping:
+            self._process.join()
         return self._process.exitcode
 
     def terminate(self) -> None:
