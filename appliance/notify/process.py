@@ -58,7 +58,8 @@ class DispatcherProcess:
 
 def main(settings, shared_results, parent: int) -> None:
     """The process: dispatch in a thread until a stop signal (taken with sigwait, not a handler, so
-    nothing runs in the middle of the dispatching thread's locks) or until that thread ends."""
+    nothing runs in the middle of the dispatching thread's locks), exit 0; or until that thread ends
+    on its own, exit 1."""
     from appliance.lifetime import end_with_parent
     from appliance.logs import configure_from
     from appliance.notify.results import DELIVERY_RESULTS
@@ -73,11 +74,13 @@ def main(settings, shared_results, parent: int) -> None:
     stop = threading.Event()
     worker = threading.Thread(target=dispatch, args=(settings, stop), name="dispatcher")
     worker.start()
-    while worker.is_alive():
-        if signal.sigtimedwait(STOP_SIGNALS, LOOK_EVERY) is not None:
-            break
+    stopped = False
+    while worker.is_alive() and not stopped:
+        stopped = signal.sigtimedwait(STOP_SIGNALS, LOOK_EVERY) is not None
     stop.set()
     worker.join()
+    if not stopped:                 # the thread ended on its own (its traceback is on stderr): restarted
+        raise SystemExit(1)
 
 
 def dispatch(settings, stop: threading.Event) -> None:

@@ -110,3 +110,10 @@ def test_a_dispatcher_stopped_mid_storm_gives_back_its_claim_and_the_next_sends_
             second.wait(30)
     assert ids(slow_receiver.to("/hook")) == alerts                     # all, once, in order
     assert results.snapshot() == {("generic", "delivered"): 60}         # both processes' counts
+
+
+def test_a_dispatcher_that_cannot_start_exits_with_1_to_be_restarted(tmp_path):
+    settings = Settings.from_env({"APPLIANCE_DATA_DIR": str(tmp_path), "APPLIANCE_DATABASE_URL": "nosuchdb://x"},
+                                 cwd=tmp_path)
+    process = DispatcherProcess(settings, DeliveryResults().share(CONTEXT))
+    assert process.wait(HANG_GUARD) == 1                # not 0: the supervisor logs it and starts another
