@@ -2,7 +2,8 @@
 
   appliance_build_info{version,python}      1, labelled with what is running
   appliance_deliveries_total{format,result} webhook attempts since start: delivered | retry | gave_up
-                                            (the dispatcher runs in this process; a counter, so
+                                            (counted by the dispatcher's process in memory
+                                            shared with this one: appliance.notify.results; a counter, so
                                             `increase()` works across retention purges)
   process_* / python_*                      CPU, memory, open files, start time; interpreter, GC"""
 from __future__ import annotations
@@ -16,9 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from appliance import __version__
-from appliance.notify.results import DELIVERY_RESULTS, DeliveryResults
-
-RESULTS = ("delivered", "retry", "gave_up")
+from appliance.notify.results import DELIVERY_RESULTS, RESULTS, DeliveryResults
 
 
 class ServiceCollector(Collector):

@@ -1,8 +1,10 @@
 """`appliance serve` and `appliance run`: the long-running service.
 
-serve: the REST API (uvicorn), the webhook dispatcher and the retention purge, in one unprivileged
-process. run: the same, plus one `appliance collect --store` process per configured interface (only
-those need capture privileges); they are started, restarted when they die, and ended here, by PID.
+serve: the REST API (uvicorn) and the retention purge in one unprivileged process, and the webhook
+dispatcher in a process of its own (appliance.notify.process: it no longer waits for the GIL behind
+the API's pages). run: the same, plus one `appliance collect --store` process per configured interface
+(only those need capture privileges). Child processes are started, restarted when they die, and ended
+here, by PID.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,8 +38,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     for line in sync_notifiers(store, settings.notifiers, destinations=settings.notify):
         log.info("notifiers: %s", line)
     stop = threading.Event()
-    workers = [threading.Thread(target=_dispatch, args=(store, settings, stop), name="dispatcher", daemon=True),
-               threading.Thread(target=_purge, args=(store, settings, stop), name="retention", daemon=True)]
+    dispatcher = dispatcher_supervisor(settings)
+    workers = [dispatcher, threading.Thread(target=_purge, args=(store, settings, stop), name="retention", daemon=True)]
     for worker in workers:
         worker.start()
     try:
@@ -51,6 +54,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         server.run()
     finally:
         stop.set()
+        dispatcher.stop()
         for worker in workers:
             worker.join(timeout=10)
         store.close()
@@ -59,7 +63,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
 def run(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """`serve`, with a collector process per interface, each restarted when it dies (after 1 s, then
     doubling to a minute while it keeps dying soon after each start)."""
-    supervisors = [Supervisor(interface) for interface in settings.interfaces]
+    supervisors = [collector_supervisor(interface) for interface in settings.interfaces]
     for supervisor in supervisors:
         supervisor.start()
     try:
@@ -70,11 +74,13 @@ def run(settings: Settings, host: str | None = None, port: int | None = None) ->
 
 
 class Supervisor(threading.Thread):
+    """Keeps a child process running: `start` makes one (a Popen, or anything with its wait, poll,
+    terminate and kill); `what` names it in the log line of a restart, with `fields`."""
     RESTART_MIN, RESTART_MAX, STEADY = 1.0, 60.0, 60.0
 
-    def __init__(self, interface: str):
-        super().__init__(name=f"collector-{interface}", daemon=True)
-        self.interface = interface
+    def __init__(self, name: str, start: Callable[[], subprocess.Popen], what: str, fields: dict | None = None):
+        super().__init__(name=name, daemon=True)
+        self.start_process, self.what, self.fields = start, what, fields or {}
         self.stopping = threading.Event()
         self.process: subprocess.Popen | None = None
         self.restarts = 0
@@ -83,16 +89,15 @@ class Supervisor(threading.Thread):
         delay = self.RESTART_MIN
         while not self.stopping.is_set():
             started = time.monotonic()
-            self.process = _start_collector(self.interface)
+            self.process = self.start_process()
             code = self.process.wait()
             if self.stopping.is_set():
                 return
             if time.monotonic() - started > self.STEADY:
                 delay = self.RESTART_MIN                # it had been running well: start again soon
             self.restarts += 1
-            log.warning("the collector on %s exited (%s); restarting in %g s", self.interface, code, delay,
-                        extra={"interface": self.interface, "exit_code": code, "restarts": self.restarts,
-                               "delay_s": delay})
+            log.warning("%s exited (%s); restarting in %g s", self.what, code, delay,
+                        extra={**self.fields, "exit_code": code, "restarts": self.restarts, "delay_s": delay})
             self.stopping.wait(delay)
             delay = min(delay * 2, self.RESTART_MAX)
 
@@ -114,6 +119,19 @@ class Supervisor(threading.Thread):
             process.wait()
 
 
+def collector_supervisor(interface: str) -> Supervisor:
+    return Supervisor(f"collector-{interface}", lambda: _start_collector(interface), f"the collector on {interface}",
+                      {"interface": interface})
+
+
+def dispatcher_supervisor(settings: Settings) -> Supervisor:
+    """The webhook dispatcher's process; the delivery tally moves to memory it shares with this one."""
+    from appliance.notify.process import CONTEXT, DispatcherProcess
+    from appliance.notify.results import DELIVERY_RESULTS
+    shared = DELIVERY_RESULTS.share(CONTEXT)
+    return Supervisor("dispatcher", lambda: DispatcherProcess(settings, shared), "the webhook dispatcher")
+
+
 def _start_collector(interface: str) -> subprocess.Popen:
     command = [str(Path(sys.executable).parent / "appliance"), "collect", "--interface", interface, "--store",
                "--format", "jsonl"]
@@ -121,13 +139,6 @@ def _start_collector(interface: str) -> subprocess.Popen:
     parent = os.getpid()
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, env=without_systemd(os.environ),
                             preexec_fn=lambda: end_with_parent(parent))
-
-
-def _dispatch(store, settings: Settings, stop: threading.Event) -> None:
-    from appliance.notify.dispatcher import Dispatcher
-    with Dispatcher(store, destinations=settings.notify, external_url=settings.external_url,
-                    remind_every=settings.incidents.remind_every) as dispatcher:
-        dispatcher.run(stop)
 
 
 def _purge(store, settings: Settings, stop: threading.Event) -> None:

@@ -6,7 +6,8 @@
 Modules: dispatcher (claim, send, mark; order per receiver; retries), delivery (`Outgoing`, the
 `Notifier.send(item)` seam), formats (generic signed JSON, Slack, Teams, Alertmanager v4), webhook
 (HTTP with httpx), syslog (RFC 5424 and CEF over UDP or TCP), hep (HEP v3 to Homer over UDP or TCP),
-destinations (where notifications may go: the policy every notifier checks after DNS), errors.
+destinations (where notifications may go: the policy every notifier checks after DNS), process (the dispatcher
+in a process of its own under `serve`), results (the delivery tally /metrics exports), errors.
 
 Imported lazily: settings read `appliance.notify.destinations` at start-up, and a command that only
 analyzes captures must not load httpx and SQLAlchemy with it."""

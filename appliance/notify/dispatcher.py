@@ -36,7 +36,7 @@ from appliance.notify.errors import DeliveryError
 from appliance.notify.hep import HepNotifier
 from appliance.notify.results import DELIVERY_RESULTS
 from appliance.notify.syslog import SyslogNotifier
-from appliance.notify.webhook import HttpNotifier, new_client
+from appliance.notify.webhook import HttpNotifier, new_transport
 from appliance.store import outbox
 from appliance.store.columns import from_epoch
 from appliance.store.engine import Store
@@ -51,6 +51,7 @@ SYSLOG_FORMATS = ("syslog", "cef")
 HEP_FORMATS = ("hep",)
 ALERTMANAGER_REFRESH = 120.0
 POLL_INTERVAL = 0.2         # s between looks at an empty outbox: a new alert waits at most this long
+PERIODIC_EVERY = 5.0        # s between looks for reminders and Alertmanager refreshes due (minutes apart)
 # Deliveries claimed at once. Each claim and each round's marking is a write transaction, and on SQLite
 # the dispatcher queues for the write lock behind the collector's group commits: bench/site at 5,000
 # phones had the dispatcher waiting for the lock a third of its time with 50 per claim, and the storm's
@@ -59,13 +60,14 @@ CLAIM = 500
 
 
 class Dispatcher:
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time, http: httpx.Client | None = None,
-                 batch: int = CLAIM, timeout: float = 5.0, *, external_url: str = "",
-                 notifiers: dict[str, Notifier] | None = None, hostname: str | None = None,
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time,
+                 transport: httpx.BaseTransport | None = None, batch: int = CLAIM, timeout: float = 5.0, *,
+                 external_url: str = "", notifiers: dict[str, Notifier] | None = None, hostname: str | None = None,
                  max_attempts: int = outbox.MAX_ATTEMPTS, lease: timedelta = outbox.LEASE,
                  destinations: DestinationPolicy | None = None,
                  remind_every: float | None = None, refresh_every: float | None = ALERTMANAGER_REFRESH):
-        """`http`: the client for HTTP receivers (made here, and closed by `close`, when None);
+        """`transport`: httpx's connection pool for HTTP receivers (made here, and closed by `close`, when
+        None; give one to trust other CAs);
         `remind_every`: re-notify incidents left open (unacknowledged) this often (None: never);
         `refresh_every`: re-send active incidents to Alertmanager receivers this often (below its
         resolve_timeout, 5 min by default, so they stay firing);
@@ -77,10 +79,12 @@ class Dispatcher:
         self.store, self.clock, self.batch, self.lease = store, clock, batch, lease
         self.external_url, self.max_attempts = external_url, max_attempts
         self.remind_every, self.refresh_every = remind_every, refresh_every
-        self._own_http = http is None
-        self.http = new_client(timeout) if http is None else http
+        self.stopping = threading.Event()       # `run`'s stop event: claimed deliveries not sent are given back
+        self._periodic_at = float("-inf")       # the clock's time of the next look for reminders and refreshes
+        self._own_transport = transport is None
+        self.transport = new_transport() if transport is None else transport
         policy = destinations or DestinationPolicy()
-        web = HttpNotifier(self.http, timeout, policy, clock)
+        web = HttpNotifier(self.transport, timeout, policy, clock)
         siem, hep = SyslogNotifier(timeout, hostname, policy), HepNotifier(timeout, policy)
         self.notifiers: dict[str, Notifier] = {**{f: web for f in HTTP_FORMATS}, **{f: siem for f in SYSLOG_FORMATS},
                                                **{f: hep for f in HEP_FORMATS}, **(notifiers or {})}
@@ -89,7 +93,8 @@ class Dispatcher:
     def run_once(self) -> int:
         """Claim due deliveries and attempt each (in order per webhook); returns how many were attempted."""
         attempted = 0
-        if self.remind_every or self.refresh_every:
+        if (self.remind_every or self.refresh_every) and self.clock() >= self._periodic_at:
+            self._periodic_at = self.clock() + PERIODIC_EVERY
             with self.store.session() as session:
                 outbox.enqueue_periodic(session, self._now(), self.remind_every, self.refresh_every)
         until = time.monotonic() + self.lease.total_seconds() / 2
@@ -98,7 +103,9 @@ class Dispatcher:
         return attempted
 
     def run(self, stop_event: threading.Event, interval: float = POLL_INTERVAL) -> None:
-        """Dispatch until `stop_event` is set: straight on while there is work, else every `interval` s."""
+        """Dispatch until `stop_event` is set: straight on while there is work, else every `interval` s.
+        Once it is set, the delivery in flight is finished and what was claimed and not sent is given back."""
+        self.stopping = stop_event
         last_error = None
         while not stop_event.is_set():
             try:
@@ -112,8 +119,8 @@ class Dispatcher:
                 stop_event.wait(interval)
 
     def close(self) -> None:
-        if self._own_http:
-            self.http.close()
+        if self._own_transport:
+            self.transport.close()
 
     def __enter__(self) -> Dispatcher:
         return self
@@ -126,6 +133,9 @@ class Dispatcher:
         """Lease due rows; hold back those with an older pending delivery of the same webhook that was not
         claimed; return the rest grouped per webhook, oldest first, detached from the session."""
         now = self._now()
+        with self.store.session(readonly=True) as session:
+            if not outbox.any_due(session, now):
+                return []
         with self.store.session() as session:
             rows = outbox.due_deliveries(session, now, self.batch, self.lease)
             if not rows:
@@ -156,12 +166,12 @@ class Dispatcher:
     def _send_group(self, group: list[tuple[Outgoing, DeliveryError | None]], until: float) -> int:
         """Send one webhook's claimed deliveries in order, up to the first failure; the ones sent are
         marked delivered together (one transaction, not one per delivery: the receiver, not the store,
-        should set the pace). Past `until` (a slow receiver) the rest are given back, due now, before
-        their lease ends. Returns how many were attempted."""
+        should set the pace). Past `until` (a slow receiver), or when the dispatcher stops, the rest are
+        given back, due now, before their lease ends. Returns how many were attempted."""
         sent: list[tuple[Outgoing, datetime]] = []
         attempted = 0
         for index, (item, problem) in enumerate(group):
-            if time.monotonic() > until:
+            if time.monotonic() > until or self.stopping.is_set():
                 self._give_back([i.delivery_id for i, _ in group[index:]])
                 break
             attempted += 1

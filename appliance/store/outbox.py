@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from appliance.store.columns import to_epoch, utcnow
 from appliance.store.errors import NotFound
@@ -105,6 +106,13 @@ def enqueue_periodic(session: Session, now: datetime, remind_every: float | None
     return written
 
 
+def any_due(session: Session, now: datetime | None = None) -> bool:
+    """Is a pending delivery due? A read: an idle dispatcher's look at the outbox takes no write lock
+    (on SQLite every writing session queues for it, the collector's group commits included)."""
+    query = select(Delivery.id).where(Delivery.state == "pending", Delivery.next_attempt_at <= (now or utcnow()))
+    return session.scalar(query.limit(1)) is not None
+
+
 def due_deliveries(session: Session, now: datetime | None = None, limit: int = 50,
                    lease: timedelta = LEASE) -> list[Delivery]:
     """Claim up to `limit` pending deliveries that are due (webhook loaded), leased for `lease`."""
@@ -116,8 +124,12 @@ def due_deliveries(session: Session, now: datetime | None = None, limit: int = 5
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Delivery)
     rows = list(session.scalars(query))
-    for row in rows:
-        row.next_attempt_at = now + lease
+    if rows:                                    # one statement, not an ORM flush of an UPDATE per row
+        until = now + lease
+        session.execute(update(Delivery).where(Delivery.id.in_([row.id for row in rows]))
+                        .values(next_attempt_at=until).execution_options(synchronize_session=False))
+        for row in rows:
+            set_committed_value(row, "next_attempt_at", until)
     return rows
 
 

@@ -53,6 +53,7 @@ class Summary:
     latency_by_type: dict = field(default_factory=dict)   # type -> sorted alert latencies
     store_to_api: list = field(default_factory=list)      # deciding packet's time -> readable in the API
     late: dict = field(default_factory=dict)              # "ip type" -> alert latency, the slowest ones
+    api_to_webhook: list = field(default_factory=list)    # readable in the API -> at the webhook receiver
 
     def finish(self, site, api_seen: dict, hook_seen: dict, traffic_time: dict | None = None) -> None:
         truth = site.truth
@@ -81,6 +82,8 @@ class Summary:
         timed = [k for k in sent & set(api_seen) if k in traffic_time]
         # where the time goes: the packet that decided (store's first_seen) to readable in the API
         self.store_to_api = sorted(api_seen[k] - traffic_time[k] for k in timed)
+        # the dispatcher's share: negative when the webhook came before the watcher's next poll
+        self.api_to_webhook = sorted(hook_seen[k] - api_seen[k] for k in sent & set(api_seen) & set(hook_seen))
 
     @property
     def packets(self) -> int:
@@ -141,6 +144,9 @@ def print_table(s: Summary) -> None:
     if s.store_to_api:
         print(f"from the deciding packet to readable in the API: p50 {percentile(s.store_to_api, 50):.2f} s, "
               f"p99 {percentile(s.store_to_api, 99):.2f} s")
+    if s.api_to_webhook:
+        print(f"from readable in the API to the webhook receiver: p50 {percentile(s.api_to_webhook, 50):.2f} s, "
+              f"p99 {percentile(s.api_to_webhook, 99):.2f} s")
     if s.missing:
         print(f"missing incidents ({len(s.missing)}): {s.missing[:10]}")
     if s.false_list:

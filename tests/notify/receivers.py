@@ -24,6 +24,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    peer: tuple = ()                            # the client's (address, port): one per connection
 
 
 Answer = tuple[int, dict[str, str]]
@@ -33,8 +34,9 @@ class HttpReceiver:
     """`answer(n, request) -> (status, headers)` for the n-th request to a path (0-based); 200 by default."""
 
     def __init__(self, answer: Callable[[int, Request], Answer] | None = None, port: int = 0, delay: float = 0.0,
-                 host: str = "127.0.0.1", tls=None):
-        """`tls`: a server SSLContext to answer HTTPS instead of HTTP."""
+                 host: str = "127.0.0.1", tls=None, keepalive: bool = False):
+        """`tls`: a server SSLContext to answer HTTPS instead of HTTP; `keepalive`: answer HTTP/1.1 and
+        keep the connection open, as real receivers do (else HTTP/1.0, closed after each answer)."""
         self.host, self.scheme = host, "https" if tls else "http"
         self.answer = answer or (lambda n, request: (200, {}))
         self.delay = delay
@@ -43,9 +45,12 @@ class HttpReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keepalive else "HTTP/1.0"
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                request = Request(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                request = Request(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
+                                  tuple(self.client_address))
                 with receiver._lock:
                     n = sum(1 for r in receiver.requests if r.path == request.path)
                     receiver.requests.append(request)

@@ -194,8 +194,8 @@ def test_https_goes_to_the_checked_address_and_still_verifies_the_name(store, ce
             hook = queries.create_webhook(s, None, f"https://{names[0]}:{receiver.port}/tls").id
         clock = Clock()
         Recorder(store, "sensor-1", clock=clock).alert(policy_alert())
-        with httpx.Client(verify=client_context(trust=cert), follow_redirects=False) as client, \
-                Dispatcher(store, http=client, destinations=LOOPBACK_ALLOWED, clock=clock) as dispatcher:
+        with httpx.HTTPTransport(verify=client_context(trust=cert)) as transport, \
+                Dispatcher(store, transport=transport, destinations=LOOPBACK_ALLOWED, clock=clock) as dispatcher:
             dispatcher.run_once()
         with store.session(readonly=True) as s:
             [row] = queries.recent_deliveries(s, hook)
