@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.dispatch.procs import tree
+
 from .netns import enter
 
 API_PORT, HOOK_PORT = 8080, 9099
@@ -33,21 +35,7 @@ class Service:
 
     def tree(self) -> list[int]:
         """PIDs of `appliance run` and every descendant."""
-        children: dict[int, list[int]] = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    stat = Path(f"/proc/{entry}/stat").read_text()
-                except OSError:
-                    continue
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry))
-        found, todo = [], [self.process.pid]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            todo.extend(children.get(pid, ()))
-        return found
+        return tree(self.process.pid)
 
     def collectors(self) -> list[int]:
         out = []
