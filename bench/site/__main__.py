@@ -20,6 +20,7 @@ import os
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import sender, service
@@ -44,6 +45,8 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-dashboard", action="store_true", help="skip the Chromium first-paint reading")
     p.add_argument("--json", type=Path, default=OUT / "site.json")
+    p.add_argument("--keep", type=Path, default=None,
+                   help="directory for the appliance's store and logs, kept after the run (default: a temporary one)")
     return p.parse_args(argv)
 
 
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> Summary:
     print(f"site: {len(phones)} phones, {len(site.frames):,} frames ({site.site_seconds:.0f} s of site time, "
           f"{site.truth.calls} calls) generated in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     marks = {index: key for key, index in site.truth.first_frame.items()}
-    with wire() as link, tempfile.TemporaryDirectory(prefix="site-bench-") as tmp:
+    with wire() as link, _state_dir(args.keep) as tmp:
         receiver = WebhookReceiver(link.monitor_ns, service.HOOK_PORT)
         receiver.start()
         svc = service.start(link.monitor_ns, link.monitor_if, Path(tmp))
@@ -80,6 +83,18 @@ def run(args: argparse.Namespace) -> Summary:
             receiver.close()
         summary.finish(site, watcher.first_seen, receiver.first_seen, watcher.traffic_time)
     return summary
+
+
+@contextmanager
+def _state_dir(keep: Path | None):
+    """Where the appliance under test keeps its store and logs: `keep` (left for a look afterwards:
+    which stream an unexpected incident names, its evidence) or a temporary directory."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="site-bench-") as tmp:
+            yield tmp
+        return
+    keep.mkdir(parents=True, exist_ok=False)
+    yield str(keep)
 
 
 def _replay(args, site, marks, steps, link, svc, watcher, timer) -> Summary:
