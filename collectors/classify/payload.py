@@ -4,7 +4,11 @@ per-position uniformity of encrypted bytes, and payload length against the codec
 Signals (each recorded in `evidence` when it decides):
   * bit positions of the first payload bytes that never change across packets (a codec header:
     Opus TOC, AMR CMR, telephone-event fields, video descriptors). Encrypted bits are fair coins:
-    k constant bits over n packets happen by chance with probability ~ (2^(1-n))^k;
+    each of the B positions is constant over n packets with probability 2^(1-n), so the number of
+    constant positions is about Poisson(B * 2^(1-n)), and k of them decide only when that tail is
+    below CONSTANT_BITS_CHANCE. (3 of 128 over 12 packets, the old rule, is chance once in ~25,000
+    SRTP streams: bench/site raised cleartext_media on a compliant phone's SRTP about once a run.)
+    Fewer than that wait for more packets: a codec header stays constant, chance does not;
   * per-bit bias over those positions (chi-square against fair coins);
   * the byte-value distribution of whole payloads (G.711 speech is far from uniform);
   * for fixed-rate codecs, payload length against the timestamp step: exactly the frame size in
@@ -39,7 +43,8 @@ EXTENDED_BUDGET = 250       # ... refined until then when the first one was inco
 MAX_HIST_BYTES = 16384
 NUMPY_FOLD_BYTES = 256       # fewer pending sample bytes than this are counted by the Counter (numpy's call costs more)
 NUMPY_FOLD_PREFIXES = 4      # fewer pending prefixes than this are added one by one
-CONSTANT_BITS_CLEAR = 3     # constant bits that prove structure (given MIN_PACKETS)
+CONSTANT_BITS_CLEAR = 3     # constant bits worth weighing against chance
+CONSTANT_BITS_CHANCE = 1e-9  # ... that decide cleartext when chance gives as many less often than this
 BIAS_SIGMAS_CLEAR = 8.0
 BIAS_SIGMAS_RANDOM = 4.0
 HIST_SIGMAS_CLEAR = 12.0
@@ -187,8 +192,11 @@ class PayloadClassifier:
         hist = self._hist_sigmas()
         lengths = self._length_evidence()
         if constant >= CONSTANT_BITS_CLEAR:
-            return self._clear(0.97, [f"payload: {constant} bit positions constant over {self.n} packets "
-                                      "(codec header in clear)"] + lengths)
+            if _poisson_tail(constant, self._constant_by_chance()) < CONSTANT_BITS_CHANCE:
+                return self._clear(0.97, [f"payload: {constant} bit positions constant over {self.n} packets "
+                                          "(codec header in clear)"] + lengths)
+            if not final:
+                return None          # as many as chance gives now and then over so many positions: wait
         if hist >= HIST_SIGMAS_CLEAR or bias >= BIAS_SIGMAS_CLEAR:
             return self._clear(0.93, [f"payload: byte distribution {hist:.0f} sigma from uniform, "
                                       f"bit bias {bias:.0f} sigma (codec structure)"] + lengths)
@@ -231,7 +239,7 @@ class PayloadClassifier:
         if self.n < FEW_PACKETS:
             return None
         constant = self._constant_bits()
-        chance = self.prefix_len * 8 * 2.0 ** (1 - self.n)
+        chance = self._constant_by_chance()
         surprise = _poisson_tail(constant, chance)
         hist = self._hist_sigmas()
         if surprise < 1e-4 or hist >= HIST_SIGMAS_CLEAR:
@@ -241,6 +249,10 @@ class PayloadClassifier:
             return self._encrypted(0.45, [f"payload: no structure beyond chance in only {self.n} packets "
                                           "(a lean, not a verdict)"], verified=False)
         return None
+
+    def _constant_by_chance(self) -> float:
+        """Constant bit positions that fair coins give over this many packets, on average."""
+        return self.prefix_len * 8 * 2.0 ** (1 - self.n)
 
     def _constant_bits(self, ones: tuple[int, ...] | None = None) -> int:
         n, counts = self.n, (ones or self.ones)[:self.prefix_len * 8]
