@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-from collectors.flows import shrink
+from collectors.flows import shrunk
 
 SHAPE = b"\x08\x00\x45"      # at offset 12: IPv4 ethertype, version 4 with a 20-byte header
 UDP_PROTO = 17
@@ -99,7 +99,4 @@ class FastPath:
             entry = self.entries.pop(key, None)
             if entry is not None:
                 entry.flush()
-                self._removed += 1
-                if self._removed > 2 * len(self.entries) + 64:     # most went quiet: a table for the rest
-                    shrink(self.entries)
-                    self._removed = 0
+                self._removed = shrunk(self.entries, self._removed + 1)

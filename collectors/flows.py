@@ -22,6 +22,9 @@ NO_FRAMES = ()           # a flow's evidence before its first frame: shared, as 
                          # media) never keep one; an empty list is 56 B a flow
 
 
+SHRINK_AFTER = 64        # entries removed from a table (beyond twice those left) before it is shrunk
+
+
 class _Rare:
     """A flow's fields most flows never set (one object for the few that do, instead of a slot each)."""
     __slots__ = ("detector", "stun", "dtls", "zrtp", "turn", "non_media", "serial", "app", "keying_hint",
@@ -218,12 +221,17 @@ class FlowTable:
             self._retire(key)
 
 
-def shrink(table: dict) -> None:
-    """A dict keeps the hash table of its largest size: once most of a busy while's entries are gone, the
-    same dict (bound methods and other holders stay valid) with a table for what is left."""
+def shrunk(table: dict, removed: int) -> int:
+    """`removed`: entries taken out of `table` since it was last shrunk. A dict keeps the hash table of its
+    largest size: once most of a busy while's entries are gone (beyond twice those left, plus SHRINK_AFTER),
+    the same dict (bound methods and other holders stay valid) gets a table for what is left. Returns the
+    count to keep."""
+    if removed <= 2 * len(table) + SHRINK_AFTER:
+        return removed
     kept = list(table.items())
     table.clear()
     table.update(kept)
+    return 0
 
 
 def _share_numbers(flow: Flow, stream) -> None:

@@ -183,11 +183,7 @@ class Pipeline:
         if pkt is None:
             return
         if pkt.proto == UDP:
-            flow = self._udp(pkt)
-            if flow.evidence is not None and (flow.state == MEDIA or flow.detector is not None):
-                self._keep_evidence(flow, ts, linktype, data)
-            if common and flow.state == MEDIA and flow.evidence is None:
-                self.fast.arm(flow, data)
+            self._udp_frame_done(self._udp(pkt), ts, linktype, data, common)
         else:
             self._tcp(pkt)
 
@@ -220,11 +216,16 @@ class Pipeline:
         else:
             self.media.rtp_frame(flow, data, 42, end, 54, b1 & 0x7F, int.from_bytes(data[50:54], "big"),
                                  int.from_bytes(data[46:50], "big"), ts)
-        if flow.evidence is not None and (flow.state == MEDIA or flow.detector is not None):
-            self._keep_evidence(flow, ts, 1, data)
-        if flow.state == MEDIA and flow.evidence is None:
-            self.fast.arm(flow, data)
+        self._udp_frame_done(flow, ts, 1, data, True)
         return True
+
+    def _udp_frame_done(self, flow: Flow, ts: float, linktype: int, data: bytes, common: bool) -> None:
+        """After a UDP frame went through its flow: its bytes kept as evidence while the flow is (or may be)
+        RTP, and a settled stream's frames of the fast path's shape (`common`) counted there from now on."""
+        if flow.evidence is not None and (flow.state == MEDIA or flow.detector is not None):
+            self._keep_evidence(flow, ts, linktype, data)
+        if common and flow.state == MEDIA and flow.evidence is None:
+            self.fast.arm(flow, data)
 
     def _counted_flow(self, table: FlowTable, pkt) -> Flow:
         key = (pkt.src, pkt.sport, pkt.dst, pkt.dport)

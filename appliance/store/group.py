@@ -15,10 +15,11 @@ observations of a boot storm (a REGISTER, a TLS session each) that was half of t
 time (bench/site at 5,000 phones). Writes that nobody retries alone take `shared()` instead: no
 savepoint, their rows flushed with the group's. If one of them fails, nothing of the group can be kept
 (its rows may be half written in the session), so the group ends by raising `GroupBroken` and is
-rolled back; `BufferedRecorder.batch()` then has every write of the group wait in order, as for a
-group whose commit failed. `BufferedRecorder.batch()` keeps the promise that nothing
-is lost when the database goes away: if the group's commit fails, every write of the group waits in
-order, ahead of anything newer, exactly as single writes do.
+rolled back.
+
+`BufferedRecorder.batch()` keeps the promise that nothing is lost when the database goes away: if the
+group's commit fails (or the group broke), every write of the group waits in order, ahead of anything
+newer, exactly as single writes do.
 """
 from __future__ import annotations
 

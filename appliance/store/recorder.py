@@ -249,6 +249,11 @@ class Recorder:
     def _conversation_key(self, conversation: tuple) -> tuple:
         return (("sensor_id", self.sensor_id), *zip(CONVERSATION, conversation))
 
+    def _conversation_row(self, session: Session, ev) -> SignalingSession:
+        """The signaling session of a SignalingObserved or a TlsObserved, under the key it was looked up
+        ahead with."""
+        return self._rows.get_or_new(session, SignalingSession, **dict(self._conversation_key(_conversation(ev))))
+
     def _preload(self, session: Session, model, column: str, values: set) -> None:
         for chunk in _chunks(values):
             query = select(model).where(model.sensor_id == self.sensor_id, getattr(model, column).in_(chunk))
@@ -443,8 +448,7 @@ class Recorder:
         touch(row, from_epoch(ev.ts), from_epoch(ev.ts))
 
     def _signaling(self, session: Session, ev: SignalingObserved) -> None:
-        row = self._rows.get_or_new(session, SignalingSession, sensor_id=self.sensor_id, transport=ev.transport,
-                         client=ev.client, client_port=ev.client_port, server=ev.server, server_port=ev.server_port)
+        row = self._conversation_row(session, ev)
         row.user_agents = merged(row.user_agents, [ev.user_agent] if ev.user_agent else [])
         row.call_ids = row.call_ids or []
         touch(row, from_epoch(ev.ts), from_epoch(ev.ts))
@@ -458,8 +462,7 @@ class Recorder:
     def _tls(self, session: Session, ev: TlsObserved) -> None:
         if not ev.is_sip:
             return
-        row = self._rows.get_or_new(session, SignalingSession, sensor_id=self.sensor_id, transport="tls", client=ev.client,
-                         client_port=ev.client_port, server=ev.server, server_port=ev.server_port)
+        row = self._conversation_row(session, ev)
         row.tls = {"version": ev.version, "sni": ev.sni, "cipher": ev.cipher, "certificate": ev.certificate}
         row.user_agents, row.call_ids = row.user_agents or [], row.call_ids or []
         touch(row, from_epoch(ev.ts), from_epoch(ev.ts))

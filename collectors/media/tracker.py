@@ -12,7 +12,7 @@ from collectors.classify.signaled import signaled_verdict
 from collectors.classify.combine import KEYING_VERDICTS, combine, merge_signaled
 from collectors.classify.verdict import Verdict
 from collectors.events import ExposureProven, StreamVerdict
-from collectors.flows import MEDIA, NEW, OTHER, Flow, shrink
+from collectors.flows import MEDIA, NEW, OTHER, Flow, shrunk
 from collectors.media.assurance import assurance as rests_on, carries_srtcp, neighbours
 from collectors.media.detect import MATCH, NEED_MORE, NO_MATCH, RtpDetector
 from collectors.media.exposure import ExposureProbe
@@ -28,7 +28,6 @@ STUN_COOKIE = b"\x21\x12\xa4\x42"
 ZRTP_COOKIE = b"ZRTP"
 MAX_NON_MEDIA = 8
 REBIND_IDLE = 2.0
-SHRINK_AFTER = 64         # addresses removed from the index (beyond twice those left) before it is shrunk
 CLEARTEXT_SIGNALING = ("udp", "tcp", "ws")
 CALL_END_GRACE = 1.0
 SRTCP_BESIDE = 0.8          # uniform RTP whose control channel carries SRTCP trailers
@@ -447,9 +446,7 @@ class MediaTracker:
                 if not flows:
                     del self.by_endpoint[endpoint]
                     self._removed += 1
-        if self._removed > 2 * len(self.by_endpoint) + SHRINK_AFTER:
-            shrink(self.by_endpoint)       # ~46 B per quiet stream in bench.memory's idle figure
-            self._removed = 0
+        self._removed = shrunk(self.by_endpoint, self._removed)     # ~46 B per quiet stream (bench.memory)
 
 
 @lru_cache(maxsize=1024)
