@@ -1,7 +1,7 @@
 """Replays the site's frames onto the sender end of the veth at a target packet rate.
 
 AF_PACKET with a PACKET_TX_RING (TPACKET_V2): frames are copied into the shared ring and one send()
-hands a whole batch to the kernel, so the Python cost per frame is two memory copies. Pacing is per
+hands a whole batch to the kernel; numpy fills a batch's slots at once (`fill`). Pacing is per
 batch of 1 ms worth of frames. It runs in a process of its own (forked after the frames are built, so
 the buffer is shared copy-on-write) that enters the sender namespace, and reports through a pipe the
 wall time at which each marked frame (a truth incident's first frame) went out, and per step the
@@ -10,9 +10,11 @@ frames sent and the rate reached.
 from __future__ import annotations
 
 import os
-import struct
 import time
 from bisect import bisect_left
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from bench.txring import DATA_AT, TP_STATUS_SEND_REQUEST, open_tx_ring
 
@@ -21,26 +23,50 @@ from .netns import enter
 FRAME_SIZE, FRAMES_PER_BLOCK, BLOCKS = 2048, 2, 1024      # 2048 frames of up to 2 KiB - header
 SETTLE_S = 6.0                                            # quiet between steps
 MAX_BATCH = 256                                           # below the peer's netdev backlog (1000)
-_HDR = struct.Struct("=III")                              # tp_status, tp_len, tp_snaplen
+WINDOW = 256                                              # bytes gathered per short frame
 
 
 class TxRing:
     def __init__(self, iface: str):
         self.sock, self.ring, self.slots = open_tx_ring(iface, FRAME_SIZE, FRAME_SIZE * FRAMES_PER_BLOCK, BLOCKS)
+        self.rows = np.frombuffer(self.ring, np.uint8).reshape(self.slots, FRAME_SIZE)
         self.next = 0
 
-    def send(self, buf, offsets, first: int, last: int) -> None:
+    def send(self, frames: "SendBuffer", first: int, last: int) -> None:
         """Frames first..last-1 (at most self.slots of them), then one send() that waits for all."""
-        ring, pack, view = self.ring, _HDR.pack_into, memoryview(buf)
-        slot = self.next
-        for i in range(first, last):
-            start, end = offsets[i], offsets[i + 1]
-            base = slot * FRAME_SIZE
-            ring[base + DATA_AT:base + DATA_AT + end - start] = view[start:end]
-            pack(ring, base, TP_STATUS_SEND_REQUEST, end - start, end - start)
-            slot = (slot + 1) % self.slots
-        self.next = slot
+        self.next = fill(self.rows, self.next, frames, first, last)
         self.sock.send(b"")
+
+
+class SendBuffer:
+    """The site's frames as numpy sees them: frame i is data[offsets[i]:offsets[i + 1]], and
+    `windows[s]` is the WINDOW bytes from s (a view, nothing copied)."""
+
+    def __init__(self, buf, offsets):
+        self.data = np.frombuffer(buf, np.uint8)
+        self.offsets = np.frombuffer(offsets, np.uint64).astype(np.int64)
+        self.windows = sliding_window_view(self.data, min(WINDOW, len(self.data)))
+
+
+def fill(rows: np.ndarray, slot: int, frames: SendBuffer, first: int, last: int) -> int:
+    """Frames first..last-1 into the ring's slots (`rows`, one per slot) from `slot` on, marked for
+    sending; the next free slot. A frame of up to WINDOW bytes (nearly all: RTP, RTCP) is copied as
+    one row of a 2-D gather with the others, what follows it in the window landing past its tp_len
+    (never sent); longer ones one by one. At 500,000 frames/s a copy loop per frame cost the sender
+    ~0.3 us more per frame, CPU the collector needs on this 2-core machine."""
+    starts = frames.offsets[first:last]
+    lengths = frames.offsets[first + 1:last + 1] - starts
+    slots = (slot + np.arange(last - first)) % len(rows)
+    short = (lengths <= WINDOW) & (starts < len(frames.windows))
+    rows[slots[short], DATA_AT:DATA_AT + frames.windows.shape[1]] = frames.windows[starts[short]]
+    for i in np.flatnonzero(~short).tolist():
+        start, length = int(starts[i]), int(lengths[i])
+        rows[slots[i], DATA_AT:DATA_AT + length] = frames.data[start:start + length]
+    words = rows.view(np.uint32)                                     # tp_status, tp_len, tp_snaplen, ...
+    words[slots, 1] = lengths
+    words[slots, 2] = lengths
+    words[slots, 0] = TP_STATUS_SEND_REQUEST                         # status last: the kernel may take it
+    return int(slots[-1] + 1) % len(rows)
 
 
 def replay(frames, marks: list[int], steps: list[tuple[float, float]], ns: str, iface: str, out) -> None:
@@ -48,8 +74,8 @@ def replay(frames, marks: list[int], steps: list[tuple[float, float]], ns: str, 
     <seconds>' lines to `out` (a pipe's write end, text)."""
     enter(ns)
     ring = TxRing(iface)
-    buf, offsets = frames.buf, frames.offsets
-    total = len(offsets) - 1
+    frames = SendBuffer(frames.buf, frames.offsets)
+    total = len(frames.offsets) - 1
     marks = sorted(marks)
     at = 0
     for number, (rate, seconds) in enumerate(steps):
@@ -60,7 +86,7 @@ def replay(frames, marks: list[int], steps: list[tuple[float, float]], ns: str, 
         while sent < count:
             n = min(batch, count - sent)
             first = at + sent
-            ring.send(buf, offsets, first, first + n)
+            ring.send(frames, first, first + n)
             now = time.time()
             m = bisect_left(marks, first)
             while m < len(marks) and marks[m] < first + n:
