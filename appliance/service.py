@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     import uvicorn
+
+    stop_on_sigterm()
 
     from api.app import create_app
     from api.ratelimit import RateLimits
@@ -63,6 +66,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
 def run(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """`serve`, with a collector process per interface, each restarted when it dies (after 1 s, then
     doubling to a minute while it keeps dying soon after each start)."""
+    stop_on_sigterm()
     supervisors = [collector_supervisor(interface) for interface in settings.interfaces]
     for supervisor in supervisors:
         supervisor.start()
@@ -71,6 +75,21 @@ def run(settings: Settings, host: str | None = None, port: int | None = None) ->
     finally:
         for supervisor in supervisors:
             supervisor.stop()
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM (systemd's stop, `kill`) ends the service as Ctrl-C does: through every cleanup block,
+    so the dispatcher and collectors it started are ended and waited for (a collector writes what it
+    still holds) before it exits 0. uvicorn handles the signal while it serves, then raises it again
+    once it has shut down: with the default handler the process died right there, skipping them."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_once)
+
+
+def _exit_once(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)       # a second one must not cut the cleanup short
+    log.info("stopping: SIGTERM")
+    raise SystemExit(0)
 
 
 class Supervisor(threading.Thread):

@@ -151,3 +151,24 @@ def test_a_killed_dispatcher_is_started_again_and_the_metrics_keep_counting(tmp_
     assert not Path(f"/proc/{second}").exists()                 # serve ended the dispatcher it started
     sent = [json.loads(r.body)["id"] for r in hook.requests]
     assert len(sent) == 10 and sent == sorted(sent)             # once each, in alert order
+
+
+def test_sigterm_stops_serve_through_its_cleanup(tmp_path):
+    """systemd stops the service with SIGTERM: serve must end the dispatcher it started and wait for
+    it, then exit 0 (uvicorn raised SIGTERM again after its shutdown, and the process died there)."""
+    port = free_port()
+    env = {**os.environ, "APPLIANCE_DATA_DIR": str(tmp_path / "data"), "APPLIANCE_SENSOR_ID": "lab", **LOOPBACK_ENV}
+    env.pop("APPLIANCE_DATABASE_URL", None)
+    log = tmp_path / "serve.log"
+    with log.open("w") as stderr:
+        service = subprocess.Popen([str(APPLIANCE), "serve", "--port", str(port)], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        dispatcher = wait_until(lambda: dispatcher_pid(service.pid), "the dispatcher process")
+        wait_until(lambda: "serving http" in log.read_text(), "the API to listen")
+    finally:
+        service.terminate()
+        code = service.wait(timeout=60)
+    assert code == 0, log.read_text()[-2000:]
+    assert not Path(f"/proc/{dispatcher}").exists(), "serve exited before the dispatcher it started"
+    assert "stopping: SIGTERM" in log.read_text()
