@@ -7,6 +7,11 @@ session (an identity key, like Zeek notices), never one per packet.
 | sdes_keys_exposed   | an SDP with a=crypto travelled over cleartext signaling (udp/tcp/ws) | the SDP's sender |
 | cleartext_signaling | a SIP conversation over udp/tcp/ws                               | the SIP client      |
 RTCP (reports, APP, BYE) is never media: it raises nothing.
+
+A later verdict can prove a stream's alerts wrong (encrypted after all, no media, too unsure): they are
+withdrawn, and the caller told (`on_withdraw`, a `Withdrawal` with the reason) so that the store can
+take back what it recorded. Letting the oldest alerts go to bound memory (`max_alerts`) is not a
+withdrawal: the store keeps those.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from appliance.downgrade import DowngradeTracker
 from appliance.endpoint_rules import EndpointRules
 from appliance.privacy import Privacy
 from appliance.alerts import (CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING, SDES_KEYS_EXPOSED, SRTP_DOWNGRADE,
-                              TLS_RECONNECT_STORM, WEAK_TLS, Alert)
+                              TLS_RECONNECT_STORM, WEAK_TLS, Alert, Withdrawal)
 from dataclasses import replace
 from collections import OrderedDict
 
@@ -48,9 +53,10 @@ class PolicySettings:
 
 
 class Policy:
-    def __init__(self, settings: PolicySettings | None = None, on_alert=None):
+    def __init__(self, settings: PolicySettings | None = None, on_alert=None, on_withdraw=None):
         self.settings = settings or PolicySettings()
         self.on_alert = on_alert or (lambda alert: None)
+        self.on_withdraw = on_withdraw or (lambda withdrawal: None)   # an alert raised, proved wrong
         self.alerts: dict[tuple, Alert] = {}
         self.srtp_offers: dict[str, SdpObserved] = {}     # call_id -> the SDP that offered SRTP
         self.legs = DowngradeTracker()                    # offers/answers per leg: who removed SRTP
@@ -88,8 +94,9 @@ class Policy:
         if ev.kind != "rtp":
             return
         if ev.encrypted or not ev.carries_media or ev.confidence < self.settings.min_confidence:
-            self._withdraw(key)
-            self._withdraw_downgrade(ev.stream_id)
+            reason = _disproved(ev, self.settings.min_confidence)
+            self._retract(key, reason, ev.ts)
+            self._withdraw_downgrade(ev.stream_id, reason, ev.ts)
             self._stop_waiting(ev.stream_id)
             return
         severity = self._severity(CLEARTEXT_MEDIA)
@@ -178,12 +185,12 @@ class Policy:
         for address in [a for a, sdp in self.sdp_media.items() if sdp.call_id == ev.call_id]:
             del self.sdp_media[address]
 
-    def _withdraw_downgrade(self, stream_id: str) -> None:
+    def _withdraw_downgrade(self, stream_id: str, reason: str, ts: float) -> None:
         """A stream found encrypted after all no longer supports the downgrade it raised; the alert
         goes when no cleartext stream is left behind it."""
         key = self.downgrades.pop(stream_id, None)
         if key is not None and key not in self.downgrades.values():
-            self._withdraw(key)
+            self._retract(key, reason, ts)
 
     def _sdp(self, ev: SdpObserved) -> None:
         kept = self.legs.observe(ev)
@@ -300,7 +307,15 @@ class Policy:
         device_class = self.describe(alert.endpoint)
         return None if rules.alerts_on(device_class) else f"device class {device_class} does not alert"
 
+    def _retract(self, key: tuple, reason: str, ts: float) -> None:
+        """Withdraw an alert proved wrong, and tell the caller if it had been raised."""
+        alert = self.alerts.get(key)
+        self._withdraw(key)
+        if alert is not None:
+            self.on_withdraw(Withdrawal(alert, reason, ts))
+
     def _withdraw(self, key: tuple) -> None:
+        """Forget an alert (proved wrong, or the oldest let go to bound memory)."""
         self.alerts.pop(key, None)
         self.call_alerts.pop(key, None)
 
@@ -336,6 +351,17 @@ def tls_findings(ev: TlsObserved) -> tuple[list[str], bool]:
     if ev.alert and ev.alert.startswith("fatal"):
         findings.append(f"handshake failed: the client sent the alert {ev.alert}")
     return findings, serious
+
+
+def _disproved(ev: StreamVerdict, min_confidence: float) -> str:
+    """Why a stream's verdict withdraws its alerts, for people."""
+    after = f"after {ev.packets_to_verdict} packets ({ev.source})"
+    if ev.encrypted:
+        keying = f", {ev.keying} keying" if ev.keying and ev.keying != "unknown" else ""
+        return f"stream {ev.stream_id} proved encrypted (SRTP{keying}) {after}"
+    if not ev.carries_media:
+        return f"stream {ev.stream_id} carries no audio, video or DTMF {after}"
+    return f"stream {ev.stream_id}: confidence {ev.confidence:.2f} fell below {min_confidence:.2f} {after}"
 
 
 def _addresses(ev: StreamVerdict) -> tuple[str, str]:
