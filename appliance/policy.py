@@ -205,14 +205,27 @@ class Policy:
         if self.awaiting_sdp:
             self._late_sdp(ev)
         origin = self.legs.origin(kept)
-        if origin is not kept and origin.crypto_suites and origin.signaling_transport in CLEARTEXT_TRANSPORTS:
+        if origin is not kept and _exposes(origin):
+            self._forwarded_keys(kept, origin)
             return    # a proxy forwarded these keys unchanged: the alert of the SDP's author covers them
-        if ev.crypto_suites and ev.signaling_transport in CLEARTEXT_TRANSPORTS:
+        if _exposes(ev):
             self._raise(Alert(
                 SDES_KEYS_EXPOSED, self._severity(SDES_KEYS_EXPOSED), ev.sender, ev.receiver, None, ev.call_id,
                 f"SRTP master keys of {ev.sender} travelled in cleartext SIP/{ev.signaling_transport.upper()}",
                 (f"sdp: a=crypto ({', '.join(ev.crypto_suites)}) in {ev.message} over "
                  f"{ev.signaling_transport}",), ev.ts, (SDES_KEYS_EXPOSED, ev.call_id, ev.sender)))
+            self._forwarded_keys(kept, kept)
+
+    def _forwarded_keys(self, sdp: SdpObserved, author: SdpObserved, hops: int = 8) -> None:
+        """Copies of `sdp` forwarded unchanged that reached this policy before it (through another capture
+        worker) raised sdes_keys_exposed on their forwarder: the keys are `author`'s, whose alert covers
+        them. A forwarder's alert goes unless it also sent keys of its own in the call."""
+        for copy in self.legs.forwards(sdp) if hops else ():
+            if not any(_exposes(sent) and self.legs.origin(sent) is sent for sent in self.legs.sent(copy)):
+                self._retract((SDES_KEYS_EXPOSED, copy.call_id, copy.sender),
+                              f"{copy.sender} forwarded the SRTP master keys of {author.sender} unchanged "
+                              f"({copy.message} to {copy.receiver}): the alert names {author.sender}", sdp.ts)
+            self._forwarded_keys(copy, author, hops - 1)
 
     def _exposure(self, ev: ExposureProven) -> None:
         """Attach the decryption proof to the keys-exposed alert of that sender and call."""
@@ -351,6 +364,11 @@ def tls_findings(ev: TlsObserved) -> tuple[list[str], bool]:
     if ev.alert and ev.alert.startswith("fatal"):
         findings.append(f"handshake failed: the client sent the alert {ev.alert}")
     return findings, serious
+
+
+def _exposes(sdp: SdpObserved) -> bool:
+    """SDES keys (a=crypto) in cleartext signaling."""
+    return bool(sdp.crypto_suites) and sdp.signaling_transport in CLEARTEXT_TRANSPORTS
 
 
 def _disproved(ev: StreamVerdict, min_confidence: float) -> str:
