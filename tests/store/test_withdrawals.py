@@ -15,6 +15,7 @@ from appliance.store.group import GroupCommit
 from appliance.store.models import Alert, AlertEvent, Delivery, Occurrence
 from appliance.store.recorder import Recorder
 from appliance.store.webhooks import create_webhook
+from appliance.store_backlog import StoreBacklog
 from tests.store.helpers import T0, Clock, policy_alert
 from tests.store.test_group_shared import FailingOnce, signaling
 
@@ -154,3 +155,17 @@ def test_a_broken_group_with_a_withdrawal_waits_whole_and_arrives_in_order(store
     row, history, _, occurrences = incident(store, "10.1.0.1")
     assert (row.state, row.resolved_by, occurrences) == ("resolved", "sensor", [])
     assert [event for event, *_ in history] == ["opened", "withdrawn", "resolved"]
+
+
+def test_a_withdrawal_leaves_with_the_alerts_after_the_alert_it_takes_back():
+    backlog = StoreBacklog()
+    alert = policy_alert(endpoint="10.1.0.1")
+    backlog.observe(signaling(2))                   # another phone's: waits
+    backlog.alert(alert, "unknown")
+    backlog.observe(signaling(1))                   # the alert's endpoint's: leaves with it, in its place
+    backlog.withdraw(withdrawal(alert))
+    assert [(w.kind, w.args[0]) for w in backlog.urgent()] == \
+        [("alert", alert), ("observe", signaling(1)), ("withdraw", withdrawal(alert))]
+    backlog.withdraw(withdrawal(alert))             # its alert written by an earlier group: alone, still first
+    assert [w.kind for w in backlog.urgent()] == ["withdraw"]
+    assert [w.kind for w in backlog.drain()] == ["observe"] and backlog.alerts == 0
