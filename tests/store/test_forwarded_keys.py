@@ -41,7 +41,8 @@ def copies_first(events: list) -> list:
     before the SDP it forwards."""
     ordered = list(events)
     for copy in [e for e in events if isinstance(e, SdpObserved) and e.sender == PROXY]:
-        [original] = [e for e in ordered if isinstance(e, SdpObserved) and e.receiver == PROXY and e.media == copy.media]
+        [original] = [e for e in ordered
+                      if isinstance(e, SdpObserved) and e.receiver == PROXY and e.media == copy.media]
         ordered.remove(copy)
         ordered.insert(ordered.index(original), copy)
     return ordered
