@@ -13,12 +13,13 @@ incident resolves itself when its phone has been seen making only compliant call
 `IncidentSettings.auto_resolve_after` seconds of traffic time (the reason is recorded).
 
 Withdrawal: the sensor's policy may take a finding back (a later verdict proved the stream encrypted,
-without media, or too unsure: `appliance.alerts.Withdrawal`). Its occurrence is removed and the history
-says which and why (event `withdrawn`, actor `sensor`); the incident then reads as its latest occurrence
-left, or, when none is left, is resolved by the sensor (`resolved_by` "sensor", the reason recorded,
-counted as how=withdrawn) whether it was open or acknowledged: an operator's acknowledgement does not
-make a disproved finding true, and state-tracking receivers must hear that it ended. An incident
-already resolved (by an operator, or automatically) stays as it was resolved: only its occurrence goes.
+without media, or too unsure; keys a proxy forwarded: `appliance.alerts.Withdrawal`). Its occurrence is
+removed and the history says which and why (event `withdrawn`, actor `sensor`); the incident then reads
+as its latest occurrence left (its severity the worst of those left), or, when none is left, is resolved
+by the sensor (`resolved_by` "sensor", the reason recorded, counted as how=withdrawn) whether it was open
+or acknowledged: an operator's acknowledgement does not make a disproved finding true, and
+state-tracking receivers must hear that it ended. An incident already resolved (by an operator, or
+automatically) stays as it was resolved: only its occurrence goes.
 
 Notifications (the outbox) go out on open, re-open and a worse severity, and as a reminder every
 `remind_every` seconds while an incident stays open (unacknowledged) — never one per call.
@@ -69,9 +70,11 @@ def digest(key) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_RANK = {name: index for index, name in enumerate(SEVERITIES)}
+
+
 def worse(severity: str, than: str) -> bool:
-    rank = {name: index for index, name in enumerate(SEVERITIES)}
-    return rank.get(severity, len(rank)) < rank.get(than, len(rank))
+    return _RANK.get(severity, len(_RANK)) < _RANK.get(than, len(_RANK))
 
 
 def record(session: Session, row: Alert, event: str, at: datetime, actor: str | None = None,
@@ -123,6 +126,8 @@ def withdraw(session: Session, row: Alert, occurrence: Occurrence, at: datetime,
     if latest is not None:
         row.peer, row.stream, row.call_id = latest.peer, latest.stream, latest.call_id
         row.summary, row.evidence = latest.summary, list(latest.evidence)
+        left = session.scalars(select(Occurrence.severity).distinct().where(Occurrence.alert_id == row.id))
+        row.severity = min(left, key=lambda severity: _RANK.get(severity, len(_RANK)))   # the worst left
         return False
     return resolve(session, row, at, SENSOR, f"withdrawn by the sensor: {reason}", how="withdrawn")
 

@@ -72,15 +72,16 @@ def test_an_incident_with_occurrences_left_stands_and_reads_as_the_latest_of_the
     hooks(store)
     recorder = Recorder(store, "sensor-1", clock=Clock())
     kept = policy_alert(stream="kept", summary="cleartext G722", first_seen=T0)
-    wrong = policy_alert(stream="wrong", summary="cleartext PCMU", first_seen=T0 + 10)
+    wrong = policy_alert(stream="wrong", summary="cleartext PCMU", first_seen=T0 + 10, severity="critical")
     recorder.alert(kept)
     recorder.alert(wrong)
     assert recorder.withdraw(withdrawal(wrong)) == "withdrawn"
     row, history, deliveries, occurrences = incident(store)
     assert (row.state, row.count, row.stream, row.summary, occurrences) == ("open", 1, "kept", "cleartext G722",
                                                                             ["kept"])
-    assert [event for event, *_ in history] == ["opened", "withdrawn"]
-    assert [event for _, event, _ in deliveries] == ["new", "new"]          # nothing more to tell
+    assert row.severity == "high"                          # the critical one was wrong
+    assert [event for event, *_ in history] == ["opened", "escalated", "withdrawn"]
+    assert sorted(event for _, event, _ in deliveries) == ["escalated", "escalated", "new", "new"]   # no more
 
 
 def test_acknowledged_is_resolved_too_but_an_operator_resolution_stays(store):
