@@ -35,8 +35,9 @@ class Alert:
 @dataclass(frozen=True, slots=True)
 class Withdrawal:
     """The policy takes back an alert it raised: a later verdict on its stream proved it wrong (the
-    stream is encrypted after all, carries no media, or its confidence fell below the policy's). Not
-    sent when the policy merely lets an old alert go to bound its memory. `alert` is the alert as it
+    stream is encrypted after all, carries no media, or its confidence fell below the policy's), or the
+    SDP a proxy's copy forwarded unchanged arrived after it (the keys are its author's). Not sent when
+    the policy merely lets an old alert go to bound its memory. `alert` is the alert as it
     was raised (its key names the store's occurrence); `reason` says why, for people; `ts` is the
     traffic time of the verdict that withdrew it."""
     alert: Alert

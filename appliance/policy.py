@@ -8,9 +8,10 @@ session (an identity key, like Zeek notices), never one per packet.
 | cleartext_signaling | a SIP conversation over udp/tcp/ws                               | the SIP client      |
 RTCP (reports, APP, BYE) is never media: it raises nothing.
 
-A later verdict can prove a stream's alerts wrong (encrypted after all, no media, too unsure): they are
-withdrawn, and the caller told (`on_withdraw`, a `Withdrawal` with the reason) so that the store can
-take back what it recorded. Letting the oldest alerts go to bound memory (`max_alerts`) is not a
+A later verdict can prove a stream's alerts wrong (encrypted after all, no media, too unsure), and a
+phone's SDP arriving after a proxy's unchanged copy of it (another capture worker) shows that the keys
+the copy exposed are the phone's: such alerts are withdrawn, and the caller told (`on_withdraw`, a
+`Withdrawal` with the reason) so that the store can take back what it recorded. Letting the oldest alerts go to bound memory (`max_alerts`) is not a
 withdrawal: the store keeps those.
 """
 from __future__ import annotations
