@@ -119,7 +119,7 @@ COUNTERS = (
     (counters.INCIDENTS_REOPENED, "appliance_incidents_reopened", "Resolved incidents that fired again, by type",
      {"type": ALERT_TYPES}),
     (counters.INCIDENTS_RESOLVED, "appliance_incidents_resolved", "Incidents resolved, by type and how",
-     {"type": ALERT_TYPES, "how": ("manual", "auto")}),
+     {"type": ALERT_TYPES, "how": ("manual", "auto", "withdrawn")}),
     (counters.STREAMS, "appliance_streams", "Media streams decided, by kind and first verdict",
      {"kind": ("rtp", "rtcp"), "verdict": tuple(counters.VERDICTS.values())}),
 )

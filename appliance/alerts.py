@@ -1,4 +1,4 @@
-"""The alert record (contract names) and the fixed alert types."""
+"""The alert record (contract names), the fixed alert types, and the withdrawal of an alert."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,3 +30,32 @@ class Alert:
         return {"type": self.type, "severity": self.severity, "endpoint": self.endpoint, "peer": self.peer,
                 "stream": self.stream, "call_id": self.call_id, "summary": self.summary,
                 "evidence": list(self.evidence), "first_seen": self.first_seen, "device_class": device_class}
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """The policy takes back an alert it raised: a later verdict on its stream proved it wrong (the
+    stream is encrypted after all, carries no media, or its confidence fell below the policy's), or the
+    SDP a proxy's copy forwarded unchanged arrived after it (the keys are its author's). Not sent when
+    the policy merely lets an old alert go to bound its memory. `alert` is the alert as it
+    was raised (its key names the store's occurrence); `reason` says why, for people; `ts` is the
+    traffic time of the verdict that withdrew it."""
+    alert: Alert
+    reason: str
+    ts: float
+
+    @property
+    def key(self) -> tuple:
+        return self.alert.key
+
+    @property
+    def type(self) -> str:
+        return self.alert.type
+
+    @property
+    def endpoint(self) -> str:
+        return self.alert.endpoint
+
+    @property
+    def stream(self) -> str | None:
+        return self.alert.stream

@@ -21,12 +21,13 @@ def analyze_files(paths: list[str], policy_settings: PolicySettings | None = Non
                   progress_min_bytes: int = PROGRESS_MIN_BYTES, recorder=None) -> dict:
     """Analyse the captures in order through one pipeline; raises NotACaptureError up front.
 
-    `recorder` (the store's seam: `observe(event)`, `alert(alert, device_class)`) also receives every
-    collector event and every new or updated alert, as live traffic would give them."""
+    `recorder` (the store's seam: `observe(event)`, `alert(alert, device_class)`, `withdraw(withdrawal)`)
+    also receives every collector event, every new or updated alert and every alert withdrawn, as live
+    traffic would give them."""
     sources = [PcapFileSource(path) for path in paths]
     pipeline_settings = pipeline_settings or _batched_if_large(sources)
     on_alert = None if recorder is None else (lambda alert: recorder.alert(alert, policy.describe(alert.endpoint)))
-    policy = Policy(policy_settings, on_alert)
+    policy = Policy(policy_settings, on_alert, None if recorder is None else recorder.withdraw)
     pipeline = Pipeline(_fan_out(recorder, policy), pipeline_settings)
     policy.describe_endpoint = pipeline.endpoints.describe
     captures = [_read(source, pipeline, progress if source.size >= progress_min_bytes else None)

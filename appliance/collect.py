@@ -57,15 +57,9 @@ class CollectSettings:
 
 def collect(settings: CollectSettings, on_alert=None, stop=None, recorder=None) -> dict:
     """Capture until `duration` passes or `stop()` is true; returns the report. `recorder` (the
-    store's seam) receives every event, every new or updated alert and the sensor's counters."""
-    def alerted(alert) -> None:
-        device_class = policy.describe(alert.endpoint)
-        sink.alert(alert, device_class)
-        if on_alert is not None:
-            on_alert(alert.to_dict(device_class))
-
-    policy = Policy(replace(settings.policy, max_alerts=settings.report_alerts), alerted)
-    sink = Sink(policy, recorder, settings.sensor_id, backlog=StoreBacklog() if settings.workers > 1 else None)
+    store's seam) receives every event, every new, updated or withdrawn alert and the sensor's counters."""
+    sink = wired(settings, recorder, on_alert)
+    policy = sink.policy
     deadline = time.monotonic() + settings.duration if settings.duration else None
     should_stop = _stopper(deadline, stop)
     if settings.workers <= 1:
@@ -76,6 +70,21 @@ def collect(settings: CollectSettings, on_alert=None, stop=None, recorder=None) 
     if recorder is not None:
         recorder.snapshot(report)
     return report
+
+
+def wired(settings: CollectSettings, recorder=None, on_alert=None) -> Sink:
+    """The coordinator's policy and sink, joined: the policy's alerts and withdrawals go to the store
+    (through the sink), and each alert to `on_alert` (as a contract dict)."""
+    def alerted(alert) -> None:
+        device_class = policy.describe(alert.endpoint)
+        sink.alert(alert, device_class)
+        if on_alert is not None:
+            on_alert(alert.to_dict(device_class))
+
+    policy = Policy(replace(settings.policy, max_alerts=settings.report_alerts), alerted,
+                    on_withdraw=lambda withdrawal: sink.withdraw(withdrawal))
+    sink = Sink(policy, recorder, settings.sensor_id, backlog=StoreBacklog() if settings.workers > 1 else None)
+    return sink
 
 
 def live_report(interface: str, snapshot, stats: dict, policy: Policy, stored: bool) -> dict:
@@ -124,6 +133,13 @@ class Sink:
             self.backlog.alert(alert, device_class)
         elif self.recorder is not None:
             self.recorder.alert(alert, device_class)
+
+    def withdraw(self, withdrawal) -> None:
+        """An alert the policy took back: the store takes back its occurrence, in order after the alert."""
+        if self.backlog is not None:
+            self.backlog.withdraw(withdrawal)
+        elif self.recorder is not None:
+            self.recorder.withdraw(withdrawal)
 
     def waiting(self) -> int:
         return len(self.backlog) if self.backlog is not None else 0

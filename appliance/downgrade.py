@@ -107,6 +107,22 @@ class DowngradeTracker:
             sdp = earlier[-1]
         return sdp
 
+    def forwards(self, sdp: SdpObserved) -> list[SdpObserved]:
+        """The SDPs already seen that forward this one unchanged: sent on by its receiver, later in the
+        call, with the same media addresses (`origin` the other way round). With several capture workers
+        a proxy's forwarded copy can reach the policy before the SDP it forwards."""
+        if not sdp.media:
+            return []
+        group = self.group_of.get(sdp.call_id, sdp.call_id)
+        return [r for got in self.received.get(group, {}).values() for r in got
+                if r.sender == sdp.receiver and r.media == sdp.media and r.ts >= sdp.ts and r is not sdp]
+
+    def sent(self, sdp: SdpObserved) -> list[SdpObserved]:
+        """The SDPs of this one's call that its sender sent (as far as they are remembered)."""
+        group = self.group_of.get(sdp.call_id, sdp.call_id)
+        return [r for got in self.received.get(group, {}).values() for r in got
+                if r.sender == sdp.sender and r.call_id == sdp.call_id]
+
     def _forget_oldest(self) -> None:
         self.forget(next(iter(self.group_of)))
 

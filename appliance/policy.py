@@ -7,6 +7,12 @@ session (an identity key, like Zeek notices), never one per packet.
 | sdes_keys_exposed   | an SDP with a=crypto travelled over cleartext signaling (udp/tcp/ws) | the SDP's sender |
 | cleartext_signaling | a SIP conversation over udp/tcp/ws                               | the SIP client      |
 RTCP (reports, APP, BYE) is never media: it raises nothing.
+
+A later verdict can prove a stream's alerts wrong (encrypted after all, no media, too unsure), and a
+phone's SDP arriving after a proxy's unchanged copy of it (another capture worker) shows that the keys
+the copy exposed are the phone's: such alerts are withdrawn, and the caller told (`on_withdraw`, a
+`Withdrawal` with the reason) so that the store can take back what it recorded. Letting the oldest alerts go to bound memory (`max_alerts`) is not a
+withdrawal: the store keeps those.
 """
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from appliance.downgrade import DowngradeTracker
 from appliance.endpoint_rules import EndpointRules
 from appliance.privacy import Privacy
 from appliance.alerts import (CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING, SDES_KEYS_EXPOSED, SRTP_DOWNGRADE,
-                              TLS_RECONNECT_STORM, WEAK_TLS, Alert)
+                              TLS_RECONNECT_STORM, WEAK_TLS, Alert, Withdrawal)
 from dataclasses import replace
 from collections import OrderedDict
 
@@ -48,9 +54,10 @@ class PolicySettings:
 
 
 class Policy:
-    def __init__(self, settings: PolicySettings | None = None, on_alert=None):
+    def __init__(self, settings: PolicySettings | None = None, on_alert=None, on_withdraw=None):
         self.settings = settings or PolicySettings()
         self.on_alert = on_alert or (lambda alert: None)
+        self.on_withdraw = on_withdraw or (lambda withdrawal: None)   # an alert raised, proved wrong
         self.alerts: dict[tuple, Alert] = {}
         self.srtp_offers: dict[str, SdpObserved] = {}     # call_id -> the SDP that offered SRTP
         self.legs = DowngradeTracker()                    # offers/answers per leg: who removed SRTP
@@ -88,8 +95,9 @@ class Policy:
         if ev.kind != "rtp":
             return
         if ev.encrypted or not ev.carries_media or ev.confidence < self.settings.min_confidence:
-            self._withdraw(key)
-            self._withdraw_downgrade(ev.stream_id)
+            reason = _disproved(ev, self.settings.min_confidence)
+            self._retract(key, reason, ev.ts)
+            self._withdraw_downgrade(ev.stream_id, reason, ev.ts)
             self._stop_waiting(ev.stream_id)
             return
         severity = self._severity(CLEARTEXT_MEDIA)
@@ -178,12 +186,12 @@ class Policy:
         for address in [a for a, sdp in self.sdp_media.items() if sdp.call_id == ev.call_id]:
             del self.sdp_media[address]
 
-    def _withdraw_downgrade(self, stream_id: str) -> None:
+    def _withdraw_downgrade(self, stream_id: str, reason: str, ts: float) -> None:
         """A stream found encrypted after all no longer supports the downgrade it raised; the alert
         goes when no cleartext stream is left behind it."""
         key = self.downgrades.pop(stream_id, None)
         if key is not None and key not in self.downgrades.values():
-            self._withdraw(key)
+            self._retract(key, reason, ts)
 
     def _sdp(self, ev: SdpObserved) -> None:
         kept = self.legs.observe(ev)
@@ -198,14 +206,27 @@ class Policy:
         if self.awaiting_sdp:
             self._late_sdp(ev)
         origin = self.legs.origin(kept)
-        if origin is not kept and origin.crypto_suites and origin.signaling_transport in CLEARTEXT_TRANSPORTS:
+        if origin is not kept and _exposes(origin):
+            self._forwarded_keys(kept, origin)
             return    # a proxy forwarded these keys unchanged: the alert of the SDP's author covers them
-        if ev.crypto_suites and ev.signaling_transport in CLEARTEXT_TRANSPORTS:
+        if _exposes(ev):
             self._raise(Alert(
                 SDES_KEYS_EXPOSED, self._severity(SDES_KEYS_EXPOSED), ev.sender, ev.receiver, None, ev.call_id,
                 f"SRTP master keys of {ev.sender} travelled in cleartext SIP/{ev.signaling_transport.upper()}",
                 (f"sdp: a=crypto ({', '.join(ev.crypto_suites)}) in {ev.message} over "
                  f"{ev.signaling_transport}",), ev.ts, (SDES_KEYS_EXPOSED, ev.call_id, ev.sender)))
+            self._forwarded_keys(kept, kept)
+
+    def _forwarded_keys(self, sdp: SdpObserved, author: SdpObserved, hops: int = 8) -> None:
+        """Copies of `sdp` forwarded unchanged that reached this policy before it (through another capture
+        worker) raised sdes_keys_exposed on their forwarder: the keys are `author`'s, whose alert covers
+        them. A forwarder's alert goes unless it also sent keys of its own in the call."""
+        for copy in self.legs.forwards(sdp) if hops else ():
+            if not any(_exposes(sent) and self.legs.origin(sent) is sent for sent in self.legs.sent(copy)):
+                self._retract((SDES_KEYS_EXPOSED, copy.call_id, copy.sender),
+                              f"{copy.sender} forwarded the SRTP master keys of {author.sender} unchanged "
+                              f"({copy.message} to {copy.receiver}): the alert names {author.sender}", sdp.ts)
+            self._forwarded_keys(copy, author, hops - 1)
 
     def _exposure(self, ev: ExposureProven) -> None:
         """Attach the decryption proof to the keys-exposed alert of that sender and call."""
@@ -300,7 +321,15 @@ class Policy:
         device_class = self.describe(alert.endpoint)
         return None if rules.alerts_on(device_class) else f"device class {device_class} does not alert"
 
+    def _retract(self, key: tuple, reason: str, ts: float) -> None:
+        """Withdraw an alert proved wrong, and tell the caller if it had been raised."""
+        alert = self.alerts.get(key)
+        self._withdraw(key)
+        if alert is not None:
+            self.on_withdraw(Withdrawal(alert, reason, ts))
+
     def _withdraw(self, key: tuple) -> None:
+        """Forget an alert (proved wrong, or the oldest let go to bound memory)."""
         self.alerts.pop(key, None)
         self.call_alerts.pop(key, None)
 
@@ -336,6 +365,22 @@ def tls_findings(ev: TlsObserved) -> tuple[list[str], bool]:
     if ev.alert and ev.alert.startswith("fatal"):
         findings.append(f"handshake failed: the client sent the alert {ev.alert}")
     return findings, serious
+
+
+def _exposes(sdp: SdpObserved) -> bool:
+    """SDES keys (a=crypto) in cleartext signaling."""
+    return bool(sdp.crypto_suites) and sdp.signaling_transport in CLEARTEXT_TRANSPORTS
+
+
+def _disproved(ev: StreamVerdict, min_confidence: float) -> str:
+    """Why a stream's verdict withdraws its alerts, for people."""
+    after = f"after {ev.packets_to_verdict} packets ({ev.source})"
+    if ev.encrypted:
+        keying = f", {ev.keying} keying" if ev.keying and ev.keying != "unknown" else ""
+        return f"stream {ev.stream_id} proved encrypted (SRTP{keying}) {after}"
+    if not ev.carries_media:
+        return f"stream {ev.stream_id} carries no audio, video or DTMF {after}"
+    return f"stream {ev.stream_id}: confidence {ev.confidence:.2f} fell below {min_confidence:.2f} {after}"
 
 
 def _addresses(ev: StreamVerdict) -> tuple[str, str]:

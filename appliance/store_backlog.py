@@ -19,6 +19,8 @@ So writes wait here, in arrival order, and leave in two kinds of group:
   in the others.) A PBX's row may see a phone's REGISTER ahead of older ones, as it already does when
   two capture workers' events interleave; what it keeps from them, first/last seen and transports, does
   not depend on it.
+  A withdrawal (the policy took an alert back) leaves with the alerts, in its place among them: after
+  the alert it takes back, however recent.
 * `next_observations(n)`: the oldest n observations, in order, once no alert waits.
 Nothing is dropped here: `drain()` gives everything left, in order, at the end of a run."""
 from __future__ import annotations
@@ -29,13 +31,14 @@ from dataclasses import dataclass
 from collectors.events import (CallEnded, SdpObserved, SignalingObserved, StreamEnded, StreamEvidence, StreamVerdict,
                                TlsObserved)
 
+URGENT = ("alert", "withdraw")                                                           # writes that leave first
 STORED = (StreamVerdict, StreamEvidence, SdpObserved, SignalingObserved, TlsObserved, StreamEnded,
           CallEnded)                                                                     # what the recorder keeps
 
 
 @dataclass(slots=True)
 class Write:
-    kind: str               # "observe" | "alert"
+    kind: str               # "observe" | "alert" | "withdraw"
     args: tuple
     endpoints: frozenset    # the endpoints whose rows this write may change
 
@@ -56,7 +59,7 @@ def endpoints_of(event) -> frozenset:
 class StoreBacklog:
     def __init__(self):
         self.waiting: deque[Write] = deque()
-        self.alerts = 0                     # alerts among the waiting writes
+        self.alerts = 0                     # alerts (and withdrawals) among the waiting writes
 
     def __len__(self) -> int:
         return len(self.waiting)
@@ -69,21 +72,25 @@ class StoreBacklog:
         self.waiting.append(Write("alert", (alert, device_class), frozenset((alert.endpoint,))))
         self.alerts += 1
 
+    def withdraw(self, withdrawal) -> None:
+        self.waiting.append(Write("withdraw", (withdrawal,), frozenset((withdrawal.endpoint,))))
+        self.alerts += 1
+
     def urgent(self) -> list[Write]:
         """The waiting alerts and the observations about their endpoints, in arrival order."""
         if not self.alerts:
             return []
-        named = set().union(*(w.endpoints for w in self.waiting if w.kind == "alert"))
+        named = set().union(*(w.endpoints for w in self.waiting if w.kind in URGENT))
         taken, kept = [], deque()
         for write in self.waiting:
-            (taken if write.kind == "alert" or write.endpoints & named else kept).append(write)
+            (taken if write.kind in URGENT or write.endpoints & named else kept).append(write)
         self.waiting, self.alerts = kept, 0
         return taken
 
     def next_observations(self, count: int) -> list[Write]:
         """The oldest `count` waiting writes (only observations wait once `urgent()` has run)."""
         taken = [self.waiting.popleft() for _ in range(min(count, len(self.waiting)))]
-        self.alerts -= sum(1 for w in taken if w.kind == "alert")
+        self.alerts -= sum(1 for w in taken if w.kind in URGENT)
         return taken
 
     def drain(self) -> list[Write]:

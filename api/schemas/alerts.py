@@ -39,10 +39,12 @@ class OccurrencePage(BaseModel):
 
 
 class AlertEventPublic(BaseModel):
-    """One step of an incident's history: opened, acknowledged, resolved, reopened, escalated."""
+    """One step of an incident's history: opened, acknowledged, resolved, reopened, escalated, withdrawn
+    (the sensor took one of its occurrences back: the finding was proved wrong)."""
     event: str
     at: float
-    actor: str | None = Field(description="who did it; null when the appliance did (e.g. auto-resolve)")
+    actor: str | None = Field(description="who did it; null when the appliance did (e.g. auto-resolve), "
+                                          "\"sensor\" when the sensor withdrew its finding")
     detail: str | None
 
     @classmethod

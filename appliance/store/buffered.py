@@ -77,6 +77,10 @@ class BufferedRecorder:
     def alert(self, alert, device_class: str = "unknown"):
         return self._call("alert", alert, device_class)
 
+    def withdraw(self, withdrawal):
+        """An alert the policy took back (Recorder.withdraw): kept like an alert while the store is away."""
+        return self._call("withdraw", withdrawal)
+
     def prefetch(self, items: list) -> None:
         """Look-ups ahead of a group's writes (Recorder.prefetch); skipped while writes wait for the store."""
         if self.pending or self._grouped is None:
@@ -155,7 +159,7 @@ class BufferedRecorder:
                 del self.pending[index]
                 break
         else:
-            self.pending.popleft()              # only alerts and counters wait: the oldest goes
+            self.pending.popleft()              # only alerts, withdrawals and counters wait: the oldest goes
         self.stats.dropped += 1
         if self.stats.dropped == 1 or self.stats.dropped % 10_000 == 0:
             log.error("store unavailable too long: %d writes dropped so far (queue of %d full)",

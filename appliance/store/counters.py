@@ -25,7 +25,7 @@ from appliance.store.models import Counter
 
 INCIDENTS_OPENED = "incidents_opened"           # {sensor, type, severity}: severity when it opened
 INCIDENTS_REOPENED = "incidents_reopened"       # {sensor, type}
-INCIDENTS_RESOLVED = "incidents_resolved"       # {sensor, type, how}: how = manual | auto
+INCIDENTS_RESOLVED = "incidents_resolved"       # {sensor, type, how}: how = manual | auto | withdrawn
 STREAMS = "streams"                             # {sensor, kind, verdict}: the first verdict stored
 NAMES = (INCIDENTS_OPENED, INCIDENTS_REOPENED, INCIDENTS_RESOLVED, STREAMS)
 VERDICTS = {True: "encrypted", False: "cleartext"}

@@ -12,6 +12,15 @@ An occurrence on an acknowledged incident only updates it; on a resolved one it 
 incident resolves itself when its phone has been seen making only compliant calls for
 `IncidentSettings.auto_resolve_after` seconds of traffic time (the reason is recorded).
 
+Withdrawal: the sensor's policy may take a finding back (a later verdict proved the stream encrypted,
+without media, or too unsure; keys a proxy forwarded: `appliance.alerts.Withdrawal`). Its occurrence is
+removed and the history says which and why (event `withdrawn`, actor `sensor`); the incident then reads
+as its latest occurrence left (its severity the worst of those left), or, when none is left, is resolved
+by the sensor (`resolved_by` "sensor", the reason recorded, counted as how=withdrawn) whether it was open
+or acknowledged: an operator's acknowledgement does not make a disproved finding true, and
+state-tracking receivers must hear that it ended. An incident already resolved (by an operator, or
+automatically) stays as it was resolved: only its occurrence goes.
+
 Notifications (the outbox) go out on open, re-open and a worse severity, and as a reminder every
 `remind_every` seconds while an incident stays open (unacknowledged) — never one per call.
 
@@ -30,7 +39,7 @@ from appliance.alerts import (CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING, SDES_KEYS_EX
                               WEAK_TLS)
 from appliance.store import counters
 from appliance.store.incident_settings import IncidentSettings  # noqa: F401  (re-exported)
-from appliance.store.models import Alert, AlertEvent
+from appliance.store.models import Alert, AlertEvent, Occurrence
 
 ACTIVE = ("open", "acknowledged")
 # what a compliant observation clears: encrypted media clears the media incidents of its sender,
@@ -38,6 +47,7 @@ ACTIVE = ("open", "acknowledged")
 MEDIA_TYPES = (CLEARTEXT_MEDIA, SRTP_DOWNGRADE)
 KEYED_MEDIA_TYPES = MEDIA_TYPES + (SDES_KEYS_EXPOSED,)
 UNEXPOSED_KEYING = ("dtls-srtp", "zrtp")
+SENSOR = "sensor"          # who resolves an incident whose every occurrence the sensor withdrew
 
 
 
@@ -60,9 +70,11 @@ def digest(key) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_RANK = {name: index for index, name in enumerate(SEVERITIES)}
+
+
 def worse(severity: str, than: str) -> bool:
-    rank = {name: index for index, name in enumerate(SEVERITIES)}
-    return rank.get(severity, len(rank)) < rank.get(than, len(rank))
+    return _RANK.get(severity, len(_RANK)) < _RANK.get(than, len(_RANK))
 
 
 def record(session: Session, row: Alert, event: str, at: datetime, actor: str | None = None,
@@ -88,15 +100,36 @@ def reopen(session: Session, row: Alert, at: datetime) -> None:
     counters.add(session, counters.INCIDENTS_REOPENED, sensor=row.sensor_id, type=row.type)
 
 
-def resolve(session: Session, row: Alert, at: datetime, who: str | None, reason: str | None = None) -> bool:
-    """Resolve an active incident; False when it already was."""
+def resolve(session: Session, row: Alert, at: datetime, who: str | None, reason: str | None = None,
+            how: str | None = None) -> bool:
+    """Resolve an active incident; False when it already was. Counted by `how` (default: auto when
+    nobody resolved it, else manual)."""
     if row.state == "resolved":
         return False
     row.state, row.resolved_by, row.resolved_at, row.resolved_reason = "resolved", who, at, reason
     record(session, row, "resolved", at, who, reason)
     counters.add(session, counters.INCIDENTS_RESOLVED, sensor=row.sensor_id, type=row.type,
-                 how="auto" if who is None else "manual")
+                 how=how or ("auto" if who is None else "manual"))
     return True
+
+
+def withdraw(session: Session, row: Alert, occurrence: Occurrence, at: datetime, reason: str) -> bool:
+    """The sensor takes back one occurrence of `row` (its finding proved wrong, `reason`): it goes, the
+    history says so; the incident reads as its latest occurrence left or, with none left, is resolved
+    by the sensor if it was active. Returns whether it resolved (the caller notifies)."""
+    session.delete(occurrence)
+    session.flush()
+    row.count = max(0, row.count - 1)
+    record(session, row, "withdrawn", at, SENSOR, reason)
+    latest = session.scalars(select(Occurrence).where(Occurrence.alert_id == row.id)
+                             .order_by(Occurrence.id.desc()).limit(1)).one_or_none()
+    if latest is not None:
+        row.peer, row.stream, row.call_id = latest.peer, latest.stream, latest.call_id
+        row.summary, row.evidence = latest.summary, list(latest.evidence)
+        left = session.scalars(select(Occurrence.severity).distinct().where(Occurrence.alert_id == row.id))
+        row.severity = min(left, key=lambda severity: _RANK.get(severity, len(_RANK)))   # the worst left
+        return False
+    return resolve(session, row, at, SENSOR, f"withdrawn by the sensor: {reason}", how="withdrawn")
 
 
 def acknowledge(session: Session, row: Alert, at: datetime, who: str) -> bool:

@@ -8,7 +8,11 @@ a worse severity notifies). The policy also calls back when it adds to an alert 
 decryption proof of exposed keys): that is the same occurrence (same per-stream key and first seen),
 so it replaces summary and evidence without counting. Compliant observations (encrypted media, SIP
 over TLS) resolve the phone's incidents once they have lasted `auto_resolve_after` of traffic time.
-Times are traffic times; `recorded_at` keeps when the store wrote them."""
+Times are traffic times; `recorded_at` keeps when the store wrote them.
+
+The policy may withdraw an alert it raised (`withdraw`, from `Policy(on_withdraw=...)`: a later verdict
+proved it wrong): its occurrence is taken back, and an incident with none left is resolved by the sensor
+and its resolution sent to the receivers that track state (`incidents.withdraw`)."""
 from __future__ import annotations
 
 import time
@@ -20,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from appliance.alerts import CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING
 from appliance.alerts import Alert as PolicyAlert
+from appliance.alerts import Withdrawal
 from appliance.store import counters, incidents, outbox, posture
 from appliance.store.columns import from_epoch
 from appliance.store.engine import Store
@@ -83,6 +88,13 @@ class Recorder:
             if new:
                 raise               # its group is rolled back and written again (appliance.store.group)
             return self._write(lambda session: self._alert(session, alert, device_class))   # now it exists
+
+    def withdraw(self, withdrawal: Withdrawal) -> str:
+        """Take back the occurrence of an alert the policy withdrew. Returns "resolved" (its incident had
+        no other occurrence and was active: resolved by the sensor, state-tracking receivers told),
+        "withdrawn" (the occurrence went, the incident stands or was already resolved) or "absent"
+        (nothing recorded for it)."""
+        return self._write(lambda session: self._withdraw(session, withdrawal))
 
     def prefetch(self, items: list) -> None:
         """Inside a group, before its writes: look up the streams, endpoints and incidents the coming
@@ -192,8 +204,8 @@ class Recorder:
     def _prefetch(self, session: Session, items: list) -> None:
         streams, ended, ips, keys, calls, conversations = set(), set(), set(), set(), set(), set()
         for item in items:
-            if isinstance(item, PolicyAlert):
-                keys.add(incident_key(item))
+            if isinstance(item, (PolicyAlert, Withdrawal)):
+                keys.add(incident_key(getattr(item, "alert", item)))
                 ips.add(item.endpoint)
                 continue
             if isinstance(item, (StreamVerdict, StreamEvidence, StreamEnded)):
@@ -309,6 +321,27 @@ class Recorder:
         deliveries = self._enqueue(session, row, events, now)
         session.flush()
         return Recorded(row.id, outcome, deliveries, occurrence.id)
+
+    def _withdraw(self, session: Session, withdrawal: Withdrawal) -> str:
+        alert = withdrawal.alert
+        key = incident_key(alert)
+        if self._new.holds(session, key):
+            self._insert_new(session)               # raised and withdrawn within one group
+        query = select(Alert).filter_by(sensor_id=self.sensor_id, dedup_key=key)
+        if self.store.dialect == "postgresql":
+            query = query.with_for_update()
+        row = self._rows.find(session, Alert, lambda: session.scalars(query).one_or_none(),
+                              sensor_id=self.sensor_id, dedup_key=key)
+        occurrence = None if row is None else self._occurrence(session, row, dedup_key(alert),
+                                                               from_epoch(alert.first_seen))
+        if occurrence is None:
+            return "absent"
+        self._rows.unnote(("occurrences", occurrence.stream))      # one fewer for its stream's end
+        if not incidents.withdraw(session, row, occurrence, from_epoch(withdrawal.ts), withdrawal.reason):
+            return "withdrawn"
+        self._enqueue(session, row, ["resolved"], from_epoch(self.clock()))
+        session.flush()
+        return "resolved"
 
     def _insert_new(self, session: Session) -> None:
         """The group's waiting new incidents, each table's rows in one statement (new_incidents). If one

@@ -72,7 +72,7 @@ class Coordinator:
         self.clock, self.arrived, self.cpu = 0.0, 0.0, Counter()
         self.raised, self.written, self.incidents = {}, {}, set()
         recorder = BufferedRecorder(Recorder(GroupCommit(self.store), "site"))
-        self.policy = Policy(on_alert=self._raise)
+        self.policy = Policy(on_alert=self._raise, on_withdraw=lambda withdrawal: self.sink.withdraw(withdrawal))
         self.sink = Sink(self.policy, recorder, "site", backlog=StoreBacklog())
 
     def _raise(self, alert) -> None:

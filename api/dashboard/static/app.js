@@ -258,7 +258,8 @@
       ["Call-ID", alert.call_id], ["Stream", alert.stream], ["First seen", fmtTime(alert.first_seen)],
       ["Last seen", fmtTime(alert.last_seen)], ["Occurrences", alert.count]];
     if (alert.acknowledged_by) pairs.push(["Acknowledged", `${alert.acknowledged_by}, ${fmtTime(alert.acknowledged_at)}`]);
-    if (alert.resolved_by) pairs.push(["Resolved", `${alert.resolved_by}, ${fmtTime(alert.resolved_at)}`]);
+    if (alert.resolved_by === "sensor") pairs.push(["Resolved", `${fmtTime(alert.resolved_at)}: ${alert.resolved_reason}`]);
+    else if (alert.resolved_by) pairs.push(["Resolved", `${alert.resolved_by}, ${fmtTime(alert.resolved_at)}`]);
     else if (alert.resolved_reason) pairs.push(["Resolved", `${fmtTime(alert.resolved_at)}: ${alert.resolved_reason}`]);
     if (alert.comment) pairs.push(["Comment", alert.comment]);
     for (const [name, value] of pairs) {
