@@ -257,3 +257,16 @@ def main() -> None:
         sys.exit(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         sys.exit(130)
+    finally:
+        if argv and argv[0] == "analyze":
+            _leave_to_the_os()
+
+
+def _leave_to_the_os() -> None:
+    """`analyze` ends with its process: what the analysis left in reference cycles (flows, streams and
+    their classifiers: ~8,000 objects after the 1M bench capture) is left to the OS instead of the
+    interpreter's final collection walking and freeing it one by one (~40 ms of CPU there, 5 % of the
+    run). Only analyze: it writes nothing but stdout and stderr, which the interpreter still flushes,
+    and holds no connection, file being written or child process whose finaliser would have to run."""
+    import gc
+    gc.freeze()
