@@ -41,6 +41,8 @@ class PipelineSettings:
     max_finished: int = 100000     # ended streams kept for the report
     max_ended_calls: int | None = None   # ended calls kept for the report (None: all, up to the call table's limit)
     batch: bool = True             # count settled streams a buffer at a time (collectors.batch) when numpy is there
+    ended_stream_events: bool = True   # each ended stream's final state as a StreamEnded event (what the store
+                                       # keeps; analyze without a store reads its report from the streams)
 
 
 class Pipeline:
@@ -371,9 +373,10 @@ class Pipeline:
             if flow.evidence:
                 self._offer_evidence(flow)
             flow.evidence = flow.detector = flow.app = None
-            for stream in (flow.rtp, flow.rtcp):
-                if stream is not None and stream.packets:
-                    self.emit(stream_ended(self, flow, stream))
+            if self.settings.ended_stream_events:
+                for stream in (flow.rtp, flow.rtcp):
+                    if stream is not None and stream.packets:
+                        self.emit(stream_ended(self, flow, stream))
             if len(self.finished) == self.finished.maxlen:     # a long run keeps the recent ones
                 self.finished_dropped += 1
             self.finished.append(flow)

@@ -41,6 +41,16 @@ class BatchCounter:
         self.counted += len(starts) - batch.passed
 
 
+class _Todo:
+    """The frames a batch hands to the full path (from some frame on), as Python lists read once: their
+    index in the batch, where their bytes start and end in the buffer, their time, and whether they
+    have the fast path's shape (a numpy scalar read per frame costs more than the list)."""
+    __slots__ = ("frames", "start", "end", "when", "common")
+
+    def __init__(self, frames: list, start: list, end: list, when: list, common: list):
+        self.frames, self.start, self.end, self.when, self.common = frames, start, end, when, common
+
+
 class _Batch:
     """The state of one batch while it runs."""
 
@@ -70,43 +80,47 @@ class _Batch:
 
     def run(self, buf, starts: np.ndarray, caplens: np.ndarray, linktype: int) -> int:
         """Returns the frames handed to the full path."""
-        pipeline, ts, full, common = self.pipeline, self.ts, self.full, self.fields.common
+        pipeline, full = self.pipeline, self.full
         media_frame = pipeline.media_frame
-        n = len(ts)
+        n = len(self.ts)
         self.fast.watch = self._watch
         try:
-            todo, i = self._todo(0), 0               # the frames to hand over, as decided so far
+            todo, i = self._todo(0, starts, caplens), 0    # the frames to hand over, as decided so far
             sweep_at = self._next_sweep(0)
             while True:
-                while i < len(todo) and not full[todo[i]]:
+                frames = todo.frames
+                while i < len(frames) and not full[frames[i]]:
                     i += 1                           # counted since: its stream was armed
-                at = todo[i] if i < len(todo) else n
+                at = frames[i] if i < len(frames) else n
                 if sweep_at <= at and sweep_at < n:
                     self.current = sweep_at
-                    pipeline._sweep(float(ts[sweep_at]))
+                    pipeline._sweep(float(self.ts[sweep_at]))
                     if self._refresh(sweep_at):
-                        todo, i = self._todo(sweep_at), 0
+                        todo, i = self._todo(sweep_at, starts, caplens), 0
                     sweep_at = self._next_sweep(sweep_at)
                     continue
                 if at >= n:
                     break
                 self.current = at
-                start, when = int(starts[at]), float(ts[at])
-                frame = bytes(buf[start:start + int(caplens[at])])
-                if not (common[at] and media_frame(when, frame)):
-                    pipeline._full_path(when, linktype, frame, bool(common[at]))
+                start, when, common = todo.start[i], todo.when[i], todo.common[i]
+                frame = bytes(buf[start:todo.end[i]])
+                if not (common and media_frame(when, frame)):
+                    pipeline._full_path(when, linktype, frame, common)
                 self.passed += 1
                 i += 1
                 if self.changed and self._refresh(at + 1):
-                    todo, i = self._todo(at + 1), 0
+                    todo, i = self._todo(at + 1, starts, caplens), 0
             self._settle(n)
         finally:
             self.fast.watch = None
         return self.passed
 
-    def _todo(self, start: int) -> list[int]:
+    def _todo(self, start: int, starts: np.ndarray, caplens: np.ndarray) -> "_Todo":
         """The frames from `start` on that take the full path, as decided now."""
-        return (np.flatnonzero(self.full[start:]) + start).tolist()
+        at = np.flatnonzero(self.full[start:]) + start
+        begin = starts[at]
+        return _Todo(at.tolist(), begin.tolist(), (begin + caplens[at]).tolist(), self.ts[at].tolist(),
+                     self.fields.common[at].tolist())
 
     def _next_sweep(self, pos: int) -> int:
         """The first frame from `pos` at or past the pipeline's next sweep time (n: none)."""

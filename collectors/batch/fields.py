@@ -38,28 +38,23 @@ class BatchFields:
     bounds: np.ndarray        # group g's frames are members[bounds[g]:bounds[g + 1]]
 
     def of_group(self, g: int) -> np.ndarray:
-        """Group g's frame indices, in order."""
-        return np.sort(self.members[self.bounds[g]:self.bounds[g + 1]])
+        """Group g's frame indices, in order (`_sorting` is stable: a group's members are in frame order)."""
+        return self.members[self.bounds[g]:self.bounds[g + 1]]
 
 
 def extract(buf, starts: np.ndarray, caplens: np.ndarray) -> BatchFields | None:
     """Fields of the frames at `starts` (offsets into `buf`) of `caplens` bytes each; None in the
     (practically impossible) case of two keys of the batch mixing to the same value."""
     n = len(starts)
-    group = np.full(n, -1, dtype=np.int64)
-    ssrc = np.zeros(n, dtype=np.uint32)
-    pt = np.zeros(n, dtype=np.uint8)
-    octets = np.zeros(n, dtype=np.int64)
-    common = np.zeros(n, dtype=bool)
     room = np.flatnonzero(caplens >= RTP_AT + 12)
     slab = _slabs(buf, starts[room])
     shape = slab.field(0, "<u8") & SHAPE_MASK == SHAPE_WORD
     ip = slab.field(IP_AT - SLAB_AT, "<u8")
     shape &= (ip & FRAG_MASK == 0) & ((ip >> 24) & 0xFF == 17)
     rows = room[shape]
-    common[rows] = True
     if not len(rows):
-        return BatchFields(common, group, [], ssrc, pt, octets, rows, np.zeros(1, dtype=np.int64))
+        return BatchFields(np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64), [], np.zeros(n, dtype=np.uint32),
+                           np.zeros(n, dtype=np.uint8), np.zeros(n, dtype=np.int64), rows, np.zeros(1, dtype=np.int64))
     slab = slab.rows(shape)
     hi, tail = slab.field(KEY_AT - SLAB_AT, "<u8"), slab.field(KEY_AT + 8 - SLAB_AT, "<u8")   # bytes 26-33; 34-41
     lo = tail & LOW32
@@ -73,26 +68,40 @@ def extract(buf, starts: np.ndarray, caplens: np.ndarray) -> BatchFields | None:
     inverse[order] = np.cumsum(new) - 1
     if not (np.array_equal(hi[first][inverse], hi) and np.array_equal(lo[first][inverse], lo)):
         return None
-    group[rows] = inverse
     keys = slab.keys(first)
-    ssrc[rows] = slab.field(RTP_AT + 8 - SLAB_AT, ">u4")
-    pt[rows] = slab.field(RTP_AT + 1 - SLAB_AT, "u1") & 0x7F
-    octets[rows] = (((tail >> 32) & 0xFF) << 8 | (tail >> 40) & 0xFF).astype(np.int64) - 8
+    at = None if len(rows) == n else rows      # None: every frame has the shape (a busy mirror port): no scatter
+    common = _scattered(n, at, True, bool, False)
+    group = _scattered(n, at, inverse, np.int64, -1)
+    ssrc = _scattered(n, at, slab.field(RTP_AT + 8 - SLAB_AT, ">u4"), np.uint32, 0)
+    pt = _scattered(n, at, slab.field(RTP_AT + 1 - SLAB_AT, "u1") & 0x7F, np.uint8, 0)
+    octets = _scattered(n, at, (((tail >> 32) & 0xFF) << 8 | (tail >> 40) & 0xFF).astype(np.int64) - 8, np.int64, 0)
     bounds = np.append(np.flatnonzero(new), len(order))
     return BatchFields(common, group, keys, ssrc, pt, octets, rows[order], bounds)
+
+
+def _scattered(n: int, rows: np.ndarray | None, values, dtype, fill) -> np.ndarray:
+    """n `dtype` values: `values` at `rows` and `fill` elsewhere; rows None: `values` are every frame's."""
+    if rows is None:
+        out = np.empty(n, dtype=dtype)
+        out[:] = values
+        return out
+    out = np.full(n, fill, dtype=dtype)
+    out[rows] = values
+    return out
 
 
 def _sorting(mixed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The order sorting `mixed`, and `mixed` in that order. Sorted first on the top 32 bits alone, by two
     stable passes on 16-bit halves (numpy radix-sorts 16-bit keys: ~4x quicker than argsort of the 64-bit
     values); that order sorts the whole values too unless two keys of the batch share their top 32 bits,
-    when the 64-bit argsort is taken instead. Both give the same groups, numbered in the same order."""
+    when the 64-bit argsort is taken instead. Both give the same groups, numbered in the same order, and
+    both are stable: the frames of a group stay in frame order (`BatchFields.of_group` needs no sort)."""
     top = (mixed >> TOP_SHIFT).astype(np.uint32)
     order = np.argsort(top.astype(np.uint16), kind="stable")
     order = order[np.argsort((top >> 16).astype(np.uint16)[order], kind="stable")]
     ordered = mixed[order]
     if (ordered[1:] < ordered[:-1]).any():
-        order = np.argsort(mixed)
+        order = np.argsort(mixed, kind="stable")
         ordered = mixed[order]
     return order, ordered
 

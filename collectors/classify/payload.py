@@ -156,7 +156,7 @@ class PayloadClassifier:
                 hist[byte] += count
             return
         counts = numpy.bincount(numpy.frombuffer(sampled, dtype=numpy.uint8), minlength=256).tolist()
-        self._hist = list(map(add, self._hist, counts))
+        self._hist = counts if self._hist is NO_HIST else list(map(add, self._hist, counts))
 
     @property
     def bits(self) -> int:
@@ -264,7 +264,15 @@ class PayloadClassifier:
         if not positions:
             return 0.0
         n = self.n
-        chi2 = sum([(2 * c - n) ** 2 / n for c in (ones or self.ones)[:positions]])     # in order, as floats add
+        counts = (ones or self.ones)[:positions]
+        chi2 = None
+        if n < positions:       # the term of each possible count (0..n) made once; summed in order as floats add
+            try:
+                chi2 = sum(map([(2 * c - n) ** 2 / n for c in range(n + 1)].__getitem__, counts))
+            except IndexError:  # a count above n: never from `_sample`, which counts a packet with its prefix
+                pass
+        if chi2 is None:
+            chi2 = sum([(2 * c - n) ** 2 / n for c in counts])
         return (chi2 - positions) / math.sqrt(2 * positions)
 
     def _hist_sigmas(self) -> float:

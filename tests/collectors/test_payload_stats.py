@@ -81,3 +81,20 @@ def test_chi_square_of_the_histogram_is_the_sum_of_squares_it_always_was():
         expected = total / 256
         direct = sum([(sampled.count(v) - expected) ** 2 for v in range(256)]) / expected
         assert classifier._hist_sigmas() == (direct - 255) / math.sqrt(2 * 255)
+
+
+def test_bit_bias_is_the_sum_of_terms_it_always_was():
+    """`_bias_sigmas` looks each count's term up in a table made once per decision (fewer packets than bit
+    positions) or computes it per position: the same floats added in the same order as the plain sum, for
+    fair, skewed and constant bits, short prefixes, and packet counts on both sides of the table's limit."""
+    rng = random.Random(13)
+    for trial in range(200):
+        packets = rng.choice((12, 13, 50, 127, 128, 129, 250))
+        skew = rng.random() ** (1 + trial % 4)
+        payloads = [bytes(255 if rng.random() < skew else rng.randrange(256) for _ in range(rng.choice((3, 16, 40))))
+                    for _ in range(packets)]
+        classifier = _fed(payloads)
+        n, ones = classifier.n, classifier.ones
+        positions = classifier.prefix_len * 8
+        plain = sum((2 * c - n) ** 2 / n for c in ones[:positions])
+        assert classifier._bias_sigmas(ones) == (plain - positions) / math.sqrt(2 * positions)

@@ -6,8 +6,11 @@ import struct
 
 import pytest
 
+from collectors.events import StreamEnded
 from collectors.pipeline import Pipeline, PipelineSettings
-from tests.conftest import alert_pairs, analyze, stream_by_tuple, validate_report
+from collectors.snapshot import take_snapshot
+from collectors.sources.pcapfile import PcapFileSource
+from tests.conftest import DATA, alert_pairs, analyze, stream_by_tuple, validate_report
 from tests.synth.capture import CallSpec, build_call
 from tests.synth.frames import Framer, Host
 from tests.synth.pcapio import LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, write_pcap
@@ -163,3 +166,21 @@ def test_cleartext_in_sdp_savp_is_reported_as_disagreement(tmp_path):
         assert any("disagreement" in e for e in stream["evidence"])
         assert ("cleartext_media", media.src.ip) in alert_pairs(report)
         assert ("srtp_downgrade", media.src.ip) in alert_pairs(report)
+
+
+@pytest.mark.parametrize("path", ["udp-srtp.pcap", "udp-pcmu.pcap", "udp-dtls.pcap"])
+def test_ended_stream_events_only_when_asked_for(path):
+    """Without StreamEnded events (analyze with no store to keep them) the other events and the report are
+    the same: building each ended stream's event changes nothing (it is its report entry, field for field)."""
+    runs = []
+    for ended in (True, False):
+        events = []
+        pipeline = Pipeline(events.append, PipelineSettings(ended_stream_events=ended))
+        for frame in PcapFileSource(str(DATA / "lab" / path)).packets():
+            pipeline.feed(*frame)
+        pipeline.finish()
+        runs.append((events, take_snapshot(pipeline)))
+    (with_ended, snapshot), (without, snapshot_without) = runs
+    assert [e for e in with_ended if isinstance(e, StreamEnded)], "the capture's streams end"
+    assert [e for e in with_ended if not isinstance(e, StreamEnded)] == without
+    assert snapshot == snapshot_without
