@@ -10,7 +10,7 @@ shared with the verdict they came from, their lines interned once quiet (streams
 same lines); the report reads them as lists.
 
 A quiet stream that is done deciding is held as a `QuietStream` (`compact` returns it; the flow keeps it until
-its next packet wakes it, `awake`): the same interface in 136 B instead of 208, its small verdict fields
+its next packet wakes it, `awake`): the same interface in 120 B instead of 208, its small verdict fields
 (kind, verdict, keying, confidence, source, assurance, codec ...: a few combinations at a site) one tuple
 shared between streams, and its payload verdict (kept for a re-judgement) as a shared reference to the lines of
 its evidence that are the verdict's (`_PayloadRef`) instead of a Verdict and a tuple of its own.
@@ -209,17 +209,25 @@ class StreamState(_Stream):
 
 
 SAID = ("kind", "encrypted", "keying", "confidence", "verdict_source", "assurance", "codec", "decided_after",
-        "emitted", "classifier")      # a quiet stream's small fields: one tuple (`_said`), shared
+        "emitted", "classifier", "_pt_counts", "_rtcp_types")
+        # a quiet stream's small fields, and its payload type (or RTCP shape) and RTCP type counters in their
+        # compact form (a key, or `_Each` keys, nearly always): one tuple (`_said`), shared between streams
 SHARED = 1024         # distinct `_said` tuples and payload references shared between quiet streams
 _shared: dict[tuple, tuple] = {}
 
 
 def _share(value: tuple) -> tuple:
-    held = _shared.get(value)
+    """`value`, or the equal tuple another stream holds: equal item by item and of the same types (1 == 1.0 ==
+    True, and the report prints them differently). One that cannot be a key (a counter as a dict) is kept."""
+    key = (value, tuple(map(type, value)))
+    try:
+        held = _shared.get(key)
+    except TypeError:
+        return value
     if held is not None:
         return held
     if len(_shared) < SHARED:
-        _shared[value] = value
+        _shared[key] = value
     return value
 
 
@@ -247,11 +255,12 @@ class _PayloadRef(tuple):
 class QuietStream(_Stream):
     """A stream done deciding, quiet: StreamState's interface in fewer slots (`_said`, `_payload`)."""
 
-    __slots__ = ("packets", "bytes", "first_seen", "last_seen", "_ssrcs", "_pt_counts", "_rtcp_types", "_evidence",
-                 "exposure", "_notes", "_compacted", "_payload", "_said")
+    __slots__ = ("packets", "bytes", "first_seen", "last_seen", "_ssrcs", "_evidence", "exposure", "_notes",
+                 "_compacted", "_payload", "_said")
 
     kind, encrypted, keying, confidence, verdict_source = _Said(), _Said(), _Said(), _Said(), _Said()
     assurance, codec, decided_after, emitted, classifier = _Said(), _Said(), _Said(), _Said(), _Said()
+    _pt_counts, _rtcp_types = _Said(), _Said()
 
     def __init__(self, stream: StreamState):
         for name in QUIET_COPIED:
@@ -291,8 +300,8 @@ class QuietStream(_Stream):
         self._evidence = lines if type(lines) is tuple else tuple(lines)
 
 
-QUIET_COPIED = ("packets", "bytes", "first_seen", "last_seen", "_ssrcs", "_pt_counts", "_rtcp_types", "_evidence",
-                "exposure", "_notes", "_compacted")
+QUIET_COPIED = ("packets", "bytes", "first_seen", "last_seen", "_ssrcs", "_evidence", "exposure", "_notes",
+                "_compacted")
 
 
 def _payload_ref(verdict, evidence: tuple):
