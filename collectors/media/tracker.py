@@ -45,6 +45,8 @@ class MediaTracker:
         self.on_bound = None      # called with a flow an SDP bound to a call after its first packets
         self.bad_rtp = 0      # RTP-shaped packets (V=2) whose header breaks RTP's rules (CSRCs/extension past the end)
         self._removed = 0     # addresses taken out of `by_endpoint` since it was last shrunk
+        self.keyed = False    # a key exchange (DTLS, ZRTP) was seen on a media 5-tuple: only then does `_keying`
+                              # look the reverse flow up (its key is built anew each time)
 
     # -- undecided flows ---------------------------------------------------------------------
     def candidate(self, flow: Flow, pkt) -> None:
@@ -69,11 +71,14 @@ class MediaTracker:
             hello, use_srtp = hello_use_srtp(data, off, end)
             if use_srtp:
                 flow.keying_hint = "dtls-srtp"
+                self.keyed = True
             elif hello is not None and flow.keying_hint is None:
                 flow.keying_hint = "dtls"
+                self.keyed = True
         elif 16 <= b0 <= 19 and data[off + 4:off + 8] == ZRTP_COOKIE:
             flow.zrtp += 1
             flow.keying_hint = "zrtp"
+            self.keyed = True
             kind = zrtp_message_type(data, off, end)
             if kind and kind not in flow.zrtp_messages and len(flow.zrtp_messages) < 12:
                 flow.zrtp_messages += (kind,)
@@ -289,6 +294,8 @@ class MediaTracker:
 
     def _keying(self, flow: Flow) -> Verdict | None:
         """A key exchange seen on this 5-tuple, in either direction (RFC 7983 demux)."""
+        if not self.keyed:            # no flow has a keying hint: neither has this one nor its reverse
+            return None
         reverse = self.tables.get(flow.transport, {}).get(reverse_key(flow.key))
         if flow.keying_hint is None and (reverse is None or reverse.keying_hint is None):
             return None
@@ -341,8 +348,9 @@ class MediaTracker:
         if stream.kind == "rtp":
             stream.codec = self.stream_codec(flow, stream)
         binding = flow.binding
+        src, dst = flow.src, flow.dst
         return StreamVerdict(
-            flow.stream_id(stream.kind), flow.src, flow.sport, flow.dst, flow.dport, flow.transport,
+            flow.stream_id(stream.kind, src, dst), src, flow.sport, dst, flow.dport, flow.transport,
             stream.kind, bool(stream.encrypted), stream.keying if stream.encrypted else None, stream.codec,
             binding.call_id if binding else None, stream.confidence, stream.all_evidence(),
             stream.first_seen, ts, stream.decided_after, stream.verdict_source or "",
