@@ -8,14 +8,11 @@ path, which re-arms the entry.
 """
 from __future__ import annotations
 
-import struct
-
 from collectors.flows import shrunk
 
 SHAPE = b"\x08\x00\x45"      # at offset 12: IPv4 ethertype, version 4 with a 20-byte header
 UDP_PROTO = 17
 RTP_AT = 42                  # RTP header offset in such a frame
-PORTS = struct.Struct("!HH")
 
 
 class FastEntry:
@@ -43,11 +40,6 @@ def fast_shape(data: bytes) -> bool:
     """Ethernet + IPv4 (IHL 5, no fragment) + UDP with room for an RTP header."""
     return (data.startswith(SHAPE, 12) and len(data) >= RTP_AT + 12 and data[23] == UDP_PROTO
             and not (data[20] & 0x3F or data[21]))
-
-
-def flow_key_bytes(flow) -> bytes:
-    src, sport, dst, dport = flow.key
-    return src + dst + PORTS.pack(sport, dport)
 
 
 class FastPath:
@@ -92,8 +84,8 @@ class FastPath:
                 entry.flush()
 
     def forget(self, flow) -> None:
-        if flow.transport == "udp" and len(flow.key[0]) == 4:
-            key = flow_key_bytes(flow)
+        if flow.transport == "udp" and len(flow.key) == 12:      # IPv4: the frames' bytes 26-38
+            key = flow.key
             if self.watch is not None and key in self.entries:
                 self.watch(key)
             entry = self.entries.pop(key, None)

@@ -1,5 +1,9 @@
 """Unidirectional flows keyed by 5-tuple, with idle expiry and a hard size limit.
 
+A flow's key is one bytes object (`flow_key`): source address, destination address, source and destination
+port (!HH), which for IPv4 is the frame's bytes 26-38, the fast path's key. A tuple of two addresses and two
+port ints held ~100 B more per flow (the tuple, and a 32-B int object per port above 256).
+
 A flow is decided early (media, SIP, TLS, other) and then only counted, as nDPI does. A flow quiet for
 QUIET seconds (a call that ended, waiting for its idle timeout) is compacted: what only a sending or
 undecided stream needs is let go (`Flow.compact`, and the table's `on_quiet` hook for state kept
@@ -16,10 +20,45 @@ NEW, MEDIA, SIP, TLS, OTHER = "new", "media", "sip", "tls", "other"
 IDLE_TIMEOUT = 60.0
 QUIET = 10.0             # seconds without a packet before a flow is compacted (> MediaTracker's REBIND_IDLE)
 MAX_FLOWS = 262144
-MAX_SHARED_ADDRESSES = 16384
 PORTS = struct.Struct("!HH")
 NO_FRAMES = ()           # a flow's evidence before its first frame: shared, as most flows (SIP, TLS, TCP, not
                          # media) never keep one; an empty list is 56 B a flow
+
+
+def flow_key(src: bytes, sport: int, dst: bytes, dport: int) -> bytes:
+    return src + dst + PORTS.pack(sport, dport)
+
+
+def key_parts(key: bytes) -> tuple[bytes, int, bytes, int]:
+    """(src, sport, dst, dport) of a flow key."""
+    n = (len(key) - 4) >> 1
+    sport, dport = PORTS.unpack_from(key, n + n)
+    return key[:n], sport, key[n:n + n], dport
+
+
+def address_text(packed: bytes) -> str:
+    """`ip_text`, interned (one string per address: its flows' and its endpoint's). IPv4 is formatted here:
+    inet_ntop's printf took ~2,000 instructions an address, and a flow's text is read for every event."""
+    if len(packed) == 4:
+        return sys.intern("%d.%d.%d.%d" % (packed[0], packed[1], packed[2], packed[3]))
+    return sys.intern(ip_text(packed))
+
+
+def reverse_key(key: bytes) -> bytes:
+    """The key of the other direction of the 5-tuple."""
+    if len(key) == 12:
+        return key[4:8] + key[:4] + key[10:] + key[8:10]
+    n = (len(key) - 4) >> 1
+    return key[n:n + n] + key[:n] + key[n + n + 2:] + key[n + n:n + n + 2]
+
+
+def shifted_key(key: bytes, step: int) -> bytes | None:
+    """The key with both ports `step` away (RTCP one port above RTP), None past the port range."""
+    n = len(key) - 4
+    sport, dport = ((key[n] << 8) | key[n + 1]) + step, ((key[n + 2] << 8) | key[n + 3]) + step
+    if not (0 <= sport <= 0xFFFF and 0 <= dport <= 0xFFFF):
+        return None
+    return key[:n] + PORTS.pack(sport, dport)
 
 
 SHRINK_AFTER = 64        # entries removed from a table (beyond twice those left) before it is shrunk
@@ -74,11 +113,14 @@ class _RareField:
 
 
 class Flow:
-    """One direction of a 5-tuple. Slots for what every flow holds (a flow is 152 B; a slot each for the
-    ten fields of `_Rare` made it 240 B, and most flows are SIP, TLS, or settled RTP that never set one)."""
+    """One direction of a 5-tuple. Slots for what every flow holds (a flow is 128 B; a slot each for the
+    ten fields of `_Rare` made it 240 B, and most flows are SIP, TLS, or settled RTP that never set one).
+    Its transport is its class's (`TcpFlow`), its addresses' text is read from its key."""
 
-    __slots__ = ("key", "transport", "src", "dst", "first_seen", "last_seen", "packets", "bytes", "state",
+    __slots__ = ("key", "first_seen", "last_seen", "packets", "bytes", "state",
                  "rtp", "rtcp", "binding", "evidence", "quiet", "_rare")
+
+    transport = "udp"
 
     detector = _RareField()
     stun, dtls, zrtp, turn, non_media = _RareField(), _RareField(), _RareField(), _RareField(), _RareField()
@@ -87,11 +129,13 @@ class Flow:
     keying_hint = _RareField()
     zrtp_messages = _RareField()
 
-    def __init__(self, key: tuple, transport: str, ts: float, serial: int):
-        self.key = key
-        self.transport = transport
-        # one string per address, shared by all its flows (a phone has four per call)
-        self.src, self.dst = sys.intern(ip_text(key[0])), sys.intern(ip_text(key[2]))
+    def __new__(cls, key: bytes, transport: str, ts: float, serial: int):
+        if transport not in FLOW_TYPES:
+            raise ValueError(f"transport {transport!r}: one of {', '.join(FLOW_TYPES)}")
+        return object.__new__(FLOW_TYPES[transport])
+
+    def __init__(self, key: bytes, transport: str, ts: float, serial: int):
+        self.key = key           # `flow_key`
         self.first_seen = self.last_seen = ts
         self.packets = self.bytes = 0
         self.state = NEW
@@ -106,28 +150,53 @@ class Flow:
             self.serial = serial
 
     @property
+    def src(self) -> str:
+        """The source address as text: one string per address, shared by its flows and endpoint."""
+        key = self.key
+        return address_text(key[:(len(key) - 4) >> 1])
+
+    @property
+    def dst(self) -> str:
+        key = self.key
+        n = (len(key) - 4) >> 1
+        return address_text(key[n:n + n])
+
+    @property
     def sport(self) -> int:
-        return self.key[1]
+        key = self.key
+        return (key[-4] << 8) | key[-3]
 
     @property
     def dport(self) -> int:
-        return self.key[3]
+        key = self.key
+        return (key[-2] << 8) | key[-1]
 
     def compact(self) -> None:
         """Quiet for QUIET seconds: its streams keep their counters in flat form, and first frames that
         could only ever be offered as an RTP stream's evidence go when the flow has no RTP stream
         (RTCP on its own port, or decided not media)."""
         self.quiet = True
-        for stream in (self.rtp, self.rtcp):
-            if stream is not None:
-                _share_numbers(self, stream)
-                stream.compact()
+        if self.rtp is not None:
+            _share_numbers(self, self.rtp)
+            self.rtp = self.rtp.compact()        # a QuietStream once done deciding (collectors.media.stream)
+        if self.rtcp is not None:
+            _share_numbers(self, self.rtcp)
+            self.rtcp = self.rtcp.compact()
         if self.rtp is None and self.evidence is not None and (self.rtcp is not None or self.state == OTHER):
             self.evidence = None
 
-    def stream_id(self, kind: str) -> str:
-        base = f"{self.transport}:{self.src}:{self.sport}-{self.dst}:{self.dport}/{kind}"
+    def stream_id(self, kind: str, src: str | None = None, dst: str | None = None) -> str:
+        """`src`, `dst`: the flow's address text when the caller has it already."""
+        base = f"{self.transport}:{src or self.src}:{self.sport}-{dst or self.dst}:{self.dport}/{kind}"
         return base if not self.serial else f"{base}#{self.serial}"
+
+
+class TcpFlow(Flow):
+    __slots__ = ()
+    transport = "tcp"
+
+
+FLOW_TYPES = {"udp": Flow, "tcp": TcpFlow}
 
 
 class FlowTable:
@@ -136,37 +205,20 @@ class FlowTable:
     def __init__(self, transport: str, on_expire, idle_timeout: float = IDLE_TIMEOUT,
                  max_flows: int = MAX_FLOWS):
         self.transport = transport
-        self.flows: dict[tuple, Flow] = {}
+        self.flows: dict[bytes, Flow] = {}      # `flow_key` -> flow
         self.on_expire = on_expire
         self.idle_timeout = idle_timeout
         self.max_flows = max_flows
-        self.serials: dict[bytes, int] = {}     # packed 5-tuple (`_reuse_key`) of retired media flows -> next serial
+        self.serials: dict[bytes, int] = {}     # key of retired media flows -> next serial
         self.evicted = 0
         self.on_quiet = None     # called with a flow once it has been quiet for QUIET seconds
-        self.addresses: dict[bytes, bytes] = {}    # packed address -> the one object its flows share
 
-    def create(self, key: tuple, ts: float) -> Flow:
+    def create(self, key: bytes, ts: float) -> Flow:
         if len(self.flows) >= self.max_flows:
             self._evict(ts)
-        key = self._shared_addresses(key)
-        serial = self.serials.get(_reuse_key(key), 0) if self.serials else 0
+        serial = self.serials.get(key, 0) if self.serials else 0
         flow = self.flows[key] = Flow(key, self.transport, ts, serial)
         return flow
-
-    def _shared_addresses(self, key: tuple) -> tuple:
-        """The key with one bytes object per address, shared by the flows of an endpoint. Ports (an int
-        object of 32 B above 256) are shared with the flow of the other direction when it is there, and
-        within the key when both are the same (5060 to 5060): a table of ports would outlive the two
-        flows that could share one."""
-        src, sport, dst, dport = key
-        reverse = self.flows.get((dst, dport, src, sport))
-        if reverse is not None:
-            dst, dport, src, sport = reverse.key
-            return src, sport, dst, dport
-        shared = self.addresses
-        if len(shared) > MAX_SHARED_ADDRESSES:
-            shared.clear()               # flows keep theirs; later ones share anew
-        return shared.setdefault(src, src), sport, shared.setdefault(dst, dst), sport if dport == sport else dport
 
     def sweep(self, now: float) -> None:
         limit, quiet = now - self.idle_timeout, now - QUIET
@@ -188,12 +240,11 @@ class FlowTable:
             self.on_quiet(flow)
         flow.compact()
 
-    def _retire(self, key: tuple) -> None:
+    def _retire(self, key: bytes) -> None:
         flow = self.flows.pop(key)
         if flow.rtp is not None or flow.rtcp is not None:
-            reuse = _reuse_key(key)
-            self.serials.pop(reuse, None)               # the most recently ended last
-            self.serials[reuse] = flow.serial + 1
+            self.serials.pop(key, None)                 # the most recently ended last
+            self.serials[key] = flow.serial + 1
             if len(self.serials) > self.max_flows:      # a flood of short streams: forget the oldest
                 del self.serials[next(iter(self.serials))]
         self.on_expire(flow)
@@ -246,9 +297,3 @@ def _share_numbers(flow: Flow, stream) -> None:
     if stream.last_seen == flow.last_seen:
         stream.last_seen = flow.last_seen
 
-
-def _reuse_key(key: tuple) -> bytes:
-    """A flow key as one bytes object: one entry per media 5-tuple ever ended is kept all day, and
-    the key's tuple and port ints cost ~90 B more than this (bench.memory's day)."""
-    src, sport, dst, dport = key
-    return src + dst + PORTS.pack(sport, dport)

@@ -16,7 +16,7 @@ from collectors.endpoints import EndpointTable
 from collectors.events import StreamEvidence
 from collectors.fingerprint import parse_cdp_frame, parse_dhcp, parse_lldp_frame
 from collectors.fastpath import SHAPE, FastPath, fast_shape
-from collectors.flows import MEDIA, NEW, OTHER, SIP, TLS, Flow, FlowTable
+from collectors.flows import MEDIA, NEW, OTHER, PORTS, SIP, TLS, Flow, FlowTable
 from collectors.media.tcpframing import TcpMediaFramer, detect_framing
 from collectors.media.tracker import MediaTracker
 from collectors.sip.calls import CallTable
@@ -192,7 +192,7 @@ class Pipeline:
     def media_frame(self, ts: float, data: bytes) -> bool:
         """`_full_path` of a frame of the fast path's shape (`fast_shape`) that carries RTP (no padding,
         extension or CSRC) or RTCP on an awake media flow, read at fixed offsets: the same steps without
-        a Packet, the flow key's tuple of the decode or an RtpHeader. The batch hands its frames here
+        a Packet or an RtpHeader (the frame's bytes 26-38 are its flow key). The batch hands its frames here
         first (`collectors.batch.counter`); False, with nothing done: take the full path."""
         size = len(data)
         total, ulen = (data[16] << 8) | data[17], (data[38] << 8) | data[39]
@@ -207,7 +207,7 @@ class Pipeline:
         sport, dport = (data[34] << 8) | data[35], (data[36] << 8) | data[37]
         if dport == VXLAN_PORT or sport == GTPU_PORT or dport == GTPU_PORT:
             return False
-        flow = self.udp.flows.get((data[26:30], sport, data[30:34], dport))
+        flow = self.udp.flows.get(data[26:38])
         if flow is None or flow.state != MEDIA or flow.quiet:
             return False
         flow.packets += 1
@@ -230,7 +230,7 @@ class Pipeline:
             self.fast.arm(flow, data)
 
     def _counted_flow(self, table: FlowTable, pkt) -> Flow:
-        key = (pkt.src, pkt.sport, pkt.dst, pkt.dport)
+        key = pkt.src + pkt.dst + PORTS.pack(pkt.sport, pkt.dport)     # `flow_key`
         flow = table.flows.get(key) or self._new_flow(table, key, pkt)
         flow.packets += 1
         flow.bytes += pkt.end - pkt.off
@@ -339,7 +339,7 @@ class Pipeline:
             if info is not None:
                 self.endpoints.saw_cdp(info)
 
-    def _new_flow(self, table: FlowTable, key: tuple, pkt) -> Flow:
+    def _new_flow(self, table: FlowTable, key: bytes, pkt) -> Flow:
         flow = table.create(key, pkt.ts)
         if pkt.src_mac is not None:
             self.endpoints.saw_mac(flow.src, pkt.src_mac.hex(":"), pkt.vlan)

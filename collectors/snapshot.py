@@ -31,9 +31,10 @@ def take_snapshot(pipeline) -> Snapshot:
 def _stream_entry(pipeline, flow: Flow, stream) -> dict:
     is_rtp = stream.kind == "rtp"
     encrypted = bool(stream.encrypted)
+    src, dst = flow.src, flow.dst
     return {
-        "id": flow.stream_id(stream.kind),
-        "src": flow.src, "src_port": flow.sport, "dst": flow.dst, "dst_port": flow.dport,
+        "id": flow.stream_id(stream.kind, src, dst),
+        "src": src, "src_port": flow.sport, "dst": dst, "dst_port": flow.dport,
         "transport": flow.transport, "kind": stream.kind,
         "encrypted": encrypted, "keying": (stream.keying or "unknown") if encrypted else None,
         "ssrcs": sorted(stream.keys("ssrcs")),

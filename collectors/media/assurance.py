@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collectors.classify.verdict import Verdict
+from collectors.flows import shifted_key
 
 
 def assurance(verdict: Verdict, current: str, srtcp_beside) -> str:
@@ -30,8 +31,7 @@ def assurance(verdict: Verdict, current: str, srtcp_beside) -> str:
 def neighbours(table: dict, flow, step: int) -> tuple:
     """The flow itself (RTCP multiplexed on the RTP 5-tuple) and the one `step` ports away (RTCP one
     port above RTP, RFC 3550 section 11)."""
-    src, sport, dst, dport = flow.key
-    return flow, table.get((src, sport + step, dst, dport + step))
+    return flow, table.get(shifted_key(flow.key, step))
 
 
 def carries_srtcp(flow) -> bool:

@@ -49,24 +49,44 @@ class MasterKey:
 class ExposureProbe:
     """Collects the first packets of an SRTP (or SRTCP) stream whose sender's keys were seen in clear."""
 
-    __slots__ = ("cryptos", "source", "packets", "done", "rtcp")
+    __slots__ = ("cryptos", "_source", "packets", "done", "rtcp")
 
-    def __init__(self, cryptos: list, source: str, rtcp: bool = False):
+    def __init__(self, cryptos: list, source, rtcp: bool = False):
         self.cryptos = cryptos[:MAX_KEYS_TRIED]     # collectors.sip.sdp.Crypto (key material inside)
-        self.source = source
+        self._source = source   # the text, or the SDP seen (collectors.sip.calls.SdpSeen) whose message and
+                                # sender make it when read (a string per probe held ~90 B while it waits)
         self.packets: list[bytes] = []
         self.done = False
         self.rtcp = rtcp
 
+    @property
+    def source(self) -> str:
+        """Where the keys were seen: "INVITE from 10.0.0.1"."""
+        source = self._source
+        return source if type(source) is str else f"{source.message} from {source.sender}"
+
     def add(self, packet: bytes) -> bool:
         """Keep a packet; True once enough are held to run the proof."""
         wanted = PROOF_RTCP_PACKETS if self.rtcp else PROOF_PACKETS
+        if type(self.packets) is bytes:
+            self.packets = _unpacked(self.packets)
         if len(self.packets) < wanted:
             self.packets.append(packet)
         return len(self.packets) >= wanted
 
+    def compact(self) -> None:
+        """Its stream went quiet (an SRTCP probe waits for a report every few seconds, often until the flow
+        expires): the packets held as one bytes object, each behind its 2-byte length (~110 B less for
+        two RTCP reports); `add` and `prove` unpack them."""
+        if type(self.packets) is list and all(len(p) < 0x10000 for p in self.packets):
+            self.packets = b"".join(len(p).to_bytes(2, "big") + p for p in self.packets)
+        if type(self.cryptos) is list:
+            self.cryptos = tuple(self.cryptos)
+
     def prove(self) -> ExposureResult:
         self.done = True
+        if type(self.packets) is bytes:
+            self.packets = _unpacked(self.packets)
         best = ExposureResult(0, len(self.packets), None, "no usable a=crypto line", self.rtcp)
         for crypto in self.cryptos:
             result = _try_crypto(crypto, self.packets, self.rtcp)
@@ -76,6 +96,15 @@ class ExposureProbe:
                 break
         self.cryptos, self.packets = [], []          # drop the keys and the packets
         return best
+
+
+def _unpacked(packed: bytes) -> list[bytes]:
+    packets, at = [], 0
+    while at < len(packed):
+        size = int.from_bytes(packed[at:at + 2], "big")
+        packets.append(packed[at + 2:at + 2 + size])
+        at += 2 + size
+    return packets
 
 
 def _try_crypto(crypto, packets: list[bytes], rtcp: bool) -> ExposureResult:

@@ -12,7 +12,7 @@ from collectors.classify.signaled import signaled_verdict
 from collectors.classify.combine import KEYING_VERDICTS, combine, merge_signaled
 from collectors.classify.verdict import Verdict
 from collectors.events import ExposureProven, StreamVerdict
-from collectors.flows import MEDIA, NEW, OTHER, Flow, shrunk
+from collectors.flows import MEDIA, NEW, OTHER, Flow, key_parts, reverse_key, shifted_key, shrunk
 from collectors.media.assurance import assurance as rests_on, carries_srtcp, neighbours
 from collectors.media.detect import MATCH, NEED_MORE, NO_MATCH, RtpDetector
 from collectors.media.exposure import ExposureProbe
@@ -20,7 +20,7 @@ from collectors.media.zrtp import zrtp_message_type, zrtp_verdict
 from collectors.media.dtls import hello_use_srtp, is_dtls_record
 from collectors.media.rtcp import looks_srtcp, parse_rtcp
 from collectors.media.rtp import is_rtcp_type, parse_rtp, static_codec
-from collectors.media.stream import StreamState
+from collectors.media.stream import StreamState, awake
 from collectors.media.turn import channel_data
 from collectors.sip.calls import CallTable
 
@@ -45,6 +45,8 @@ class MediaTracker:
         self.on_bound = None      # called with a flow an SDP bound to a call after its first packets
         self.bad_rtp = 0      # RTP-shaped packets (V=2) whose header breaks RTP's rules (CSRCs/extension past the end)
         self._removed = 0     # addresses taken out of `by_endpoint` since it was last shrunk
+        self.keyed = False    # a key exchange (DTLS, ZRTP) was seen on a media 5-tuple: only then does `_keying`
+                              # look the reverse flow up (its key is built anew each time)
 
     # -- undecided flows ---------------------------------------------------------------------
     def candidate(self, flow: Flow, pkt) -> None:
@@ -69,11 +71,14 @@ class MediaTracker:
             hello, use_srtp = hello_use_srtp(data, off, end)
             if use_srtp:
                 flow.keying_hint = "dtls-srtp"
+                self.keyed = True
             elif hello is not None and flow.keying_hint is None:
                 flow.keying_hint = "dtls"
+                self.keyed = True
         elif 16 <= b0 <= 19 and data[off + 4:off + 8] == ZRTP_COOKIE:
             flow.zrtp += 1
             flow.keying_hint = "zrtp"
+            self.keyed = True
             kind = zrtp_message_type(data, off, end)
             if kind and kind not in flow.zrtp_messages and len(flow.zrtp_messages) < 12:
                 flow.zrtp_messages += (kind,)
@@ -93,7 +98,7 @@ class MediaTracker:
     def _try_media(self, flow: Flow, pkt) -> None:
         data, off, end = pkt.data, pkt.off, pkt.end
         if flow.binding is None:
-            flow.binding = self.calls.binding_for(*flow.key)
+            flow.binding = self.calls.binding_for(*key_parts(flow.key))
         if is_rtcp_type(data[off + 1]):
             shape = parse_rtcp(data, off, end)
             if shape is not None and (flow.binding is not None or shape.types[0] in (200, 201)
@@ -122,7 +127,7 @@ class MediaTracker:
         garbage sent to it before the call's RTP (spoofed truncated RTP) hid that stream and its alert."""
         flow.detector = None
         if flow.binding is None:
-            flow.binding = self.calls.binding_for(*flow.key)
+            flow.binding = self.calls.binding_for(*key_parts(flow.key))
         if flow.binding is not None:
             flow.non_media = 0
         else:
@@ -130,8 +135,7 @@ class MediaTracker:
 
     def _next_to_rtp(self, flow: Flow) -> bool:
         """RTCP's conventional place (RFC 3550 section 11): one port above a recognised RTP stream."""
-        src, sport, dst, dport = flow.key
-        sibling = self.tables.get(flow.transport, {}).get((src, sport - 1, dst, dport - 1))
+        sibling = self.tables.get(flow.transport, {}).get(shifted_key(flow.key, -1))
         return sibling is not None and sibling.rtp is not None
 
     def _rtp_miss(self, flow: Flow, pkt) -> None:
@@ -145,7 +149,7 @@ class MediaTracker:
 
     def _become_media(self, flow: Flow, pkt) -> None:
         flow.state = MEDIA
-        for endpoint in ((flow.key[0], flow.key[1]), (flow.key[2], flow.key[3])):
+        for endpoint in _endpoints(flow):
             self.by_endpoint.setdefault(endpoint, []).append(flow)
         held = flow.detector.held if flow.detector is not None else ()
         flow.detector = None
@@ -236,7 +240,7 @@ class MediaTracker:
         if seen is None:
             return NOT_YET
         cryptos = sorted(seen.sdp.media[binding.index].crypto, key=lambda c: c.tag not in chosen)
-        return ExposureProbe(cryptos, f"{seen.message} from {seen.sender}", rtcp) if cryptos else None
+        return ExposureProbe(cryptos, seen, rtcp) if cryptos else None
 
     def _prove(self, flow: Flow, stream: StreamState, ts: float) -> None:
         probe = stream.exposure
@@ -290,7 +294,9 @@ class MediaTracker:
 
     def _keying(self, flow: Flow) -> Verdict | None:
         """A key exchange seen on this 5-tuple, in either direction (RFC 7983 demux)."""
-        reverse = self.tables.get(flow.transport, {}).get((flow.key[2], flow.key[3], flow.key[0], flow.key[1]))
+        if not self.keyed:            # no flow has a keying hint: neither has this one nor its reverse
+            return None
+        reverse = self.tables.get(flow.transport, {}).get(reverse_key(flow.key))
         if flow.keying_hint is None and (reverse is None or reverse.keying_hint is None):
             return None
         hints = {flow.keying_hint, reverse.keying_hint if reverse is not None else None}
@@ -342,8 +348,9 @@ class MediaTracker:
         if stream.kind == "rtp":
             stream.codec = self.stream_codec(flow, stream)
         binding = flow.binding
+        src, dst = flow.src, flow.dst
         return StreamVerdict(
-            flow.stream_id(stream.kind), flow.src, flow.sport, flow.dst, flow.dport, flow.transport,
+            flow.stream_id(stream.kind, src, dst), src, flow.sport, dst, flow.dport, flow.transport,
             stream.kind, bool(stream.encrypted), stream.keying if stream.encrypted else None, stream.codec,
             binding.call_id if binding else None, stream.confidence, stream.all_evidence(),
             stream.first_seen, ts, stream.decided_after, stream.verdict_source or "",
@@ -378,7 +385,7 @@ class MediaTracker:
             for flow in self.by_endpoint.get(endpoint, ()):
                 if flow.last_seen < ts - REBIND_IDLE:
                     continue   # an earlier call's stream on a reused port: it keeps its call
-                binding = self.calls.binding_for(*flow.key)
+                binding = self.calls.binding_for(*key_parts(flow.key))
                 if binding is None or self._keeps_call(flow, binding):
                     continue
                 flow.binding = binding
@@ -433,13 +440,14 @@ class MediaTracker:
 
     def _wake(self, flow: Flow) -> None:
         flow.quiet = False
-        for endpoint in ((flow.key[0], flow.key[1]), (flow.key[2], flow.key[3])):
+        flow.rtp, flow.rtcp = awake(flow.rtp), awake(flow.rtcp)
+        for endpoint in _endpoints(flow):
             flows = self.by_endpoint.setdefault(endpoint, [])
             if flow not in flows:
                 flows.append(flow)
 
     def forget(self, flow: Flow) -> None:
-        for endpoint in ((flow.key[0], flow.key[1]), (flow.key[2], flow.key[3])):
+        for endpoint in _endpoints(flow):
             flows = self.by_endpoint.get(endpoint)
             if flows and flow in flows:
                 flows.remove(flow)
@@ -447,6 +455,12 @@ class MediaTracker:
                     del self.by_endpoint[endpoint]
                     self._removed += 1
         self._removed = shrunk(self.by_endpoint, self._removed)     # ~46 B per quiet stream (bench.memory)
+
+
+def _endpoints(flow: Flow) -> tuple:
+    """(address, port) of both ends of the flow: its places in the media address index."""
+    src, sport, dst, dport = key_parts(flow.key)
+    return (src, sport), (dst, dport)
 
 
 @lru_cache(maxsize=1024)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from collectors.events import TlsHandshake, TlsObserved
+from collectors.flows import key_parts
 from collectors.tls.names import weak_cipher
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class _Side:
 
 
 def _connection(flow) -> tuple:
-    src, sport, dst, dport = flow.key
+    src, sport, dst, dport = key_parts(flow.key)
     return tuple(sorted(((src, sport), (dst, dport))))
 
 

@@ -8,8 +8,9 @@ import sys
 import pytest
 
 from bench.calls_day import DayPlan, waves
-from collectors.flows import QUIET, FlowTable
-from collectors.media.stream import StreamState
+from collectors.flows import QUIET, FlowTable, key_parts, reverse_key
+from collectors.classify.verdict import Verdict
+from collectors.media.stream import SAID, QuietStream, StreamState
 from collectors.pipeline import Pipeline
 from collectors.snapshot import take_snapshot
 
@@ -30,7 +31,8 @@ def _paused_wave(calls: int) -> tuple[list, list, float]:
 
 def _run(before: list, after: list, pause: float) -> tuple[Pipeline, list, int]:
     """Feeds the frames with the clock ticking through the pause and on until every flow expired;
-    returns the pipeline, its events and how many media flows were quiet during the pause."""
+    returns the pipeline, its events and how many media flows were quiet during the pause (held as a
+    QuietStream, an SRTCP exposure probe's packets packed)."""
     events = []
     pipeline = Pipeline(events.append)
     pipeline.feed_many(before)
@@ -38,7 +40,8 @@ def _run(before: list, after: list, pause: float) -> tuple[Pipeline, list, int]:
     while now < pause + GAP - 1:
         now += 1.0
         pipeline.tick(now)
-        quiet = max(quiet, sum(f.quiet for f in pipeline.udp.flows.values() if f.rtp or f.rtcp))
+        quiet = max(quiet, sum(f.quiet and type(f.rtp or f.rtcp) is QuietStream and _packed(f.rtp or f.rtcp)
+                               for f in pipeline.udp.flows.values() if f.rtp or f.rtcp))
     pipeline.feed_many(after)
     end = after[-1][0] + pipeline.settings.idle_timeout + 2
     while now < end:
@@ -46,6 +49,11 @@ def _run(before: list, after: list, pause: float) -> tuple[Pipeline, list, int]:
         pipeline.tick(now)
     assert not pipeline.udp.flows
     return pipeline, events, quiet
+
+
+def _packed(stream) -> bool:
+    probe = stream.exposure
+    return not probe or type(probe.packets) is bytes
 
 
 def test_streams_that_pause_beyond_quiet_report_as_if_never_compacted(monkeypatch):
@@ -123,15 +131,48 @@ def test_a_quiet_media_flow_is_small():
     assert len(media) == 8 and all(f.quiet for f in media)
     for flow in media:
         stream = flow.rtp or flow.rtcp
-        assert sys.getsizeof(flow) <= 152 and flow._rare is None
+        assert sys.getsizeof(flow) <= 128 and flow._rare is None
+        assert type(stream) is QuietStream and sys.getsizeof(stream) <= 120
         assert stream.packets is flow.packets and stream.bytes is flow.bytes
         # one SSRC and one payload type (or RTCP shape) each counted every packet: the keys alone
         assert type(stream._ssrcs) is int and type(stream._pt_counts) in (int, str)
     rtcp = [f.rtcp for f in media if f.rtcp]
     compounds = [s._rtcp_types for s in rtcp if type(s._rtcp_types) is not int]    # SRTCP: SR alone is seen
     assert compounds and len({id(held) for held in compounds}) == 1          # SR + SDES: one shared key tuple
-    reverse = {f.key: f for f in media}
+    by_key = {f.key: f for f in media}
     for flow in media:
-        src, sport, dst, dport = flow.key
-        other = reverse[(dst, dport, src, sport)]
-        assert other.key[1] is dport and other.key[3] is sport     # one int object per port
+        # the key is one bytes object (addresses, then ports), no tuple or port ints
+        assert type(flow.key) is bytes and sys.getsizeof(flow.key) <= 45
+        src, sport, dst, dport = key_parts(flow.key)
+        assert (flow.sport, flow.dport) == (sport, dport) and by_key[reverse_key(flow.key)].sport == dport
+
+
+def test_a_quiet_stream_reads_and_changes_as_the_stream_it_was():
+    """QuietStream: the same fields (its small ones in a shared tuple), its payload verdict rebuilt from
+    the run of its evidence lines it names, a Verdict of its own once its evidence changes; awake again,
+    the same StreamState."""
+    stream = _stream("rtp", [(7, 0, ())] * 5)
+    payload = Verdict(False, None, 0.93, ("payload: byte distribution 110 sigma", "length: 11 packets"), "payload")
+    stream.encrypted, stream.keying, stream.confidence, stream.verdict_source = False, None, 0.95, "sdp"
+    stream.evidence = ("sdp: RTP/AVP (answer from 10.0.0.2)",) + payload.evidence
+    stream.payload_verdict, stream.decided_after, stream.emitted, stream.codec = payload, 5, True, "PCMU"
+    stream.exposure = False
+    fields = tuple(name for name in SAID if not name.startswith("_")) + ("packets", "bytes", "first_seen", "last_seen", "evidence", "notes", "exposure",
+                     "payload_verdict")
+    before = {name: getattr(stream, name) for name in fields}
+    quiet = stream.compact()
+    assert type(quiet) is QuietStream and type(quiet._payload) is not Verdict
+    assert {name: getattr(quiet, name) for name in fields} == before
+    again = _stream("rtp", [(7, 0, ())] * 5)
+    again.encrypted, again.confidence, again.verdict_source, again.codec = False, 0.95, "sdp", "PCMU"
+    again.evidence, again.payload_verdict, again.decided_after, again.emitted = stream.evidence, payload, 5, True
+    again.exposure = False
+    assert again.compact()._said is quiet._said                    # shared between streams
+    quiet.evidence = ("rtcp: something else",)                    # a re-judgement while quiet
+    quiet.assurance, quiet.confidence = "evidence", 0.8
+    assert quiet.payload_verdict == payload and quiet.evidence == ["rtcp: something else"]
+    awake = quiet.awake()
+    assert type(awake) is StreamState and awake.payload_verdict == payload
+    after = {**before, "evidence": ["rtcp: something else"], "assurance": "evidence", "confidence": 0.8}
+    assert {name: getattr(awake, name) for name in fields} == after
+    assert _counters(awake) == _counters(stream)

@@ -1,14 +1,14 @@
 """STUN and TURN ChannelData: media framing over TCP (RFC 4571, TURN-TCP), ChannelData unwrapping,
 and the RFC 7983 demultiplexing of a media 5-tuple (STUN, DTLS, ZRTP, ChannelData) in the tracker."""
 from collectors.decode.packet import UDP, Packet
-from collectors.flows import Flow
+from collectors.flows import Flow, flow_key
 from collectors.media.tcpframing import MAX_BUFFER, RFC4571, TURN, TcpMediaFramer, detect_framing
 from collectors.media.tracker import MediaTracker
 from collectors.media.turn import channel_data
 from collectors.sip.calls import CallTable
 from tests.fuzz.common import IP_A, IP_B, Segments, chunks
 
-KEY = (IP_A, 40000, IP_B, 40002)
+KEY = flow_key(IP_A, 40000, IP_B, 40002)
 
 
 def fuzz(data: bytes) -> None:
