@@ -91,6 +91,7 @@ class Site:
     def __init__(self, phones: list[Phone], traffic: TrafficConfig):
         self.phones, self.traffic = phones, traffic
         self.rng = random.Random(f"traffic:{traffic.seed}")
+        self.keys = random.Random(f"srtp-keys:{traffic.seed}")   # apart from rng: the calls stay as they were
         self.frames, self.truth = Frames(), Truth(phones={p.ip: p for p in phones})
         self.slot = 0
         self.events: dict[int, list] = defaultdict(list)
@@ -217,8 +218,8 @@ class Site:
         codec = self._codec(caller, callee)
         seconds = max(self.traffic.min_call_seconds, self.rng.expovariate(1 / self.traffic.mean_call_seconds))
         ring = self.rng.uniform(0.5, 3.0)
-        offer = signaling.Offer(caller, self._port(caller), codec, new_key() if caller.keying == "sdes" else None)
-        answer = signaling.Offer(callee, self._port(callee), codec, new_key() if callee.keying == "sdes" else None)
+        offer = signaling.Offer(caller, self._port(caller), codec, self._sdes_key(caller))
+        answer = signaling.Offer(callee, self._port(callee), codec, self._sdes_key(callee))
         dialog = signaling.Dialog(call_id, caller, callee)
         at = self.slot
         answered = at + int(ring / SLOT)
@@ -238,6 +239,9 @@ class Site:
             if codec in callee.vendor.codecs:
                 return codec
         return "PCMU"
+
+    def _sdes_key(self, phone: Phone) -> bytes | None:
+        return new_key(self.keys) if phone.keying == "sdes" else None
 
     def _port(self, phone: Phone) -> int:
         self.ports[phone.index] = (self.ports[phone.index] + 1) % 2000
@@ -275,7 +279,7 @@ class Site:
             template = UdpTemplate(me.ip, mine.rtp_port, peer.ip, theirs.rtp_port, self._mac(me.ip), self._mac(peer.ip))
             rtcp = UdpTemplate(me.ip, mine.rtp_port + 1, peer.ip, theirs.rtp_port + 1, self._mac(me.ip),
                                self._mac(peer.ip))
-            key = mine.key_salt or (new_key() if srtp else None)
+            key = mine.key_salt or (new_key(self.keys) if srtp else None)
             streams.append(Stream(template, rtcp, mine.codec, signaling.CODEC_PT[mine.codec],
                                   self.rng.getrandbits(32), key if srtp else None, self.rng.randrange(300),
                                   dialog.call_id))
