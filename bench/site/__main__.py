@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> Summary:
             watcher.start()
             timer.start()
             summary = _replay(args, site, marks, steps, link, svc, watcher, timer)
-            _drain(watcher, site)
+            _drain(watcher, site.truth.required(summary.packets))
             if not args.no_dashboard:
                 summary.dashboard = dashboard_paint(link.monitor_ns, svc.base, svc.token)
                 summary.endpoints = list_total(link.monitor_ns, svc.base, svc.token, "endpoints")
@@ -136,10 +136,10 @@ def _held(site: Site, position: int, steps, number: int) -> tuple[int, int]:
     return active, idle
 
 
-def _drain(watcher: IncidentWatcher, site: Site) -> None:
-    """After the traffic: wait (at most DRAIN_S) until every expected incident is readable."""
+def _drain(watcher: IncidentWatcher, required: set) -> None:
+    """After the traffic: wait (at most DRAIN_S) until every required incident is readable."""
     deadline = time.monotonic() + DRAIN_S
-    while time.monotonic() < deadline and not site.truth.expected <= set(watcher.first_seen):
+    while time.monotonic() < deadline and not required <= set(watcher.first_seen):
         time.sleep(0.2)
 
 

@@ -58,7 +58,7 @@ class Summary:
 
     def finish(self, site, api_seen: dict, hook_seen: dict, traffic_time: dict | None = None) -> None:
         truth = site.truth
-        sent = {key for key in truth.expected if key in self.sent_at}          # what actually went out
+        sent = {key for key in truth.required(self.packets) if key in self.sent_at}   # what went out, decidable
         self.calls = truth.calls
         result = score(truth, api_seen, sent)                                  # the rule offline shares
         self.expected, self.found, self.missing = result.expected, result.found, result.missing

@@ -3,8 +3,9 @@
 
 * An alert counts as the incident (endpoint, type), whether the store keeps a row per stream or one per
   phone and cause, and whether it comes from the API's alert list or the report (`incident_key`).
-* Expected: the truth's (phone, type) pairs whose first frame was sent (`sent`: the live sender's marks,
-  or the frames written to the pcap).
+* Expected: the truth's (phone, type) pairs the frames sent give enough to decide (`sent`: Truth.required
+  of the frames the live sender sent, or of those written to the pcap). An incident whose stream the end
+  of the traffic cut short is not required; found, it is not false either.
 * False: any incident on a compliant phone, and an incident on a misconfigured phone of a type its
   traffic never showed (a wrong cause). Incidents on addresses that are not phones (the PBX: its
   certificate, its forwarded SDP) are listed apart, neither found nor false.
@@ -35,10 +36,10 @@ class Score:
         return len(self.false_list)
 
 
-def score(truth, seen: Iterable[Key], sent: Iterable[Key]) -> Score:
-    """`truth`: bench.site.timeline.Truth; `seen`: the incidents the product raised; `sent`: the expected
-    incidents whose first frame went out (a subset of truth.expected)."""
-    seen, sent = set(seen), set(sent) & truth.expected
+def score(truth, seen: Iterable[Key], required: Iterable[Key]) -> Score:
+    """`truth`: bench.site.timeline.Truth; `seen`: the incidents the product raised; `required`: the
+    incidents the frames sent made decidable (a subset of truth.expected)."""
+    seen, sent = set(seen), set(required) & truth.expected
     phones = truth.phones
     on_compliant = sorted(k for k in seen if k[0] in phones and truth.compliant(k[0]))
     wrong_cause = sorted(k for k in seen if k[0] in phones and k not in truth.expected

@@ -26,6 +26,7 @@ from .tcp import TcpConnection
 from .media import RTCP_EVERY, Stream, new_key, zrtp_packet
 
 SLOT = 0.02
+VERDICT_BUDGET = 50             # packets: a media stream's verdict is due by then (collectors/classify/payload.py)
 TLS_POOL = 16
 CODECS = ("PCMU", "PCMA", "G722", "G729", "opus")
 ZRTP_FLOW = ((True, b"Hello   "), (False, b"Hello   "), (False, b"HelloACK"), (True, b"HelloACK"),
@@ -45,18 +46,32 @@ class TrafficConfig:
 
 @dataclass
 class Truth:
-    """What the traffic implies: (phone ip, alert type) -> index of the first frame that shows it."""
+    """What the traffic implies: (phone ip, alert type) -> index of the first frame that shows it, and
+    of the frame by which the monitor must have decided it (`due`): that same frame for SIP (one message
+    tells), the VERDICT_BUDGET-th packet of the stream for media (the classifier promises a verdict by
+    then; a stream cut short by the end of the traffic may not be judged, so is not required)."""
     first_frame: dict[tuple[str, str], int] = field(default_factory=dict)
+    due: dict[tuple[str, str], int] = field(default_factory=dict)
     phones: dict[str, Phone] = field(default_factory=dict)
     calls: int = 0
     spans: list[tuple[int, int]] = field(default_factory=list)   # per media stream: first, last frame
 
-    def mark(self, ip: str, kind: str, index: int) -> None:
+    def mark(self, ip: str, kind: str, index: int, decided: bool = True) -> None:
         self.first_frame.setdefault((ip, kind), index)
+        if decided:
+            self.settle(ip, kind, index)
+
+    def settle(self, ip: str, kind: str, index: int) -> None:
+        self.due.setdefault((ip, kind), index)
 
     @property
     def expected(self) -> set[tuple[str, str]]:
+        """Every incident the traffic shows (a cause outside this set is a wrong cause)."""
         return set(self.first_frame)
+
+    def required(self, frames_sent: int) -> set[tuple[str, str]]:
+        """The incidents the first `frames_sent` frames give the monitor enough to decide."""
+        return {key for key, index in self.due.items() if index < frames_sent}
 
     def compliant(self, ip: str) -> bool:
         phone = self.phones.get(ip)
@@ -125,7 +140,7 @@ class Site:
         for stream in self.streams:
             if stream.paused:
                 continue
-            if stream.sent and (stream.sent + 1) % RTCP_EVERY:
+            if stream.sent and (stream.sent + 1) % RTCP_EVERY and stream.sent + 1 != VERDICT_BUDGET:
                 add(stream.next())                         # the common case: one more media frame
             else:
                 media(stream)
@@ -154,12 +169,15 @@ class Site:
 
     def _media(self, stream: Stream) -> None:
         index = self.frames.add(stream.next())
-        if stream.sent == 1 and stream.srtp is None:      # the first cleartext packet of this stream
-            call = self.calls.get(stream.owner)
-            src = stream.template.src
-            self.truth.mark(src, "cleartext_media", index)
-            if call is not None and call.srtp_offered:
-                self.truth.mark(src, "srtp_downgrade", index)
+        if stream.srtp is None and stream.sent in (1, VERDICT_BUDGET):   # a cleartext stream's first packet,
+            call = self.calls.get(stream.owner)                          # and the one a verdict is due by
+            kinds = ("cleartext_media", "srtp_downgrade") if call is not None and call.srtp_offered else \
+                ("cleartext_media",)
+            for kind in kinds:
+                if stream.sent == 1:
+                    self.truth.mark(stream.template.src, kind, index, decided=False)
+                else:
+                    self.truth.settle(stream.template.src, kind, index)
         if stream.sent % RTCP_EVERY == 0:
             self.frames.add(stream.rtcp(int(self.site_seconds * 1e6)))
 

@@ -89,7 +89,7 @@ def run_seed(args: argparse.Namespace, seed: int, workdir: Path) -> SeedResult:
     cpu2 = time.process_time()
     report, analyze_cpu = analyze(pcap, workdir / f"seed-{seed}.json")
     seen = {incident_key(alert) for alert in report["alerts"]}
-    sent = {key for key, index in site.truth.first_frame.items() if index < total}
+    sent = site.truth.required(total)
     result = SeedResult(seed, len(site.phones), site.truth.calls, total, score(site.truth, seen, sent),
                         {"generate": cpu1 - cpu0, "pcap": cpu2 - cpu1, "analyze": analyze_cpu})
     wrong = set(result.score.false_list)

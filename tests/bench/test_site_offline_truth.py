@@ -5,6 +5,8 @@ the rule the live bench uses. No root, no namespaces; times are never asserted."
 from __future__ import annotations
 
 from bench.site.plan import generate, step_counts, steps
+from bench.site.timeline import VERDICT_BUDGET
+from collectors.classify import payload
 from bench.site.score import score
 from bench.site.truth import parse, run_seed
 
@@ -29,12 +31,22 @@ def test_the_rule_counts_a_missed_incident_and_a_blamed_compliant_phone():
     site = generate(args, 3)
     truth = site.truth
     total = sum(step_counts(steps(args), len(site.frames)))
-    sent = {key for key, index in truth.first_frame.items() if index < total}
+    sent = truth.required(total)
     kinds = {kind for _, kind in sent}
     assert kinds == {"cleartext_signaling", "sdes_keys_exposed", "cleartext_media", "srtp_downgrade"}
     # a phone that offered SRTP and sent RTP starts two incidents with one frame: both are expected
     shared = [key for key in sent if sum(1 for i in truth.first_frame.values() if i == truth.first_frame[key]) > 1]
     assert shared
+    # SIP tells at once; a media incident is required once its stream sent the packets a verdict is due by
+    assert VERDICT_BUDGET == payload.BUDGET
+    media = {"cleartext_media", "srtp_downgrade"}
+    for key, first in truth.first_frame.items():
+        due = truth.due.get(key)
+        if key[1] in media:
+            assert due is None or due > first
+            assert (key in sent) == (due is not None and due < total)
+        else:
+            assert due == first
 
     compliant = next(ip for ip in truth.phones if truth.compliant(ip))
     misconfigured = next(ip for ip, kind in sent if kind == "cleartext_signaling")
