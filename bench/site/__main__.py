@@ -20,16 +20,17 @@ import os
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
 
 from . import sender, service
-from .fleet import build_fleet
 from .measure import dashboard_paint, delivered, list_total, sensor_counters, wire_drops
 from .netns import wire
+from .plan import add_traffic_options, generate, steps as plan_steps
 from .probe import ApiTimer, IncidentWatcher, WebhookReceiver, percentile
 from .report import Row, Summary, print_summary, print_table
-from .timeline import Site, TrafficConfig
+from .timeline import Site
 
 OUT = Path(__file__).resolve().parent.parent / "out"
 DRAIN_S = 20.0
@@ -37,11 +38,7 @@ DRAIN_S = 20.0
 
 def parse(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.site", description=__doc__.split("\n\n")[0])
-    p.add_argument("--phones", type=int, default=300)
-    p.add_argument("--seconds", type=float, default=60.0, help="wall seconds of traffic, split over the steps")
-    p.add_argument("--rates", default="5,50,100,200", help="packets/s per step, in thousands")
-    p.add_argument("--calls-per-phone-hour", type=float, default=6.0)
-    p.add_argument("--mean-call-seconds", type=float, default=90.0)
+    add_traffic_options(p)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-dashboard", action="store_true", help="skip the Chromium first-paint reading")
     p.add_argument("--json", type=Path, default=OUT / "site.json")
@@ -51,16 +48,14 @@ def parse(argv=None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> Summary:
-    steps = [(float(r) * 1000, args.seconds / len(args.rates.split(","))) for r in args.rates.split(",")]
-    phones = build_fleet(args.phones, args.seed)
-    site = Site(phones, TrafficConfig(calls_per_phone_hour=args.calls_per_phone_hour,
-                                      mean_call_seconds=args.mean_call_seconds, seed=args.seed))
+    steps = plan_steps(args)
     started = time.perf_counter()
-    site.run_until(sum(int(rate * seconds) for rate, seconds in steps))
-    site.finish()
-    print(f"site: {len(phones)} phones, {len(site.frames):,} frames ({site.site_seconds:.0f} s of site time, "
+    site = generate(args, args.seed)
+    print(f"site: {len(site.phones)} phones, {len(site.frames):,} frames ({site.site_seconds:.0f} s of site time, "
           f"{site.truth.calls} calls) generated in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    marks = {index: key for key, index in site.truth.first_frame.items()}
+    marks = defaultdict(list)              # frame -> the incidents it is the first frame of (one may start two)
+    for key, index in site.truth.first_frame.items():
+        marks[index].append(key)
     with wire() as link, _state_dir(args.keep) as tmp:
         receiver = WebhookReceiver(link.monitor_ns, service.HOOK_PORT)
         receiver.start()
@@ -71,7 +66,7 @@ def run(args: argparse.Namespace) -> Summary:
             watcher.start()
             timer.start()
             summary = _replay(args, site, marks, steps, link, svc, watcher, timer)
-            _drain(watcher, site)
+            _drain(watcher, site.truth.required(summary.packets))
             if not args.no_dashboard:
                 summary.dashboard = dashboard_paint(link.monitor_ns, svc.base, svc.token)
                 summary.endpoints = list_total(link.monitor_ns, svc.base, svc.token, "endpoints")
@@ -107,7 +102,8 @@ def _replay(args, site, marks, steps, link, svc, watcher, timer) -> Summary:
     for line in pipe:
         kind, *fields = line.split()
         if kind == "mark":
-            summary.sent_at[marks[int(fields[0])]] = float(fields[1])
+            for key in marks[int(fields[0])]:
+                summary.sent_at[key] = float(fields[1])
         elif kind == "step":
             number, sent, seconds = int(fields[0]), int(fields[1]), float(fields[2])
             time.sleep(sender.SETTLE_S - 0.5)                 # the collector's next counters report
@@ -140,10 +136,10 @@ def _held(site: Site, position: int, steps, number: int) -> tuple[int, int]:
     return active, idle
 
 
-def _drain(watcher: IncidentWatcher, site: Site) -> None:
-    """After the traffic: wait (at most DRAIN_S) until every expected incident is readable."""
+def _drain(watcher: IncidentWatcher, required: set) -> None:
+    """After the traffic: wait (at most DRAIN_S) until every required incident is readable."""
     deadline = time.monotonic() + DRAIN_S
-    while time.monotonic() < deadline and not site.truth.expected <= set(watcher.first_seen):
+    while time.monotonic() < deadline and not required <= set(watcher.first_seen):
         time.sleep(0.2)
 
 

@@ -1,6 +1,6 @@
 """Media as the phones send it: real codec payloads of speech-like audio (PyAV/FFmpeg for G.722 and
 Opus, libbcg729 for G.729, numpy G.711), RTP with ptime 20 ms, RTCP sender reports every 5 s, real
-SRTP/SRTCP from libsrtp (pylibsrtp) with a fresh master key per stream, and ZRTP Hello/Confirm on the
+SRTP/SRTCP from libsrtp (pylibsrtp) with a fresh master key per stream (seeded by the site), and ZRTP Hello/Confirm on the
 media 5-tuple for ZRTP phones."""
 from __future__ import annotations
 
@@ -78,8 +78,10 @@ class Stream:
         return self.rtcp_template.frame(report)
 
 
-def new_key() -> bytes:
-    return os.urandom(30)
+def new_key(rng=None) -> bytes:
+    """An SRTP master key and salt (30 bytes): from `rng` (a seeded random.Random: the same seed, the same
+    ciphertext, so a run's frames can be made again offline) or the OS."""
+    return rng.randbytes(30) if rng is not None else os.urandom(30)
 
 
 # -- ZRTP (RFC 6189): the packets a ZRTP endpoint sends before SRTP, with the CRC-32C the RFC asks for

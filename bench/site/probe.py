@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 
 from .netns import enter
+from .score import incident_key
 
 POLL_S = 0.1
 PAGE = 500
@@ -57,7 +58,7 @@ class IncidentWatcher(threading.Thread):
             now = time.time()
             fresh = [item for item in body["items"] if item["id"] > self.max_id]
             for item in fresh:
-                key = (item["endpoint"], item["type"])
+                key = incident_key(item)
                 self.first_seen.setdefault(key, now)
                 if isinstance(item.get("first_seen"), (int, float)):
                     self.traffic_time.setdefault(key, item["first_seen"])
@@ -92,9 +93,8 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 now = time.time()
                 try:
-                    alert = json.loads(body)
-                    receiver.first_seen.setdefault((alert.get("endpoint"), alert.get("type")), now)
-                except (ValueError, AttributeError):
+                    receiver.first_seen.setdefault(incident_key(json.loads(body)), now)
+                except (ValueError, AttributeError, KeyError, TypeError):
                     pass
                 receiver.posts += 1
                 self.send_response(204)

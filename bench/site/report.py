@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .probe import percentile
+from .score import score
 
 LATE_LISTED = 50                 # the slowest incidents kept by name in --json (where latency comes from)
 
@@ -57,19 +58,11 @@ class Summary:
 
     def finish(self, site, api_seen: dict, hook_seen: dict, traffic_time: dict | None = None) -> None:
         truth = site.truth
-        sent = {key for key in truth.expected if key in self.sent_at}          # what actually went out
+        sent = {key for key in truth.required(self.packets) if key in self.sent_at}   # what went out, decidable
         self.calls = truth.calls
-        self.expected = len(sent)
-        self.found = len(sent & set(api_seen))
-        self.missing = sorted(sent - set(api_seen))
-        phones = truth.phones
-        self.false_list = sorted(k for k in api_seen if k[0] in phones and truth.compliant(k[0]))
-        self.false = len(self.false_list)
-        self.other = sorted(k for k in api_seen if k[0] not in phones)
-        unexpected = sorted(k for k in api_seen if k[0] in phones and k not in truth.expected
-                            and not truth.compliant(k[0]))
-        self.false_list += unexpected            # a wrong cause on a misconfigured phone is false too
-        self.false += len(unexpected)
+        result = score(truth, api_seen, sent)                                  # the rule offline shares
+        self.expected, self.found, self.missing = result.expected, result.found, result.missing
+        self.false_list, self.false, self.other = result.false_list, result.false, result.other
         self.alert_latency = sorted(api_seen[k] - self.sent_at[k] for k in sent if k in api_seen)
         self.webhook_latency = sorted(hook_seen[k] - self.sent_at[k] for k in sent if k in hook_seen)
         for key in sent & set(api_seen):

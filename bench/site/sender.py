@@ -19,9 +19,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 from bench.txring import DATA_AT, TP_STATUS_SEND_REQUEST, open_tx_ring
 
 from .netns import enter
+from .plan import SETTLE_S, step_counts
 
 FRAME_SIZE, FRAMES_PER_BLOCK, BLOCKS = 2048, 2, 1024      # 2048 frames of up to 2 KiB - header
-SETTLE_S = 6.0                                            # quiet between steps
 MAX_BATCH = 256                                           # below the peer's netdev backlog (1000)
 WINDOW = 256                                              # bytes gathered per short frame
 
@@ -78,9 +78,8 @@ def replay(frames, marks: list[int], steps: list[tuple[float, float]], ns: str, 
     total = len(frames.offsets) - 1
     marks = sorted(marks)
     at = 0
-    for number, (rate, seconds) in enumerate(steps):
+    for number, ((rate, _), count) in enumerate(zip(steps, step_counts(steps, total))):
         batch = max(1, min(MAX_BATCH, int(rate / 1000)))
-        count = min(total - at, int(rate * seconds))
         started = time.monotonic()
         sent = 0
         while sent < count:

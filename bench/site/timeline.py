@@ -26,6 +26,7 @@ from .tcp import TcpConnection
 from .media import RTCP_EVERY, Stream, new_key, zrtp_packet
 
 SLOT = 0.02
+VERDICT_BUDGET = 50             # packets: a media stream's verdict is due by then (collectors/classify/payload.py)
 TLS_POOL = 16
 CODECS = ("PCMU", "PCMA", "G722", "G729", "opus")
 ZRTP_FLOW = ((True, b"Hello   "), (False, b"Hello   "), (False, b"HelloACK"), (True, b"HelloACK"),
@@ -45,18 +46,32 @@ class TrafficConfig:
 
 @dataclass
 class Truth:
-    """What the traffic implies: (phone ip, alert type) -> index of the first frame that shows it."""
+    """What the traffic implies: (phone ip, alert type) -> index of the first frame that shows it, and
+    of the frame by which the monitor must have decided it (`due`): that same frame for SIP (one message
+    tells), the VERDICT_BUDGET-th packet of the stream for media (the classifier promises a verdict by
+    then; a stream cut short by the end of the traffic may not be judged, so is not required)."""
     first_frame: dict[tuple[str, str], int] = field(default_factory=dict)
+    due: dict[tuple[str, str], int] = field(default_factory=dict)
     phones: dict[str, Phone] = field(default_factory=dict)
     calls: int = 0
     spans: list[tuple[int, int]] = field(default_factory=list)   # per media stream: first, last frame
 
-    def mark(self, ip: str, kind: str, index: int) -> None:
+    def mark(self, ip: str, kind: str, index: int, decided: bool = True) -> None:
         self.first_frame.setdefault((ip, kind), index)
+        if decided:
+            self.settle(ip, kind, index)
+
+    def settle(self, ip: str, kind: str, index: int) -> None:
+        self.due.setdefault((ip, kind), index)
 
     @property
     def expected(self) -> set[tuple[str, str]]:
+        """Every incident the traffic shows (a cause outside this set is a wrong cause)."""
         return set(self.first_frame)
+
+    def required(self, frames_sent: int) -> set[tuple[str, str]]:
+        """The incidents the first `frames_sent` frames give the monitor enough to decide."""
+        return {key for key, index in self.due.items() if index < frames_sent}
 
     def compliant(self, ip: str) -> bool:
         phone = self.phones.get(ip)
@@ -91,6 +106,7 @@ class Site:
     def __init__(self, phones: list[Phone], traffic: TrafficConfig):
         self.phones, self.traffic = phones, traffic
         self.rng = random.Random(f"traffic:{traffic.seed}")
+        self.keys = random.Random(f"srtp-keys:{traffic.seed}")   # apart from rng: the calls stay as they were
         self.frames, self.truth = Frames(), Truth(phones={p.ip: p for p in phones})
         self.slot = 0
         self.events: dict[int, list] = defaultdict(list)
@@ -124,7 +140,7 @@ class Site:
         for stream in self.streams:
             if stream.paused:
                 continue
-            if stream.sent and (stream.sent + 1) % RTCP_EVERY:
+            if stream.sent and (stream.sent + 1) % RTCP_EVERY and stream.sent + 1 != VERDICT_BUDGET:
                 add(stream.next())                         # the common case: one more media frame
             else:
                 media(stream)
@@ -153,12 +169,15 @@ class Site:
 
     def _media(self, stream: Stream) -> None:
         index = self.frames.add(stream.next())
-        if stream.sent == 1 and stream.srtp is None:      # the first cleartext packet of this stream
-            call = self.calls.get(stream.owner)
-            src = stream.template.src
-            self.truth.mark(src, "cleartext_media", index)
-            if call is not None and call.srtp_offered:
-                self.truth.mark(src, "srtp_downgrade", index)
+        if stream.srtp is None and stream.sent in (1, VERDICT_BUDGET):   # a cleartext stream's first packet,
+            call = self.calls.get(stream.owner)                          # and the one a verdict is due by
+            kinds = ("cleartext_media", "srtp_downgrade") if call is not None and call.srtp_offered else \
+                ("cleartext_media",)
+            for kind in kinds:
+                if stream.sent == 1:
+                    self.truth.mark(stream.template.src, kind, index, decided=False)
+                else:
+                    self.truth.settle(stream.template.src, kind, index)
         if stream.sent % RTCP_EVERY == 0:
             self.frames.add(stream.rtcp(int(self.site_seconds * 1e6)))
 
@@ -217,8 +236,8 @@ class Site:
         codec = self._codec(caller, callee)
         seconds = max(self.traffic.min_call_seconds, self.rng.expovariate(1 / self.traffic.mean_call_seconds))
         ring = self.rng.uniform(0.5, 3.0)
-        offer = signaling.Offer(caller, self._port(caller), codec, new_key() if caller.keying == "sdes" else None)
-        answer = signaling.Offer(callee, self._port(callee), codec, new_key() if callee.keying == "sdes" else None)
+        offer = signaling.Offer(caller, self._port(caller), codec, self._sdes_key(caller))
+        answer = signaling.Offer(callee, self._port(callee), codec, self._sdes_key(callee))
         dialog = signaling.Dialog(call_id, caller, callee)
         at = self.slot
         answered = at + int(ring / SLOT)
@@ -238,6 +257,9 @@ class Site:
             if codec in callee.vendor.codecs:
                 return codec
         return "PCMU"
+
+    def _sdes_key(self, phone: Phone) -> bytes | None:
+        return new_key(self.keys) if phone.keying == "sdes" else None
 
     def _port(self, phone: Phone) -> int:
         self.ports[phone.index] = (self.ports[phone.index] + 1) % 2000
@@ -275,7 +297,7 @@ class Site:
             template = UdpTemplate(me.ip, mine.rtp_port, peer.ip, theirs.rtp_port, self._mac(me.ip), self._mac(peer.ip))
             rtcp = UdpTemplate(me.ip, mine.rtp_port + 1, peer.ip, theirs.rtp_port + 1, self._mac(me.ip),
                                self._mac(peer.ip))
-            key = mine.key_salt or (new_key() if srtp else None)
+            key = mine.key_salt or (new_key(self.keys) if srtp else None)
             streams.append(Stream(template, rtcp, mine.codec, signaling.CODEC_PT[mine.codec],
                                   self.rng.getrandbits(32), key if srtp else None, self.rng.randrange(300),
                                   dialog.call_id))
