@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import sender, service
-from .measure import dashboard_paint, delivered, list_total, sensor_counters, wire_drops
+from .measure import dashboard_paint, delivered, list_total, sensor_counters, wire_drops, withdrawn
 from .netns import wire
 from .plan import add_traffic_options, generate, steps as plan_steps
 from .probe import ApiTimer, IncidentWatcher, WebhookReceiver, percentile
@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> Summary:
             timer.start()
             summary = _replay(args, site, marks, steps, link, svc, watcher, timer)
             _drain(watcher, site.truth.required(summary.packets))
+            summary.withdrawn = withdrawn(link.monitor_ns, svc.base, svc.token)
             if not args.no_dashboard:
                 summary.dashboard = dashboard_paint(link.monitor_ns, svc.base, svc.token)
                 summary.endpoints = list_total(link.monitor_ns, svc.base, svc.token, "endpoints")

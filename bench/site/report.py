@@ -49,6 +49,7 @@ class Summary:
     missing: list = field(default_factory=list)
     false_list: list = field(default_factory=list)
     other: list = field(default_factory=list)         # incidents about non-phones (the PBX)
+    withdrawn: list = field(default_factory=list)     # incidents the sensor resolved itself (all withdrawn)
     alert_latency: list = field(default_factory=list)
     webhook_latency: list = field(default_factory=list)
     latency_by_type: dict = field(default_factory=dict)   # type -> sorted alert latencies
@@ -146,6 +147,8 @@ def print_table(s: Summary) -> None:
         print(f"false incidents ({len(s.false_list)}): {s.false_list[:10]}")
     if s.other:
         print(f"incidents on non-phones (the PBX): {s.other}")
+    if s.withdrawn:
+        print(f"incidents resolved by the sensor (every finding withdrawn by a later verdict): {s.withdrawn}")
 
 
 def print_summary(s: Summary) -> None:
