@@ -14,7 +14,8 @@ from appliance.store.outbox import alert_payload
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """One alert on its way to one webhook. `alert` is the outbox payload (the contract's alert fields
-    plus id, sensor, site, state, count, last_seen and event new|reopened|escalated|reminder, or
+    plus id, sensor, site, state, count, last_seen, resolved_reason and event
+    new|reopened|escalated|reminder|withdrawn (the sensor took the finding back), or
     resolved|refresh for the receivers that track state: Alertmanager)."""
     delivery_id: int
     webhook_id: int

@@ -42,7 +42,8 @@ EVENT_HEADER = "X-Appliance-Event"
 USER_AGENT = f"voip-appliance/{__version__}"
 CONTRACT_FIELDS = ("type", "severity", "endpoint", "peer", "stream", "call_id", "summary", "evidence",
                    "first_seen", "device_class")
-STORE_FIELDS = ("id", "sensor", "state", "count", "last_seen", "event")
+STORE_FIELDS = ("id", "sensor", "state", "count", "last_seen", "event", "resolved_reason")
+WITHDRAWN = "withdrawn"            # the event of an incident whose finding the sensor took back
 MAX_EVIDENCE = 10                  # lines of evidence shown in chat messages (generic carries all)
 SEVERITY_EMOJI = {"critical": ":red_circle:", "high": ":large_orange_circle:", "medium": ":large_yellow_circle:",
                   "low": ":large_blue_circle:", "info": ":white_circle:"}
@@ -131,7 +132,7 @@ def slack(item: Outgoing) -> dict:
     """Wire-controlled text only in plain_text objects (no links, mentions or formatting: shown as typed),
     the fallback `text` (notifications) inert and escaped, no link unfurling."""
     a = item.alert
-    title = f"{a['severity'].upper()}: {a['type']} on {a['endpoint']}"
+    title, summary = _headline(a)
     fields = [("Type", a["type"]), ("Severity", a["severity"]), ("Endpoint", a["endpoint"]),
               ("Peer", a.get("peer")), ("Device class", a.get("device_class")), ("Sensor", a.get("sensor")),
               ("Call-ID", a.get("call_id")), ("Stream", a.get("stream")), ("Seen", _seen(a))]
@@ -139,7 +140,7 @@ def slack(item: Outgoing) -> dict:
         {"type": "header", "text": _plain(_clip(title, 150))},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{SEVERITY_EMOJI.get(a['severity'], '')} "
                                                                     f"*{_mrkdwn(a['severity'])}*"}]},
-        {"type": "section", "text": _plain(_clip(str(a["summary"]), 3000))},
+        {"type": "section", "text": _plain(_clip(summary, 3000))},
         {"type": "section", "fields": [_plain(f"{name}\n{_clip(str(value), 500)}")
                                        for name, value in fields if value not in (None, "")][:10]},
     ]
@@ -150,8 +151,17 @@ def slack(item: Outgoing) -> dict:
     if item.alert_link:
         blocks.append({"type": "actions", "elements": [{"type": "button", "url": item.alert_link,
                                                         "text": {"type": "plain_text", "text": "Open alert"}}]})
-    return {"text": _mrkdwn(inert(f"{title}: {a['summary']}")), "blocks": blocks, "mrkdwn": False,
+    return {"text": _mrkdwn(inert(f"{title}: {summary}")), "blocks": blocks, "mrkdwn": False,
             "unfurl_links": False, "unfurl_media": False}
+
+
+def _headline(a: dict) -> tuple[str, str]:
+    """A chat message's title and first line: the incident's severity and summary, or, once the sensor
+    took its finding back, that it was withdrawn and why (people were told of it: they hear it ended)."""
+    if a.get("event") == WITHDRAWN:
+        return (f"WITHDRAWN: {a['type']} on {a['endpoint']}",
+                str(a.get("resolved_reason") or "withdrawn by the sensor"))
+    return f"{a['severity'].upper()}: {a['type']} on {a['endpoint']}", str(a["summary"])
 
 
 def _plain(text: str) -> dict:
@@ -179,10 +189,10 @@ def teams(item: Outgoing) -> dict:
     facts = [("Type", a["type"]), ("Severity", a["severity"]), ("Endpoint", a["endpoint"]),
              ("Peer", a.get("peer")), ("Device class", a.get("device_class")), ("Sensor", a.get("sensor")),
              ("Call-ID", a.get("call_id")), ("Stream", a.get("stream")), ("Seen", _seen(a))]
+    title, summary = _headline(a)
     body = [
-        _rich([_run(f"{a['severity'].upper()}: {a['type']} on {a['endpoint']}", size="Large", weight="Bolder",
-                    color=TEAMS_COLOR.get(a["severity"], "default"))]),
-        _rich([_run(a["summary"])]),
+        _rich([_run(title, size="Large", weight="Bolder", color=TEAMS_COLOR.get(a["severity"], "default"))]),
+        _rich([_run(summary)]),
         *[_rich([_run(f"{name}: ", weight="Bolder"), _run(str(value))]) for name, value in facts
           if value not in (None, "")],
     ]
@@ -193,7 +203,8 @@ def teams(item: Outgoing) -> dict:
             "version": "1.4", "body": body, "msteams": {"width": "Full"}}
     if item.alert_link:
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Open alert", "url": item.alert_link}]
-    return {"type": "message", "summary": inert(f"{a['type']} on {a['endpoint']}"),
+    withdrawn = "withdrawn: " if a.get("event") == WITHDRAWN else ""
+    return {"type": "message", "summary": inert(f"{withdrawn}{a['type']} on {a['endpoint']}"),
             "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
                              "content": card}]}
 

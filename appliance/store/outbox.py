@@ -27,19 +27,21 @@ MAX_ERROR = 2000
 
 NOTIFYING = ("new", "reopened", "escalated", "reminder")
 STATE_ONLY = ("resolved", "refresh")       # for receivers that track state (Alertmanager), not people
+WITHDRAWN = "withdrawn"                    # the sensor took its finding back: people who were told hear it too
 STATE_FORMATS = ("alertmanager",)
 
 
 def alert_payload(alert: Alert, event: str) -> dict:
     """The contract's alert fields (those of the latest occurrence) plus the incident's identity and
-    lifecycle; `event` is new|reopened|escalated|reminder (or resolved|refresh for Alertmanager);
-    `count` is the number of occurrences."""
+    lifecycle; `event` is new|reopened|escalated|reminder|withdrawn (or resolved|refresh for
+    Alertmanager); `count` is the number of occurrences. A withdrawn incident is resolved, and
+    `resolved_reason` says why the sensor took its finding back."""
     return {"event": event, "id": alert.id, "sensor": alert.sensor_id, "state": alert.state, "count": alert.count,
             "type": alert.type, "severity": alert.severity, "endpoint": alert.endpoint, "peer": alert.peer,
             "stream": alert.stream, "call_id": alert.call_id, "summary": alert.summary,
             "evidence": list(alert.evidence), "device_class": alert.device_class,
             "first_seen": to_epoch(alert.first_seen), "last_seen": to_epoch(alert.last_seen),
-            "resolved_at": to_epoch(alert.resolved_at)}
+            "resolved_at": to_epoch(alert.resolved_at), "resolved_reason": alert.resolved_reason}
 
 
 def receivers(session: Session, event: str, webhooks: list[int] | None = None) -> list[int]:

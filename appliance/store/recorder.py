@@ -339,7 +339,7 @@ class Recorder:
         self._rows.unnote(("occurrences", occurrence.stream))      # one fewer for its stream's end
         if not incidents.withdraw(session, row, occurrence, from_epoch(withdrawal.ts), withdrawal.reason):
             return "withdrawn"
-        self._enqueue(session, row, ["resolved"], from_epoch(self.clock()))
+        self._enqueue(session, row, [outbox.WITHDRAWN], from_epoch(self.clock()))   # to everyone told of it
         session.flush()
         return "resolved"
 

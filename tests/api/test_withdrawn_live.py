@@ -93,8 +93,8 @@ def test_a_withdrawn_finding_is_resolved_in_the_store_and_the_api_says_so(filled
         resolved = client.get(ALERTS, params={"sensor": SENSOR, "state": "resolved"},
                               headers=filled.headers("viewer")).json()
         assert resolved["total"] == 4
-    with filled.store.session(readonly=True) as session:          # Alertmanager hears each of them end
+    with filled.store.session(readonly=True) as session:          # the receivers hear each of them end
         sent = session.execute(select(Alert.type, Delivery.payload).join(Delivery, Delivery.alert_id == Alert.id)
                                .where(Alert.sensor_id == SENSOR)).all()
-    assert sorted((t, p["event"], p["state"]) for t, p in sent if p["event"] == "resolved") == \
-        [(t, "resolved", "resolved") for t in ("cleartext_media",) * 2 + ("srtp_downgrade",) * 2]
+    assert sorted((t, p["event"], p["state"]) for t, p in sent if p["event"] == "withdrawn") == \
+        [(t, "withdrawn", "resolved") for t in ("cleartext_media",) * 2 + ("srtp_downgrade",) * 2]

@@ -22,9 +22,14 @@ HOSTILE = {
 LINK_BAIT = ("https://evil.example", "javascript:", "mailto:", "<!here>", "<script>")
 
 
-def hostile_alert(field: str) -> dict:
+def hostile_alert(field: str, event: str = "new") -> dict:
+    """`event` withdrawn: the sensor took the finding back; the reason, which chat messages show in the
+    summary's place, names the same wire-controlled text."""
     value = HOSTILE[field]
-    return {"id": 3, "sensor": "sensor-1", "state": "open", "count": 1, "event": "new", "type": "cleartext_media",
+    withdrawn = event == "withdrawn"
+    return {"id": 3, "sensor": "sensor-1", "state": "resolved" if withdrawn else "open", "count": 1, "event": event,
+            "resolved_reason": f"withdrawn by the sensor: {value} proved encrypted" if withdrawn else None,
+            "type": "cleartext_media",
             "severity": "high", "endpoint": "10.0.0.1", "peer": "10.0.0.2",
             "stream": "udp:10.0.0.1:4000-10.0.0.2:5000/rtp",
             "call_id": value if field == "call_id" else "ok@pbx", "device_class": "unknown",
@@ -32,8 +37,8 @@ def hostile_alert(field: str) -> dict:
             "first_seen": 1.7e9, "last_seen": 1.7e9}
 
 
-def build(format: str, field: str) -> dict:
-    return BUILDERS[format](Outgoing(1, 1, "https://x.example/", format, "noc", hostile_alert(field)))
+def build(format: str, field: str, event: str = "new") -> dict:
+    return BUILDERS[format](Outgoing(1, 1, "https://x.example/", format, "noc", hostile_alert(field, event)))
 
 
 def strings(node, parent=None):
@@ -47,9 +52,10 @@ def strings(node, parent=None):
         yield parent, node
 
 
+@pytest.mark.parametrize("event", ["new", "withdrawn"])
 @pytest.mark.parametrize("field", sorted(HOSTILE))
-def test_slack(field):
-    message = build("slack", field)
+def test_slack(field, event):
+    message = build("slack", field, event)
     for holder, text in strings(message["blocks"]):
         if any(bait in text for bait in LINK_BAIT):
             assert holder["type"] == "plain_text" and holder.get("emoji") is False, holder
@@ -58,9 +64,10 @@ def test_slack(field):
     assert message["mrkdwn"] is False and message["unfurl_links"] is False
 
 
+@pytest.mark.parametrize("event", ["new", "withdrawn"])
 @pytest.mark.parametrize("field", sorted(HOSTILE))
-def test_teams(field):
-    card = build("teams", field)
+def test_teams(field, event):
+    card = build("teams", field, event)
     content = card["attachments"][0]["content"]
     carriers = [holder for holder, text in strings(content["body"]) if any(b in text for b in LINK_BAIT)]
     assert carriers and all(holder["type"] == "TextRun" for holder in carriers)

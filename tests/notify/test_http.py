@@ -67,7 +67,7 @@ def test_generic_payload_arrives_signed(store, receiver):
                     "stream": "udp:10.0.0.0:4000-10.0.0.2:5000/rtp", "call_id": None, "summary": "cleartext RTP #0",
                     "evidence": ["payload: PCMU"], "first_seen": T0, "device_class": "unknown",
                     "id": alert_id, "sensor": "sensor-1", "state": "open", "count": 1, "last_seen": T0,
-                    "event": "new"}
+                    "event": "new", "resolved_reason": None}
     assert (row.state, row.attempts, row.last_error) == ("delivered", 1, None)
     assert row.delivered_at == from_epoch(clock.now)
 

@@ -1,11 +1,15 @@
 """A finding the sensor withdraws (issue 17) ends in the receivers that track state: a real Alertmanager on
 127.0.0.1 shows the incident firing, then resolved once a later verdict proves the phone's media
-encrypted. A person's receiver (generic webhook) was told of the opening only, as with every other
-resolution (appliance/store/outbox.py: resolutions go to state-tracking receivers)."""
+encrypted. A person's receiver (generic webhook), told of the opening, is told of the withdrawal too
+(event withdrawn, and why), where other resolutions go to state-tracking receivers only; a Slack message
+says it was withdrawn, not the finding's severity again."""
 from __future__ import annotations
 
 import json
 import time
+
+from appliance.notify.delivery import Outgoing
+from appliance.notify.formats import slack
 
 from appliance.notify.dispatcher import Dispatcher
 from appliance.policy import Policy
@@ -40,6 +44,13 @@ def test_alertmanager_hears_a_withdrawn_incident_resolve(store, alertmanager, re
         firing = wait_for(lambda: active(alertmanager).get("cleartext_media"), "the incident to fire")
         assert firing["labels"]["endpoint"] == PHONE
         policy.observe(verdict(start, encrypted=True))                          # the sensor's better verdict
-        assert dispatcher.run_once() == 1                                       # its end, to Alertmanager
+        assert dispatcher.run_once() == 2                                       # its end, to both
         wait_for(lambda: "cleartext_media" not in active(alertmanager), "the incident to resolve")
-    assert [json.loads(r.body)["event"] for r in receiver.to("/hook")] == ["new"]
+    opening, withdrawal = [json.loads(r.body) for r in receiver.to("/hook")]
+    assert (opening["event"], opening["state"]) == ("new", "open")
+    assert (withdrawal["event"], withdrawal["state"], withdrawal["id"]) == ("withdrawn", "resolved", opening["id"])
+    assert withdrawal["resolved_reason"].startswith("withdrawn by the sensor: ")
+    assert "proved encrypted" in withdrawal["resolved_reason"]
+    message = slack(Outgoing(1, 1, "http://127.0.0.1/", "slack", "noc", withdrawal))
+    assert message["blocks"][0]["text"]["text"] == f"WITHDRAWN: cleartext_media on {PHONE}"
+    assert message["blocks"][2]["text"]["text"] == withdrawal["resolved_reason"]
