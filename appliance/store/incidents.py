@@ -18,7 +18,7 @@ removed and the history says which and why (event `withdrawn`, actor `sensor`); 
 as its latest occurrence left (its severity the worst of those left), or, when none is left, is resolved
 by the sensor (`resolved_by` "sensor", the reason recorded, counted as how=withdrawn) whether it was open
 or acknowledged: an operator's acknowledgement does not make a disproved finding true, and
-state-tracking receivers must hear that it ended. An incident already resolved (by an operator, or
+the receivers told of it must hear that it ended (the outbox's event `withdrawn`, to every receiver). An incident already resolved (by an operator, or
 automatically) stays as it was resolved: only its occurrence goes.
 
 Notifications (the outbox) go out on open, re-open and a worse severity, and as a reminder every

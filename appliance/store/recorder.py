@@ -12,7 +12,7 @@ Times are traffic times; `recorded_at` keeps when the store wrote them.
 
 The policy may withdraw an alert it raised (`withdraw`, from `Policy(on_withdraw=...)`: a later verdict
 proved it wrong): its occurrence is taken back, and an incident with none left is resolved by the sensor
-and its resolution sent to the receivers that track state (`incidents.withdraw`)."""
+and every receiver told (event withdrawn: `incidents.withdraw`, `outbox.WITHDRAWN`)."""
 from __future__ import annotations
 
 import time
@@ -91,7 +91,7 @@ class Recorder:
 
     def withdraw(self, withdrawal: Withdrawal) -> str:
         """Take back the occurrence of an alert the policy withdrew. Returns "resolved" (its incident had
-        no other occurrence and was active: resolved by the sensor, state-tracking receivers told),
+        no other occurrence and was active: resolved by the sensor, every receiver told),
         "withdrawn" (the occurrence went, the incident stands or was already resolved) or "absent"
         (nothing recorded for it)."""
         return self._write(lambda session: self._withdraw(session, withdrawal))
@@ -281,13 +281,7 @@ class Recorder:
         key = incident_key(alert)
         self._rows.unnote(("quiet", alert.endpoint))     # it has an active incident from now on
         self._rows.unnote(("occurrences", alert.stream))  # and its stream perhaps one more occurrence
-        if self._new.holds(session, key):
-            self._insert_new(session)               # another occurrence of an incident still waiting
-        query = select(Alert).filter_by(sensor_id=self.sensor_id, dedup_key=key)
-        if self.store.dialect == "postgresql":
-            query = query.with_for_update()
-        row = self._rows.find(session, Alert, lambda: session.scalars(query).one_or_none(),
-                              sensor_id=self.sensor_id, dedup_key=key)
+        row = self._incident(session, key)
         seen, now = from_epoch(alert.first_seen), from_epoch(self.clock())
         occurrence = None if row is None else self._occurrence(session, row, dedup_key(alert), seen)
         events = []
@@ -322,16 +316,21 @@ class Recorder:
         session.flush()
         return Recorded(row.id, outcome, deliveries, occurrence.id)
 
-    def _withdraw(self, session: Session, withdrawal: Withdrawal) -> str:
-        alert = withdrawal.alert
-        key = incident_key(alert)
+    def _incident(self, session: Session, key: str) -> Alert | None:
+        """The incident row of `key`, locked on PostgreSQL; one still waiting in this group (`_new`: a new
+        incident, then another occurrence of it or its withdrawal) is inserted first."""
         if self._new.holds(session, key):
-            self._insert_new(session)               # raised and withdrawn within one group
+            self._insert_new(session)
         query = select(Alert).filter_by(sensor_id=self.sensor_id, dedup_key=key)
         if self.store.dialect == "postgresql":
             query = query.with_for_update()
-        row = self._rows.find(session, Alert, lambda: session.scalars(query).one_or_none(),
-                              sensor_id=self.sensor_id, dedup_key=key)
+        return self._rows.find(session, Alert, lambda: session.scalars(query).one_or_none(),
+                               sensor_id=self.sensor_id, dedup_key=key)
+
+    def _withdraw(self, session: Session, withdrawal: Withdrawal) -> str:
+        alert = withdrawal.alert
+        key = incident_key(alert)
+        row = self._incident(session, key)
         occurrence = None if row is None else self._occurrence(session, row, dedup_key(alert),
                                                                from_epoch(alert.first_seen))
         if occurrence is None:

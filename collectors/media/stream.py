@@ -252,11 +252,14 @@ class _PayloadRef(tuple):
     __slots__ = ()
 
 
+QUIET_COPIED = ("packets", "bytes", "first_seen", "last_seen", "_ssrcs", "_evidence", "exposure", "_notes",
+                "_compacted")     # StreamState's slots a QuietStream holds as they are
+
+
 class QuietStream(_Stream):
     """A stream done deciding, quiet: StreamState's interface in fewer slots (`_said`, `_payload`)."""
 
-    __slots__ = ("packets", "bytes", "first_seen", "last_seen", "_ssrcs", "_evidence", "exposure", "_notes",
-                 "_compacted", "_payload", "_said")
+    __slots__ = QUIET_COPIED + ("_payload", "_said")
 
     kind, encrypted, keying, confidence, verdict_source = _Said(), _Said(), _Said(), _Said(), _Said()
     assurance, codec, decided_after, emitted, classifier = _Said(), _Said(), _Said(), _Said(), _Said()
@@ -299,9 +302,6 @@ class QuietStream(_Stream):
             self._payload = self.payload_verdict
         self._evidence = lines if type(lines) is tuple else tuple(lines)
 
-
-QUIET_COPIED = ("packets", "bytes", "first_seen", "last_seen", "_ssrcs", "_evidence", "exposure", "_notes",
-                "_compacted")
 
 
 def _payload_ref(verdict, evidence: tuple):

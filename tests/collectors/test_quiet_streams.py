@@ -73,13 +73,17 @@ def test_streams_that_pause_beyond_quiet_report_as_if_never_compacted(monkeypatc
 def _stream(kind: str, counts: list[tuple]) -> StreamState:
     """A stream that counted packets with (ssrc, pt or shape, RTCP types) as listed."""
     stream = StreamState(kind, 1.0)
+    _feed(stream, counts, 2.0)
+    return stream
+
+
+def _feed(stream: StreamState, counts: list[tuple], ts: float) -> None:
     for ssrc, pt, types in counts:
-        stream.count(2.0, 100)
+        stream.count(ts, 100)
         stream.add_ssrc(ssrc)
         stream.add_pt(pt)
         for t in types:
             stream.rtcp_types[t] = stream.rtcp_types.get(t, 0) + 1
-    return stream
 
 
 def _counters(stream: StreamState) -> tuple:
@@ -110,12 +114,7 @@ def test_a_compact_stream_counts_on_as_if_it_never_was(shape):
         stream.count(3.0, 50)               # a packet no counter sees (an RTCP packet that does not parse)
     compacted.compact()
     for stream in (compacted, whole):
-        for ssrc, pt, types in more:
-            stream.count(4.0, 100)
-            stream.add_ssrc(ssrc)
-            stream.add_pt(pt)
-            for t in types:
-                stream.rtcp_types[t] = stream.rtcp_types.get(t, 0) + 1
+        _feed(stream, more, 4.0)
     compacted.compact()
     assert _counters(compacted) == _counters(whole)
     assert compacted.packets == whole.packets

@@ -43,17 +43,22 @@ class FailingOnce(Recorder):
     _handlers = {**Recorder._handlers, SignalingObserved: _signaling}
 
 
+def _fail_half_way(writing, client: str) -> None:
+    """A write in `writing` (a session's context) that adds a row, then fails."""
+    with pytest.raises(RuntimeError):
+        with writing as session:
+            session.add(SignalingSession(sensor_id="sensor-1", transport="udp", client=client,
+                                         client_port=5060, server="10.1.1.1", server_port=5060))
+            raise RuntimeError("a write that fails half-way")
+
+
 def test_an_observation_that_fails_takes_its_group_with_it(store):
     group = GroupCommit(store)
     recorder = Recorder(group, "sensor-1", clock=Clock())
     with pytest.raises(GroupBroken):
         with group.batch():
             recorder.observe(signaling(1))
-            with pytest.raises(RuntimeError):
-                with group.shared() as session:
-                    session.add(SignalingSession(sensor_id="sensor-1", transport="udp", client="10.1.0.2",
-                                                 client_port=5060, server="10.1.1.1", server_port=5060))
-                    raise RuntimeError("a write that fails half-way")
+            _fail_half_way(group.shared(), "10.1.0.2")
             recorder.observe(signaling(3))
     assert held(store) == ([], 0)
     recorder.rolled_back()
@@ -89,11 +94,7 @@ def test_a_write_in_its_own_savepoint_still_fails_alone(store):
     with group.batch():
         recorder.prefetch([policy_alert(endpoint="10.1.0.9"), signaling(1)])
         recorder.observe(signaling(1))
-        with pytest.raises(RuntimeError):
-            with group.session() as session:
-                session.add(SignalingSession(sensor_id="sensor-1", transport="udp", client="10.1.0.7",
-                                             client_port=5060, server="10.1.1.1", server_port=5060))
-                raise RuntimeError("a write in a savepoint that fails")
+        _fail_half_way(group.session(), "10.1.0.7")        # a write in a savepoint
         recorder.alert(policy_alert(endpoint="10.1.0.9"))
     clients, alerts = held(store)
     assert clients == ["10.1.0.1"] and alerts == 1
