@@ -52,8 +52,8 @@ def fill(rows: np.ndarray, slot: int, frames: SendBuffer, first: int, last: int)
     """Frames first..last-1 into the ring's slots (`rows`, one per slot) from `slot` on, marked for
     sending; the next free slot. A frame of up to WINDOW bytes (nearly all: RTP, RTCP) is copied as
     one row of a 2-D gather with the others, what follows it in the window landing past its tp_len
-    (never sent); longer ones one by one. At 500,000 frames/s a copy loop per frame cost the sender
-    ~0.3 us more per frame, CPU the collector needs on this 2-core machine."""
+    (never sent); longer ones one by one: no Python step per frame (0.19 us a frame in 256-frame
+    batches of the site's frames, measured into an ordinary array)."""
     starts = frames.offsets[first:last]
     lengths = frames.offsets[first + 1:last + 1] - starts
     slots = (slot + np.arange(last - first)) % len(rows)
