@@ -10,7 +10,7 @@ PYTEST_WORKERS ?= 2
 install: $(STAMP)
 
 # Versions pinned by constraints.txt (what the suite last passed with), so CI and a newcomer get the same.
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt collectors/batch/_kernel.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --constraint constraints.txt -e '.[test,postgres]'

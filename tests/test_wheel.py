@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from appliance import __version__
+from tests.collectors.batch.test_kernel import COMPILER
 from tests.conftest import DATA, ROOT
 from tests.test_service import free_port
 from tests.conftest import wait_healthy
@@ -44,7 +45,7 @@ def installed(tmp_path_factory) -> Path:
     for name in SOURCES:
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"))
         else:
             shutil.copy(source, tree / name)
     try:
@@ -81,6 +82,15 @@ def test_the_installed_code_is_the_wheel(installed, elsewhere):
                  "print(appliance.__file__, api.__file__, collectors.__file__)"], cwd=cwd, env=env).stdout.split()
     assert all(path.startswith(str(installed.parent)) for path in where), where
     assert run([installed / "appliance", "--version"], cwd=cwd, env=env).stdout == f"appliance {__version__}\n"
+
+
+@pytest.mark.skipif(COMPILER is None, reason="no C compiler on this machine: the wheel holds no compiled walk")
+def test_the_wheel_compiles_its_record_walk(installed, elsewhere):
+    """Built from the C source in the wheel's own build (the checkout's in-place build is not copied)."""
+    cwd, env = elsewhere
+    built = run([installed / "python", "-c", "from collectors.batch import _kernel; print(_kernel.__file__)"],
+                cwd=cwd, env=env).stdout.strip()
+    assert built.startswith(str(installed.parent)) and built.endswith(".so"), built
 
 
 def test_wheel_upgrades_a_store_and_analyzes(installed, elsewhere):

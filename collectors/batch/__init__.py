@@ -9,6 +9,9 @@ only the frames that need the full path (new flows, SIP, TLS, DTLS/STUN/ZRTP, un
 anything that does not match its stream's entry) are cut out and go through `Pipeline`'s per-frame
 path, in order.
 
+Classic pcap buffers take the compiled walk instead where it was built (`kernel`: settled streams
+counted in C record by record, without numpy).
+
 The result is the per-frame path's, exactly (`tests/collectors/batch` compares the two reports on
 every capture of the suite). Without numpy, `available()` is False and the pipeline keeps its
 per-frame loops, which give the same results.

@@ -1,7 +1,8 @@
-"""The batched fast path gives the per-frame path's report exactly: every capture of the suite,
-generated captures (tests/synth) shaped to stress it, the fuzz seeds, and ../shared/corpus when present.
+"""The batched fast path and the compiled walk give the per-frame path's report exactly: every capture of
+the suite, generated captures (tests/synth) shaped to stress them, the fuzz seeds, and ../shared/corpus
+when present.
 
-Both runs go through `appliance analyze`'s own function; the reports (streams, calls, verdicts,
+Every run goes through `appliance analyze`'s own function; the reports (streams, calls, verdicts,
 evidence, alerts, counters, warnings) are compared whole, as JSON.
 """
 from __future__ import annotations
@@ -30,18 +31,31 @@ CORPUS = SHARED / "corpus"
 SRTP = "AES_CM_128_HMAC_SHA1_80"
 
 
-def reports(*paths, **settings) -> tuple[str, str]:
-    per_frame, batched = (json.dumps(analyze_files([str(p) for p in paths],
-                                                   pipeline_settings=PipelineSettings(batch=batch, **settings)),
-                                     sort_keys=True, default=str)
-                          for batch in (False, True))
-    return per_frame, batched
+WALKS = {     # the three ways through a capture's records (the compiled walk reads classic pcap only)
+    "per frame": dict(batch=False, kernel=False),
+    "numpy batch": dict(batch=True, kernel=False),
+    "compiled walk": dict(batch=True, kernel=True),
+}
+
+
+def reports(*paths, **settings) -> dict[str, str]:
+    """Each walk's report of `paths`, as JSON."""
+    return {walk: json.dumps(analyze_files([str(p) for p in paths],
+                                           pipeline_settings=PipelineSettings(**chosen, **settings)),
+                             sort_keys=True, default=str)
+            for walk, chosen in WALKS.items()}
+
+
+def report_list(path) -> list[str]:
+    return list(reports(path).values())
 
 
 def assert_same(*paths, **settings) -> dict:
-    per_frame, batched = reports(*paths, **settings)
-    assert batched == per_frame
-    return json.loads(batched)
+    found = reports(*paths, **settings)
+    per_frame = found["per frame"]
+    for walk, report in found.items():
+        assert report == per_frame, f"the {walk} report differs from the per-frame one"
+    return json.loads(per_frame)
 
 
 @pytest.mark.parametrize("path", SUITE, ids=lambda p: p.name)
@@ -134,6 +148,7 @@ def test_generated_capture_small_flow_table(tmp_path):
     settings = dataclasses.asdict(PipelineSettings())
     settings.update(max_flows=8, idle_timeout=2.0)
     settings.pop("batch")
+    settings.pop("kernel")
     assert_same(path, **settings)
 
 
@@ -143,21 +158,21 @@ CORPUS_FILES = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".pcap", ".pc
 
 @pytest.mark.skipif(not CORPUS_FILES, reason="../shared/corpus is not present on this machine")
 def test_shared_corpus():
-    assert corpus_differences(CORPUS_FILES, reports) == []
+    assert corpus_differences(CORPUS_FILES, report_list) == []
 
 
-def corpus_differences(paths, both) -> list[str]:
-    """The corpus files whose two readings (`both(path)` -> a pair) differ; a file that is not a
-    capture fails both ways and is passed over."""
+def corpus_differences(paths, readings) -> list[str]:
+    """The corpus files whose readings (`readings(path)` -> a sequence of reports) differ; a file that is
+    not a capture fails every way and is passed over."""
     different = []
     for path in paths:
         try:
-            first, second = both(path)
-        except Exception as exc:          # noqa: BLE001 - a file that is not a capture fails both ways
+            first, *others = (json.dumps(r, sort_keys=True, default=str) for r in readings(path))
+        except Exception as exc:          # noqa: BLE001 - a file that is not a capture fails every way
             if type(exc).__name__ != "NotACaptureError":
                 raise
             continue
-        if json.dumps(first, sort_keys=True, default=str) != json.dumps(second, sort_keys=True, default=str):
+        if any(other != first for other in others):
             different.append(str(path.relative_to(CORPUS)))
     return different
 
@@ -166,7 +181,7 @@ def test_settled_streams_are_counted_in_bulk(tmp_path):
     """The point of it all: most frames of long streams never reach the per-frame path."""
     from collectors.pipeline import Pipeline
     path = write_pcap(tmp_path / "busy.pcap", calls(*MIXES["busy"][:4]))
-    pipeline = Pipeline(lambda event: None)
+    pipeline = Pipeline(lambda event: None, PipelineSettings(kernel=False))
     pcapfile.PcapFileSource(str(path)).walk(pipeline.feed_records)
     batch = pipeline.batch_counter()
     assert batch.counted + batch.passed == pipeline.packets
