@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 
+from collectors.batch import kernel
+
 try:        # imported with the capture loop, before any ring opens: importing numpy takes longer than a
     from collectors.batch.ring import feed_block    # ring's slack (~0.8 s) on a busy machine
 except ImportError:         # no numpy: ring blocks are read frame by frame
@@ -27,6 +29,8 @@ class CaptureLoop:
         self.packets = 0
         self._reported = (0, 0)
         self._next_counters = 0.0
+        walked = kernel.available() and pipeline.settings.kernel and hasattr(source, "blocks")
+        self.walker = kernel.block_walker() if walked else None
 
     def run(self, should_stop) -> None:
         pipeline, source = self.pipeline, self.source
@@ -42,9 +46,13 @@ class CaptureLoop:
                 self._next_counters = now + COUNTERS_EVERY
                 self.report_counters()
 
-    @staticmethod
-    def _feed(pipeline, source) -> None:
-        """The ring's ready blocks as batches when the source hands out blocks and numpy is there."""
+    def _feed(self, pipeline, source) -> None:
+        """The ring's ready blocks through the compiled walk when the source hands out blocks and the walk
+        was built, else as numpy batches when numpy is there, else frame by frame."""
+        if self.walker is not None:
+            for base in source.blocks(TICK):
+                kernel.feed_block(pipeline, self.walker, source, base)
+            return
         batch = pipeline.batch_counter() if feed_block is not None and hasattr(source, "blocks") else None
         if batch is None:
             pipeline.feed_many(source.packets(TICK))

@@ -14,6 +14,9 @@
  * every cached entry its counts (before entries fold their counts into flows and streams), and
  * `release()` does that and forgets them all (at the end of a buffer: between buffers, entries may
  * change without the hook).
+ *
+ * `Walker.step_block` does the same for the frames of a TPACKET_V3 ring block (live capture), as
+ * `LiveSource.frames` reads them, handing back the frames whose VLAN tag the kernel took off.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -24,7 +27,7 @@
 #define KEY_LEN 12
 #define MIN_FRAME 54            /* RTP_AT + 12: room for an RTP header */
 
-enum { FRAME = 0, SWEEP = 1, END = 2, DAMAGED = 3 };
+enum { FRAME = 0, SWEEP = 1, END = 2, DAMAGED = 3, VLAN = 4, OUTSIDE = 5 };
 
 typedef struct {
     uint8_t key[KEY_LEN];
@@ -219,6 +222,26 @@ static inline int fast_shape(const uint8_t *f, size_t caplen)
         && !((f[20] & 0x3F) || f[21]);
 }
 
+/* Count the Ethernet frame at `f` in its settled stream's entry, as `FastPath.count` would: 1 counted,
+ * 0 not (the frame takes the full path), -1 an exception. */
+static inline int count_frame(Walker *w, PyObject *entries, const uint8_t *f, size_t caplen, double ts)
+{
+    if (caplen < MIN_FRAME)
+        return 0;
+    Slot *s = find(w, f + KEY_AT);
+    if (s == NULL) {
+        s = miss(w, entries, f + KEY_AT);
+        if (s == NULL)
+            return PyErr_Occurred() ? -1 : 0;
+    }
+    if (memcmp(f + 50, s->ssrc, 4) != 0 || (f[43] & 0x7F) != s->pt || !fast_shape(f, caplen))
+        return 0;
+    s->packets++;
+    s->octets += ((f[38] << 8) | f[39]) - 8;
+    s->last = ts;
+    return 1;
+}
+
 /* step(buf, pos, entries, next_sweep) -> (code, pos, ts, frame or None, common) */
 static PyObject *Walker_step(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -261,19 +284,12 @@ static PyObject *Walker_step(Walker *w, PyObject *const *args, Py_ssize_t nargs)
         w->packets++;
         w->octets += read32(h + 12, w->little);
         pos = end;
-        if (w->ethernet && caplen >= MIN_FRAME) {
-            Slot *s = find(w, f + KEY_AT);
-            if (s == NULL) {
-                s = miss(w, entries, f + KEY_AT);
-                if (s == NULL && PyErr_Occurred())
-                    goto done;
-            }
-            if (s != NULL && memcmp(f + 50, s->ssrc, 4) == 0 && (f[43] & 0x7F) == s->pt && fast_shape(f, caplen)) {
-                s->packets++;
-                s->octets += ((f[38] << 8) | f[39]) - 8;
-                s->last = ts;
+        if (w->ethernet) {
+            int counted = count_frame(w, entries, f, caplen, ts);
+            if (counted < 0)
+                goto done;
+            if (counted)
                 continue;
-            }
         }
         PyObject *frame = PyBytes_FromStringAndSize((const char *)f, caplen);
         if (frame == NULL)
@@ -282,6 +298,91 @@ static PyObject *Walker_step(Walker *w, PyObject *const *args, Py_ssize_t nargs)
         goto done;
     }
     result = outcome(code, pos, ts, NULL, 0);
+done:
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* A TPACKET_V3 frame header (struct tpacket3_hdr) in a ring block, read in the machine's byte order. */
+#define TP_HEADER 48            /* sizeof(struct tpacket3_hdr), padding included */
+#define TP_STATUS_VLAN_VALID (1u << 4)
+
+/* step_block(ring, pos, left, entries, next_sweep) -> (code, pos, left, ts, frame, common, header)
+ * The frames of a ring block from the header at `pos`, `left` of them: as `step`, for frames the kernel
+ * wrote (`LiveSource.frames`). A frame whose VLAN tag the kernel took off comes back as VLAN (Python puts
+ * the tag back; `header` is where its header is), and a header or frame reaching past the ring as OUTSIDE
+ * (Python reads the rest of the block). `pos`, `left`: where the next frame's header is, and how many are left. */
+static PyObject *Walker_step_block(Walker *w, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "step_block(ring, pos, left, entries, next_sweep)");
+        return NULL;
+    }
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]), left = PyLong_AsSsize_t(args[2]);
+    double next_sweep = PyFloat_AsDouble(args[4]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (!PyDict_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "entries must be a dict");
+        return NULL;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    const uint8_t *ring = view.buf;
+    Py_ssize_t size = view.len;
+    PyObject *entries = args[3], *result = NULL, *frame = NULL;
+    int code = END, common = 0;
+    double ts = 0.0;
+    Py_ssize_t header = pos;
+    while (left > 0) {
+        header = pos;
+        if (pos < 0 || pos > size - TP_HEADER) {
+            code = OUTSIDE;
+            break;
+        }
+        const uint8_t *h = ring + pos;
+        uint32_t next, sec, nsec, snaplen, wirelen, status;
+        uint16_t mac;
+        memcpy(&next, h, 4);
+        memcpy(&sec, h + 4, 4);
+        memcpy(&nsec, h + 8, 4);
+        memcpy(&snaplen, h + 12, 4);
+        memcpy(&wirelen, h + 16, 4);
+        memcpy(&status, h + 20, 4);
+        memcpy(&mac, h + 24, 2);
+        if ((Py_ssize_t)snaplen > size - pos - mac) {
+            code = OUTSIDE;
+            break;
+        }
+        ts = (double)sec + (double)nsec * 1e-9;
+        if (!(ts < next_sweep)) {
+            code = SWEEP;
+            break;
+        }
+        const uint8_t *f = h + mac;
+        w->packets++;
+        w->octets += wirelen;
+        pos += next;
+        left--;
+        if (status & TP_STATUS_VLAN_VALID) {
+            code = VLAN;
+        } else {
+            int counted = count_frame(w, entries, f, snaplen, ts);
+            if (counted < 0)
+                goto done;
+            if (counted)
+                continue;
+            code = FRAME;
+            common = fast_shape(f, snaplen);
+        }
+        frame = PyBytes_FromStringAndSize((const char *)f, snaplen);
+        if (frame == NULL)
+            goto done;
+        break;
+    }
+    result = Py_BuildValue("(inndNNn)", code, pos, left, ts, frame ? frame : Py_NewRef(Py_None),
+                           PyBool_FromLong(common), header) ;
 done:
     PyBuffer_Release(&view);
     return result;
@@ -375,6 +476,8 @@ static void Walker_dealloc(Walker *w)
 static PyMethodDef Walker_methods[] = {
     {"step", (PyCFunction)(void (*)(void))Walker_step, METH_FASTCALL,
      "step(buf, pos, entries, next_sweep) -> (code, pos, ts, frame, common)"},
+    {"step_block", (PyCFunction)(void (*)(void))Walker_step_block, METH_FASTCALL,
+     "step_block(ring, pos, left, entries, next_sweep) -> (code, pos, left, ts, frame, common, header)"},
     {"settle", (PyCFunction)Walker_settle, METH_O, "settle(key or None): held counts given to entries"},
     {"release", (PyCFunction)Walker_release, METH_NOARGS, "release(): settle(None), then forget every entry"},
     {"take", (PyCFunction)Walker_take, METH_NOARGS, "take() -> (records, wire octets) since the last take"},
@@ -418,7 +521,8 @@ PyMODINIT_FUNC PyInit__kernel(void)
         return NULL;
     }
     if (PyModule_AddIntConstant(module, "FRAME", FRAME) < 0 || PyModule_AddIntConstant(module, "SWEEP", SWEEP) < 0
-        || PyModule_AddIntConstant(module, "END", END) < 0 || PyModule_AddIntConstant(module, "DAMAGED", DAMAGED) < 0) {
+        || PyModule_AddIntConstant(module, "END", END) < 0 || PyModule_AddIntConstant(module, "DAMAGED", DAMAGED) < 0
+        || PyModule_AddIntConstant(module, "VLAN", VLAN) < 0 || PyModule_AddIntConstant(module, "OUTSIDE", OUTSIDE) < 0) {
         Py_DECREF(module);
         return NULL;
     }

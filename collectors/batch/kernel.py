@@ -1,22 +1,24 @@
-"""Classic pcap buffers walked in C (`_kernel.c`, built by `make install`), settled streams counted there.
+"""Capture buffers walked in C (`_kernel.c`, built by `make install`), settled streams counted there.
 
-The compiled walk does, record by record, what `Pipeline.feed_records_each` does in Python: it counts
-every record, counts a settled stream's frame in its fast-path entry, and comes back to Python only
-for a frame that needs the full path, or before a record whose time calls for a housekeeping sweep.
-The counts it holds for entries are given to them through `FastPath.watch` before an entry changes or
-folds its counts (as the numpy batch's are: `collectors.batch.counter`), and all of them at the end of
-each buffer. Without numpy's import or per-batch arrays, it is the quickest way through a capture of
-any size. Where the module was not built (no C compiler at install), `available()` is False and the
-numpy batch or the per-frame walk runs instead: the reports are the same (tests/collectors/batch).
+The compiled walk does, frame by frame, what the per-frame Python walks do (`Pipeline.feed_records_each`
+for a classic pcap buffer, `Pipeline.feed_many` over `LiveSource.frames` for a TPACKET_V3 ring block):
+it counts every frame, counts a settled stream's frame in its fast-path entry, and comes back to Python
+only for a frame that needs the full path (or a VLAN tag put back), or before a frame whose time calls for
+a housekeeping sweep. The counts it holds for entries are given to them through `FastPath.watch` before
+an entry changes or folds its counts (as the numpy batch's are: `collectors.batch.counter`), and all of
+them at the end of each buffer or block. Without numpy's import or per-batch arrays, it is the quickest
+way through a capture of any size. Where the module was not built (no C compiler at install),
+`available()` is False and the numpy batch or the per-frame walk runs instead: the results are the same
+(tests/collectors/batch).
 """
 from __future__ import annotations
 
 try:
-    from collectors.batch._kernel import DAMAGED, END, FRAME, SWEEP, Walker
+    from collectors.batch._kernel import DAMAGED, END, FRAME, OUTSIDE, SWEEP, VLAN, Walker
 except ImportError:          # not built: the Python walks run
-    Walker = DAMAGED = END = FRAME = SWEEP = None
+    Walker = DAMAGED = END = FRAME = OUTSIDE = SWEEP = VLAN = None
 
-NEVER_SWEPT = float("-inf")     # `Pipeline._next_sweep` None: the first record sweeps
+NEVER_SWEPT = float("-inf")     # `Pipeline._next_sweep` None: the first frame sweeps
 
 
 def available() -> bool:
@@ -27,29 +29,86 @@ def feed_records(pipeline, buf, pos: int, layout) -> tuple[int, int, bool]:
     """`Pipeline.feed_records`'s contract for a classic pcap buffer: (where the first incomplete record
     starts, from `pos`; the records fed; whether a record header was impossible)."""
     walker = Walker(layout.header.format[0] == "<", layout.scale, layout.linktype, layout.max_record)
-    fast, linktype, start = pipeline.fast, layout.linktype, pos
-    media_frame, full = pipeline.media_frame, pipeline._full_path
-    fast.watch = walker.settle
-    try:
-        step = walker.step
+    linktype, start = layout.linktype, pos
+    handle = _full_path(pipeline, linktype)
+    with _watching(pipeline, walker):
+        step, entries = walker.step, pipeline.fast.entries
         next_sweep = _sweep_time(pipeline)
         while True:
-            code, pos, ts, frame, common = step(buf, pos, fast.entries, next_sweep)
+            code, pos, ts, frame, common = step(buf, pos, entries, next_sweep)
             if code == FRAME:
-                if not (common and media_frame(ts, frame)):
-                    full(ts, linktype, frame, common)
+                handle(ts, frame, common)
             elif code == SWEEP:
                 pipeline._sweep(ts)
-                next_sweep = _sweep_time(pipeline)
+                next_sweep, entries = _sweep_time(pipeline), pipeline.fast.entries
             else:
                 break
-    finally:
-        walker.release()
-        fast.watch = None
+    packets = _counted(pipeline, walker)
+    return pos - start, packets, code == DAMAGED
+
+
+def block_walker():
+    """A walker for one capture worker's ring blocks (reused block after block)."""
+    return Walker(True, 1e-9, 1, 0)
+
+
+def feed_block(pipeline, walker, source, base: int) -> None:
+    """The ready ring block at `base` of `source` (a LiveSource) into the pipeline."""
+    from collectors.sources.live import BLOCK, tagged      # not for offline reading: sockets, ctypes
+    ring = source.ring
+    _status, left, first = BLOCK.unpack_from(ring, base + 8)
+    pos, handle = base + first, _full_path(pipeline, 1)
+    with _watching(pipeline, walker):
+        step, entries = walker.step_block, pipeline.fast.entries
+        next_sweep = _sweep_time(pipeline)
+        while True:
+            code, pos, left, ts, frame, common, header = step(ring, pos, left, entries, next_sweep)
+            if code == FRAME:
+                handle(ts, frame, common)
+            elif code == VLAN:
+                pipeline._full_path(ts, 1, tagged(frame, ring, header), False)
+            elif code == SWEEP:
+                pipeline._sweep(ts)
+                next_sweep, entries = _sweep_time(pipeline), pipeline.fast.entries
+            else:
+                break
+    _counted(pipeline, walker)
+    if code == OUTSIDE:          # a header the kernel would not write: the rest of the block as Python reads it
+        pipeline.feed_many(source.frames_from(header, left))
+
+
+def _full_path(pipeline, linktype: int):
+    """What a frame handed back takes: the fixed-offset media shortcut first when it has the shape."""
+    media_frame, full = pipeline.media_frame, pipeline._full_path
+
+    def handle(ts: float, frame: bytes, common: bool) -> None:
+        if not (common and media_frame(ts, frame)):
+            full(ts, linktype, frame, common)
+    return handle
+
+
+class _watching:
+    """The walker's held counts reach entries through `FastPath.watch` while it walks, and all of them when
+    it stops (it forgets its entries then: between walks, entries change without the hook)."""
+
+    def __init__(self, pipeline, walker):
+        self.fast, self.walker = pipeline.fast, walker
+
+    def __enter__(self):
+        self.fast.watch = self.walker.settle
+
+    def __exit__(self, *exc):
+        try:
+            self.walker.release()
+        finally:
+            self.fast.watch = None
+
+
+def _counted(pipeline, walker) -> int:
     packets, octets = walker.take()
     pipeline.packets += packets
     pipeline.bytes += octets
-    return pos - start, packets, code == DAMAGED
+    return packets
 
 
 def _sweep_time(pipeline) -> float:

@@ -99,9 +99,12 @@ class LiveSource:
 
     def frames(self, base: int) -> Iterator[Frame]:
         """The frames of the block at `base`, one by one."""
+        _status, count, first = BLOCK.unpack_from(self.ring, base + 8)
+        return self.frames_from(base + first, count)
+
+    def frames_from(self, pos: int, count: int) -> Iterator[Frame]:
+        """`count` frames of a block from the frame header at `pos`, one by one."""
         ring, new = self.ring, tuple.__new__
-        _status, count, pos = BLOCK.unpack_from(ring, base + 8)
-        pos += base
         for _ in range(count):
             next_offset, sec, nsec, snaplen, wirelen, status, mac, _net = PKT3.unpack_from(ring, pos)
             start = pos + mac
@@ -168,6 +171,11 @@ def _attach_filter(sock: socket.socket, bpf_filter: str, interface: str) -> None
         attach_filter(sock, bpf_filter, interface)
     except Exception as exc:   # scapy raises its own types for libpcap's errors
         raise CaptureError(f"cannot compile the capture filter {bpf_filter!r}: {exc}") from None
+
+
+def tagged(frame: bytes, ring, pos: int) -> bytes:
+    """`frame`, whose header is at `pos` in `ring`, with the VLAN tag the kernel took off put back."""
+    return _with_vlan_tag(frame, ring, pos, PKT3.unpack_from(ring, pos)[5])
 
 
 def _with_vlan_tag(frame: bytes, ring, pos: int, status: int) -> bytes:
