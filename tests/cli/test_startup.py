@@ -104,11 +104,11 @@ def test_a_tls_capture_loads_the_tls_readers():
 
 REGISTERED_ON_DEMAND = {"appliance.commands", "appliance.switch_commands", "appliance.firstrun", "appliance.status",
                         "appliance.audit_command"}
-ALL_REGISTERED = "import appliance.cli; appliance.cli.OWN_COMMANDS = frozenset()"
+ALL_REGISTERED = "import appliance.cli_app; appliance.cli_app.OWN_COMMANDS = frozenset()"
 
 
 def test_the_cli_own_commands_run_without_the_others_registered():
-    """`analyze` (and the other commands of appliance/cli.py) run without importing the modules of the store,
+    """`analyze` (and the other commands of appliance/cli_app.py) run without importing the modules of the store,
     token, webhook, switch and SPAN commands; what they print is what the whole command line prints."""
     capture = str(DATA / "lab" / "udp-srtp-fallback.pcap")
     proc = subprocess.run([sys.executable, "-c", FULL_NAMES % "", "analyze", "--no-progress", capture],
