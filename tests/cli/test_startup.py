@@ -143,3 +143,14 @@ def test_the_table_format_still_loads_rich_when_asked():
     proc, modules = loaded("analyze", "--format", "table", str(DATA / "lab" / "udp-srtp-fallback.pcap"))
     assert proc.returncode == 0, proc.stderr
     assert "rich" in modules and "srtp_downgrade" in proc.stdout
+
+
+def test_libsrtp_loads_only_to_try_keys_seen_in_cleartext():
+    """collectors.media.exposure (pylibsrtp, ~45M instructions) loads with the first a=crypto keys of cleartext
+    SIP to try on a stream: a capture without them does not pay for it."""
+    for capture, keys in (("udp-pcmu.pcap", False), ("tls-srtp.pcap", False), ("udp-g722-srtp.pcap", True)):
+        proc = subprocess.run([sys.executable, "-c", FULL_NAMES % "", "analyze", "--no-progress",
+                               str(DATA / "lab" / capture)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        modules = set(json.loads(proc.stderr.strip().splitlines()[-1]))
+        assert ("collectors.media.exposure" in modules) is keys and ("pylibsrtp" in modules) is keys, capture
