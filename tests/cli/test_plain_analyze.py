@@ -109,3 +109,17 @@ def test_a_completion_request_goes_to_typer():
 def test_the_plain_report_is_the_report():
     proc, typer_loaded = run("analyze", "--no-progress", CAPTURE)
     assert proc.returncode == 0 and json.loads(proc.stdout)["alerts"] and not typer_loaded
+
+
+def test_the_plain_reading_knows_the_typer_command_options():
+    """If the typer command's options change, plain_arguments must change with them."""
+    import typer.main
+
+    from appliance.analyze_command import FORMATS
+    from appliance.cli_app import ReportFormat, _app
+    command = typer.main.get_command(_app).commands["analyze"]
+    options = {param.name: (sorted(param.opts), sorted(param.secondary_opts)) for param in command.params
+               if param.param_type_name == "option"}
+    assert options == {"format": (["--format", "-f"], []), "progress": (["--progress"], ["--no-progress"])}
+    assert [param.name for param in command.params if param.param_type_name == "argument"] == ["captures"]
+    assert FORMATS == tuple(member.value for member in ReportFormat)
