@@ -15,6 +15,7 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 @dataclass(frozen=True, slots=True)
 class Alert:
+    """A finding about one endpoint that operators are told of (report, store, webhooks)."""
     type: str
     severity: str
     endpoint: str

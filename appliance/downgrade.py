@@ -20,6 +20,7 @@ MAX_CALLS = 20000
 
 @dataclass(frozen=True, slots=True)
 class Downgrade:
+    """Who removed SRTP from a call (the srtp_downgrade alert's endpoint), said as the alert says it."""
     element: str                 # who removed SRTP: the alert's endpoint
     peer: str | None
     summary: str
@@ -28,6 +29,7 @@ class Downgrade:
 
 @dataclass(slots=True)
 class LegSdp:
+    """The SDPs of one leg that a downgrade is judged from: its latest offer, its last SRTP offer, its answer."""
     offer: SdpObserved | None = None
     srtp_offer: SdpObserved | None = None
     answer: SdpObserved | None = None

@@ -21,6 +21,7 @@ DEVICE_CLASSES = ("hard_phone", "softphone", "pbx", "gateway", "unknown")
 
 @dataclass(frozen=True)
 class Exemption:
+    """Networks whose endpoints raise no alerts (or none of `types`): trunks, media servers."""
     networks: tuple[IPNetwork, ...]
     types: tuple[str, ...] = ()           # empty: every alert type
     reason: str = "exempt"
@@ -31,6 +32,7 @@ class Exemption:
 
 @dataclass(frozen=True)
 class EndpointRules:
+    """The configured hard phones, exemptions and alerting device classes ([policy] of the configuration)."""
     vendors: tuple[str, ...] = ()                     # lower case
     subnets: tuple[IPNetwork, ...] = ()
     voice_vlans: frozenset[int] = frozenset()

@@ -58,6 +58,13 @@ def _dict(value: dict, newline: str, out: list) -> None:
             append(lead + head + int.__repr__(item))
         elif item is None:
             append(lead + head + "null")
+        elif kind is bool:
+            append(lead + head + ("true" if item else "false"))
+        elif kind is float:
+            append(lead + head + _float(item))
+        elif kind is list:
+            append(lead + head)
+            _list(item, inner, out)
         else:
             append(lead + head)
             _encode(item, inner, out)

@@ -44,6 +44,7 @@ MAX_ALERTS = 100_000                 # alerts held for the end report: a service
 
 @dataclass(frozen=True)
 class PolicySettings:
+    """How the policy judges events: severities, confidence, storm limits, endpoint rules, privacy."""
     severities: dict = field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
     min_confidence: float = MIN_CONFIDENCE
     storm_handshakes: int = 20          # ClientHellos to one server ...

@@ -18,6 +18,7 @@ URI = re.compile(r"^(?P<scheme>sips?|tel):(?P<user>[^@;?>]*)(?P<rest>.*)$", re.I
 
 @dataclass(frozen=True)
 class Privacy:
+    """What reports may show of SIP URIs: as seen, or masked (keyed pseudonyms with `key`)."""
     mask_sip_uris: bool = False
     key: bytes | None = field(default=None, repr=False)
 

@@ -47,6 +47,7 @@ if TYPE_CHECKING:       # imported where used: `appliance --help` and `--version
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything the environment and configuration file set, read once at start-up and passed down."""
     data_dir: Path
     database_url: str | None = None
     secret_key: str | None = field(default=None, repr=False)

@@ -17,6 +17,7 @@ MAX_DESCRIBED = 20000    # descriptions kept for re-use (cleared when full)
 
 @dataclass(slots=True)
 class Endpoint:
+    """What the wire showed of one IP address: MAC, SIP User-Agent and Server values, VLAN."""
     ip: str
     mac: str | None = None
     user_agents: list[str] = field(default_factory=list)

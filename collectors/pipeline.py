@@ -36,6 +36,7 @@ TCP_SIP_PROBE_SEGMENTS = 4
 
 @dataclass(frozen=True)
 class PipelineSettings:
+    """The pipeline's limits (flows, streams and calls kept) and which paths and events it uses."""
     idle_timeout: float = 60.0
     max_flows: int = 262144
     max_finished: int = 100000     # ended streams kept for the report

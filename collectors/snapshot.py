@@ -10,6 +10,7 @@ from collectors.flows import Flow
 
 @dataclass
 class Snapshot:
+    """The pipeline's streams, signaling, calls and endpoints as report entries (plain data)."""
     streams: list[dict] = field(default_factory=list)
     signaling: list[dict] = field(default_factory=list)
     calls: list[dict] = field(default_factory=list)          # without stream membership (derived later)

@@ -52,6 +52,7 @@ class DestinationRefused(InvalidValue):
 
 @dataclass(frozen=True)
 class DestinationPolicy:
+    """The networks and host names webhooks may be sent to."""
     networks: tuple[Network, ...] = ()
     names: frozenset[str] = field(default_factory=frozenset)
 

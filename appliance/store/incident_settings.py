@@ -7,5 +7,6 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class IncidentSettings:
+    """When an open incident resolves itself and how often it is notified again."""
     auto_resolve_after: float = 86400.0     # seconds of only compliant traffic from the phone
     remind_every: float | None = None       # re-notify an open, unacknowledged incident this often

@@ -8,6 +8,7 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class StoreSettings:
+    """Where the store is (SQLite in data_dir or a database URL) and how it is opened."""
     url: str | None                      # None: SQLite in data_dir
     data_dir: Path
     migrations_dir: Path | None = None   # None: the package's appliance/migrations

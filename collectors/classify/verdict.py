@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """One classifier's answer about a stream: encrypted or not, how it is keyed, how sure, and why."""
     encrypted: bool | None        # None: this classifier cannot tell (yet)
     keying: str | None            # "sdes" | "dtls-srtp" | "zrtp" | "unknown" | None
     confidence: float

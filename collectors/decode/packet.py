@@ -10,6 +10,7 @@ TCP = 6
 
 @dataclass(slots=True)
 class Packet:
+    """A decoded IP packet: its transport payload's place in `data` and its addresses and ports."""
     ts: float
     data: bytes        # buffer holding the payload (the frame, or a reassembled datagram)
     off: int           # start of the transport payload in `data`

@@ -84,6 +84,7 @@ MAX_AGENTS = 4
 
 @dataclass(frozen=True, slots=True)
 class Claim:
+    """What one source (OUI, DHCP, LLDP, CDP, User-Agent) says a device is, with its rank in the precedence."""
     source: str
     rank: int
     vendor: str | None = None

@@ -26,6 +26,7 @@ GATEWAY = "gateway"
 
 @dataclass(frozen=True, slots=True)
 class PhoneVendor:
+    """A VoIP vendor: how its IEEE organisation and product strings read, and what it mostly ships."""
     name: str                        # normalised vendor name used across the fingerprint package
     org_patterns: tuple[str, ...]    # regexes (case-insensitive, `search`) on IEEE organisation names
     aliases: tuple[str, ...]         # regexes (case-insensitive, `search`) on product strings

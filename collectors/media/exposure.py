@@ -25,6 +25,7 @@ MAX_KEYS_PER_LINE = 4
 
 @dataclass(frozen=True, slots=True)
 class ExposureResult:
+    """How a proof of exposure went: packets decrypted of those tried, with which suite, or why none."""
     decrypted: int
     tried: int
     suite: str | None
@@ -41,6 +42,7 @@ class ExposureResult:
 
 @dataclass(frozen=True, slots=True)
 class MasterKey:
+    """One key of an a=crypto line: master key || salt, and the MKI that names it."""
     key_salt: bytes = b""
     mki: int | None = None
     mki_len: int = 0

@@ -15,6 +15,7 @@ SEC_AUTH, SEC_CONF_AND_AUTH = 2, 3
 
 @dataclass(frozen=True, slots=True)
 class Suite:
+    """An SDES crypto suite (RFC 4568/6188/7714) as libsrtp takes it: cipher, key lengths, tag lengths."""
     name: str
     cipher: int
     key_salt: int          # master key || master salt bytes in a=crypto inline:

@@ -6,6 +6,7 @@ RFC 7983 demultiplexing on the first byte: 0-3 STUN, 16-19 ZRTP, 20-63 DTLS, 128
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from collectors.classify.payload import PayloadClassifier
 from collectors.classify.signaled import signaled_verdict
@@ -15,7 +16,6 @@ from collectors.events import ExposureProven, StreamVerdict
 from collectors.flows import MEDIA, NEW, OTHER, Flow, key_parts, reverse_key, shifted_key, shrunk
 from collectors.media.assurance import assurance as rests_on, carries_srtcp, neighbours
 from collectors.media.detect import MATCH, NEED_MORE, NO_MATCH, RtpDetector
-from collectors.media.exposure import ExposureProbe
 from collectors.media.zrtp import zrtp_message_type, zrtp_verdict
 from collectors.media.dtls import hello_use_srtp, is_dtls_record
 from collectors.media.rtcp import looks_srtcp, parse_rtcp
@@ -23,6 +23,9 @@ from collectors.media.rtp import is_rtcp_type, parse_rtp, static_codec
 from collectors.media.stream import StreamState, awake
 from collectors.media.turn import channel_data
 from collectors.sip.calls import CallTable
+
+if TYPE_CHECKING:
+    from collectors.media.exposure import ExposureProbe     # imported with the first keys to try
 
 STUN_COOKIE = b"\x21\x12\xa4\x42"
 ZRTP_COOKIE = b"ZRTP"
@@ -240,7 +243,10 @@ class MediaTracker:
         if seen is None:
             return NOT_YET
         cryptos = sorted(seen.sdp.media[binding.index].crypto, key=lambda c: c.tag not in chosen)
-        return ExposureProbe(cryptos, seen, rtcp) if cryptos else None
+        if not cryptos:
+            return None
+        from collectors.media.exposure import ExposureProbe    # libsrtp: only for keys seen in cleartext
+        return ExposureProbe(cryptos, seen, rtcp)
 
     def _prove(self, flow: Flow, stream: StreamState, ts: float) -> None:
         probe = stream.exposure

@@ -33,6 +33,7 @@ B2BUA_WINDOW = 10.0            # seconds between the INVITE a B2BUA receives and
 
 @dataclass(slots=True)
 class SdpSeen:
+    """An SDP as it travelled: who sent it to whom, when, in which message and on which leg."""
     sender: str
     receiver: str
     ts: float
@@ -63,6 +64,7 @@ class Leg:
 
 @dataclass(slots=True)
 class Call:
+    """One Call-ID: its parties, its latest offer and answer, every SDP seen of it, and its legs."""
     call_id: str
     from_uri: str
     to_uri: str
@@ -108,6 +110,7 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Binding:
+    """What a media address announced in an SDP belongs to: the call, its m-line and leg, RTP or RTCP."""
     call_id: str
     index: int            # m-line position
     owner: str            # the SDP sender that announced this address

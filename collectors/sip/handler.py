@@ -19,6 +19,7 @@ CALL_CHANGING = ("INVITE", "BYE", "CANCEL", "UPDATE", "PRACK", "ACK")
 
 @dataclass(slots=True)
 class SignalingSession:
+    """A SIP conversation between a client and a server over one transport, and who they said they are."""
     transport: str
     client: str
     client_port: int

@@ -24,6 +24,7 @@ MAX_BODY = 256 * 1024
 
 @dataclass(frozen=True, slots=True)
 class SipMessage:
+    """A parsed SIP request or response: first line, headers and body."""
     method: str | None            # request method, None for a response
     status: int | None            # response status code, None for a request
     uri: str | None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class NameAddr:
+    """One address of a From, To, Contact or P-Asserted-Identity header: URI, display name, parameters."""
     uri: str
     display: str | None = None
     params: dict[str, str | None] = field(default_factory=dict)

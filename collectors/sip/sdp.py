@@ -22,6 +22,7 @@ class Crypto:
 
 @dataclass(slots=True)
 class Media:
+    """One m= line of an SDP with the attributes that tell how its media is protected."""
     kind: str                     # audio, video, image, application
     port: int
     proto: str                    # RTP/AVP, RTP/SAVP, UDP/TLS/RTP/SAVPF, udptl ...
@@ -58,6 +59,7 @@ class Media:
 
 @dataclass(slots=True)
 class SessionDescription:
+    """An SDP body: its addresses, its media lines and the session-level keying attributes."""
     origin_address: str | None = None
     address: str | None = None
     media: list[Media] = field(default_factory=list)

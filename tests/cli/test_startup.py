@@ -112,11 +112,11 @@ def test_a_tls_capture_loads_the_tls_readers():
 
 REGISTERED_ON_DEMAND = {"appliance.commands", "appliance.switch_commands", "appliance.firstrun", "appliance.status",
                         "appliance.audit_command"}
-ALL_REGISTERED = "import appliance.cli; appliance.cli.OWN_COMMANDS = frozenset()"
+ALL_REGISTERED = "import appliance.cli_app; appliance.cli_app.OWN_COMMANDS = frozenset()"
 
 
 def test_the_cli_own_commands_run_without_the_others_registered():
-    """`analyze` (and the other commands of appliance/cli.py) run without importing the modules of the store,
+    """`analyze` (and the other commands of appliance/cli_app.py) run without importing the modules of the store,
     token, webhook, switch and SPAN commands; what they print is what the whole command line prints."""
     capture = str(DATA / "lab" / "udp-srtp-fallback.pcap")
     proc = subprocess.run([sys.executable, "-c", FULL_NAMES % "", "analyze", "--no-progress", capture],
@@ -151,3 +151,14 @@ def test_the_table_format_still_loads_rich_when_asked():
     proc, modules = loaded("analyze", "--format", "table", str(DATA / "lab" / "udp-srtp-fallback.pcap"))
     assert proc.returncode == 0, proc.stderr
     assert "rich" in modules and "srtp_downgrade" in proc.stdout
+
+
+def test_libsrtp_loads_only_to_try_keys_seen_in_cleartext():
+    """collectors.media.exposure (pylibsrtp, ~45M instructions) loads with the first a=crypto keys of cleartext
+    SIP to try on a stream: a capture without them does not pay for it."""
+    for capture, keys in (("udp-pcmu.pcap", False), ("tls-srtp.pcap", False), ("udp-g722-srtp.pcap", True)):
+        proc = subprocess.run([sys.executable, "-c", FULL_NAMES % "", "analyze", "--no-progress",
+                               str(DATA / "lab" / capture)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        modules = set(json.loads(proc.stderr.strip().splitlines()[-1]))
+        assert ("collectors.media.exposure" in modules) is keys and ("pylibsrtp" in modules) is keys, capture
