@@ -96,6 +96,8 @@ class PayloadClassifier:
         if codec != TELEPHONE_EVENT:
             self._length(codec, ssrc, ts, end - off)
             self._sample(data, off, end)
+        if self.n < MIN_PACKETS and self.examined < BUDGET and (self.events < 3 or self.events < self.n):
+            return None          # what `decide` says then, without the call: most packets of a stream's first 12
         return self.decide(final=self.examined >= BUDGET)
 
     def _event(self, data: bytes, off: int, end: int, ts: int) -> None:
@@ -130,10 +132,12 @@ class PayloadClassifier:
     def _sample(self, data: bytes, off: int, end: int) -> None:
         self.n += 1
         prefix = data[off:off + PREFIX]
-        self.prefix_len = min(self.prefix_len, len(prefix))
+        if len(prefix) < self.prefix_len:
+            self.prefix_len = len(prefix)
         self.prefixes.append(prefix)                        # counted when a decision reads `ones`
-        if self.hist_bytes < MAX_HIST_BYTES:
-            sampled = data[off:min(end, off + MAX_HIST_BYTES - self.hist_bytes)]
+        room = MAX_HIST_BYTES - self.hist_bytes
+        if room > 0:
+            sampled = data[off:end if end - off < room else off + room]
             self.pending.append(sampled)                    # counted when a decision reads `hist`
             self.hist_bytes += len(sampled)
 

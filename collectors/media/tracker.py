@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from collectors.classify.payload import PayloadClassifier
-from collectors.classify.signaled import signaled_verdict
+from collectors.classify.signaled import remembered_verdict
 from collectors.classify.combine import KEYING_VERDICTS, combine, merge_signaled
 from collectors.classify.verdict import Verdict
 from collectors.events import ExposureProven, StreamVerdict
@@ -208,6 +208,8 @@ class MediaTracker:
                 if not payload_verdict.provisional:
                     stream.classifier = None
                 stream.payload_verdict = payload_verdict
+        if payload_verdict is None and flow.binding is None and not self.keyed:
+            return           # neither SDP, a key exchange nor the packets say anything yet: `_judge` gives None
         verdict = self._judge(flow, payload_verdict)
         if verdict is not None:
             self._apply(flow, stream, verdict, ts)
@@ -277,8 +279,25 @@ class MediaTracker:
             self._probe_exposure(flow, stream, data, off, end, ts)
         if srtcp:
             self._srtcp_seen(flow, ts)
-        verdict = self._rtcp_verdict(flow, stream)
-        self._apply(flow, stream, verdict, ts)
+        if not self._recount_rtcp(flow, stream):
+            self._apply(flow, stream, self._rtcp_verdict(flow, stream), ts)
+
+    def _recount_rtcp(self, flow: Flow, stream: StreamState) -> bool:
+        """`_apply` of `_rtcp_verdict` for a stream judged on its shapes alone (no SDP, no key exchange)
+        whose verdict keeps its side: only its count, in the evidence, moves. The same state, in a
+        fraction of the steps (every RTCP packet of a media flow comes here). False: nothing done."""
+        if flow.binding is not None or self.keyed or stream.verdict_source != "rtcp" or not stream.emitted \
+                or not stream.decided_after:
+            return False
+        shapes = stream.pt_counts
+        srtcp, plain = shapes.get("srtcp", 0), shapes.get("plain", 0)
+        verdict = _shape_verdict(True, srtcp) if srtcp > plain else _shape_verdict(False, plain)
+        if stream.encrypted != verdict.encrypted or stream.keying != verdict.keying \
+                or stream.assurance != (("proven" if stream.assurance == "proven" else "evidence")
+                                        if verdict.encrypted else ""):
+            return False
+        stream.confidence, stream.evidence = verdict.confidence, verdict.evidence
+        return True
 
     def _rtcp_verdict(self, flow: Flow, stream: StreamState) -> Verdict:
         signaled = merge_signaled(self._signaled(flow), self._keying(flow))
@@ -317,8 +336,8 @@ class MediaTracker:
             return None
         offer, answer = call.media_pair(binding.index, binding.leg)
         leg = call.leg_of(binding.leg) or call
-        return signaled_verdict(offer, answer, leg.offer.sender if leg.offer else None,
-                                leg.answer.sender if leg.answer else None)
+        return remembered_verdict(offer, answer, leg.offer.sender if leg.offer else None,
+                                  leg.answer.sender if leg.answer else None)
 
     def _apply(self, flow: Flow, stream: StreamState, verdict: Verdict, ts: float) -> None:
         assurance = rests_on(verdict, stream.assurance, lambda: stream.kind == "rtp" and any(
