@@ -287,7 +287,7 @@ class PayloadClassifier:
         hist = self.hist
         # sum((c - expected) ** 2), expanded: every term and partial sum of either form is exact in a double
         # (counts <= MAX_HIST_BYTES = 2**14, expected a multiple of 1/256), so both give the same float
-        squares = sum(map(mul, hist, hist)) - 2 * expected * sum(hist) + 256 * expected * expected
+        squares = sum(map(mul, hist, hist)) - 2 * expected * total + 256 * expected * expected   # sum(hist) == total
         chi2 = squares / expected
         return (chi2 - 255) / math.sqrt(2 * 255)
 
@@ -320,8 +320,8 @@ def _spread(prefixes: list[bytes]) -> int:
     joined = b"".join(prefixes)
     if len(joined) != PREFIX * len(prefixes):
         joined = b"".join([p.ljust(PREFIX, b"\0") for p in prefixes])     # missing bytes count no bits
-    rows = numpy.frombuffer(joined, dtype=numpy.uint8).reshape(-1, PREFIX)
-    counts = numpy.unpackbits(rows, axis=1).sum(axis=0, dtype=numpy.int64).tolist()
+    bits = numpy.unpackbits(numpy.frombuffer(joined, dtype=numpy.uint8)).reshape(-1, PREFIX * 8)   # a row a prefix
+    counts = bits.sum(axis=0, dtype=numpy.int64).tolist()
     return int.from_bytes(COUNTERS.pack(*counts), "big")
 
 

@@ -7,26 +7,6 @@ from collectors.media.suites import leaves_media_clear
 from collectors.sip.sdp import Media
 
 
-MAX_REMEMBERED = 4096      # m-line pairs whose verdict `remembered_verdict` keeps
-_remembered: dict[tuple, tuple] = {}
-
-
-def remembered_verdict(offer: Media | None, answer: Media | None, offer_from: str | None,
-                       answer_from: str | None) -> Verdict | None:
-    """`signaled_verdict`, made once per m-line pair and senders: the tracker asks on every packet of a
-    bound stream while it decides, and on every RTCP packet. A Media is not changed once its SDP is
-    parsed, so the pair is known by identity (held with the verdict, so that an id is not reused)."""
-    key = (id(offer), id(answer), offer_from, answer_from)
-    held = _remembered.get(key)
-    if held is not None and held[0] is offer and held[1] is answer:
-        return held[2]
-    verdict = signaled_verdict(offer, answer, offer_from, answer_from)
-    if len(_remembered) >= MAX_REMEMBERED:
-        _remembered.clear()
-    _remembered[key] = (offer, answer, verdict)
-    return verdict
-
-
 def signaled_verdict(offer: Media | None, answer: Media | None, offer_from: str | None,
                      answer_from: str | None) -> Verdict | None:
     media = answer or offer

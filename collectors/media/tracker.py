@@ -5,10 +5,10 @@ RFC 7983 demultiplexing on the first byte: 0-3 STUN, 16-19 ZRTP, 20-63 DTLS, 128
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from collectors.classify.payload import PayloadClassifier
-from collectors.classify.signaled import remembered_verdict
+from collectors.classify.signaled import signaled_verdict
 from collectors.classify.combine import KEYING_VERDICTS, combine, merge_signaled
 from collectors.classify.verdict import Verdict
 from collectors.events import ExposureProven, StreamVerdict
@@ -34,6 +34,7 @@ SRTCP_BESIDE = 0.8          # uniform RTP whose control channel carries SRTCP tr
 UNDECIDED = Verdict(False, None, 0.3, ("too few packets for a verdict",), "undecided")
 
 
+MAX_SIGNALED_PER_CALL = 16   # m-line pairs (offers, re-INVITEs) whose verdict a call's streams share
 NOT_YET = "not yet"       # `_exposure_probe`: the stream's call or its sender's SDP is not known yet
 
 class MediaTracker:
@@ -47,6 +48,8 @@ class MediaTracker:
         self._removed = 0     # addresses taken out of `by_endpoint` since it was last shrunk
         self.keyed = False    # a key exchange (DTLS, ZRTP) was seen on a media 5-tuple: only then does `_keying`
                               # look the reverse flow up (its key is built anew each time)
+        self._signaled_by_call: dict[str, dict] = {}   # call id -> what its m-lines' SDP said (`_signaled`)
+        self.rtcp_events = True   # an RTCP stream's verdict emitted too (False: no one reads it, see PipelineSettings)
 
     # -- undecided flows ---------------------------------------------------------------------
     def candidate(self, flow: Flow, pkt) -> None:
@@ -201,7 +204,7 @@ class MediaTracker:
                       ssrc: int, rtp_ts: int, ts: float) -> None:
         payload_verdict = None
         if stream.classifier is None and stream.decided_after == 0:
-            stream.classifier = PayloadClassifier(lambda pt, f=flow: self.codec_of(f, pt))
+            stream.classifier = PayloadClassifier(partial(self.codec_of, flow))
         if stream.classifier is not None:
             payload_verdict = stream.classifier.feed(data, payload_off, end, pt, ssrc, rtp_ts)
             if payload_verdict is not None:
@@ -336,8 +339,24 @@ class MediaTracker:
             return None
         offer, answer = call.media_pair(binding.index, binding.leg)
         leg = call.leg_of(binding.leg) or call
-        return remembered_verdict(offer, answer, leg.offer.sender if leg.offer else None,
-                                  leg.answer.sender if leg.answer else None)
+        offer_from, answer_from = leg.offer.sender if leg.offer else None, leg.answer.sender if leg.answer else None
+        # made once per m-line pair: asked on every packet of a bound stream while it decides and on every RTCP
+        # packet. A Media is not changed once its SDP is parsed, so the pair is known by identity (held with
+        # its verdict: an id is not reused meanwhile)
+        said = self._signaled_by_call.get(binding.call_id)
+        if said is None or len(said) >= MAX_SIGNALED_PER_CALL:
+            said = self._signaled_by_call[binding.call_id] = {}
+        key = (id(offer), id(answer), offer_from, answer_from)
+        held = said.get(key)
+        if held is not None and held[0] is offer and held[1] is answer:
+            return held[2]
+        verdict = signaled_verdict(offer, answer, offer_from, answer_from)
+        said[key] = (offer, answer, verdict)
+        return verdict
+
+    def call_forgotten(self, call) -> None:
+        """The call table let a call go: so do the verdicts its SDP gave (`_signaled`)."""
+        self._signaled_by_call.pop(call.call_id, None)
 
     def _apply(self, flow: Flow, stream: StreamState, verdict: Verdict, ts: float) -> None:
         assurance = rests_on(verdict, stream.assurance, lambda: stream.kind == "rtp" and any(
@@ -354,7 +373,8 @@ class MediaTracker:
             stream.decided_after = stream.packets
         if changed or not stream.emitted:
             stream.emitted = True
-            self.emit(self.verdict_event(flow, stream, ts))
+            if self.rtcp_events or stream.kind == "rtp":
+                self.emit(self.verdict_event(flow, stream, ts))
 
     def _srtcp_seen(self, flow: Flow, ts: float) -> None:
         """SRTCP arrived: an RTP stream beside it judged encrypted on uniform bytes alone is now backed."""
