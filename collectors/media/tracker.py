@@ -34,7 +34,6 @@ SRTCP_BESIDE = 0.8          # uniform RTP whose control channel carries SRTCP tr
 UNDECIDED = Verdict(False, None, 0.3, ("too few packets for a verdict",), "undecided")
 
 
-MAX_SIGNALED_PER_CALL = 16   # m-line pairs (offers, re-INVITEs) whose verdict a call's streams share
 NOT_YET = "not yet"       # `_exposure_probe`: the stream's call or its sender's SDP is not known yet
 
 class MediaTracker:
@@ -48,7 +47,7 @@ class MediaTracker:
         self._removed = 0     # addresses taken out of `by_endpoint` since it was last shrunk
         self.keyed = False    # a key exchange (DTLS, ZRTP) was seen on a media 5-tuple: only then does `_keying`
                               # look the reverse flow up (its key is built anew each time)
-        self._signaled_by_call: dict[str, dict] = {}   # call id -> what its m-lines' SDP said (`_signaled`)
+        self._signaled_by_call: dict[str, tuple] = {}   # call id -> the last m-line pair's verdict (`_signaled`)
         self.rtcp_events = True   # an RTCP stream's verdict emitted too (False: no one reads it, see PipelineSettings)
 
     # -- undecided flows ---------------------------------------------------------------------
@@ -340,18 +339,15 @@ class MediaTracker:
         offer, answer = call.media_pair(binding.index, binding.leg)
         leg = call.leg_of(binding.leg) or call
         offer_from, answer_from = leg.offer.sender if leg.offer else None, leg.answer.sender if leg.answer else None
-        # made once per m-line pair: asked on every packet of a bound stream while it decides and on every RTCP
-        # packet. A Media is not changed once its SDP is parsed, so the pair is known by identity (held with
-        # its verdict: an id is not reused meanwhile)
-        said = self._signaled_by_call.get(binding.call_id)
-        if said is None or len(said) >= MAX_SIGNALED_PER_CALL:
-            said = self._signaled_by_call[binding.call_id] = {}
-        key = (id(offer), id(answer), offer_from, answer_from)
-        held = said.get(key)
-        if held is not None and held[0] is offer and held[1] is answer:
-            return held[2]
+        # made once per call and m-line pair: asked on every packet of a bound stream while it decides and on every
+        # RTCP packet. A Media is not changed once its SDP is parsed, so the pair is known by identity (held with
+        # its verdict: an id is not reused meanwhile). One per call (~100 B): another leg's or m-line's asks anew
+        held = self._signaled_by_call.get(binding.call_id)
+        if held is not None and held[0] is offer and held[1] is answer and held[2] == offer_from \
+                and held[3] == answer_from:
+            return held[4]
         verdict = signaled_verdict(offer, answer, offer_from, answer_from)
-        said[key] = (offer, answer, verdict)
+        self._signaled_by_call[binding.call_id] = (offer, answer, offer_from, answer_from, verdict)
         return verdict
 
     def call_forgotten(self, call) -> None:
