@@ -45,6 +45,8 @@ class PipelineSettings:
     kernel: bool = True            # classic pcap buffers walked in C (collectors.batch.kernel) when it was built
     ended_stream_events: bool = True   # each ended stream's final state as a StreamEnded event (what the store
                                        # keeps; analyze without a store reads its report from the streams)
+    rtcp_verdict_events: bool = True   # RTCP streams' StreamVerdict events (the store keeps them; the policy
+                                       # reads RTP verdicts only: analyze without a store builds none)
 
 
 class Pipeline:
@@ -52,7 +54,7 @@ class Pipeline:
         settings = settings or PipelineSettings()
         self.emit = emit
         self.decoder = Decoder(layer2=self._layer2)
-        self.calls = CallTable(settings.max_ended_calls, on_forget=lambda call: emit(call_ended(call)))
+        self.calls = CallTable(settings.max_ended_calls, on_forget=self._call_forgotten)
         self.endpoints = EndpointTable()
         self.media = MediaTracker(self.calls, emit)
         self.sip = SipHandler(self.calls, self.endpoints, self.media, emit)
@@ -60,6 +62,7 @@ class Pipeline:
         self.tcp = FlowTable("tcp", self._expired, settings.idle_timeout, settings.max_flows)
         self.udp.on_quiet = self.tcp.on_quiet = self._quiet
         self.media.tables = {"udp": self.udp.flows, "tcp": self.tcp.flows}
+        self.media.rtcp_events = settings.rtcp_verdict_events
         self.fast = FastPath()
         self.media.on_bound = self.fast.forget       # a flow bound late to its call: its probe needs its frames
         self.tls = TlsTracker(self.sip, self.endpoints, emit)
@@ -370,6 +373,10 @@ class Pipeline:
         media address index go; its next frame takes the full path, which brings both back."""
         self.fast.forget(flow)
         self.media.quiet(flow)
+
+    def _call_forgotten(self, call) -> None:
+        self.media.call_forgotten(call)
+        self.emit(call_ended(call))
 
     def _expired(self, flow: Flow) -> None:
         self.fast.forget(flow)

@@ -96,6 +96,8 @@ class PayloadClassifier:
         if codec != TELEPHONE_EVENT:
             self._length(codec, ssrc, ts, end - off)
             self._sample(data, off, end)
+        if self.n < MIN_PACKETS and self.examined < BUDGET and (self.events < 3 or self.events < self.n):
+            return None          # what `decide` says then, without the call: most packets of a stream's first 12
         return self.decide(final=self.examined >= BUDGET)
 
     def _event(self, data: bytes, off: int, end: int, ts: int) -> None:
@@ -130,10 +132,12 @@ class PayloadClassifier:
     def _sample(self, data: bytes, off: int, end: int) -> None:
         self.n += 1
         prefix = data[off:off + PREFIX]
-        self.prefix_len = min(self.prefix_len, len(prefix))
+        if len(prefix) < self.prefix_len:
+            self.prefix_len = len(prefix)
         self.prefixes.append(prefix)                        # counted when a decision reads `ones`
-        if self.hist_bytes < MAX_HIST_BYTES:
-            sampled = data[off:min(end, off + MAX_HIST_BYTES - self.hist_bytes)]
+        room = MAX_HIST_BYTES - self.hist_bytes
+        if room > 0:
+            sampled = data[off:end if end - off < room else off + room]
             self.pending.append(sampled)                    # counted when a decision reads `hist`
             self.hist_bytes += len(sampled)
 
@@ -283,7 +287,7 @@ class PayloadClassifier:
         hist = self.hist
         # sum((c - expected) ** 2), expanded: every term and partial sum of either form is exact in a double
         # (counts <= MAX_HIST_BYTES = 2**14, expected a multiple of 1/256), so both give the same float
-        squares = sum(map(mul, hist, hist)) - 2 * expected * sum(hist) + 256 * expected * expected
+        squares = sum(map(mul, hist, hist)) - 2 * expected * total + 256 * expected * expected   # sum(hist) == total
         chi2 = squares / expected
         return (chi2 - 255) / math.sqrt(2 * 255)
 
@@ -316,8 +320,8 @@ def _spread(prefixes: list[bytes]) -> int:
     joined = b"".join(prefixes)
     if len(joined) != PREFIX * len(prefixes):
         joined = b"".join([p.ljust(PREFIX, b"\0") for p in prefixes])     # missing bytes count no bits
-    rows = numpy.frombuffer(joined, dtype=numpy.uint8).reshape(-1, PREFIX)
-    counts = numpy.unpackbits(rows, axis=1).sum(axis=0, dtype=numpy.int64).tolist()
+    bits = numpy.unpackbits(numpy.frombuffer(joined, dtype=numpy.uint8)).reshape(-1, PREFIX * 8)   # a row a prefix
+    counts = bits.sum(axis=0, dtype=numpy.int64).tolist()
     return int.from_bytes(COUNTERS.pack(*counts), "big")
 
 

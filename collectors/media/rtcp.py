@@ -1,9 +1,6 @@
 """RTCP (RFC 3550, 3611, 4585, 5761) compound-packet rules as pure byte predicates."""
 from __future__ import annotations
 
-import struct
-
-RTCP_HDR = struct.Struct("!BBH")
 SR, RR, SDES, BYE, APP, RTPFB, PSFB, XR = 200, 201, 202, 203, 204, 205, 206, 207
 RTCP_TYPES = frozenset(range(SR, XR + 1)) | {192, 193, 194, 195}
 NAMES = {SR: "SR", RR: "RR", SDES: "SDES", BYE: "BYE", APP: "APP", RTPFB: "RTPFB", PSFB: "PSFB", XR: "XR"}
@@ -28,29 +25,26 @@ class RtcpShape:
 
 
 def parse_rtcp(data: bytes, off: int, end: int) -> RtcpShape | None:
-    """Walk an RTCP compound packet; None unless the first packet is a valid RTCP header.
+    """Walk an RTCP compound packet; None unless the first packet is a valid RTCP header that fits.
 
     Under SRTCP only the first 8 bytes are clear, so the walk stops at the first packet whose
-    header does not fit; the remainder is reported as `trailer`.
+    header does not fit; the remainder is reported as `trailer`. (Read byte by byte: every RTCP
+    packet of a media flow comes here, and indexing costs less than a struct's tuple.)
     """
     total = end - off
     if total < 8:
         return None
-    b0, pt, _length = RTCP_HDR.unpack_from(data, off)
-    if b0 >> 6 != 2 or pt not in RTCP_TYPES:
-        return None
-    ssrc = struct.unpack_from("!I", data, off + 4)[0]
     types, pos = [], off
     while pos + 4 <= end:
-        b0, pt, length = RTCP_HDR.unpack_from(data, pos)
-        size = (length + 1) * 4
-        if b0 >> 6 != 2 or pt not in RTCP_TYPES or pos + size > end:
+        size = (((data[pos + 2] << 8) | data[pos + 3]) + 1) * 4
+        pt = data[pos + 1]
+        if data[pos] >> 6 != 2 or pt not in RTCP_TYPES or pos + size > end:
             break
         types.append(pt)
         pos += size
     if not types:
         return None
-    return RtcpShape(tuple(types), pos - off, total, ssrc)
+    return RtcpShape(tuple(types), pos - off, total, int.from_bytes(data[off + 4:off + 8], "big"))
 
 
 SRTCP_TRAILERS = (14, 8, 4)     # E|index + tag: HMAC-SHA1-80, HMAC-SHA1-32, AES-GCM (tag inside)

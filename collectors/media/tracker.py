@@ -5,7 +5,7 @@ RFC 7983 demultiplexing on the first byte: 0-3 STUN, 16-19 ZRTP, 20-63 DTLS, 128
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from collectors.classify.payload import PayloadClassifier
@@ -50,6 +50,8 @@ class MediaTracker:
         self._removed = 0     # addresses taken out of `by_endpoint` since it was last shrunk
         self.keyed = False    # a key exchange (DTLS, ZRTP) was seen on a media 5-tuple: only then does `_keying`
                               # look the reverse flow up (its key is built anew each time)
+        self._signaled_by_call: dict[str, tuple] = {}   # call id -> the last m-line pair's verdict (`_signaled`)
+        self.rtcp_events = True   # an RTCP stream's verdict emitted too (False: no one reads it, see PipelineSettings)
 
     # -- undecided flows ---------------------------------------------------------------------
     def candidate(self, flow: Flow, pkt) -> None:
@@ -204,13 +206,15 @@ class MediaTracker:
                       ssrc: int, rtp_ts: int, ts: float) -> None:
         payload_verdict = None
         if stream.classifier is None and stream.decided_after == 0:
-            stream.classifier = PayloadClassifier(lambda pt, f=flow: self.codec_of(f, pt))
+            stream.classifier = PayloadClassifier(partial(self.codec_of, flow))
         if stream.classifier is not None:
             payload_verdict = stream.classifier.feed(data, payload_off, end, pt, ssrc, rtp_ts)
             if payload_verdict is not None:
                 if not payload_verdict.provisional:
                     stream.classifier = None
                 stream.payload_verdict = payload_verdict
+        if payload_verdict is None and flow.binding is None and not self.keyed:
+            return           # neither SDP, a key exchange nor the packets say anything yet: `_judge` gives None
         verdict = self._judge(flow, payload_verdict)
         if verdict is not None:
             self._apply(flow, stream, verdict, ts)
@@ -283,8 +287,25 @@ class MediaTracker:
             self._probe_exposure(flow, stream, data, off, end, ts)
         if srtcp:
             self._srtcp_seen(flow, ts)
-        verdict = self._rtcp_verdict(flow, stream)
-        self._apply(flow, stream, verdict, ts)
+        if not self._recount_rtcp(flow, stream):
+            self._apply(flow, stream, self._rtcp_verdict(flow, stream), ts)
+
+    def _recount_rtcp(self, flow: Flow, stream: StreamState) -> bool:
+        """`_apply` of `_rtcp_verdict` for a stream judged on its shapes alone (no SDP, no key exchange)
+        whose verdict keeps its side: only its count, in the evidence, moves. The same state, in a
+        fraction of the steps (every RTCP packet of a media flow comes here). False: nothing done."""
+        if flow.binding is not None or self.keyed or stream.verdict_source != "rtcp" or not stream.emitted \
+                or not stream.decided_after:
+            return False
+        shapes = stream.pt_counts
+        srtcp, plain = shapes.get("srtcp", 0), shapes.get("plain", 0)
+        verdict = _shape_verdict(True, srtcp) if srtcp > plain else _shape_verdict(False, plain)
+        if stream.encrypted != verdict.encrypted or stream.keying != verdict.keying \
+                or stream.assurance != (("proven" if stream.assurance == "proven" else "evidence")
+                                        if verdict.encrypted else ""):
+            return False
+        stream.confidence, stream.evidence = verdict.confidence, verdict.evidence
+        return True
 
     def _rtcp_verdict(self, flow: Flow, stream: StreamState) -> Verdict:
         signaled = merge_signaled(self._signaled(flow), self._keying(flow))
@@ -323,8 +344,21 @@ class MediaTracker:
             return None
         offer, answer = call.media_pair(binding.index, binding.leg)
         leg = call.leg_of(binding.leg) or call
-        return signaled_verdict(offer, answer, leg.offer.sender if leg.offer else None,
-                                leg.answer.sender if leg.answer else None)
+        offer_from, answer_from = leg.offer.sender if leg.offer else None, leg.answer.sender if leg.answer else None
+        # made once per call and m-line pair: asked on every packet of a bound stream while it decides and on every
+        # RTCP packet. A Media is not changed once its SDP is parsed, so the pair is known by identity (held with
+        # its verdict: an id is not reused meanwhile). One per call (~100 B): another leg's or m-line's asks anew
+        held = self._signaled_by_call.get(binding.call_id)
+        if held is not None and held[0] is offer and held[1] is answer and held[2] == offer_from \
+                and held[3] == answer_from:
+            return held[4]
+        verdict = signaled_verdict(offer, answer, offer_from, answer_from)
+        self._signaled_by_call[binding.call_id] = (offer, answer, offer_from, answer_from, verdict)
+        return verdict
+
+    def call_forgotten(self, call) -> None:
+        """The call table let a call go: so do the verdicts its SDP gave (`_signaled`)."""
+        self._signaled_by_call.pop(call.call_id, None)
 
     def _apply(self, flow: Flow, stream: StreamState, verdict: Verdict, ts: float) -> None:
         assurance = rests_on(verdict, stream.assurance, lambda: stream.kind == "rtp" and any(
@@ -341,7 +375,8 @@ class MediaTracker:
             stream.decided_after = stream.packets
         if changed or not stream.emitted:
             stream.emitted = True
-            self.emit(self.verdict_event(flow, stream, ts))
+            if self.rtcp_events or stream.kind == "rtp":
+                self.emit(self.verdict_event(flow, stream, ts))
 
     def _srtcp_seen(self, flow: Flow, ts: float) -> None:
         """SRTCP arrived: an RTP stream beside it judged encrypted on uniform bytes alone is now backed."""

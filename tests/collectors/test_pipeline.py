@@ -2,11 +2,13 @@
 re-INVITEs, idle expiry and bounded memory under a flood."""
 from __future__ import annotations
 
+import random
 import struct
 
 import pytest
 
-from collectors.events import StreamEnded
+from collectors.events import StreamEnded, StreamVerdict
+from collectors.media.tracker import MediaTracker
 from collectors.pipeline import Pipeline, PipelineSettings
 from collectors.snapshot import take_snapshot
 from collectors.sources.pcapfile import PcapFileSource
@@ -183,4 +185,59 @@ def test_ended_stream_events_only_when_asked_for(path):
     (with_ended, snapshot), (without, snapshot_without) = runs
     assert [e for e in with_ended if isinstance(e, StreamEnded)], "the capture's streams end"
     assert [e for e in with_ended if not isinstance(e, StreamEnded)] == without
+    assert snapshot == snapshot_without
+
+
+def _rtcp_frames(framer, src, dst, sport, dport, start, ssrc, shapes):
+    """RTCP compounds a second apart: "plain" (SR + SDES, every byte walked) or "srtcp" (an SR whose body and the
+    packets after it are cipher text, then the E|index word and an 80-bit tag)."""
+    rng = random.Random(ssrc)
+    frames = []
+    for i, shape in enumerate(shapes):
+        sr = struct.pack("!BBHI", 0x80, 200, 6, ssrc) + bytes(20)
+        if shape == "plain":
+            payload = sr + struct.pack("!BBHI", 0x81, 202, 2, ssrc) + b"\x01\x00\x00\x00"
+        else:
+            payload = sr[:8] + bytes(rng.randrange(256) for _ in range(32)) + struct.pack("!I", 0x80000000 | i) \
+                + bytes(rng.randrange(256) for _ in range(10))
+        frames.append((start + i, framer.udp(src, dst, sport, dport, payload)))
+    return frames
+
+
+def _rtcp_run(settings: PipelineSettings | None = None) -> tuple[list, object]:
+    """Events and snapshot of unsignaled streams whose RTCP is judged on its shapes, plain and SRTCP, one
+    control channel changing its mind twice."""
+    framer = Framer()
+    a, b = Host("10.9.3.1", "02:00:00:00:00:01"), Host("10.9.3.2", "02:00:00:00:00:02")
+    frames = rtp_frames(framer, a, b, 7000, 7100, 0.0, 60, 0x51) + rtp_frames(framer, b, a, 7100, 7000, 0.0, 60, 0x52)
+    frames += _rtcp_frames(framer, a, b, 7001, 7101, 0.01, 0x51, ["plain"] * 4 + ["srtcp"] * 6 + ["plain"] * 4)
+    frames += _rtcp_frames(framer, b, a, 7101, 7001, 0.01, 0x52, ["srtcp"] * 12)
+    events = []
+    pipeline = Pipeline(events.append, settings)
+    for ts, data in sorted(frames, key=lambda frame: frame[0]):
+        pipeline.feed(ts, 1, data)
+    pipeline.finish()
+    return events, take_snapshot(pipeline)
+
+
+def test_a_judged_rtcp_stream_recounts_as_a_whole_judgement_would(monkeypatch):
+    """`MediaTracker._recount_rtcp`, the short way for a judged RTCP stream's next packet, leaves the same
+    events and report as `_rtcp_verdict` and `_apply` on every packet."""
+    events, snapshot = _rtcp_run()
+    rtcp = [s for s in snapshot.streams if s["kind"] == "rtcp"]
+    assert sorted((s["packets"], s["encrypted"], tuple(s["evidence"])) for s in rtcp) == [
+        (12, True, ("rtcp: 12 packets carry an SRTCP E|index trailer",)),
+        (14, False, ("rtcp: 8 compound packets parse exactly as plain RTCP",))]
+    monkeypatch.setattr(MediaTracker, "_recount_rtcp", lambda self, flow, stream: False)
+    assert _rtcp_run() == (events, snapshot)
+
+
+def test_rtcp_verdict_events_only_when_asked_for():
+    """Without RTCP streams' StreamVerdict events (analyze with no store: the policy reads RTP verdicts only)
+    the other events and the report are the same."""
+    events, snapshot = _rtcp_run()
+    without, snapshot_without = _rtcp_run(PipelineSettings(rtcp_verdict_events=False))
+    rtcp_verdicts = [e for e in events if isinstance(e, StreamVerdict) and e.kind == "rtcp"]
+    assert len(rtcp_verdicts) == 4, "a first verdict for each, and two as one changed its mind"
+    assert [e for e in events if e not in rtcp_verdicts] == without
     assert snapshot == snapshot_without
