@@ -13,7 +13,8 @@ from collectors.sources.pcapfile import PcapFileSource
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 # Below this much input the per-frame path is quicker overall: numpy's import (~0.08 s of CPU) costs more
 # than counting settled streams in bulk saves (~0.5 us a frame: even at about 40 MB of G.711 calls, sooner
-# with smaller frames). Classic pcap takes the compiled walk at any size where it was built (no numpy).
+# with smaller frames). Classic pcap takes the compiled walk at any size where it was built (no numpy; large
+# input loads it all the same, for the payload classifier: `_numpy_loaded`).
 # Every path gives the same report (tests/collectors/batch).
 BATCH_MIN_BYTES = 32 * 1024 * 1024
 
