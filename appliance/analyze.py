@@ -13,9 +13,14 @@ from collectors.sources.pcapfile import PcapFileSource
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 # Below this much input the per-frame path is quicker overall: numpy's import (~0.08 s of CPU) costs more
 # than counting settled streams in bulk saves (~0.5 us a frame: even at about 40 MB of G.711 calls, sooner
-# with smaller frames). Classic pcap takes the compiled walk at any size where it was built (no numpy).
+# with smaller frames). Classic pcap takes the compiled walk at any size where it was built (no numpy; very
+# large input loads it all the same, for the payload classifier: NUMPY_MIN_BYTES).
 # Every path gives the same report (tests/collectors/batch).
 BATCH_MIN_BYTES = 32 * 1024 * 1024
+# From this much input numpy is loaded for the payload classifier (`_numpy_loaded`): its import (~0.08 s of CPU,
+# page faults included) cost more than it saved on the 220 MB bench capture (500 streams), and saved ~0.25 s on
+# the 2.2 GB one (5,000 streams).
+NUMPY_MIN_BYTES = 1024 * 1024 * 1024
 
 
 def analyze_files(paths: list[str], policy_settings: PolicySettings | None = None,
@@ -28,6 +33,8 @@ def analyze_files(paths: list[str], policy_settings: PolicySettings | None = Non
     traffic would give them."""
     sources = [PcapFileSource(path) for path in paths]
     pipeline_settings = pipeline_settings or _batched_if_large(sources)
+    if pipeline_settings.batch and _large(sources, NUMPY_MIN_BYTES):
+        _numpy_loaded()
     if recorder is None:        # no one reads StreamEnded events nor RTCP streams' verdicts (the policy does not):
                                 # ~10 us a stream saved
         pipeline_settings = replace(pipeline_settings, ended_stream_events=False, rtcp_verdict_events=False)
@@ -42,9 +49,22 @@ def analyze_files(paths: list[str], policy_settings: PolicySettings | None = Non
 
 
 def _batched_if_large(sources: list[PcapFileSource]) -> PipelineSettings:
-    """The batched fast path for large input only; a stream of unknown size (size 0) may be large."""
-    return PipelineSettings(batch=any(not source.size for source in sources)
-                            or sum(source.size for source in sources) >= BATCH_MIN_BYTES)
+    """The batched fast path for large input only."""
+    return PipelineSettings(batch=_large(sources, BATCH_MIN_BYTES))
+
+
+def _large(sources: list[PcapFileSource], least: int) -> bool:
+    """At least `least` bytes of input; a stream of unknown size (size 0) may be large."""
+    return any(not source.size for source in sources) or sum(source.size for source in sources) >= least
+
+
+def _numpy_loaded() -> None:
+    """Large input: numpy loaded (when installed) for the payload classifier, which folds a deciding stream's
+    sampled bytes with it once the process has it (`PayloadClassifier._fold`, `_spread`: the same counts).
+    The compiled walk imports none, and without it a Counter over every sampled byte took ~1/6 of the
+    instructions of a 10M-frame capture; the import costs less than that from about 500 streams on."""
+    from collectors.batch import available
+    available()
 
 
 def _fan_out(recorder, policy: Policy):
