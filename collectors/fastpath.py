@@ -77,31 +77,11 @@ class FastPath:
         self.entries[key] = FastEntry(flow, stream, data[50:54], pt)
 
     def flush(self) -> None:
-        """Every entry's counts into its flow and stream: what `FastEntry.flush` does for each, inlined with
-        `_Stream.add_counted` (each housekeeping sweep folds every entry: two calls an entry cost more than
-        the fold itself). Keep the three in step."""
         if self.watch is not None:
             self.watch(None)
         for entry in self.entries.values():
-            packets = entry.packets
-            if not packets:
-                continue
-            octets, last, flow, stream = entry.octets, entry.last, entry.flow, entry.stream
-            flow.packets += packets
-            flow.bytes += octets
-            flow.last_seen = last
-            stream.packets += packets
-            stream.bytes += octets
-            stream.last_seen = last
-            ssrcs = stream._ssrcs
-            if type(ssrcs) is not dict:
-                ssrcs = stream.ssrcs                 # expands a compact stream's counters
-            ssrcs[entry.ssrc] = ssrcs.get(entry.ssrc, 0) + packets
-            pt_counts = stream._pt_counts
-            if type(pt_counts) is not dict:
-                pt_counts = stream.pt_counts
-            pt_counts[entry.pt] = pt_counts.get(entry.pt, 0) + packets
-            entry.packets = entry.octets = 0
+            if entry.packets:
+                entry.flush()
 
     def forget(self, flow) -> None:
         if flow.transport == "udp" and len(flow.key) == 12:      # IPv4: the frames' bytes 26-38

@@ -86,8 +86,8 @@ class _Stream:
         pt_counts[pt] = pt_counts.get(pt, 0) + 1
 
     def add_counted(self, packets: int, octets: int, last: float, ssrc: int, pt: int) -> None:
-        """Packets of one SSRC and payload type counted elsewhere (`FastEntry.flush`, and inlined in
-        `FastPath.flush`: keep them in step); the SSRC is counted even past MAX_SSRCS, as the fast path always did."""
+        """Packets of one SSRC and payload type counted elsewhere (`FastEntry.flush`); the SSRC is
+        counted even past MAX_SSRCS, as the fast path always did."""
         self.packets += packets
         self.bytes += octets
         self.last_seen = last
