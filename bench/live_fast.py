@@ -10,6 +10,9 @@ AF_PACKET TX ring filled with numpy, in its own namespace, not tcpreplay).
 2. Drop-free rate: for 1 and 2 workers, the sender offers each rate of BENCH_FAST_RATES (default
    300000,500000,0; 0 = as fast as it can) for BENCH_FAST_SECONDS; frames sent, received, kernel
    drops. The drop-free rate is the highest rate really sent with no kernel drop.
+3. The wire alone: the sender as fast as it can with nothing capturing, once before and once after the
+   runs above: the most this machine's emulated wire (TX ring, veth transmit, the peer's receive) carries,
+   and its CPU per frame. No collector can be shown faster than this here.
 
 The sender, its veth softirq work and the collector share the machine's 2 cores (and here, other
 engineers' jobs): the figures are floors of what the collector does on an idle machine.
@@ -41,7 +44,7 @@ def run_one(link, pcap: str, workers: int, rate: int | None, seconds: float) -> 
     collect = ["ip", "netns", "exec", mon, appliance_bin(), "collect", "--interface", mon_if,
                "--workers", str(workers), "--duration", "600", "--format", "json"]
     collector_proc, c_start = spawn(collect, out["collector.stdout"], out["collector.stderr"])
-    sent = {"sent": 0, "seconds": 0.0, "pps": 0}
+    sent = {"sent": 0, "seconds": 0.0, "pps": 0, "cpu_s": None}
     try:
         ready = _ready(out["collector.stderr"])
         if rate is not None and ready:
@@ -61,8 +64,22 @@ def run_one(link, pcap: str, workers: int, rate: int | None, seconds: float) -> 
     except (ValueError, KeyError, IndexError):
         capture = {"packets": None, "drops": None}
     return {"workers": workers, "offered_pps": rate, "sent": sent["sent"], "sent_pps": sent["pps"],
+            "sender_cpu_s": sent.get("cpu_s"),
             "received": capture["packets"], "drops": capture["drops"], "cpu_s": collector["cpu_s"],
             "peak_rss_mib": collector["peak_rss_mib"], "loadavg_after": os.getloadavg()}
+
+
+def wire_alone(link, pcap: str, seconds: float) -> dict:
+    """The sender as fast as it can with nothing capturing on the monitor end: frames/s and the CPU
+    per frame of its sending loop (its transmit and, on its core, the veth peer's receive)."""
+    _mon, _mon_if, src, src_if = link
+    out = {k: OUT_DIR / f"live_fast.wire.{k}" for k in ("stdout", "stderr")}
+    send = ["ip", "netns", "exec", src, sys.executable, "-m", "bench.txring", src_if, pcap, "0", f"{seconds:g}"]
+    sender, started = spawn(send, out["stdout"], out["stderr"])
+    reap(sender, started, seconds + 30)
+    sent = json.loads(out["stdout"].read_text() or "{}") or {"sent": 0, "pps": 0, "cpu_s": 0}
+    us = sent["cpu_s"] / sent["sent"] * 1e6 if sent["sent"] else None
+    return {"sent": sent["sent"], "sent_pps": sent["pps"], "cpu_s": sent["cpu_s"], "us_per_frame": us}
 
 
 def _ready(stderr: Path, timeout: float = READY_S) -> bool:
@@ -85,8 +102,9 @@ def main() -> int:
     seconds = float(os.environ.get("BENCH_FAST_SECONDS", "5"))
     rates = [int(r) for r in os.environ.get("BENCH_FAST_RATES", "300000,500000,0").split(",")]
     pcap, _truth, _ = ensure_capture(str(OUT_DIR))
-    result = {"cpu": [], "rates": []}
+    result = {"cpu": [], "rates": [], "wire": []}
     with veth_link() as link:
+        result["wire"].append(wire_alone(link, pcap, seconds))
         for workers in WORKERS:
             idle = run_one(link, pcap, workers, None, seconds)
             busy = run_one(link, pcap, workers, rate, seconds)
@@ -95,10 +113,18 @@ def main() -> int:
         for workers in WORKERS:
             for offered in rates:
                 result["rates"].append(run_one(link, pcap, workers, offered, seconds))
+        result["wire"].append(wire_alone(link, pcap, seconds))
     for line in render(result, rate):
         print(line)
     (OUT_DIR / "live_fast.json").write_text(json.dumps(result, indent=1))
     return 0
+
+
+def _per_frame(run: dict) -> str:
+    """The sender's CPU per frame sent (its sending loop), with the capture's delivery on its core."""
+    if not run.get("sender_cpu_s") or not run["sent"]:
+        return "-"
+    return f"{run['sender_cpu_s'] / run['sent'] * 1e6:.2f}"
 
 
 def render(result: dict, rate: int) -> list[str]:
@@ -109,11 +135,14 @@ def render(result: dict, rate: int) -> list[str]:
                      f"drops {busy['drops']}, CPU {busy['cpu_s']:.2f} s - idle {row['idle']['cpu_s']:.2f} s = "
                      + ("-" if us is None else f"{us:.2f} us/packet ({us / row['workers']:.2f} per worker if shared)"))
     lines.append("drop-free rate (sender: AF_PACKET TX ring):")
-    lines.append("  workers  offered      sent pps   received      drops")
+    lines.append("  workers  offered      sent pps   received      drops  sender us/frame")
     for r in result["rates"]:
         offered = "max" if not r["offered_pps"] else f"{r['offered_pps']:,}"
         lines.append(f"  {r['workers']:>7}  {offered:>7}  {r['sent_pps']:>12,}  {r['received'] or 0:>9,}  "
-                     f"{r['drops'] if r['drops'] is not None else '-':>9}")
+                     f"{r['drops'] if r['drops'] is not None else '-':>9}  {_per_frame(r):>15}")
+    for wire in result.get("wire", []):
+        lines.append(f"  the wire alone (nothing capturing): {wire['sent_pps']:,} frames/s, sender CPU "
+                     + ("-" if wire["us_per_frame"] is None else f"{wire['us_per_frame']:.2f} us/frame"))
     for workers in WORKERS:
         free = [r["sent_pps"] for r in result["rates"] if r["workers"] == workers and r["drops"] == 0]
         lines.append(f"  drop-free with {workers} worker(s): "

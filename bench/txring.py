@@ -5,13 +5,15 @@ capture's frames of at most SLOT_DATA bytes (its RTP and RTCP; SIP is left out) 
 loop for SECONDS at RATE frames/s (0: as fast as it can). The ring is filled with numpy a chunk of
 slots at a time and one `send` hands the chunk to the kernel: no Python step per frame, so the
 sender reaches several hundred thousand frames/s where tcpreplay stops near 200,000 here. Prints
-one JSON line: frames sent, seconds, rate reached. Frames are not rewritten: the collector sees the
+one JSON line: frames sent, seconds, rate reached, and the CPU seconds of the sending loop (user +
+system: the kernel's transmit and whatever receive work ran on the sender's core meanwhile). Frames are not rewritten: the collector sees the
 capture's streams again on every loop (same 5-tuples and SSRCs).
 """
 from __future__ import annotations
 
 import json
 import mmap
+import resource
 import socket
 import struct
 import sys
@@ -64,7 +66,7 @@ def main(interface: str, path: str, rate: float, seconds: float) -> None:
     sock, ring, slots = open_tx_ring(interface, FRAME, BLOCK, BLOCKS)
     rows = np.frombuffer(ring, np.uint8).reshape(slots, FRAME)
     words = np.frombuffer(ring, np.uint32).reshape(slots, FRAME // 4)
-    sent, slot, pick, started = 0, 0, 0, time.monotonic()
+    sent, slot, pick, started, cpu0 = 0, 0, 0, time.monotonic(), _cpu_seconds()
     deadline = started + seconds
     while time.monotonic() < deadline:
         chunk = np.arange(slot, slot + CHUNK) % slots
@@ -83,11 +85,17 @@ def main(interface: str, path: str, rate: float, seconds: float) -> None:
                 time.sleep(ahead)
     while (words[:, 0] == TP_STATUS_SEND_REQUEST).any():
         sock.send(b"")
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, _cpu_seconds() - cpu0
     del rows, words
     ring.close()
     sock.close()
-    print(json.dumps({"sent": sent, "seconds": round(elapsed, 3), "pps": round(sent / elapsed)}), flush=True)
+    print(json.dumps({"sent": sent, "seconds": round(elapsed, 3), "pps": round(sent / elapsed), "cpu_s": round(cpu, 3)}),
+          flush=True)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

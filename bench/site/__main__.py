@@ -98,6 +98,7 @@ def _replay(args, site, marks, steps, link, svc, watcher, timer) -> Summary:
     summary = Summary(phones=len(site.phones), baseline_mib=svc.rss_mib(collectors))
     packets0, drops0 = sensor_counters(link.monitor_ns, svc.base, svc.token)
     cpu0, wire0, port0 = svc.cpu_seconds(collectors), wire_drops(link), delivered(link)
+    whole0 = svc.cpu_seconds(svc.tree())
     pid, pipe = sender.start(site.frames, list(marks), steps, link.sender_ns, link.sender_if)
     position = 0
     for line in pipe:
@@ -110,6 +111,7 @@ def _replay(args, site, marks, steps, link, svc, watcher, timer) -> Summary:
             time.sleep(sender.SETTLE_S - 0.5)                 # the collector's next counters report
             packets, drops = sensor_counters(link.monitor_ns, svc.base, svc.token)
             cpu, lost, port = svc.cpu_seconds(collectors), wire_drops(link), delivered(link)
+            whole = svc.cpu_seconds(svc.tree())
             position += sent
             samples = timer.take()
             summary.rows.append(Row(
@@ -117,8 +119,9 @@ def _replay(args, site, marks, steps, link, svc, watcher, timer) -> Summary:
                 drops=drops - drops0, wire_drops=lost - wire0, delivered=port - port0, cpu_s=cpu - cpu0,
                 pss_mib=svc.rss_mib(collectors), held=_held(site, position, steps, number),
                 store_bytes=svc.store_bytes(), calls_done=sum(1 for _, end in site.truth.spans if end <= position) // 2,
-                api={name: (percentile(v, 50), percentile(v, 99)) for name, v in samples.items()}))
-            packets0, drops0, cpu0, wire0, port0 = packets, drops, cpu, lost, port
+                api={name: (percentile(v, 50), percentile(v, 99)) for name, v in samples.items()},
+                service_cpu_s=whole - whole0, sender_cpu_s=float(fields[4]) if len(fields) > 4 else None))
+            packets0, drops0, cpu0, wire0, port0, whole0 = packets, drops, cpu, lost, port, whole
         elif kind == "error":
             raise RuntimeError(f"sender: {' '.join(fields)}")
         elif kind == "done":

@@ -24,6 +24,8 @@ class Row:
     store_bytes: int
     calls_done: int
     api: dict                  # list name -> (p50 s, p99 s)
+    service_cpu_s: float | None = None   # the whole `appliance run` tree's CPU (API, dispatcher, collectors)
+    sender_cpu_s: float | None = None    # the bench's sender: the emulated wire's transmit (and what ran on its core)
 
     @property
     def kpps(self) -> float:
@@ -32,6 +34,9 @@ class Row:
     @property
     def cpu_us_per_packet(self) -> float | None:
         return self.cpu_s / self.delivered * 1e6 if self.delivered else None
+
+    def us_per_frame(self, cpu_s: float | None) -> str:
+        return "-" if cpu_s is None or not self.delivered else f"{cpu_s / self.delivered * 1e6:.2f}"
 
 
 @dataclass
@@ -128,6 +133,9 @@ def print_table(s: Summary) -> None:
               f"{'-' if per_stream is None else f'{per_stream:.1f}':>7} "
               f"{'-' if per_calls is None else f'{per_calls:.2f} MiB':>14} "
               f"{_ms(a50) + '/' + _ms(a99):>17} {_ms(e50) + '/' + _ms(e99):>20}")
+    for r in s.rows:
+        print(f"CPU at the {r.target_kpps:g} kpps step, us per frame: the whole service {r.us_per_frame(r.service_cpu_s)} "
+              f"(collectors {r.us_per_frame(r.cpu_s)}), the bench's sender {r.us_per_frame(r.sender_cpu_s)}")
     if s.dashboard:
         print(f"dashboard ({s.endpoints} endpoints): {s.dashboard}")
     print(f"first drop at: {s.first_drop_kpps or 'none'} kpps step; collector PSS before traffic "

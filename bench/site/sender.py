@@ -5,11 +5,13 @@ hands a whole batch to the kernel; numpy fills a batch's slots at once (`fill`).
 batch of 1 ms worth of frames. It runs in a process of its own (forked after the frames are built, so
 the buffer is shared copy-on-write) that enters the sender namespace, and reports through a pipe the
 wall time at which each marked frame (a truth incident's first frame) went out, and per step the
-frames sent and the rate reached.
+frames sent, the rate reached and the sender's CPU seconds (user + system: its transmit, and the veth
+peer's receive and the capture's delivery where they ran on its core).
 """
 from __future__ import annotations
 
 import os
+import resource
 import time
 from bisect import bisect_left
 
@@ -71,7 +73,7 @@ def fill(rows: np.ndarray, slot: int, frames: SendBuffer, first: int, last: int)
 
 def replay(frames, marks: list[int], steps: list[tuple[float, float]], ns: str, iface: str, out) -> None:
     """Child process: steps are (rate pps, seconds). Writes 'mark <frame> <wall>' and 'step <i> <sent>
-    <seconds>' lines to `out` (a pipe's write end, text)."""
+    <seconds> <wall> <cpu seconds>' lines to `out` (a pipe's write end, text)."""
     enter(ns)
     ring = TxRing(iface)
     frames = SendBuffer(frames.buf, frames.offsets)
@@ -80,7 +82,7 @@ def replay(frames, marks: list[int], steps: list[tuple[float, float]], ns: str, 
     at = 0
     for number, ((rate, _), count) in enumerate(zip(steps, step_counts(steps, total))):
         batch = max(1, min(MAX_BATCH, int(rate / 1000)))
-        started = time.monotonic()
+        started, cpu0 = time.monotonic(), _cpu_seconds()
         sent = 0
         while sent < count:
             n = min(batch, count - sent)
@@ -95,13 +97,19 @@ def replay(frames, marks: list[int], steps: list[tuple[float, float]], ns: str, 
             ahead = started + sent / rate - time.monotonic()
             if ahead > 0:
                 time.sleep(ahead)
-        out.write(f"step {number} {sent} {time.monotonic() - started:.6f} {time.time():.6f}\n")
+        out.write(f"step {number} {sent} {time.monotonic() - started:.6f} {time.time():.6f} "
+                  f"{_cpu_seconds() - cpu0:.3f}\n")
         out.flush()
         at += sent
         if number < len(steps) - 1:
             time.sleep(SETTLE_S)           # the collector reports its counters every 5 s: let them land
     out.write("done\n")
     out.flush()
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def start(frames, marks, steps, ns: str, iface: str) -> tuple[int, "os.FileIO"]:
