@@ -42,7 +42,7 @@ class PipelineSettings:
     max_finished: int = 100000     # ended streams kept for the report
     max_ended_calls: int | None = None   # ended calls kept for the report (None: all, up to the call table's limit)
     batch: bool = True             # count settled streams a buffer at a time (collectors.batch) when numpy is there
-    kernel: bool = True            # classic pcap buffers walked in C (collectors.batch.kernel) when it was built
+    kernel: bool = True            # capture buffers walked in C (collectors.batch.kernel) when it was built
     ended_stream_events: bool = True   # each ended stream's final state as a StreamEnded event (what the store
                                        # keeps; analyze without a store reads its report from the streams)
     rtcp_verdict_events: bool = True   # RTCP streams' StreamVerdict events (the store keeps them; the policy
@@ -115,13 +115,13 @@ class Pipeline:
         """Walk the classic-pcap records (or pcapng blocks) in `buf` from `pos` (see `PcapFileSource.walk`):
         frames of settled streams are counted in place, without being copied out; the rest go the full way.
         Returns where the first incomplete record starts, the records fed, and whether a record
-        header was impossible (a damaged file). Walked in C (`collectors.batch.kernel`) when it was built,
-        else batched (`collectors.batch`) when numpy is there."""
+        header was impossible (a damaged file). Walked in C (`collectors.batch.kernel`: classic records,
+        or pcapng's plain EPBs) when it was built, else batched (`collectors.batch`) when numpy is there."""
         pcapng = getattr(layout, "pcapng", False)
-        if not pcapng and self.settings.kernel:
+        if self.settings.kernel:
             from collectors.batch import kernel
             if kernel.available():
-                return kernel.feed_records(self, buf, pos, layout)
+                return (kernel.feed_pcapng if pcapng else kernel.feed_records)(self, buf, pos, layout)
         batch = self.batch_counter()
         if pcapng:
             if batch is not None:

@@ -17,6 +17,10 @@
  *
  * `Walker.step_block` does the same for the frames of a TPACKET_V3 ring block (live capture), as
  * `LiveSource.frames` reads them, handing back the frames whose VLAN tag the kernel took off.
+ *
+ * `Walker.step_pcapng` does it for the plain Enhanced Packet Blocks of a pcapng buffer (no options, a
+ * described interface: what `BlockLayout._plain_epb` cuts out itself) and hands back, unread, any
+ * other block (BLOCK), which Python reads as it does today (`BlockLayout.read_blocks`).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -27,7 +31,7 @@
 #define KEY_LEN 12
 #define MIN_FRAME 54            /* RTP_AT + 12: room for an RTP header */
 
-enum { FRAME = 0, SWEEP = 1, END = 2, DAMAGED = 3, VLAN = 4, OUTSIDE = 5 };
+enum { FRAME = 0, SWEEP = 1, END = 2, DAMAGED = 3, VLAN = 4, OUTSIDE = 5, BLOCK = 6 };
 
 typedef struct {
     uint8_t key[KEY_LEN];
@@ -388,6 +392,115 @@ done:
     return result;
 }
 
+#define EPB_TYPE 6
+#define EPB_FIXED 32            /* type, length, interface, time (2), caplen, wirelen; trailing length */
+#define MAX_INTERFACES 64       /* ids past it are read by Python, as any block it reads */
+
+/* The (link type, ticks per second) of each described interface, from a sequence of pairs. */
+static Py_ssize_t read_interfaces(PyObject *table, long *linktypes, double *resolutions)
+{
+    PyObject *items = PySequence_Fast(table, "interfaces must be a sequence of (linktype, tsresol)");
+    if (items == NULL)
+        return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(items), used = n < MAX_INTERFACES ? n : MAX_INTERFACES;
+    for (Py_ssize_t i = 0; i < used; i++) {
+        PyObject *pair = PySequence_Fast_GET_ITEM(items, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_SetString(PyExc_TypeError, "interfaces must be a sequence of (linktype, tsresol)");
+            Py_DECREF(items);
+            return -1;
+        }
+        linktypes[i] = PyLong_AsLong(PyTuple_GET_ITEM(pair, 0));
+        resolutions[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(pair, 1));
+        if (PyErr_Occurred()) {
+            Py_DECREF(items);
+            return -1;
+        }
+    }
+    Py_DECREF(items);
+    return used;
+}
+
+/* step_pcapng(buf, pos, entries, next_sweep, little, interfaces) -> (code, pos, ts, frame, common, linktype)
+ * The plain EPBs of a pcapng buffer from `pos`, as `step` walks classic records: a frame for the full path
+ * comes back as FRAME with its interface's link type; any other block comes back unread as BLOCK (`pos`
+ * is where it starts); END at a block not all in the buffer (or fewer than 12 bytes left). */
+static PyObject *Walker_step_pcapng(Walker *w, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "step_pcapng(buf, pos, entries, next_sweep, little, interfaces)");
+        return NULL;
+    }
+    long linktypes[MAX_INTERFACES];
+    double resolutions[MAX_INTERFACES];
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    double next_sweep = PyFloat_AsDouble(args[3]);
+    int little = PyObject_IsTrue(args[4]);
+    if (PyErr_Occurred() || little < 0)
+        return NULL;
+    if (!PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "entries must be a dict");
+        return NULL;
+    }
+    Py_ssize_t described = read_interfaces(args[5], linktypes, resolutions);
+    if (described < 0)
+        return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    const uint8_t *buf = view.buf;
+    Py_ssize_t size = view.len;
+    PyObject *entries = args[2], *result = NULL, *frame = NULL;
+    int code = END, common = 0;
+    long linktype = 0;
+    double ts = 0.0;
+    while (pos >= 0 && size - pos >= 12) {
+        const uint8_t *h = buf + pos;
+        uint32_t length = read32(h + 4, little);
+        if (read32(h, little) != EPB_TYPE || length < EPB_FIXED || length % 4) {
+            code = BLOCK;
+            break;
+        }
+        if ((Py_ssize_t)length > size - pos)
+            break;
+        uint32_t interface = read32(h + 8, little), caplen = read32(h + 20, little);
+        if (interface >= (uint64_t)described || caplen > w->max_record
+            || length != EPB_FIXED + caplen + (-caplen & 3u) || read32(h + length - 4, little) != length) {
+            code = BLOCK;
+            break;
+        }
+        uint64_t ticks = ((uint64_t)read32(h + 12, little) << 32) | read32(h + 16, little);
+        ts = (double)ticks / resolutions[interface];
+        if (!(ts < next_sweep)) {
+            code = SWEEP;
+            break;
+        }
+        const uint8_t *f = h + 28;
+        linktype = linktypes[interface];
+        w->packets++;
+        w->octets += read32(h + 24, little);
+        pos += length;
+        if (linktype == 1) {
+            int counted = count_frame(w, entries, f, caplen, ts);
+            if (counted < 0)
+                goto done;
+            if (counted)
+                continue;
+        }
+        code = FRAME;
+        common = linktype == 1 && fast_shape(f, caplen);
+        frame = PyBytes_FromStringAndSize((const char *)f, caplen);
+        if (frame == NULL)
+            goto done;
+        break;
+    }
+    result = Py_BuildValue("(indNNl)", code, pos, ts, frame ? frame : Py_NewRef(Py_None), PyBool_FromLong(common),
+                           linktype);
+done:
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static int settle_all(Walker *w)
 {
     for (size_t i = 0; i <= w->mask; i++)
@@ -478,6 +591,8 @@ static PyMethodDef Walker_methods[] = {
      "step(buf, pos, entries, next_sweep) -> (code, pos, ts, frame, common)"},
     {"step_block", (PyCFunction)(void (*)(void))Walker_step_block, METH_FASTCALL,
      "step_block(ring, pos, left, entries, next_sweep) -> (code, pos, left, ts, frame, common, header)"},
+    {"step_pcapng", (PyCFunction)(void (*)(void))Walker_step_pcapng, METH_FASTCALL,
+     "step_pcapng(buf, pos, entries, next_sweep, little, interfaces) -> (code, pos, ts, frame, common, linktype)"},
     {"settle", (PyCFunction)Walker_settle, METH_O, "settle(key or None): held counts given to entries"},
     {"release", (PyCFunction)Walker_release, METH_NOARGS, "release(): settle(None), then forget every entry"},
     {"take", (PyCFunction)Walker_take, METH_NOARGS, "take() -> (records, wire octets) since the last take"},
@@ -522,7 +637,8 @@ PyMODINIT_FUNC PyInit__kernel(void)
     }
     if (PyModule_AddIntConstant(module, "FRAME", FRAME) < 0 || PyModule_AddIntConstant(module, "SWEEP", SWEEP) < 0
         || PyModule_AddIntConstant(module, "END", END) < 0 || PyModule_AddIntConstant(module, "DAMAGED", DAMAGED) < 0
-        || PyModule_AddIntConstant(module, "VLAN", VLAN) < 0 || PyModule_AddIntConstant(module, "OUTSIDE", OUTSIDE) < 0) {
+        || PyModule_AddIntConstant(module, "VLAN", VLAN) < 0 || PyModule_AddIntConstant(module, "OUTSIDE", OUTSIDE) < 0
+        || PyModule_AddIntConstant(module, "BLOCK", BLOCK) < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -1,7 +1,8 @@
 """Capture buffers walked in C (`_kernel.c`, built by `make install`), settled streams counted there.
 
 The compiled walk does, frame by frame, what the per-frame Python walks do (`Pipeline.feed_records_each`
-for a classic pcap buffer, `Pipeline.feed_many` over `LiveSource.frames` for a TPACKET_V3 ring block):
+for a classic pcap buffer, `Pipeline.feed_blocks_each` for a pcapng one, `Pipeline.feed_many` over
+`LiveSource.frames` for a TPACKET_V3 ring block):
 it counts every frame, counts a settled stream's frame in its fast-path entry, and comes back to Python
 only for a frame that needs the full path (or a VLAN tag put back), or before a frame whose time calls for
 a housekeeping sweep. The counts it holds for entries are given to them through `FastPath.watch` before
@@ -14,9 +15,9 @@ way through a capture of any size. Where the module was not built (no C compiler
 from __future__ import annotations
 
 try:
-    from collectors.batch._kernel import DAMAGED, END, FRAME, OUTSIDE, SWEEP, VLAN, Walker
+    from collectors.batch._kernel import BLOCK, DAMAGED, END, FRAME, OUTSIDE, SWEEP, VLAN, Walker
 except ImportError:          # not built: the Python walks run
-    Walker = DAMAGED = END = FRAME = OUTSIDE = SWEEP = VLAN = None
+    Walker = BLOCK = DAMAGED = END = FRAME = OUTSIDE = SWEEP = VLAN = None
 
 NEVER_SWEPT = float("-inf")     # `Pipeline._next_sweep` None: the first frame sweeps
 
@@ -47,6 +48,43 @@ def feed_records(pipeline, buf, pos: int, layout) -> tuple[int, int, bool]:
     return pos - start, packets, code == DAMAGED
 
 
+def feed_pcapng(pipeline, buf, pos: int, layout) -> tuple[int, int, bool]:
+    """`Pipeline.feed_records`'s contract for a pcapng buffer (`BlockLayout`): its plain EPBs walked in C,
+    every other block read by `BlockLayout.read_blocks`, one at a time, in order."""
+    walker = Walker(True, 0.0, 1, layout.max_record)
+    start, count, damaged = pos, 0, False
+    handle = _full_path_of(pipeline)
+    with _watching(pipeline, walker):
+        step, entries = walker.step_pcapng, pipeline.fast.entries
+        next_sweep, little, interfaces = _sweep_time(pipeline), layout.endian == "<", layout.interfaces()
+        while True:
+            code, pos, ts, frame, common, linktype = step(buf, pos, entries, next_sweep, little, interfaces)
+            if code == FRAME:
+                handle(ts, linktype, frame, common)
+                continue
+            if code == SWEEP:
+                pipeline._sweep(ts)
+            elif code == BLOCK:
+                walker.settle(None)            # Python counts what follows: the held counts come first
+                stop, fed, damaged = _python_block(pipeline, buf, pos, layout)
+                pos, count = pos + stop, count + fed
+                if damaged or not stop:
+                    break
+                little, interfaces = layout.endian == "<", layout.interfaces()
+            else:
+                break
+            next_sweep, entries = _sweep_time(pipeline), pipeline.fast.entries
+    return pos - start, count + _counted(pipeline, walker), damaged
+
+
+def _python_block(pipeline, buf, pos: int, layout) -> tuple[int, int, bool]:
+    """One block as `Pipeline.feed_blocks_each` reads it: (its size, its frames fed, damaged)."""
+    frames: list = []
+    result = layout.read_blocks(buf, pos, frames, 1)
+    pipeline.feed_many(frames)
+    return result
+
+
 def block_walker():
     """A walker for one capture worker's ring blocks (reused block after block)."""
     return Walker(True, 1e-9, 1, 0)
@@ -75,6 +113,16 @@ def feed_block(pipeline, walker, source, base: int) -> None:
     _counted(pipeline, walker)
     if code == OUTSIDE:          # a header the kernel would not write: the rest of the block as Python reads it
         pipeline.feed_many(source.frames_from(header, left))
+
+
+def _full_path_of(pipeline):
+    """`_full_path` for frames of any link type (pcapng: each interface has its own)."""
+    media_frame, full = pipeline.media_frame, pipeline._full_path
+
+    def handle(ts: float, linktype: int, frame: bytes, common: bool) -> None:
+        if not (common and media_frame(ts, frame)):
+            full(ts, linktype, frame, common)
+    return handle
 
 
 def _full_path(pipeline, linktype: int):

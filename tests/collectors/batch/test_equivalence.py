@@ -31,7 +31,7 @@ CORPUS = SHARED / "corpus"
 SRTP = "AES_CM_128_HMAC_SHA1_80"
 
 
-WALKS = {     # the three ways through a capture's records (the compiled walk reads classic pcap only)
+WALKS = {     # the three ways through a capture's records
     "per frame": dict(batch=False, kernel=False),
     "numpy batch": dict(batch=True, kernel=False),
     "compiled walk": dict(batch=True, kernel=True),
@@ -229,6 +229,7 @@ def test_suite_captures_as_pcapng(tmp_path, path):
     ng = tmp_path / (path.stem + ".pcapng")
     subprocess.run([EDITCAP, "-F", "pcapng", str(path), str(ng)], check=True, capture_output=True)
     report = assert_same_as_scapy(ng)
+    assert without_paths(assert_same(ng)) == without_paths(report)
     if not report["captures"][0]["warnings"]:
         assert without_paths(report) == without_paths(assert_same(path))
 
@@ -242,10 +243,63 @@ def test_generated_mix_as_pcapng_in_small_buffers(tmp_path, monkeypatch):
     monkeypatch.setattr(pcapfile, "BULK_READ", 1 << 15)
     report = assert_same_as_scapy(ng)
     assert report["streams"]
-    assert without_paths(report) == without_paths(assert_same(path))
+    assert without_paths(report) == without_paths(assert_same(path)) == without_paths(assert_same(ng))
     cut = tmp_path / "cut.pcapng"
     cut.write_bytes(ng.read_bytes()[:-100])
     assert assert_same_as_scapy(cut)["captures"][0]["warnings"]
+    assert_same(cut)
+
+
+def test_pcapng_of_many_shapes(tmp_path, monkeypatch):
+    """What capture tools other than editcap write, in one file: two sections of either byte order,
+    interfaces of other link types and time resolutions, EPBs with options (a comment, flags) and on an
+    interface no IDB described, simple packet blocks, statistics: every walk reads it as scapy does."""
+    frames = calls(*MIXES["busy"][:3], *MIXES["shapes"][:2])
+    ng = tmp_path / "shapes.pcapng"
+    ng.write_bytes(mixed_pcapng(frames))
+    for buffer in (1 << 12, 1 << 16):
+        monkeypatch.setattr(pcapfile, "BULK_READ", buffer)
+        report = assert_same_as_scapy(ng)
+        assert report["streams"] and report["captures"][0]["packets"] == len(frames) - 2    # interface 9
+        assert without_paths(assert_same(ng)) == without_paths(report)
+
+
+def mixed_pcapng(frames: list) -> bytes:
+    """`frames` (time, Ethernet frame) as pcapng: half in a little-endian section with a microsecond
+    Ethernet interface and a nanosecond raw-IP one, half in a big-endian section; every 7th EPB carries
+    options, every 11th is a simple packet block (no time: scapy gives it 0), one EPB per section names
+    interface 9 (scapy passes over it)."""
+    half = len(frames) // 2
+    return section("<", frames[:half]) + section(">", frames[half:])
+
+
+def section(endian: str, frames: list) -> bytes:
+    def block(kind: int, body: bytes) -> bytes:
+        body += b"\0" * (-len(body) % 4)
+        return struct.pack(endian + "II", kind, len(body) + 12) + body + struct.pack(endian + "I", len(body) + 12)
+
+    def option(code: int, value: bytes) -> bytes:
+        return struct.pack(endian + "HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+
+    out = [block(0x0A0D0D0A, struct.pack(endian + "IHHq", 0x1A2B3C4D, 1, 0, -1)),
+           block(1, struct.pack(endian + "HHI", 1, 0, 262144) + option(9, bytes([6])) + option(0, b"")),
+           block(1, struct.pack(endian + "HHI", LINKTYPE_RAW, 0, 262144) + option(9, bytes([9])) + option(0, b""))]
+    for n, (t, frame) in enumerate(frames):
+        raw = n % 5 == 4 and frame[12:14] == b"\x08\x00"
+        interface, data, resolution = (1, frame[14:], 9) if raw else (0, frame, 6)
+        ticks = int(round(t * 10**resolution))
+        if n == 40:
+            interface = 9
+        if n % 11 == 10:
+            out.append(block(3, struct.pack(endian + "I", len(data)) + data))
+            continue
+        body = struct.pack(endian + "IIIII", interface, ticks >> 32, ticks & 0xFFFFFFFF, len(data), len(data)) + data
+        body += b"\0" * (-len(data) % 4)
+        if n % 7 == 6:
+            body += option(1, b"a comment") + option(2, struct.pack(endian + "I", 1)) + option(0, b"")
+        out.append(block(6, body))
+    out.append(block(5, struct.pack(endian + "III", 0, 0, 0) + option(0, b"")))    # interface statistics
+    return b"".join(out)
 
 
 @pytest.mark.parametrize("mix", ["busy", "reused"])

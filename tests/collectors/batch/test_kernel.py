@@ -226,4 +226,8 @@ def test_bad_calls_raise_and_leave_no_damage():
         w.settle(5)
     with pytest.raises(TypeError):
         w.step("text", 0, {}, NEVER)
+    for interfaces in ([(1,)], [1], None, [("one", 1e6)]):
+        with pytest.raises(TypeError):
+            w.step_pcapng(b"", 0, {}, NEVER, True, interfaces)
     assert w.step(b"", 0, {}, NEVER)[:2] == (kernel.END, 0)
+    assert w.step_pcapng(b"", 0, {}, NEVER, True, [(1, 1e6)])[:2] == (kernel.END, 0)
