@@ -30,7 +30,7 @@ class CaptureLoop:
         self._reported = (0, 0)
         self._next_counters = 0.0
         walked = kernel.available() and pipeline.settings.kernel and hasattr(source, "blocks")
-        self.walker = kernel.block_walker() if walked else None
+        self.walk = kernel.BlockWalk(pipeline) if walked else None
 
     def run(self, should_stop) -> None:
         pipeline, source = self.pipeline, self.source
@@ -49,9 +49,9 @@ class CaptureLoop:
     def _feed(self, pipeline, source) -> None:
         """The ring's ready blocks through the compiled walk when the source hands out blocks and the walk
         was built, else as numpy batches when numpy is there, else frame by frame."""
-        if self.walker is not None:
+        if self.walk is not None:
             for base in source.blocks(TICK):
-                kernel.feed_block(pipeline, self.walker, source, base)
+                self.walk.feed(source, base)
             return
         batch = pipeline.batch_counter() if feed_block is not None and hasattr(source, "blocks") else None
         if batch is None:
@@ -69,6 +69,8 @@ class CaptureLoop:
 
     def finish(self) -> dict:
         """Stop: every stream gets its final verdict; returns the capture counters."""
+        if self.walk is not None:
+            self.walk.close()
         self.pipeline.finish()
         if self.on_counters is not None:
             self.report_counters()

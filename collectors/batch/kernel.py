@@ -7,7 +7,8 @@ it counts every frame, counts a settled stream's frame in its fast-path entry, a
 only for a frame that needs the full path (or a VLAN tag put back), or before a frame whose time calls for
 a housekeeping sweep. The counts it holds for entries are given to them through `FastPath.watch` before
 an entry changes or folds its counts (as the numpy batch's are: `collectors.batch.counter`), and all of
-them at the end of each buffer or block. Without numpy's import or per-batch arrays, it is the quickest
+them at the end of each read buffer (offline) or when the worker stops (live: a worker's walk keeps its
+entries from block to block, `BlockWalk`). Without numpy's import or per-batch arrays, it is the quickest
 way through a capture of any size. Where the module was not built (no C compiler at install),
 `available()` is False and the numpy batch or the per-frame walk runs instead: the results are the same
 (tests/collectors/batch).
@@ -85,19 +86,23 @@ def _python_block(pipeline, buf, pos: int, layout) -> tuple[int, int, bool]:
     return result
 
 
-def block_walker():
-    """A walker for one capture worker's ring blocks (reused block after block)."""
-    return Walker(True, 1e-9, 1, 0)
+class BlockWalk:
+    """One capture worker's walk of its ring blocks. The walker's cache of settled streams' entries lasts
+    from block to block: the fast path's hook stays on the walker from start to `close`, so every change
+    to an entry still reaches it first, and a port with more streams than a block holds frames does not
+    look each of them up again in every block (`feed_records` offline forgets them with each buffer)."""
 
+    def __init__(self, pipeline):
+        self.pipeline, self.walker = pipeline, Walker(True, 1e-9, 1, 0)
+        self.handle = _full_path(pipeline, 1)
+        pipeline.fast.watch = self.walker.settle
 
-def feed_block(pipeline, walker, source, base: int) -> None:
-    """The ready ring block at `base` of `source` (a LiveSource) into the pipeline."""
-    from collectors.sources.live import BLOCK, tagged      # not for offline reading: sockets, ctypes
-    ring = source.ring
-    _status, left, first = BLOCK.unpack_from(ring, base + 8)
-    pos, handle = base + first, _full_path(pipeline, 1)
-    with _watching(pipeline, walker):
-        step, entries = walker.step_block, pipeline.fast.entries
+    def feed(self, source, base: int) -> None:
+        """The ready ring block at `base` of `source` (a LiveSource) into the pipeline."""
+        from collectors.sources.live import BLOCK, tagged      # not for offline reading: sockets, ctypes
+        pipeline, ring, handle = self.pipeline, source.ring, self.handle
+        _status, left, first = BLOCK.unpack_from(ring, base + 8)
+        pos, step, entries = base + first, self.walker.step_block, pipeline.fast.entries
         next_sweep = _sweep_time(pipeline)
         while True:
             code, pos, left, ts, frame, common, header = step(ring, pos, left, entries, next_sweep)
@@ -110,9 +115,17 @@ def feed_block(pipeline, walker, source, base: int) -> None:
                 next_sweep, entries = _sweep_time(pipeline), pipeline.fast.entries
             else:
                 break
-    _counted(pipeline, walker)
-    if code == OUTSIDE:          # a header the kernel would not write: the rest of the block as Python reads it
-        pipeline.feed_many(source.frames_from(header, left))
+        _counted(pipeline, self.walker)
+        if code == OUTSIDE:      # a header the kernel would not write: the rest of the block as Python reads it
+            self.walker.settle(None)                    # Python counts what follows: the held counts first
+            pipeline.feed_many(source.frames_from(header, left))
+
+    def close(self) -> None:
+        """Every held count to its entry; the walker lets go of the entries and of the hook."""
+        try:
+            self.walker.release()
+        finally:
+            self.pipeline.fast.watch = None
 
 
 def _full_path_of(pipeline):

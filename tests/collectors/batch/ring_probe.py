@@ -1,8 +1,9 @@
 """Run inside a namespace by test_ring.py: reads ring blocks for a while and prints, as JSON, how the
 batched reading of each block (`block_frames`) compares with reading it frame by frame (blocks the
 batch leaves to the frame-by-frame reading are counted, not compared), and how the compiled walk
-(`kernel.feed_block`) compares: the frames it hands back when no stream is settled, and a pipeline fed
-every block through it against one fed the same frames one by one (their reports, as JSON)."""
+compares: the frames a walker hands back when no stream is settled, and a pipeline fed every block
+through a worker's walk (`kernel.BlockWalk`, its cache of entries kept from block to block) against one
+fed the same frames one by one (their reports, as JSON)."""
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ def main(interface: str, seconds: float) -> None:
     print("ready", flush=True)
     result = {"blocks": 0, "batched": 0, "frames": 0, "different": 0, "walked_different": 0}
     walked, each = Pipeline(lambda event: None), Pipeline(lambda event: None)
-    walker = kernel.block_walker() if kernel.available() else None
+    walk = kernel.BlockWalk(walked) if kernel.available() else None
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         for base in source.blocks(0.1):
@@ -29,9 +30,9 @@ def main(interface: str, seconds: float) -> None:
             found = block_frames(source.ring, base, source.block_size)
             result["blocks"] += 1
             result["frames"] += len(plain)
-            if walker is not None:
-                result["walked_different"] += handed_back(walker, source, base) != [tuple(f) for f in plain]
-                kernel.feed_block(walked, walker, source, base)
+            if walk is not None:
+                result["walked_different"] += handed_back(source, base) != [tuple(f) for f in plain]
+                walk.feed(source, base)
                 each.feed_many(plain)
             if found is None:
                 continue
@@ -41,16 +42,17 @@ def main(interface: str, seconds: float) -> None:
                        for s, c, t, w in zip(starts.tolist(), caplens.tolist(), ts, wirelens.tolist())]
             result["different"] += batched != [tuple(f) for f in plain]
     source.close()
-    if walker is not None:
+    if walk is not None:
+        walk.close()
         result["walked_reports_same"] = report(walked) == report(each)
         result["walked_packets"] = (walked.packets, each.packets, walked.bytes, each.bytes)
     print(json.dumps(result), flush=True)
 
 
-def handed_back(walker, source, base: int) -> list:
-    """Every frame of the block as the walker hands it back when no stream is settled (it counts none, so
+def handed_back(source, base: int) -> list:
+    """Every frame of the block as a walker hands it back when no stream is settled (it counts none, so
     each step reads one frame), with its wire length (the walker's running total, taken after each step)."""
-    ring = source.ring
+    walker, ring = kernel.Walker(True, 1e-9, 1, 0), source.ring
     _status, left, first = BLOCK.unpack_from(ring, base + 8)
     pos, frames = base + first, []
     walker.take()
