@@ -246,6 +246,16 @@ static inline int count_frame(Walker *w, PyObject *entries, const uint8_t *f, si
     return 1;
 }
 
+/* The entries dict checked and the buffer of a step opened (released by the caller): 0, or -1 raised. */
+static int open_step(PyObject *buffer, PyObject *entries, Py_buffer *view)
+{
+    if (!PyDict_Check(entries)) {
+        PyErr_SetString(PyExc_TypeError, "entries must be a dict");
+        return -1;
+    }
+    return PyObject_GetBuffer(buffer, view, PyBUF_SIMPLE);
+}
+
 /* step(buf, pos, entries, next_sweep) -> (code, pos, ts, frame or None, common) */
 static PyObject *Walker_step(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -257,12 +267,8 @@ static PyObject *Walker_step(Walker *w, PyObject *const *args, Py_ssize_t nargs)
     double next_sweep = PyFloat_AsDouble(args[3]);
     if (PyErr_Occurred())
         return NULL;
-    if (!PyDict_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "entries must be a dict");
-        return NULL;
-    }
     Py_buffer view;
-    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+    if (open_step(args[0], args[2], &view) < 0)
         return NULL;
     const uint8_t *buf = view.buf;
     Py_ssize_t size = view.len;
@@ -326,12 +332,8 @@ static PyObject *Walker_step_block(Walker *w, PyObject *const *args, Py_ssize_t 
     double next_sweep = PyFloat_AsDouble(args[4]);
     if (PyErr_Occurred())
         return NULL;
-    if (!PyDict_Check(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "entries must be a dict");
-        return NULL;
-    }
     Py_buffer view;
-    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+    if (open_step(args[0], args[3], &view) < 0)
         return NULL;
     const uint8_t *ring = view.buf;
     Py_ssize_t size = view.len;
@@ -438,15 +440,9 @@ static PyObject *Walker_step_pcapng(Walker *w, PyObject *const *args, Py_ssize_t
     int little = PyObject_IsTrue(args[4]);
     if (PyErr_Occurred() || little < 0)
         return NULL;
-    if (!PyDict_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "entries must be a dict");
-        return NULL;
-    }
     Py_ssize_t described = read_interfaces(args[5], linktypes, resolutions);
-    if (described < 0)
-        return NULL;
     Py_buffer view;
-    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+    if (described < 0 || open_step(args[0], args[2], &view) < 0)
         return NULL;
     const uint8_t *buf = view.buf;
     Py_ssize_t size = view.len;
