@@ -3,18 +3,20 @@ and its answers, in-process (FastAPI TestClient: routing, auth, the route, valid
 
     python -m bench.api_list fill DIR [--postgres]   # a store in DIR (SQLite) or a fresh PostgreSQL
                                                      # schema; DIR/store.json says where it is
-    python -m bench.api_list time DIR [--calls 100] [--repeat 5]
+    python -m bench.api_list time DIR [--calls 100] [--repeat 5]   # the request, and the route alone
     python -m bench.api_list dump DIR OUT.json       # every request of `cases()`: status and body,
                                                      # and the app's OpenAPI document
     python -m bench.api_list drop DIR                # drop the PostgreSQL schema
 
-`fill` imports synthetic calls through the recorder (`appliance import`'s path): PHONES phones per
-sensor on two sensors, each calling CALLS times (cleartext media, cleartext SIP, SDES keys over UDP),
-which makes a few hundred incidents with several occurrences each; it then acknowledges and resolves
-some with comments and makes a token per role. `time` prints, per request, the best of `--repeat`
-CPU-seconds (`time.process_time`) for `--calls` calls. `dump` writes what each request of `cases()`
-answers (every filter, paging, limits, roles, bad input) so two versions of the code can be compared
-byte for byte on the same store. The code under test is whatever is on PYTHONPATH."""
+`fill` imports synthetic calls through the recorder (`appliance import`'s path): `--phones` (35) phones
+per sensor on two sensors, each making `--per-phone` (6) calls to its next two neighbours (cleartext
+media, cleartext SIP, SDES keys over UDP): 280 incidents, 980 occurrences. It then acknowledges and
+resolves some (with comments) and makes a token per role. `time` prints, per query, the best of
+`--repeat` CPU-seconds (`time.process_time`) for `--calls` calls, of the whole request and of the route
+alone. `dump` writes what each request of `cases()` answers (every filter, paging, limits, roles, bad
+input; status, headers, body) so two versions of the code can be compared byte for byte on the same
+store. The code under test is whatever is on PYTHONPATH (run this file by its path to time another
+checkout)."""
 from __future__ import annotations
 
 import argparse
@@ -174,22 +176,52 @@ TIMED = (("limit=500", {"limit": 500}), ("default (50)", {}), ("state=open&limit
 
 
 def timing(folder: Path, calls: int, repeat: int) -> None:
+    """Per query: the whole request through the TestClient (routing, auth, middleware, the route, the
+    JSON; and the TestClient's own thread hops), and the route alone in this thread (its session, the
+    function, and what FastAPI does with what it returns: a model is validated and dumped to JSON)."""
     from api.ratelimit import RateLimits
     client, store, tokens = client_for(folder, RateLimits(token_rate=0))     # the limiter is not measured
     auth = headers(tokens, "viewer")
     with client:
         for label, query in TIMED:
-            client.get(LIST, params=query, headers=auth).raise_for_status()
-            best = min(_cpu(client, query, auth, calls) for _ in range(repeat))
-            print(f"{label:22} {best:7.3f} CPU-s for {calls} calls = {1000 * best / calls:6.2f} ms/call", flush=True)
+            request = _request(client, query, auth)
+            route = _route(store, query)
+            whole, alone = (min(_cpu(call, calls) for _ in range(repeat)) for call in (request, route))
+            print(f"{label:22} request {1000 * whole / calls:6.2f} ms, route {1000 * alone / calls:6.2f} ms CPU "
+                  f"(best of {repeat} x {calls})", flush=True)
     store.close()
 
 
-def _cpu(client, query: dict, auth: dict, calls: int) -> float:
-    started = time.process_time()
-    for _ in range(calls):
+def _request(client, query: dict, auth: dict):
+    def call() -> None:
         if client.get(LIST, params=query, headers=auth).status_code != 200:
             raise RuntimeError(f"{LIST} {query} did not answer 200")
+    return call
+
+
+def _route(store, query: dict):
+    from fastapi import Response
+    from pydantic import TypeAdapter
+
+    from api.routes import alerts
+    from api.schemas import AlertPage
+    adapter = TypeAdapter(AlertPage)
+    filters = {name: [value] for name, value in query.items() if name != "limit"}
+    arguments = dict(type=None, severity=None, state=None, endpoint=None, sensor=None, since=None, until=None,
+                     offset=0, cursor=None, limit=query.get("limit", 50)) | filters
+
+    def call() -> bytes:
+        with store.session(readonly=True) as session:
+            answer = alerts.list_alerts(session, None, **arguments)
+        return answer.body if isinstance(answer, Response) else adapter.dump_json(adapter.validate_python(answer))
+    return call
+
+
+def _cpu(call, calls: int) -> float:
+    call()
+    started = time.process_time()
+    for _ in range(calls):
+        call()
     return time.process_time() - started
 
 
@@ -199,7 +231,7 @@ def main(argv=None) -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("out", type=Path, nargs="?")
     parser.add_argument("--postgres", action="store_true")
-    parser.add_argument("--phones", type=int, default=30, help="per sensor")
+    parser.add_argument("--phones", type=int, default=35, help="per sensor")
     parser.add_argument("--per-phone", type=int, default=6, help="fill: calls each phone makes")
     parser.add_argument("--calls", type=int, default=100, help="time: requests timed per round")
     parser.add_argument("--repeat", type=int, default=5)
