@@ -2,10 +2,11 @@
 `...Create` / `...Update` what is accepted. Alerts and streams keep the report contract's field names
 (CONTRACT.md, voip-report/1) and add the store's identity and lifecycle; times are seconds since the
 epoch (floats), as in the contract. Rows become models through `from_row`, so no ORM object (and no
-lazy load) leaves a session.
+lazy load) leaves a session; the alert list, which dashboards poll, writes its JSON straight from
+Core rows instead (`alert_rows`, through the same mapping as the alert models' `from_row`).
 
-Modules: common (value types, errors, pages, health), alerts, inventory (streams, calls, endpoints,
-sensors), admin (webhooks, tokens), switches, audit."""
+Modules: common (value types, errors, pages, health), alerts, alert_rows, inventory (streams, calls,
+endpoints, sensors), admin (webhooks, tokens), switches, audit."""
 from api.schemas.admin import (DeliveryPublic, TokenCreate, TokenCreated, TokenPublic, WebhookCreate, WebhookPublic,
                                WebhookUpdate, url_suits)
 from api.schemas.alerts import (AlertAction, AlertDetail, AlertEventPublic, AlertPage, AlertPublic, OccurrencePage,

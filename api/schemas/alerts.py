@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.alert_rows import ALERT_COLUMNS, OCCURRENCE_COLUMNS, alert_fields, occurrence_fields, values_of
 from api.schemas.common import AlertState, Text
 from appliance.store.columns import to_epoch
 
@@ -26,10 +27,7 @@ class OccurrencePublic(BaseModel):
 
     @classmethod
     def from_row(cls, row) -> OccurrencePublic:
-        return cls(id=row.id, alert_id=row.alert_id, sensor=row.sensor_id, severity=row.severity, peer=row.peer,
-                   stream=row.stream, call_id=row.call_id, summary=row.summary, evidence=list(row.evidence or []),
-                   first_seen=to_epoch(row.first_seen), last_seen=to_epoch(row.last_seen),
-                   recorded_at=to_epoch(row.recorded_at))
+        return cls(**occurrence_fields(values_of(row, OCCURRENCE_COLUMNS)))
 
 
 class OccurrencePage(BaseModel):
@@ -80,14 +78,8 @@ class AlertPublic(BaseModel):
 
     @classmethod
     def from_row(cls, row, latest=None) -> AlertPublic:
-        return cls(id=row.id, sensor=row.sensor_id, type=row.type, severity=row.severity, endpoint=row.endpoint,
-                   peer=row.peer, stream=row.stream, call_id=row.call_id, summary=row.summary,
-                   evidence=list(row.evidence or []), device_class=row.device_class, state=row.state,
-                   count=row.count, first_seen=to_epoch(row.first_seen), last_seen=to_epoch(row.last_seen),
-                   acknowledged_by=row.acknowledged_by, acknowledged_at=to_epoch(row.acknowledged_at),
-                   resolved_by=row.resolved_by, resolved_at=to_epoch(row.resolved_at), comment=row.comment,
-                   resolved_reason=row.resolved_reason, recorded_at=to_epoch(row.recorded_at), occurrences=row.count,
-                   latest_occurrence=OccurrencePublic.from_row(latest) if latest is not None else None)
+        return cls(**alert_fields(values_of(row, ALERT_COLUMNS),
+                                  None if latest is None else values_of(latest, OCCURRENCE_COLUMNS)))
 
 
 class CommentPublic(BaseModel):

@@ -1,5 +1,5 @@
-"""Alerts over HTTP: the filters and both kinds of pagination, the ack/resolve lifecycle (SQLite and
-PostgreSQL), and the evidence download read back with scapy."""
+"""Alerts over HTTP: the filters and both kinds of pagination, the ack/resolve lifecycle and the list's
+JSON against its models (SQLite and PostgreSQL), and the evidence download read back with scapy."""
 from __future__ import annotations
 
 import io
@@ -8,7 +8,10 @@ from datetime import datetime, timezone
 import pytest
 from scapy.utils import PcapReader
 
+from pydantic import TypeAdapter
+
 from api.app import create_app
+from api.schemas import AlertPage, AlertPublic
 from appliance.store import queries
 from tests.api.conftest import TestClient
 
@@ -133,6 +136,34 @@ def test_ack_resolve_lifecycle(any_lab):
             assert missing.status_code == 404 and missing.json()["detail"] == "no alert 987654"
         bad = client.post(f"{url}/ack", json={"comment": "x", "extra": 1}, headers=operator)
         assert bad.status_code == 422 and "extra" in bad.json()["detail"]
+
+
+def test_the_list_answers_what_its_models_would(any_lab):
+    """The list writes its JSON straight from the store's rows (`alert_rows.page_json`): byte for byte
+    what `AlertPage` made from ORM instances through `from_row` gives, open, acknowledged (with a
+    comment) and resolved alerts alike."""
+    lab = any_lab
+    with TestClient(create_app(lab.settings, lab.store)) as client:
+        operator = lab.headers("operator")
+        first, second = everything(client, operator)[:2]
+        client.post(f"{ALERTS}/{first['id']}/ack", json={"comment": "calling the user"}, headers=operator)
+        client.post(f"{ALERTS}/{second['id']}/resolve", headers=operator)
+        for params in ({"limit": 500}, {"limit": 2}, {"limit": 2, "offset": 1}, {"state": "resolved"},
+                       {"type": "cleartext_media", "limit": 1, "cursor": first["id"]}):
+            response = client.get(ALERTS, params=params, headers=operator)
+            assert response.headers["content-type"] == "application/json"
+            assert response.content == _as_models(lab.store, params), params
+
+
+def _as_models(store, params: dict) -> bytes:
+    """The list's body as the route made it before: ORM instances, a model per row, FastAPI's JSON."""
+    with store.session(readonly=True) as session:
+        page = queries.list_alerts(session, limit=params.get("limit", 50), offset=params.get("offset", 0),
+                                   after=params.get("cursor"), state=params.get("state"), type=params.get("type"))
+        latest = queries.latest_occurrences(session, [row.id for row in page.items])
+        model = AlertPage(items=[AlertPublic.from_row(row, latest.get(row.id)) for row in page.items],
+                          total=page.total, next_cursor=page.next_cursor)
+    return TypeAdapter(AlertPage).dump_json(model)
 
 
 def test_evidence_pcap_holds_the_evidence_frames(lab, client):

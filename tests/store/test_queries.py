@@ -8,6 +8,7 @@ import pytest
 
 from appliance.store import queries
 from appliance.store.errors import InvalidTransition, NotFound
+from appliance.store.models import Alert, Occurrence
 from appliance.store.recorder import Recorder
 from tests.store.helpers import T0, Clock, policy_alert
 
@@ -68,6 +69,28 @@ def test_offset_and_keyset_pages(store, alerts):
         assert seen == newest_first
         last = queries.list_alerts(s, limit=10, after=newest_first[19])
         assert len(last.items) == 10 and last.next_cursor is None
+
+
+def test_a_page_of_columns_holds_what_the_instances_hold(store, alerts):
+    """`columns`: Core rows of those columns, the same alerts, total and cursor as the ORM page; the
+    latest occurrences likewise."""
+    alert_columns = (Alert.id, Alert.type, Alert.first_seen, Alert.evidence, Alert.acknowledged_at)
+    occurrence_columns = (Occurrence.id, Occurrence.alert_id, Occurrence.last_seen, Occurrence.evidence)
+    with store.session() as s:
+        queries.acknowledge(s, alerts[4], "noc", now=WHEN)
+    with store.session(readonly=True) as s:
+        for kwargs in ({"limit": 100}, {"limit": 7, "offset": 3}, {"limit": 7, "after": alerts[20]},
+                       {"type": "srtp_downgrade", "since": at(10)}):
+            rows = queries.list_alerts(s, columns=alert_columns, **kwargs)
+            instances = queries.list_alerts(s, **kwargs)
+            assert (rows.total, rows.next_cursor) == (instances.total, instances.next_cursor)
+            assert [tuple(r) for r in rows.items] == [tuple(getattr(a, c.key) for c in alert_columns)
+                                                      for a in instances.items]
+            ids = [a.id for a in instances.items]
+            latest = queries.latest_occurrences(s, ids, columns=occurrence_columns)
+            assert {k: tuple(r) for k, r in latest.items()} == {
+                k: tuple(getattr(o, c.key) for c in occurrence_columns)
+                for k, o in queries.latest_occurrences(s, ids).items()}
 
 
 def test_acknowledge_then_resolve_with_who_when_and_comment(store, alerts):
