@@ -140,10 +140,20 @@ def acknowledge(session: Session, row: Alert, at: datetime, who: str) -> bool:
     return True
 
 
+def resolvable(row: Alert, types: tuple[str, ...], seen: datetime, settings: IncidentSettings,
+               peer: str | None = None) -> bool:
+    """Whether `compliant` would resolve `row` (an incident of the endpoint, as the session holds it):
+    its query's condition, asked of a row already loaded."""
+    horizon = seen - timedelta(seconds=settings.auto_resolve_after)
+    return (row.state in ACTIVE and row.type in types and row.last_seen <= horizon
+            and (peer is None or row.peer == peer))
+
+
 def compliant(session: Session, sensor: str, endpoint: str, types: tuple[str, ...], seen: datetime,
               settings: IncidentSettings, peer: str | None = None, what: str = "compliant traffic") -> list[Alert]:
     """Resolve the active incidents of `types` on `endpoint` whose last occurrence is at least
-    `auto_resolve_after` before `seen` (a compliant observation's traffic time). Returns them."""
+    `auto_resolve_after` before `seen` (a compliant observation's traffic time). Returns them.
+    (`resolvable` is the same condition for a row in hand: keep them in step.)"""
     horizon = seen - timedelta(seconds=settings.auto_resolve_after)
     query = select(Alert).where(Alert.sensor_id == sensor, Alert.endpoint == endpoint, Alert.type.in_(types),
                                 Alert.state.in_(ACTIVE), Alert.last_seen <= horizon)
