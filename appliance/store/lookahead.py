@@ -5,13 +5,14 @@
   incident asked for its occurrence, same per-stream key and first seen, with a SELECT of its own).
 * `frames_by_stream`: how many evidence frames the streams the group sends evidence for already keep
   (a COUNT of its own for each stream's evidence).
-* `active_by_endpoint`: the active incidents of the endpoints the group names (a phone with one asked
-  for them again on each of its SRTP verdicts and SIP-over-TLS sessions, to resolve what had lasted
-  `auto_resolve_after`; an endpoint with none is quiet: its compliant traffic has nothing to resolve).
+* `active_by_endpoint`: the active incidents of the endpoints whose compliant traffic the group records
+  (a phone with one asked for them again on each of its SRTP verdicts and SIP-over-TLS sessions, to
+  resolve what had lasted `auto_resolve_after`; most have none: nothing to resolve, nothing to ask).
 
-Both load ORM rows into the group's session: the same objects a later query of the group returns, so
-what the group changes on them (an incident re-opened, resolved or seen again) is what the recorder
-reads; what the group adds (a new incident or occurrence) the recorder notes as it adds it."""
+The occurrences and incidents are ORM rows of the group's session: the same objects a later query of
+the group returns, so what the group changes on them (an incident re-opened, resolved or seen again) is
+what the recorder reads; what the group adds (a new incident, an occurrence, frames) the recorder notes
+as it adds it. The database is asked again only where a resolution is due: `incidents.compliant`."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
