@@ -159,6 +159,9 @@ def compliant(session: Session, sensor: str, endpoint: str, types: tuple[str, ..
                                 Alert.state.in_(ACTIVE), Alert.last_seen <= horizon)
     if peer is not None:
         query = query.where(Alert.peer == peer)
+    # in the order SQLite's plan has always given them (its index on state and last_seen, then rowid):
+    # PostgreSQL's, unordered, followed where the rows' updates had put them in its heap
+    query = query.order_by(Alert.state, Alert.last_seen, Alert.id)
     resolved = []
     for row in session.scalars(query):
         hours = (seen - row.last_seen).total_seconds() / 3600
