@@ -140,15 +140,28 @@ def acknowledge(session: Session, row: Alert, at: datetime, who: str) -> bool:
     return True
 
 
+def resolvable(row: Alert, types: tuple[str, ...], seen: datetime, settings: IncidentSettings,
+               peer: str | None = None) -> bool:
+    """Whether `compliant` would resolve `row` (an incident of the endpoint, as the session holds it):
+    its query's condition, asked of a row already loaded."""
+    horizon = seen - timedelta(seconds=settings.auto_resolve_after)
+    return (row.state in ACTIVE and row.type in types and row.last_seen <= horizon
+            and (peer is None or row.peer == peer))
+
+
 def compliant(session: Session, sensor: str, endpoint: str, types: tuple[str, ...], seen: datetime,
               settings: IncidentSettings, peer: str | None = None, what: str = "compliant traffic") -> list[Alert]:
     """Resolve the active incidents of `types` on `endpoint` whose last occurrence is at least
-    `auto_resolve_after` before `seen` (a compliant observation's traffic time). Returns them."""
+    `auto_resolve_after` before `seen` (a compliant observation's traffic time). Returns them.
+    (`resolvable` is the same condition for a row in hand: keep them in step.)"""
     horizon = seen - timedelta(seconds=settings.auto_resolve_after)
     query = select(Alert).where(Alert.sensor_id == sensor, Alert.endpoint == endpoint, Alert.type.in_(types),
                                 Alert.state.in_(ACTIVE), Alert.last_seen <= horizon)
     if peer is not None:
         query = query.where(Alert.peer == peer)
+    # in the order SQLite's plan has always given them (its index on state and last_seen, then rowid):
+    # PostgreSQL's, unordered, followed where the rows' updates had put them in its heap
+    query = query.order_by(Alert.state, Alert.last_seen, Alert.id)
     resolved = []
     for row in session.scalars(query):
         hours = (seen - row.last_seen).total_seconds() / 3600

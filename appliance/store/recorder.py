@@ -20,12 +20,12 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from appliance.alerts import CLEARTEXT_MEDIA, CLEARTEXT_SIGNALING
 from appliance.alerts import Alert as PolicyAlert
 from appliance.alerts import Withdrawal
-from appliance.store import counters, incidents, outbox, posture
+from appliance.store import counters, incidents, lookahead, outbox, posture
 from appliance.store.columns import from_epoch
 from appliance.store.engine import Store
 from appliance.store.inventory import merged, record_report, touch, update_call, update_stream
@@ -122,7 +122,8 @@ class Recorder:
         found = []
         for chunk in _chunks(streams):
             found += session.scalars(select(Occurrence).where(Occurrence.sensor_id == self.sensor_id,
-                                                              Occurrence.stream.in_(chunk)))
+                                                              Occurrence.stream.in_(chunk))
+                                     .options(joinedload(Occurrence.alert)))     # `_extend` touches it
         return found
 
     def sensor_stats(self, sensor_id: str, packets: int, drops: int) -> None:
@@ -203,15 +204,21 @@ class Recorder:
 
     def _prefetch(self, session: Session, items: list) -> None:
         streams, ended, ips, keys, calls, conversations = set(), set(), set(), set(), set(), set()
+        evidence, alerts, compliant = set(), [], set()
         for item in items:
             if isinstance(item, (PolicyAlert, Withdrawal)):
-                keys.add(incident_key(getattr(item, "alert", item)))
+                alerts.append(getattr(item, "alert", item))
+                keys.add(incident_key(alerts[-1]))
                 ips.add(item.endpoint)
                 continue
             if isinstance(item, (StreamVerdict, StreamEvidence, StreamEnded)):
                 streams.add(item.stream_id)
             if isinstance(item, StreamEnded):
                 ended.add(item.stream_id)
+            if isinstance(item, StreamEvidence):
+                evidence.add(item.stream_id)
+            if (source := _compliant_source(item)) is not None:
+                compliant.add(source)
             if isinstance(item, SdpObserved):
                 calls.add(item.call_id)
             if isinstance(item, SignalingObserved) or (isinstance(item, TlsObserved) and item.is_sip):
@@ -223,8 +230,10 @@ class Recorder:
         self._preload(session, Alert, "dedup_key", keys)
         self._preload(session, Call, "call_id", calls)
         self._preload_conversations(session, conversations)
-        self._preload_quiet(session, ips)
+        self._preload_active(session, compliant)
         self._preload_occurrences(session, ended)
+        self._preload_frames(session, evidence)
+        self._preload_alert_occurrences(session, alerts)
 
     def _preload_occurrences(self, session: Session, streams: set) -> None:
         """The incident occurrences of the streams that end in the group (most have none)."""
@@ -234,15 +243,33 @@ class Recorder:
         for stream, occurrences in by_stream.items():
             self._rows.note(session, ("occurrences", stream), occurrences)
 
-    def _preload_quiet(self, session: Session, ips: set) -> None:
-        """Endpoints with no active incident: their compliant traffic has nothing to resolve, so it need
-        not look (most of a healthy site's SIP-over-TLS and SRTP observations)."""
+    def _preload_active(self, session: Session, ips: set) -> None:
+        """The active incidents of the endpoints whose compliant traffic the group records (most have
+        none): it asks the store only when one of them may be resolved (`_compliant`)."""
         for chunk in _chunks(ips):
-            active = set(session.scalars(select(Alert.endpoint).distinct().where(
-                Alert.sensor_id == self.sensor_id, Alert.endpoint.in_(chunk), Alert.state.in_(incidents.ACTIVE))))
-            for ip in chunk:
-                if ip not in active:
-                    self._rows.note(session, ("quiet", ip))
+            for ip, rows in lookahead.active_by_endpoint(session, self.sensor_id, chunk).items():
+                self._rows.note(session, ("active", ip), rows)
+
+    def _preload_frames(self, session: Session, streams: set) -> None:
+        """The evidence frames kept by the streams the group sends evidence for (looked up ahead)."""
+        rows = {}
+        for stream_id in streams:
+            row = self._rows.find(session, Stream, lambda: None, stream_id=stream_id)
+            if row is not None and row.id is not None:
+                rows[row.id] = stream_id
+        for chunk in _chunks(rows):
+            for row_id, kept in lookahead.frames_by_stream(session, chunk).items():
+                self._rows.note(session, ("frames", rows[row_id]), kept)
+
+    def _preload_alert_occurrences(self, session: Session, alerts: list) -> None:
+        """The occurrences the group's alerts (and withdrawals) on existing incidents may update."""
+        wanted = set()
+        for alert in alerts:
+            row = self._rows.find(session, Alert, lambda: None, sensor_id=self.sensor_id, dedup_key=incident_key(alert))
+            if row is not None and row.id is not None:
+                wanted.add((row.id, dedup_key(alert)))
+        for pair, occurrences in lookahead.occurrences_by_key(session, wanted).items():
+            self._rows.note(session, ("occurrences of", *pair), occurrences)
 
     def _preload_conversations(self, session: Session, conversations: set) -> None:
         """Signaling sessions (a boot storm's thousands of REGISTERs are each a new one), by their clients
@@ -279,8 +306,7 @@ class Recorder:
         """Record one occurrence. A new incident inside a group waits in `_new` (inserted with the
         group's others as it ends: `_insert_new`), and its Recorded has no ids yet (0)."""
         key = incident_key(alert)
-        self._rows.unnote(("quiet", alert.endpoint))     # it has an active incident from now on
-        self._rows.unnote(("occurrences", alert.stream))  # and its stream perhaps one more occurrence
+        self._rows.unnote(("occurrences", alert.stream))  # its stream perhaps one more occurrence
         row = self._incident(session, key)
         seen, now = from_epoch(alert.first_seen), from_epoch(self.clock())
         occurrence = None if row is None else self._occurrence(session, row, dedup_key(alert), seen)
@@ -309,7 +335,9 @@ class Recorder:
         if outcome == "new":
             session.add(row)
             self._rows.remember(session, row, sensor_id=self.sensor_id, dedup_key=key)
-        session.flush()
+        self._now_active(session, row)
+        if row.id is None:
+            session.flush()             # a new incident's id, for its occurrence, history and deliveries
         occurrence = self._write_occurrence(session, row, occurrence, alert, now)
         self._lifecycle(session, row, outcome, events, seen)
         deliveries = self._enqueue(session, row, events, now)
@@ -336,6 +364,9 @@ class Recorder:
         if occurrence is None:
             return "absent"
         self._rows.unnote(("occurrences", occurrence.stream))      # one fewer for its stream's end
+        noted = self._noted_occurrences(session, row, occurrence.key)
+        if noted is not None:
+            noted.remove(occurrence)
         if not incidents.withdraw(session, row, occurrence, from_epoch(withdrawal.ts), withdrawal.reason):
             return "withdrawn"
         self._enqueue(session, row, [outbox.WITHDRAWN], from_epoch(self.clock()))   # to everyone told of it
@@ -359,6 +390,7 @@ class Recorder:
         for incident in waiting:
             self._rows.unknown(Alert, sensor_id=self.sensor_id, dedup_key=incident.row.dedup_key)
             self._rows.unnote(("occurrences", incident.row.stream))      # it has one more now
+            self._rows.unnote(("active", incident.row.endpoint))         # and one more active incident
         ids = dict(session.execute(select(Alert.dedup_key, Alert.id).where(Alert.sensor_id == self.sensor_id,
                                                                           Alert.dedup_key.in_(keys))).all())
         occurrences, history, deliveries = [], [], []
@@ -398,8 +430,21 @@ class Recorder:
 
     def _occurrence(self, session: Session, row: Alert, key: str, seen) -> Occurrence | None:
         """The occurrence this alert updates (same per-stream key and first seen), if any."""
+        noted = self._noted_occurrences(session, row, key)
+        if noted is not None:
+            return next((occurrence for occurrence in noted if occurrence.first_seen == seen), None)
         return session.scalars(select(Occurrence).where(Occurrence.alert_id == row.id, Occurrence.key == key,
                                                         Occurrence.first_seen == seen).limit(1)).one_or_none()
+
+    def _noted_occurrences(self, session: Session, row: Alert, key: str) -> list[Occurrence] | None:
+        """The occurrences of `row` under `key`, looked up ahead and kept since (None: not looked up)."""
+        return self._rows.noted(session, ("occurrences of", row.id, key))
+
+    def _now_active(self, session: Session, row: Alert) -> None:
+        """`row` (in the session, open or acknowledged) is among its endpoint's active incidents."""
+        active = self._rows.noted(session, ("active", row.endpoint))
+        if active is not None and row not in active:
+            active.append(row)
 
     def _write_occurrence(self, session: Session, row: Alert, occurrence: Occurrence | None,
                           alert: PolicyAlert, now, add: bool = True) -> Occurrence:
@@ -410,6 +455,9 @@ class Recorder:
                                     first_seen=seen, last_seen=seen)
             if add:
                 session.add(occurrence)
+                noted = self._noted_occurrences(session, row, occurrence.key)
+                if noted is not None:
+                    noted.append(occurrence)
         occurrence.severity, occurrence.peer, occurrence.summary = alert.severity, alert.peer, alert.summary
         occurrence.stream = alert.stream or occurrence.stream
         occurrence.call_id = alert.call_id or occurrence.call_id
@@ -427,14 +475,26 @@ class Recorder:
 
     def _compliant(self, session: Session, endpoint: str, types: tuple, ts: float, peer: str | None = None,
                    what: str = "compliant traffic") -> None:
-        if self._rows.noted(session, ("quiet", endpoint)):
-            return                                  # no active incident to resolve (looked up ahead)
         if self._new.names(session, endpoint):
             self._insert_new(session)               # they may be resolved by this, as if written already
+        active = self._active(session, endpoint)
+        if active is not None and not any(incidents.resolvable(row, types, from_epoch(ts), self.incident_settings,
+                                                               peer) for row in active):
+            return                                  # none of its active incidents is due (looked up ahead)
         for row in incidents.compliant(session, self.sensor_id, endpoint, types, from_epoch(ts),
                                        self.incident_settings, peer, what):
             outbox.enqueue(session, row, "resolved", from_epoch(self.clock()),
                            hooks=self._receivers(session, "resolved"), site=self._site(session))
+
+    def _active(self, session: Session, endpoint: str) -> list[Alert] | None:
+        """The endpoint's active incidents (and perhaps some resolved since) as the group's session holds
+        them: looked up ahead, or once in the group after its new incidents were inserted; None outside
+        a group."""
+        active = self._rows.noted(session, ("active", endpoint))
+        if active is None and self._grouped(session):
+            active = lookahead.active_by_endpoint(session, self.sensor_id, [endpoint])[endpoint]
+            self._rows.note(session, ("active", endpoint), active)
+        return active
 
     # -- collector events ------------------------------------------------------------------------
     def _verdict(self, session: Session, ev: StreamVerdict) -> None:
@@ -462,12 +522,23 @@ class Recorder:
             row = self._new_stream(session, ev.stream_id, evidence=[], **_tuple_of(ev))
             if ev.frames:
                 touch(row, from_epoch(ev.frames[0][0]), from_epoch(ev.frames[-1][0]))
-            session.flush()
-        kept = session.scalar(select(func.count()).select_from(EvidencePacket)
-                              .where(EvidencePacket.stream_row_id == row.id)) or 0
-        for seq, (ts, linktype, frame) in enumerate(ev.frames[:max(0, MAX_FRAMES_PER_STREAM - kept)], kept):
+        kept = self._frames_kept(session, row, ev.stream_id)
+        if row.id is None:
+            session.flush()                 # a stream new in this transaction: its id, for its frames
+        frames = ev.frames[:max(0, MAX_FRAMES_PER_STREAM - kept)]
+        for seq, (ts, linktype, frame) in enumerate(frames, kept):
             session.add(EvidencePacket(sensor_id=self.sensor_id, stream_row_id=row.id, seq=seq, ts=from_epoch(ts),
                                        linktype=linktype, frame=bytes(frame)))
+        self._rows.note(session, ("frames", ev.stream_id), kept + len(frames))
+
+    def _frames_kept(self, session: Session, row: Stream, stream_id: str) -> int:
+        """How many evidence frames a stream's row holds: counted once per transaction, then kept (a row
+        made in it holds none)."""
+        kept = self._rows.noted(session, ("frames", stream_id))
+        if kept is None:
+            kept = 0 if row.id is None else session.scalar(
+                select(func.count()).select_from(EvidencePacket).where(EvidencePacket.stream_row_id == row.id)) or 0
+        return kept
 
     def _sdp(self, session: Session, ev: SdpObserved) -> None:
         row = self._rows.get_or_new(session, Call, sensor_id=self.sensor_id, call_id=ev.call_id)
@@ -527,6 +598,16 @@ class Recorder:
     _handlers = {StreamVerdict: _verdict, StreamEvidence: _evidence, SdpObserved: _sdp,
                  SignalingObserved: _signaling, TlsObserved: _tls, StreamEnded: _stream_ended,
                  CallEnded: _call_ended}
+
+
+def _compliant_source(item) -> str | None:
+    """The endpoint whose incidents recording `item` may resolve (`Recorder._compliant`): the sender of
+    SRTP, the client of SIP over TLS."""
+    if isinstance(item, StreamVerdict) and item.kind == "rtp" and item.encrypted:
+        return item.src
+    if isinstance(item, SignalingObserved) and item.transport in SECURE_SIGNALING:
+        return item.client
+    return None
 
 
 def _extend(occurrence: Occurrence, end) -> None:
