@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import sender, service
 from .measure import dashboard_paint, delivered, list_total, sensor_counters, wire_drops, withdrawn
-from .netns import wire
+from .netns import SENDER_CPU, wire
 from .plan import add_traffic_options, generate, steps as plan_steps
 from .probe import ApiTimer, IncidentWatcher, WebhookReceiver, percentile
 from .report import Row, Summary, print_summary, print_table
@@ -41,6 +41,8 @@ def parse(argv=None) -> argparse.Namespace:
     add_traffic_options(p)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-dashboard", action="store_true", help="skip the Chromium first-paint reading")
+    p.add_argument("--steer", action="store_true",
+                   help="pin the sender to one CPU and steer the monitor port's receive work to the others (RPS)")
     p.add_argument("--json", type=Path, default=OUT / "site.json")
     p.add_argument("--keep", type=Path, default=None,
                    help="directory for the appliance's store and logs, kept after the run (default: a temporary one)")
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> Summary:
     marks = defaultdict(list)              # frame -> the incidents it is the first frame of (one may start two)
     for key, index in site.truth.first_frame.items():
         marks[index].append(key)
-    with wire() as link, _state_dir(args.keep) as tmp:
+    with wire(steer=args.steer) as link, _state_dir(args.keep) as tmp:
         receiver = WebhookReceiver(link.monitor_ns, service.HOOK_PORT)
         receiver.start()
         svc = service.start(link.monitor_ns, link.monitor_if, Path(tmp))
@@ -99,7 +101,8 @@ def _replay(args, site, marks, steps, link, svc, watcher, timer) -> Summary:
     packets0, drops0 = sensor_counters(link.monitor_ns, svc.base, svc.token)
     cpu0, wire0, port0 = svc.cpu_seconds(collectors), wire_drops(link), delivered(link)
     whole0 = svc.cpu_seconds(svc.tree())
-    pid, pipe = sender.start(site.frames, list(marks), steps, link.sender_ns, link.sender_if)
+    pid, pipe = sender.start(site.frames, list(marks), steps, link.sender_ns, link.sender_if,
+                             SENDER_CPU if args.steer else None)
     position = 0
     for line in pipe:
         kind, *fields = line.split()

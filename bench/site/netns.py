@@ -34,8 +34,21 @@ class Wire:
     monitor_if: str
 
 
+SENDER_CPU = 0
+
+
+def steer_receive(w: Wire) -> None:
+    """The monitor end's receive work (the veth peer's backlog, the capture sockets' delivery) on the CPUs
+    the sender is not pinned to (`SENDER_CPU`), as a real port's NIC interrupts are not the sender's
+    (receive packet steering, rps_cpus)."""
+    others = sum(1 << cpu for cpu in os.sched_getaffinity(0) if cpu != SENDER_CPU)
+    if others:
+        sh("ip", "netns", "exec", w.monitor_ns, "sh", "-c",
+           f"echo {others:x} > /sys/class/net/{w.monitor_if}/queues/rx-0/rps_cpus")
+
+
 @contextmanager
-def wire(tag: str = "site"):
+def wire(tag: str = "site", steer: bool = False):
     base = f"{tag}{os.getpid() % 100000}"
     w = Wire(f"{base}s", f"{base}t", f"{base}m", f"{base}c")
     try:
@@ -47,6 +60,8 @@ def wire(tag: str = "site"):
            "name", w.monitor_if, "netns", w.monitor_ns)
         for ns, iface in ((w.sender_ns, w.sender_if), (w.monitor_ns, w.monitor_if)):
             sh("ip", "netns", "exec", ns, "ip", "link", "set", iface, "mtu", "9000", "up")
+        if steer:
+            steer_receive(w)
         yield w
     finally:
         for ns in (w.sender_ns, w.monitor_ns):

@@ -23,7 +23,7 @@ from .netns import enter
 from .score import incident_key
 
 POLL_S = 0.1
-PAGE = 500
+PAGE = 50                 # newest first: a page holding one incident read before ends the poll
 
 
 class IncidentWatcher(threading.Thread):

@@ -71,10 +71,13 @@ def fill(rows: np.ndarray, slot: int, frames: SendBuffer, first: int, last: int)
     return int(slots[-1] + 1) % len(rows)
 
 
-def replay(frames, marks: list[int], steps: list[tuple[float, float]], ns: str, iface: str, out) -> None:
+def replay(frames, marks: list[int], steps: list[tuple[float, float]], ns: str, iface: str, out,
+           cpu: int | None = None) -> None:
     """Child process: steps are (rate pps, seconds). Writes 'mark <frame> <wall>' and 'step <i> <sent>
-    <seconds> <wall> <cpu seconds>' lines to `out` (a pipe's write end, text)."""
+    <seconds> <wall> <cpu seconds>' lines to `out` (a pipe's write end, text). `cpu`: the one it runs on."""
     enter(ns)
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
     ring = TxRing(iface)
     frames = SendBuffer(frames.buf, frames.offsets)
     total = len(frames.offsets) - 1
@@ -112,7 +115,7 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def start(frames, marks, steps, ns: str, iface: str) -> tuple[int, "os.FileIO"]:
+def start(frames, marks, steps, ns: str, iface: str, cpu: int | None = None) -> tuple[int, "os.FileIO"]:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:                                   # the child: replay, then exit without cleanup handlers
@@ -120,7 +123,7 @@ def start(frames, marks, steps, ns: str, iface: str) -> tuple[int, "os.FileIO"]:
         code = 0
         try:
             with os.fdopen(write_end, "w", buffering=1) as out:
-                replay(frames, marks, steps, ns, iface, out)
+                replay(frames, marks, steps, ns, iface, out, cpu)
         except BaseException as exc:               # reported to the parent as a line, then exit 1
             try:
                 os.write(write_end, f"error {exc!r}\n".encode())
