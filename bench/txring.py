@@ -66,7 +66,7 @@ def main(interface: str, path: str, rate: float, seconds: float) -> None:
     sock, ring, slots = open_tx_ring(interface, FRAME, BLOCK, BLOCKS)
     rows = np.frombuffer(ring, np.uint8).reshape(slots, FRAME)
     words = np.frombuffer(ring, np.uint32).reshape(slots, FRAME // 4)
-    sent, slot, pick, started, cpu0 = 0, 0, 0, time.monotonic(), _cpu_seconds()
+    sent, slot, pick, started, cpu0 = 0, 0, 0, time.monotonic(), cpu_seconds()
     deadline = started + seconds
     while time.monotonic() < deadline:
         chunk = np.arange(slot, slot + CHUNK) % slots
@@ -85,7 +85,7 @@ def main(interface: str, path: str, rate: float, seconds: float) -> None:
                 time.sleep(ahead)
     while (words[:, 0] == TP_STATUS_SEND_REQUEST).any():
         sock.send(b"")
-    elapsed, cpu = time.monotonic() - started, _cpu_seconds() - cpu0
+    elapsed, cpu = time.monotonic() - started, cpu_seconds() - cpu0
     del rows, words
     ring.close()
     sock.close()
@@ -93,7 +93,8 @@ def main(interface: str, path: str, rate: float, seconds: float) -> None:
           flush=True)
 
 
-def _cpu_seconds() -> float:
+def cpu_seconds() -> float:
+    """This process's user + system CPU seconds so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 

@@ -133,10 +133,11 @@ class Pipeline:
             return feed_records(batch, buf, pos, layout)
         return self.feed_records_each(buf, pos, layout)
 
-    def feed_blocks_each(self, buf: bytes, pos: int, layout) -> tuple[int, int, bool]:
-        """`feed_records` for the blocks of a pcapng buffer (`BlockLayout`), a block at a time."""
+    def feed_blocks_each(self, buf: bytes, pos: int, layout, limit: int | None = None) -> tuple[int, int, bool]:
+        """`feed_records` for the blocks of a pcapng buffer (`BlockLayout`), a block at a time (at most
+        `limit` of them)."""
         frames: list = []
-        result = layout.read_blocks(buf, pos, frames)
+        result = layout.read_blocks(buf, pos, frames, limit)
         self.feed_many(frames)
         return result
 

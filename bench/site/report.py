@@ -33,10 +33,11 @@ class Row:
 
     @property
     def cpu_us_per_packet(self) -> float | None:
-        return self.cpu_s / self.delivered * 1e6 if self.delivered else None
+        return self.us_per_frame(self.cpu_s)
 
-    def us_per_frame(self, cpu_s: float | None) -> str:
-        return "-" if cpu_s is None or not self.delivered else f"{cpu_s / self.delivered * 1e6:.2f}"
+    def us_per_frame(self, cpu_s: float | None) -> float | None:
+        """`cpu_s` per frame the monitor port received, in microseconds."""
+        return cpu_s / self.delivered * 1e6 if cpu_s is not None and self.delivered else None
 
 
 @dataclass
@@ -112,6 +113,10 @@ class Summary:
         return out
 
 
+def _us(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value * 1000:.0f}"
 
@@ -134,8 +139,9 @@ def print_table(s: Summary) -> None:
               f"{'-' if per_calls is None else f'{per_calls:.2f} MiB':>14} "
               f"{_ms(a50) + '/' + _ms(a99):>17} {_ms(e50) + '/' + _ms(e99):>20}")
     for r in s.rows:
-        print(f"CPU at the {r.target_kpps:g} kpps step, us per frame: the whole service {r.us_per_frame(r.service_cpu_s)} "
-              f"(collectors {r.us_per_frame(r.cpu_s)}), the bench's sender {r.us_per_frame(r.sender_cpu_s)}")
+        service, collectors, sender = (_us(r.us_per_frame(cpu)) for cpu in (r.service_cpu_s, r.cpu_s, r.sender_cpu_s))
+        print(f"CPU at the {r.target_kpps:g} kpps step, us per frame: the whole service {service} "
+              f"(collectors {collectors}), the bench's sender {sender}")
     if s.dashboard:
         print(f"dashboard ({s.endpoints} endpoints): {s.dashboard}")
     print(f"first drop at: {s.first_drop_kpps or 'none'} kpps step; collector PSS before traffic "

@@ -11,14 +11,13 @@ peer's receive and the capture's delivery where they ran on its core).
 from __future__ import annotations
 
 import os
-import resource
 import time
 from bisect import bisect_left
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from bench.txring import DATA_AT, TP_STATUS_SEND_REQUEST, open_tx_ring
+from bench.txring import DATA_AT, TP_STATUS_SEND_REQUEST, cpu_seconds, open_tx_ring
 
 from .netns import enter
 from .plan import SETTLE_S, step_counts
@@ -85,7 +84,7 @@ def replay(frames, marks: list[int], steps: list[tuple[float, float]], ns: str, 
     at = 0
     for number, ((rate, _), count) in enumerate(zip(steps, step_counts(steps, total))):
         batch = max(1, min(MAX_BATCH, int(rate / 1000)))
-        started, cpu0 = time.monotonic(), _cpu_seconds()
+        started, cpu0 = time.monotonic(), cpu_seconds()
         sent = 0
         while sent < count:
             n = min(batch, count - sent)
@@ -101,18 +100,13 @@ def replay(frames, marks: list[int], steps: list[tuple[float, float]], ns: str, 
             if ahead > 0:
                 time.sleep(ahead)
         out.write(f"step {number} {sent} {time.monotonic() - started:.6f} {time.time():.6f} "
-                  f"{_cpu_seconds() - cpu0:.3f}\n")
+                  f"{cpu_seconds() - cpu0:.3f}\n")
         out.flush()
         at += sent
         if number < len(steps) - 1:
             time.sleep(SETTLE_S)           # the collector reports its counters every 5 s: let them land
     out.write("done\n")
     out.flush()
-
-
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def start(frames, marks, steps, ns: str, iface: str, cpu: int | None = None) -> tuple[int, "os.FileIO"]:

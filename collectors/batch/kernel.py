@@ -32,14 +32,14 @@ def feed_records(pipeline, buf, pos: int, layout) -> tuple[int, int, bool]:
     starts, from `pos`; the records fed; whether a record header was impossible)."""
     walker = Walker(layout.header.format[0] == "<", layout.scale, layout.linktype, layout.max_record)
     linktype, start = layout.linktype, pos
-    handle = _full_path(pipeline, linktype)
+    handle = _full_path(pipeline)
     with _watching(pipeline, walker):
         step, entries = walker.step, pipeline.fast.entries
         next_sweep = _sweep_time(pipeline)
         while True:
             code, pos, ts, frame, common = step(buf, pos, entries, next_sweep)
             if code == FRAME:
-                handle(ts, frame, common)
+                handle(ts, linktype, frame, common)
             elif code == SWEEP:
                 pipeline._sweep(ts)
                 next_sweep, entries = _sweep_time(pipeline), pipeline.fast.entries
@@ -54,7 +54,7 @@ def feed_pcapng(pipeline, buf, pos: int, layout) -> tuple[int, int, bool]:
     every other block read by `BlockLayout.read_blocks`, one at a time, in order."""
     walker = Walker(True, 0.0, 1, layout.max_record)
     start, count, damaged = pos, 0, False
-    handle = _full_path_of(pipeline)
+    handle = _full_path(pipeline)
     with _watching(pipeline, walker):
         step, entries = walker.step_pcapng, pipeline.fast.entries
         next_sweep, little, interfaces = _sweep_time(pipeline), layout.endian == "<", layout.interfaces()
@@ -67,7 +67,7 @@ def feed_pcapng(pipeline, buf, pos: int, layout) -> tuple[int, int, bool]:
                 pipeline._sweep(ts)
             elif code == BLOCK:
                 walker.settle(None)            # Python counts what follows: the held counts come first
-                stop, fed, damaged = _python_block(pipeline, buf, pos, layout)
+                stop, fed, damaged = pipeline.feed_blocks_each(buf, pos, layout, 1)
                 pos, count = pos + stop, count + fed
                 if damaged or not stop:
                     break
@@ -78,14 +78,6 @@ def feed_pcapng(pipeline, buf, pos: int, layout) -> tuple[int, int, bool]:
     return pos - start, count + _counted(pipeline, walker), damaged
 
 
-def _python_block(pipeline, buf, pos: int, layout) -> tuple[int, int, bool]:
-    """One block as `Pipeline.feed_blocks_each` reads it: (its size, its frames fed, damaged)."""
-    frames: list = []
-    result = layout.read_blocks(buf, pos, frames, 1)
-    pipeline.feed_many(frames)
-    return result
-
-
 class BlockWalk:
     """One capture worker's walk of its ring blocks. The walker's cache of settled streams' entries lasts
     from block to block: the fast path's hook stays on the walker from start to `close`, so every change
@@ -94,7 +86,7 @@ class BlockWalk:
 
     def __init__(self, pipeline):
         self.pipeline, self.walker = pipeline, Walker(True, 1e-9, 1, 0)
-        self.handle = _full_path(pipeline, 1)
+        self.handle = _full_path(pipeline)
         pipeline.fast.watch = self.walker.settle
 
     def feed(self, source, base: int) -> None:
@@ -107,7 +99,7 @@ class BlockWalk:
         while True:
             code, pos, left, ts, frame, common, header = step(ring, pos, left, entries, next_sweep)
             if code == FRAME:
-                handle(ts, frame, common)
+                handle(ts, 1, frame, common)
             elif code == VLAN:
                 pipeline._full_path(ts, 1, tagged(frame, ring, header), False)
             elif code == SWEEP:
@@ -128,21 +120,11 @@ class BlockWalk:
             self.pipeline.fast.watch = None
 
 
-def _full_path_of(pipeline):
-    """`_full_path` for frames of any link type (pcapng: each interface has its own)."""
-    media_frame, full = pipeline.media_frame, pipeline._full_path
-
-    def handle(ts: float, linktype: int, frame: bytes, common: bool) -> None:
-        if not (common and media_frame(ts, frame)):
-            full(ts, linktype, frame, common)
-    return handle
-
-
-def _full_path(pipeline, linktype: int):
+def _full_path(pipeline):
     """What a frame handed back takes: the fixed-offset media shortcut first when it has the shape."""
     media_frame, full = pipeline.media_frame, pipeline._full_path
 
-    def handle(ts: float, frame: bytes, common: bool) -> None:
+    def handle(ts: float, linktype: int, frame: bytes, common: bool) -> None:
         if not (common and media_frame(ts, frame)):
             full(ts, linktype, frame, common)
     return handle
