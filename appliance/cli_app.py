@@ -85,7 +85,8 @@ def analyze(captures: List[str] = typer.Argument(..., metavar="CAPTURE...", help
 @_app.command()
 def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mirror (SPAN) port"),
             duration: Optional[float] = typer.Option(None, help="stop after SECONDS and print the report"),
-            workers: int = typer.Option(0, help="worker processes joined by PACKET_FANOUT (0: one per core)"),
+            workers: int = typer.Option(0, help="worker processes joined by PACKET_FANOUT (0: one per core but one, "
+                                         "at least one, beside a coordinator process)"),
             format: LiveFormat = typer.Option(LiveFormat.jsonl, "--format", "-f",
                                               help="jsonl: each alert as it happens; json/table: the report"),
             bpf: Optional[str] = typer.Option(None, "--filter", help="BPF capture filter (default: all IP)"),
@@ -94,14 +95,14 @@ def collect(interface: str = typer.Option(..., "--interface", "-i", help="the mi
     """Classify live traffic on a mirror port: alerts within a second, the report at the end."""
     import os
 
-    from appliance.collect import CollectSettings, collect as run_collect
+    from appliance.collect import CollectSettings, auto_workers, collect as run_collect
     from appliance.logs import configure_from
     from collectors.sources.live import DEFAULT_FILTER
     from appliance.settings import Settings
     env = Settings.from_env()
     configure_from(env)                    # structured lines on stderr: store outages, start and stop
-    settings = CollectSettings(interface, duration, workers or os.cpu_count() or 1, bpf or DEFAULT_FILTER,
-                               ring_kib=ring_kib, sensor_id=env.sensor_id, policy=env.policy)
+    settings = CollectSettings(interface, duration, workers or auto_workers(os.cpu_count()), bpf or DEFAULT_FILTER,
+                               ring_kib=ring_kib, sensor_id=env.sensor_id, policy=env.policy, coordinator=not workers)
     printer = _alert_printer(format)
     heartbeat, terminated = _watchdog(), _terminated()
     stop = lambda: heartbeat() or terminated()                            # noqa: E731

@@ -1,8 +1,8 @@
 """`appliance collect`: live classification on a mirror port, alerts as they happen, and at the end
 the same report as `analyze` (captures[0].path = "live:IFACE", packets and kernel drops).
 
-One worker runs in this process; several run as processes joined by PACKET_FANOUT (flow hash). Each
-worker's events come here, where one policy turns them into alerts; SIP that changes calls is
+One worker asked for runs in this process; several, or the default's (`auto_workers`), run as processes
+joined by PACKET_FANOUT (flow hash) beside this one, the coordinator. Each worker's events come here, where one policy turns them into alerts; SIP that changes calls is
 relayed between workers so media is tied to its call whichever worker saw the SIP.
 """
 from __future__ import annotations
@@ -53,6 +53,22 @@ class CollectSettings:
     pipeline: PipelineSettings = LIVE_PIPELINE
     policy: PolicySettings = PolicySettings()
     report_alerts: int = LIVE_ALERTS        # alerts held for the end report (the policy's max_alerts)
+    coordinator: bool = False               # the policy and store writes in a process of their own, even
+                                            # with one worker (always so with several)
+
+    @property
+    def coordinated(self) -> bool:
+        return self.workers > 1 or self.coordinator
+
+
+def auto_workers(cores: int | None) -> int:
+    """Capture workers when none are asked for: one per core but one (at least one), each joined by
+    PACKET_FANOUT, and the coordinator beside them. The coordinator (policy and store writes), the API and
+    the webhook dispatcher need CPU too, and a worker is far from full: 0.27 us of CPU a frame, ~3.7 M
+    frames/s a core (bench.live_fast). On 2 cores a second worker was 15-18 % more of the whole service's
+    CPU at the 525 kpps site step (bench.site: its own 0.1 core, the kernel's fanout, SIP relayed
+    between workers), which the other processes were short of."""
+    return max(1, (cores or 1) - 1)
 
 
 def collect(settings: CollectSettings, on_alert=None, stop=None, recorder=None) -> dict:
@@ -62,7 +78,7 @@ def collect(settings: CollectSettings, on_alert=None, stop=None, recorder=None) 
     policy = sink.policy
     deadline = time.monotonic() + settings.duration if settings.duration else None
     should_stop = _stopper(deadline, stop)
-    if settings.workers <= 1:
+    if not settings.coordinated:
         snapshot, stats = _single(settings, sink, should_stop)
     else:
         snapshot, stats = _parallel(settings, sink, should_stop)
@@ -83,7 +99,7 @@ def wired(settings: CollectSettings, recorder=None, on_alert=None) -> Sink:
 
     policy = Policy(replace(settings.policy, max_alerts=settings.report_alerts), alerted,
                     on_withdraw=lambda withdrawal: sink.withdraw(withdrawal))
-    sink = Sink(policy, recorder, settings.sensor_id, backlog=StoreBacklog() if settings.workers > 1 else None)
+    sink = Sink(policy, recorder, settings.sensor_id, backlog=StoreBacklog() if settings.coordinated else None)
     return sink
 
 

@@ -4,8 +4,10 @@ true counts; errors are one clear line; an alert appears while a real baresip ca
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -66,6 +68,28 @@ def test_live_report_equals_offline_report(name, workers):
     [capture] = live["captures"]
     assert capture["path"].startswith("live:") and capture["drops"] == 0
     assert capture["packets"] == offline["captures"][0]["packets"]
+
+
+def test_by_default_a_core_is_left_to_the_coordinator():
+    """Without --workers: one capture worker per core but one (at least one), each a child of the
+    collector, which coordinates them (policy, store) in a process of its own; the report is the offline
+    one."""
+    need_tool("tcpreplay")
+    capture = LAB / "udp-srtp.pcap"
+    times = [frame.ts for frame in PcapFileSource(str(capture)).packets()]
+    with replay_link() as (mon, monitor_if, src, replay_if):
+        collector = subprocess.Popen(collect_cmd(mon, monitor_if, "--duration", f"{times[-1] - times[0] + 5:.1f}",
+                                                 "--format", "json"),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_ready(collector)
+        children = Path(f"/proc/{collector.pid}/task/{collector.pid}/children").read_text().split()
+        sh("ip", "netns", "exec", src, "tcpreplay", "-q", "-i", replay_if, str(capture))
+        out, err = collector.communicate(timeout=60)
+    assert collector.returncode == 0, err
+    assert len(children) == max(1, (os.cpu_count() or 1) - 1)
+    live = validate_report(json.loads(out))
+    assert decisions(live) == decisions(analyze(capture))
+    assert live["captures"][0]["drops"] == 0
 
 
 def test_vlan_tagged_mirror_traffic_is_captured(tmp_path):
