@@ -15,10 +15,11 @@ proved it wrong): its occurrence is taken back, and an incident with none left i
 and every receiver told (event withdrawn: `incidents.withdraw`, `outbox.WITHDRAWN`)."""
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -121,9 +122,7 @@ class Recorder:
     def _occurrences_of(self, session: Session, streams: list[str]) -> list[Occurrence]:
         found = []
         for chunk in _chunks(streams):
-            found += session.scalars(select(Occurrence).where(Occurrence.sensor_id == self.sensor_id,
-                                                              Occurrence.stream.in_(chunk))
-                                     .options(joinedload(Occurrence.alert)))     # `_extend` touches it
+            found += session.scalars(_occurrences_of_streams(), {"sensor": self.sensor_id, "values": chunk})
         return found
 
     def sensor_stats(self, sensor_id: str, packets: int, drops: int) -> None:
@@ -277,10 +276,9 @@ class Recorder:
         by_client = {conversation[1] for conversation in conversations}
         transports = sorted({conversation[0] for conversation in conversations})
         for chunk in _chunks(by_client):
-            query = select(SignalingSession).where(SignalingSession.sensor_id == self.sensor_id,
-                                                   SignalingSession.transport.in_(transports),
-                                                   SignalingSession.client.in_(chunk))
-            found = {self._conversation_key(_conversation(row)): row for row in session.scalars(query)}
+            query = _conversations_of_clients()
+            found = {self._conversation_key(_conversation(row)): row for row in session.scalars(
+                query, {"sensor": self.sensor_id, "transports": transports, "values": chunk})}
             clients = set(chunk)
             asked = [self._conversation_key(c) for c in conversations if c[1] in clients]
             self._rows.preload(session, SignalingSession, found, asked)
@@ -294,11 +292,10 @@ class Recorder:
         return self._rows.get_or_new(session, SignalingSession, **dict(self._conversation_key(_conversation(ev))))
 
     def _preload(self, session: Session, model, column: str, values: set) -> None:
+        query = _rows_of(model, column, model is Alert and self.store.dialect == "postgresql")
         for chunk in _chunks(values):
-            query = select(model).where(model.sensor_id == self.sensor_id, getattr(model, column).in_(chunk))
-            if model is Alert and self.store.dialect == "postgresql":
-                query = query.with_for_update()
-            found = {_key(model, column, getattr(row, column), self.sensor_id): row for row in session.scalars(query)}
+            found = {_key(model, column, getattr(row, column), self.sensor_id): row
+                     for row in session.scalars(query, {"sensor": self.sensor_id, "values": chunk})}
             self._rows.preload(session, model, found, [_key(model, column, value, self.sensor_id) for value in chunk])
 
     # -- alerts ----------------------------------------------------------------------------------
@@ -526,9 +523,11 @@ class Recorder:
         if row.id is None:
             session.flush()                 # a stream new in this transaction: its id, for its frames
         frames = ev.frames[:max(0, MAX_FRAMES_PER_STREAM - kept)]
-        for seq, (ts, linktype, frame) in enumerate(frames, kept):
-            session.add(EvidencePacket(sensor_id=self.sensor_id, stream_row_id=row.id, seq=seq, ts=from_epoch(ts),
-                                       linktype=linktype, frame=bytes(frame)))
+        if frames:                          # one Core statement for them all (no ORM object reads them back)
+            session.execute(insert(EvidencePacket.__table__), [
+                {"sensor_id": self.sensor_id, "stream_row_id": row.id, "alert_id": None, "seq": seq,
+                 "ts": from_epoch(ts), "linktype": linktype, "frame": bytes(frame)}
+                for seq, (ts, linktype, frame) in enumerate(frames, kept)])
         self._rows.note(session, ("frames", ev.stream_id), kept + len(frames))
 
     def _frames_kept(self, session: Session, row: Stream, stream_id: str) -> int:
@@ -629,6 +628,32 @@ def _conversation(item) -> tuple:
     """A signaling session's key columns, of a SignalingObserved, a TlsObserved or a row."""
     transport = "tls" if isinstance(item, TlsObserved) else item.transport
     return (transport, item.client, item.client_port, item.server, item.server_port)
+
+
+@functools.cache
+def _rows_of(model, column: str, lock: bool):
+    """SELECT a sensor's rows of `model` whose `column` is in a list (params `sensor`, `values`), locked
+    (FOR UPDATE) when `lock`: built once, as the look-ups ahead run it in every group (building a
+    statement and its cache key cost more than running it on SQLite)."""
+    query = select(model).where(model.sensor_id == bindparam("sensor"),
+                                getattr(model, column).in_(bindparam("values", expanding=True)))
+    return query.with_for_update() if lock else query
+
+
+@functools.cache
+def _occurrences_of_streams():
+    """A sensor's occurrences of some streams (params `sensor`, `values`), with their incidents (`_extend`
+    touches them)."""
+    return _rows_of(Occurrence, "stream", False).options(joinedload(Occurrence.alert))
+
+
+@functools.cache
+def _conversations_of_clients():
+    """A sensor's signaling sessions over some transports from some clients (params `sensor`,
+    `transports`, `values`): the columns their unique index starts with."""
+    return select(SignalingSession).where(SignalingSession.sensor_id == bindparam("sensor"),
+                                          SignalingSession.transport.in_(bindparam("transports", expanding=True)),
+                                          SignalingSession.client.in_(bindparam("values", expanding=True)))
 
 
 def _chunks(values, size: int = 500):
