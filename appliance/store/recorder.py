@@ -80,15 +80,27 @@ class Recorder:
 
     def alert(self, alert: PolicyAlert, device_class: str = "unknown") -> Recorded:
         """A new incident looked up ahead and not found waits for the group's end to be inserted, where
-        a clash with another writer is handled (`_insert_new`): its write needs no savepoint. Any other
-        alert gets one, so that the clash is retried alone."""
-        new = self._rows.absent(Alert, sensor_id=self.sensor_id, dedup_key=incident_key(alert))
+        a clash with another writer is handled (`_insert_new`): its write needs no savepoint. Nor does
+        an occurrence that only counts on an incident the group found (`_quiet`). Any other alert gets
+        one, so that the clash is retried alone."""
+        key = incident_key(alert)
+        isolated = not (self._rows.absent(Alert, sensor_id=self.sensor_id, dedup_key=key) or self._quiet(alert, key))
         try:
-            return self._write(lambda session: self._alert(session, alert, device_class), isolated=not new)
+            return self._write(lambda session: self._alert(session, alert, device_class, flush=isolated),
+                               isolated=isolated)
         except IntegrityError:      # another worker of this sensor opened the same incident meanwhile:
-            if new:
+            if not isolated:
                 raise               # its group is rolled back and written again (appliance.store.group)
             return self._write(lambda session: self._alert(session, alert, device_class))   # now it exists
+
+    def _quiet(self, alert: PolicyAlert, key: str) -> bool:
+        """Whether the open group found the alert's incident when it looked ahead (so it exists, locked on
+        PostgreSQL: nobody else opens it) and the alert neither re-opens nor escalates it: it writes no
+        history and no delivery (whose webhook may have gone meanwhile), only the incident, an
+        occurrence of it and its endpoint, as observations do."""
+        row = self._rows.held(Alert, sensor_id=self.sensor_id, dedup_key=key)
+        return (row is not None and row.id is not None and self._grouped(self._rows.session)
+                and row.state != "resolved" and not incidents.worse(alert.severity, row.severity))
 
     def withdraw(self, withdrawal: Withdrawal) -> str:
         """Take back the occurrence of an alert the policy withdrew. Returns "resolved" (its incident had
@@ -101,7 +113,8 @@ class Recorder:
         """Inside a group, before its writes: look up the streams, endpoints and incidents the coming
         events and alerts (`items`) will touch, one query per table instead of one per write."""
         if getattr(self.store, "grouping", None) is not None:
-            self._write(lambda session: self._prefetch(session, items) if self._grouped(session) else None)
+            self._write(lambda session: self._prefetch(session, items) if self._grouped(session) else None,
+                        via="lookup")
 
     def snapshot(self, report: dict) -> None:
         """Upsert streams, signaling sessions, calls and endpoints (with posture) from a report, and
@@ -143,14 +156,15 @@ class Recorder:
         self._new.forget()
 
     # -- plumbing --------------------------------------------------------------------------------
-    def _write(self, work, isolated: bool = True):
+    def _write(self, work, isolated: bool = True, via: str | None = None):
         """`work(session)` in a transaction; inside a group, `isolated` writes (an alert, retried alone
         when another writer opened its incident) in a savepoint of their own, the others (observations)
-        straight in the group's transaction (appliance.store.group)."""
+        straight in the group's transaction (appliance.store.group); `via` names another of the group's
+        ways in (its `lookup`)."""
         mark = self._new.mark()
-        shared = None if isolated else getattr(self.store, "shared", None)
+        opener = getattr(self.store, via or ("session" if isolated else "shared"), None) or self.store.session
         try:
-            with (shared or self.store.session)() as session:
+            with opener() as session:
                 if not self._sensor_known:
                     self._sensor(session, self.sensor_id)
                     session.flush()
@@ -299,9 +313,12 @@ class Recorder:
             self._rows.preload(session, model, found, [_key(model, column, value, self.sensor_id) for value in chunk])
 
     # -- alerts ----------------------------------------------------------------------------------
-    def _alert(self, session: Session, alert: PolicyAlert, device_class: str, defer: bool = True) -> Recorded:
+    def _alert(self, session: Session, alert: PolicyAlert, device_class: str, defer: bool = True,
+               flush: bool = True) -> Recorded:
         """Record one occurrence. A new incident inside a group waits in `_new` (inserted with the
-        group's others as it ends: `_insert_new`), and its Recorded has no ids yet (0)."""
+        group's others as it ends: `_insert_new`), and its Recorded has no ids yet (0). Without `flush`,
+        inside a group, its rows are flushed with the group's next statement (one flush for many writes),
+        and a new occurrence's id is not known yet either (0)."""
         key = incident_key(alert)
         self._rows.unnote(("occurrences", alert.stream))  # its stream perhaps one more occurrence
         row = self._incident(session, key)
@@ -338,8 +355,9 @@ class Recorder:
         occurrence = self._write_occurrence(session, row, occurrence, alert, now)
         self._lifecycle(session, row, outcome, events, seen)
         deliveries = self._enqueue(session, row, events, now)
-        session.flush()
-        return Recorded(row.id, outcome, deliveries, occurrence.id)
+        if flush or not self._grouped(session):
+            session.flush()
+        return Recorded(row.id, outcome, deliveries, occurrence.id or 0)
 
     def _incident(self, session: Session, key: str) -> Alert | None:
         """The incident row of `key`, locked on PostgreSQL; one still waiting in this group (`_new`: a new
