@@ -139,14 +139,15 @@ class Recorder:
         return found
 
     def sensor_stats(self, sensor_id: str, packets: int, drops: int) -> None:
-        """Add packets and kernel drops counted since the last call to a sensor's totals."""
+        """Add packets and kernel drops counted since the last call to a sensor's totals (nobody retries
+        it alone: inside a group it shares the group's transaction, without a savepoint)."""
         def add(session: Session) -> None:
             sensor = self._sensor(session, sensor_id)
             session.flush()
             sensor.packets = Sensor.packets + packets
             sensor.drops = Sensor.drops + drops
             sensor.last_seen = from_epoch(self.clock())
-        self._write(add)
+        self._write(add, isolated=False)
 
     def rolled_back(self) -> None:
         """The transaction of writes this recorder thought stored was rolled back (a group commit lost
