@@ -32,7 +32,7 @@ from appliance.store.engine import Store
 from appliance.store.inventory import merged, record_report, touch, update_call, update_stream
 from appliance.store.incidents import IncidentSettings
 from appliance.store.group import before_commit
-from appliance.store.new_incidents import NewIncident, NewIncidents, insert_rows
+from appliance.store.new_incidents import NewIncident, NewIncidents, Waiting, insert_rows
 from appliance.store.rowcache import RowCache
 from appliance.store.models import (Alert, Call, Endpoint, EvidencePacket, Occurrence, Sensor, SignalingSession,
                                     Stream)
@@ -71,6 +71,7 @@ class Recorder:
         self._sensor_known = False
         self._rows = RowCache()          # rows already looked up in the transaction being written
         self._new = NewIncidents()       # new incidents of the open group, inserted as it ends
+        self._new_streams = Waiting()    # new streams of the open group, inserted as it ends
 
     # -- entry points ---------------------------------------------------------------------------
     def observe(self, event) -> None:
@@ -123,6 +124,7 @@ class Recorder:
 
         def upsert(session: Session) -> None:
             self._insert_new(session)
+            self._insert_streams(session)
             record_report(session, self.sensor_id, report, now)
             self._stream_ends(session, {s["id"]: s["last_seen"] for s in report.get("streams", [])})
             self._sensor(session, self.sensor_id).last_seen = now
@@ -155,6 +157,7 @@ class Recorder:
         self._sensor_known = False
         self._rows.forget()
         self._new.forget()
+        self._new_streams.forget()
 
     # -- plumbing --------------------------------------------------------------------------------
     def _write(self, work, isolated: bool = True, via: str | None = None):
@@ -162,7 +165,7 @@ class Recorder:
         when another writer opened its incident) in a savepoint of their own, the others (observations)
         straight in the group's transaction (appliance.store.group); `via` names another of the group's
         ways in (its `lookup`)."""
-        mark = self._new.mark()
+        mark, streams = self._new.mark(), self._new_streams.mark()
         opener = getattr(self.store, via or ("session" if isolated else "shared"), None) or self.store.session
         try:
             with opener() as session:
@@ -173,6 +176,7 @@ class Recorder:
         except BaseException:
             self._rows.forget()          # its savepoint or transaction rolled back: rows it added are gone
             self._new.undo(mark)
+            self._new_streams.undo(streams)
             raise
         self._sensor_known = True
         return result
@@ -209,12 +213,30 @@ class Recorder:
             stream_id=stream_id)
 
     def _new_stream(self, session: Session, stream_id: str, **fields) -> Stream:
-        """A new stream row (no packets counted yet), added to the session and remembered."""
+        """A new stream row (no packets counted yet), remembered, and added to the session; inside a group
+        it waits instead, out of the session, to be inserted with the group's others as it ends
+        (`_insert_streams`): the ORM inserts a row per statement on SQLite (it reads each id back),
+        and most of a site's new streams are a verdict and an end, with nothing asking their ids."""
         row = Stream(sensor_id=self.sensor_id, stream_id=stream_id, ssrcs=[], payload_types=[], packets=0, bytes=0,
                      **fields)
-        session.add(row)
+        if self._grouped(session):
+            self._new_streams.add(session, row)
+            before_commit(session, self._insert_streams)
+        else:
+            session.add(row)
         self._rows.remember(session, row, stream_id=stream_id)
         return row
+
+    def _insert_streams(self, session: Session, needed: Stream | None = None) -> None:
+        """The group's waiting new streams, in the order they were made: with one Core statement as the
+        group ends; into the session (the ORM inserts them, ids read back) when one of them is `needed`
+        before (its evidence frames need its id), as if they had been added all along."""
+        waiting = self._new_streams.take(session)
+        if needed is None:
+            insert_rows(session, waiting)
+            return
+        session.add_all(waiting)
+        session.flush()
 
     def _prefetch(self, session: Session, items: list) -> None:
         streams, ended, ips, keys, calls, conversations = set(), set(), set(), set(), set(), set()
@@ -539,8 +561,8 @@ class Recorder:
             if ev.frames:
                 touch(row, from_epoch(ev.frames[0][0]), from_epoch(ev.frames[-1][0]))
         kept = self._frames_kept(session, row, ev.stream_id)
-        if row.id is None:
-            session.flush()                 # a stream new in this transaction: its id, for its frames
+        if row.id is None:                  # a stream new in this transaction: its id, for its frames
+            self._insert_streams(session, needed=row)
         frames = ev.frames[:max(0, MAX_FRAMES_PER_STREAM - kept)]
         if frames:                          # one Core statement for them all (no ORM object reads them back)
             session.execute(insert(EvidencePacket.__table__), [
