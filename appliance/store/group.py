@@ -15,7 +15,8 @@ observations of a boot storm (a REGISTER, a TLS session each) that was half of t
 time (bench/site at 5,000 phones). Writes that nobody retries alone take `shared()` instead: no
 savepoint, their rows flushed with the group's. If one of them fails, nothing of the group can be kept
 (its rows may be half written in the session), so the group ends by raising `GroupBroken` and is
-rolled back.
+rolled back. Reads ahead of the writes (`lookup()`) share it too where a failed statement leaves the
+transaction as it was (SQLite).
 
 `BufferedRecorder.batch()` keeps the promise that nothing is lost when the database goes away: if the
 group's commit fails (or the group broke), every write of the group waits in order, ahead of anything
@@ -90,6 +91,18 @@ class GroupCommit:
         except BaseException as exc:
             self._broken = self._broken or exc
             raise
+
+    @contextmanager
+    def lookup(self) -> Iterator[Session]:
+        """Reads ahead of the group's writes (the recorder's `prefetch`), which must not take the group
+        with them when they fail. On SQLite a statement that fails leaves the transaction as it was, so
+        they share the group's transaction as they are (no SAVEPOINT, RELEASE and flush each); on
+        PostgreSQL a failed statement aborts the transaction: they take a savepoint, as `session()`."""
+        if self._shared is None or self._store.dialect != "sqlite":
+            with self.session() as session:
+                yield session
+            return
+        yield self._shared
 
     @contextmanager
     def batch(self) -> Iterator[None]:

@@ -136,6 +136,7 @@ def _endpoints(session: Session, sensor: str, endpoints: list[dict], postures: d
     entries = {e["ip"]: e for e in endpoints}
     ips = list(dict.fromkeys([*entries, *postures]))
     known = _existing(session, Endpoint, sensor, Endpoint.ip, ips)
+    classified: dict[str, list[str]] = {}      # device class -> the endpoints the report classifies so
     for ip in ips:
         row = known.get(ip)
         if row is None:
@@ -146,9 +147,7 @@ def _endpoints(session: Session, sensor: str, endpoints: list[dict], postures: d
             setattr(row, name, entry.get(name) or getattr(row, name))
         if entry.get("device_class", "unknown") != "unknown":
             row.device_class = entry["device_class"]
-            session.execute(update(Alert).where(Alert.sensor_id == sensor, Alert.endpoint == ip,
-                                                Alert.device_class == "unknown")
-                            .values(device_class=entry["device_class"]))
+            classified.setdefault(entry["device_class"], []).append(ip)
         row.evidence = entry.get("evidence") or row.evidence or []
         row.vlan = entry.get("vlan") or row.vlan
         seen = postures.get(ip, {})
@@ -159,6 +158,12 @@ def _endpoints(session: Session, sensor: str, endpoints: list[dict], postures: d
         if cleartext and (row.last_cleartext_media is None or cleartext > row.last_cleartext_media):
             row.last_cleartext_media = cleartext
         touch(row, _unless_known(row.first_seen, now), _unless_known(row.last_seen, now))
+    for device_class, classified_ips in classified.items():     # their incidents still unclassified too:
+        for start in range(0, len(classified_ips), CHUNK):       # a statement per class, not per endpoint
+            session.execute(update(Alert).where(Alert.sensor_id == sensor,
+                                                Alert.endpoint.in_(classified_ips[start:start + CHUNK]),
+                                                Alert.device_class == "unknown")
+                            .values(device_class=device_class))
 
 
 def _unless_known(moment: datetime | None, now: datetime) -> datetime | None:

@@ -15,7 +15,7 @@ what the recorder reads; what the group adds (a new incident, an occurrence, fra
 as it adds it. The database is asked again only where a resolution is due: `incidents.compliant`."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from appliance.store.incidents import ACTIVE
@@ -29,9 +29,7 @@ def occurrences_by_key(session: Session, wanted: set[tuple[int, str]],
     alert_ids = sorted({alert_id for alert_id, _ in wanted})
     keys = sorted({key for _, key in wanted})
     for start in range(0, len(alert_ids), size):
-        query = select(Occurrence).where(Occurrence.alert_id.in_(alert_ids[start:start + size]),
-                                         Occurrence.key.in_(keys)).order_by(Occurrence.id)
-        for occurrence in session.scalars(query):
+        for occurrence in session.scalars(_OCCURRENCES, {"alert_ids": alert_ids[start:start + size], "keys": keys}):
             pair = (occurrence.alert_id, occurrence.key)
             if pair in found:
                 found[pair].append(occurrence)
@@ -41,14 +39,20 @@ def occurrences_by_key(session: Session, wanted: set[tuple[int, str]],
 def active_by_endpoint(session: Session, sensor_id: str, ips: list[str]) -> dict[str, list[Alert]]:
     """Endpoint -> its active incidents (an empty list: none), for each of `ips`."""
     found: dict[str, list[Alert]] = {ip: [] for ip in ips}
-    query = select(Alert).where(Alert.sensor_id == sensor_id, Alert.endpoint.in_(ips), Alert.state.in_(ACTIVE))
-    for row in session.scalars(query.order_by(Alert.id)):
+    for row in session.scalars(_ACTIVE, {"sensor": sensor_id, "ips": ips}):
         found[row.endpoint].append(row)
     return found
 
 
 def frames_by_stream(session: Session, stream_row_ids: list[int]) -> dict[int, int]:
     """Stream row id -> the evidence frames it keeps (0: none), for each of `stream_row_ids`."""
-    query = (select(EvidencePacket.stream_row_id, func.count()).where(EvidencePacket.stream_row_id.in_(stream_row_ids))
-             .group_by(EvidencePacket.stream_row_id))
-    return {**dict.fromkeys(stream_row_ids, 0), **dict(session.execute(query).all())}
+    return {**dict.fromkeys(stream_row_ids, 0), **dict(session.execute(_FRAMES, {"ids": stream_row_ids}).all())}
+
+
+# the statements, built once (each group runs them; building one and its cache key cost more than running it)
+_OCCURRENCES = (select(Occurrence).where(Occurrence.alert_id.in_(bindparam("alert_ids", expanding=True)),
+                                         Occurrence.key.in_(bindparam("keys", expanding=True))).order_by(Occurrence.id))
+_ACTIVE = (select(Alert).where(Alert.sensor_id == bindparam("sensor"), Alert.endpoint.in_(bindparam("ips", expanding=True)),
+                               Alert.state.in_(ACTIVE)).order_by(Alert.id))
+_FRAMES = (select(EvidencePacket.stream_row_id, func.count())
+           .where(EvidencePacket.stream_row_id.in_(bindparam("ids", expanding=True))).group_by(EvidencePacket.stream_row_id))

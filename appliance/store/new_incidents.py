@@ -10,6 +10,9 @@ deliveries with one statement per table. The store ends up the same: a later wri
 reads incidents (another alert of the same incident, an automatic resolution of the same endpoint, the
 end report's stream ends) has the waiting ones inserted first.
 
+The recorder keeps a group's new streams the same way (`Waiting`: a stream's verdict and its end, each
+an INSERT of its own through the ORM on SQLite, become one row of one statement as the group ends).
+
 A cache lives as long as the session it belongs to, like `RowCache`."""
 from __future__ import annotations
 
@@ -31,30 +34,23 @@ class NewIncident:
     now: datetime
 
 
-class NewIncidents:
+class Waiting:
+    """Rows (or what stands for them) made in a group's session and inserted later, in order."""
+
     def __init__(self):
         self._session: Session | None = None
-        self.waiting: list[NewIncident] = []
+        self.waiting: list = []
 
-    def add(self, session: Session, incident: NewIncident) -> None:
+    def add(self, session: Session, item) -> None:
         if session is not self._session:
             self._session, self.waiting = session, []
-        self.waiting.append(incident)
+        self.waiting.append(item)
 
-    def take(self, session: Session) -> list[NewIncident]:
-        """The incidents waiting in `session` (none when they belonged to another one, rolled back)."""
+    def take(self, session: Session) -> list:
+        """What waits in `session` (nothing when it belonged to another one, rolled back)."""
         waiting = self.waiting if session is self._session else []
         self.waiting = []
         return waiting
-
-    def holds(self, session: Session, dedup_key: str) -> bool:
-        return session is self._session and any(n.row.dedup_key == dedup_key for n in self.waiting)
-
-    def names(self, session: Session, endpoint: str) -> bool:
-        return session is self._session and any(n.row.endpoint == endpoint for n in self.waiting)
-
-    def about_stream(self, session: Session, stream_id: str) -> bool:
-        return session is self._session and any(n.row.stream == stream_id for n in self.waiting)
 
     def mark(self) -> int:
         return len(self.waiting)
@@ -65,6 +61,19 @@ class NewIncidents:
 
     def forget(self) -> None:
         self._session, self.waiting = None, []
+
+
+class NewIncidents(Waiting):
+    waiting: list[NewIncident]
+
+    def holds(self, session: Session, dedup_key: str) -> bool:
+        return session is self._session and any(n.row.dedup_key == dedup_key for n in self.waiting)
+
+    def names(self, session: Session, endpoint: str) -> bool:
+        return session is self._session and any(n.row.endpoint == endpoint for n in self.waiting)
+
+    def about_stream(self, session: Session, stream_id: str) -> bool:
+        return session is self._session and any(n.row.stream == stream_id for n in self.waiting)
 
 
 def insert_rows(session: Session, rows: list) -> None:

@@ -15,10 +15,11 @@ proved it wrong): its occurrence is taken back, and an incident with none left i
 and every receiver told (event withdrawn: `incidents.withdraw`, `outbox.WITHDRAWN`)."""
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -31,7 +32,7 @@ from appliance.store.engine import Store
 from appliance.store.inventory import merged, record_report, touch, update_call, update_stream
 from appliance.store.incidents import IncidentSettings
 from appliance.store.group import before_commit
-from appliance.store.new_incidents import NewIncident, NewIncidents, insert_rows
+from appliance.store.new_incidents import NewIncident, NewIncidents, Waiting, insert_rows
 from appliance.store.rowcache import RowCache
 from appliance.store.models import (Alert, Call, Endpoint, EvidencePacket, Occurrence, Sensor, SignalingSession,
                                     Stream)
@@ -70,6 +71,7 @@ class Recorder:
         self._sensor_known = False
         self._rows = RowCache()          # rows already looked up in the transaction being written
         self._new = NewIncidents()       # new incidents of the open group, inserted as it ends
+        self._new_streams = Waiting()    # new streams of the open group, inserted as it ends
 
     # -- entry points ---------------------------------------------------------------------------
     def observe(self, event) -> None:
@@ -79,15 +81,27 @@ class Recorder:
 
     def alert(self, alert: PolicyAlert, device_class: str = "unknown") -> Recorded:
         """A new incident looked up ahead and not found waits for the group's end to be inserted, where
-        a clash with another writer is handled (`_insert_new`): its write needs no savepoint. Any other
-        alert gets one, so that the clash is retried alone."""
-        new = self._rows.absent(Alert, sensor_id=self.sensor_id, dedup_key=incident_key(alert))
+        a clash with another writer is handled (`_insert_new`): its write needs no savepoint. Nor does
+        an occurrence that only counts on an incident the group found (`_quiet`). Any other alert gets
+        one, so that the clash is retried alone."""
+        key = incident_key(alert)
+        isolated = not (self._rows.absent(Alert, sensor_id=self.sensor_id, dedup_key=key) or self._quiet(alert, key))
         try:
-            return self._write(lambda session: self._alert(session, alert, device_class), isolated=not new)
+            return self._write(lambda session: self._alert(session, alert, device_class, flush=isolated),
+                               isolated=isolated)
         except IntegrityError:      # another worker of this sensor opened the same incident meanwhile:
-            if new:
+            if not isolated:
                 raise               # its group is rolled back and written again (appliance.store.group)
             return self._write(lambda session: self._alert(session, alert, device_class))   # now it exists
+
+    def _quiet(self, alert: PolicyAlert, key: str) -> bool:
+        """Whether the open group found the alert's incident when it looked ahead (so it exists, locked on
+        PostgreSQL: nobody else opens it) and the alert neither re-opens nor escalates it: it writes no
+        history and no delivery (whose webhook may have gone meanwhile), only the incident, an
+        occurrence of it and its endpoint, as observations do."""
+        row = self._rows.held(Alert, sensor_id=self.sensor_id, dedup_key=key)
+        return (row is not None and row.id is not None and self._grouped(self._rows.session)
+                and row.state != "resolved" and not incidents.worse(alert.severity, row.severity))
 
     def withdraw(self, withdrawal: Withdrawal) -> str:
         """Take back the occurrence of an alert the policy withdrew. Returns "resolved" (its incident had
@@ -100,7 +114,8 @@ class Recorder:
         """Inside a group, before its writes: look up the streams, endpoints and incidents the coming
         events and alerts (`items`) will touch, one query per table instead of one per write."""
         if getattr(self.store, "grouping", None) is not None:
-            self._write(lambda session: self._prefetch(session, items) if self._grouped(session) else None)
+            self._write(lambda session: self._prefetch(session, items) if self._grouped(session) else None,
+                        via="lookup")
 
     def snapshot(self, report: dict) -> None:
         """Upsert streams, signaling sessions, calls and endpoints (with posture) from a report, and
@@ -109,6 +124,7 @@ class Recorder:
 
         def upsert(session: Session) -> None:
             self._insert_new(session)
+            self._insert_streams(session)
             record_report(session, self.sensor_id, report, now)
             self._stream_ends(session, {s["id"]: s["last_seen"] for s in report.get("streams", [])})
             self._sensor(session, self.sensor_id).last_seen = now
@@ -121,20 +137,19 @@ class Recorder:
     def _occurrences_of(self, session: Session, streams: list[str]) -> list[Occurrence]:
         found = []
         for chunk in _chunks(streams):
-            found += session.scalars(select(Occurrence).where(Occurrence.sensor_id == self.sensor_id,
-                                                              Occurrence.stream.in_(chunk))
-                                     .options(joinedload(Occurrence.alert)))     # `_extend` touches it
+            found += session.scalars(_occurrences_of_streams(), {"sensor": self.sensor_id, "values": chunk})
         return found
 
     def sensor_stats(self, sensor_id: str, packets: int, drops: int) -> None:
-        """Add packets and kernel drops counted since the last call to a sensor's totals."""
+        """Add packets and kernel drops counted since the last call to a sensor's totals (nobody retries
+        it alone: inside a group it shares the group's transaction, without a savepoint)."""
         def add(session: Session) -> None:
             sensor = self._sensor(session, sensor_id)
             session.flush()
             sensor.packets = Sensor.packets + packets
             sensor.drops = Sensor.drops + drops
             sensor.last_seen = from_epoch(self.clock())
-        self._write(add)
+        self._write(add, isolated=False)
 
     def rolled_back(self) -> None:
         """The transaction of writes this recorder thought stored was rolled back (a group commit lost
@@ -142,16 +157,18 @@ class Recorder:
         self._sensor_known = False
         self._rows.forget()
         self._new.forget()
+        self._new_streams.forget()
 
     # -- plumbing --------------------------------------------------------------------------------
-    def _write(self, work, isolated: bool = True):
+    def _write(self, work, isolated: bool = True, via: str | None = None):
         """`work(session)` in a transaction; inside a group, `isolated` writes (an alert, retried alone
         when another writer opened its incident) in a savepoint of their own, the others (observations)
-        straight in the group's transaction (appliance.store.group)."""
-        mark = self._new.mark()
-        shared = None if isolated else getattr(self.store, "shared", None)
+        straight in the group's transaction (appliance.store.group); `via` names another of the group's
+        ways in (its `lookup`)."""
+        mark, streams = self._new.mark(), self._new_streams.mark()
+        opener = getattr(self.store, via or ("session" if isolated else "shared"), None) or self.store.session
         try:
-            with (shared or self.store.session)() as session:
+            with opener() as session:
                 if not self._sensor_known:
                     self._sensor(session, self.sensor_id)
                     session.flush()
@@ -159,6 +176,7 @@ class Recorder:
         except BaseException:
             self._rows.forget()          # its savepoint or transaction rolled back: rows it added are gone
             self._new.undo(mark)
+            self._new_streams.undo(streams)
             raise
         self._sensor_known = True
         return result
@@ -195,12 +213,30 @@ class Recorder:
             stream_id=stream_id)
 
     def _new_stream(self, session: Session, stream_id: str, **fields) -> Stream:
-        """A new stream row (no packets counted yet), added to the session and remembered."""
+        """A new stream row (no packets counted yet), remembered, and added to the session; inside a group
+        it waits instead, out of the session, to be inserted with the group's others as it ends
+        (`_insert_streams`): the ORM inserts a row per statement on SQLite (it reads each id back),
+        and most of a site's new streams are a verdict and an end, with nothing asking their ids."""
         row = Stream(sensor_id=self.sensor_id, stream_id=stream_id, ssrcs=[], payload_types=[], packets=0, bytes=0,
                      **fields)
-        session.add(row)
+        if self._grouped(session):
+            self._new_streams.add(session, row)
+            before_commit(session, self._insert_streams)
+        else:
+            session.add(row)
         self._rows.remember(session, row, stream_id=stream_id)
         return row
+
+    def _insert_streams(self, session: Session, needed: Stream | None = None) -> None:
+        """The group's waiting new streams, in the order they were made: with one Core statement as the
+        group ends; into the session (the ORM inserts them, ids read back) when one of them is `needed`
+        before (its evidence frames need its id), as if they had been added all along."""
+        waiting = self._new_streams.take(session)
+        if needed is None:
+            insert_rows(session, waiting)
+            return
+        session.add_all(waiting)
+        session.flush()
 
     def _prefetch(self, session: Session, items: list) -> None:
         streams, ended, ips, keys, calls, conversations = set(), set(), set(), set(), set(), set()
@@ -277,10 +313,9 @@ class Recorder:
         by_client = {conversation[1] for conversation in conversations}
         transports = sorted({conversation[0] for conversation in conversations})
         for chunk in _chunks(by_client):
-            query = select(SignalingSession).where(SignalingSession.sensor_id == self.sensor_id,
-                                                   SignalingSession.transport.in_(transports),
-                                                   SignalingSession.client.in_(chunk))
-            found = {self._conversation_key(_conversation(row)): row for row in session.scalars(query)}
+            query = _conversations_of_clients()
+            found = {self._conversation_key(_conversation(row)): row for row in session.scalars(
+                query, {"sensor": self.sensor_id, "transports": transports, "values": chunk})}
             clients = set(chunk)
             asked = [self._conversation_key(c) for c in conversations if c[1] in clients]
             self._rows.preload(session, SignalingSession, found, asked)
@@ -294,17 +329,19 @@ class Recorder:
         return self._rows.get_or_new(session, SignalingSession, **dict(self._conversation_key(_conversation(ev))))
 
     def _preload(self, session: Session, model, column: str, values: set) -> None:
+        query = _rows_of(model, column, model is Alert and self.store.dialect == "postgresql")
         for chunk in _chunks(values):
-            query = select(model).where(model.sensor_id == self.sensor_id, getattr(model, column).in_(chunk))
-            if model is Alert and self.store.dialect == "postgresql":
-                query = query.with_for_update()
-            found = {_key(model, column, getattr(row, column), self.sensor_id): row for row in session.scalars(query)}
+            found = {_key(model, column, getattr(row, column), self.sensor_id): row
+                     for row in session.scalars(query, {"sensor": self.sensor_id, "values": chunk})}
             self._rows.preload(session, model, found, [_key(model, column, value, self.sensor_id) for value in chunk])
 
     # -- alerts ----------------------------------------------------------------------------------
-    def _alert(self, session: Session, alert: PolicyAlert, device_class: str, defer: bool = True) -> Recorded:
+    def _alert(self, session: Session, alert: PolicyAlert, device_class: str, defer: bool = True,
+               flush: bool = True) -> Recorded:
         """Record one occurrence. A new incident inside a group waits in `_new` (inserted with the
-        group's others as it ends: `_insert_new`), and its Recorded has no ids yet (0)."""
+        group's others as it ends: `_insert_new`), and its Recorded has no ids yet (0). Without `flush`,
+        inside a group, its rows are flushed with the group's next statement (one flush for many writes),
+        and a new occurrence's id is not known yet either (0)."""
         key = incident_key(alert)
         self._rows.unnote(("occurrences", alert.stream))  # its stream perhaps one more occurrence
         row = self._incident(session, key)
@@ -341,8 +378,9 @@ class Recorder:
         occurrence = self._write_occurrence(session, row, occurrence, alert, now)
         self._lifecycle(session, row, outcome, events, seen)
         deliveries = self._enqueue(session, row, events, now)
-        session.flush()
-        return Recorded(row.id, outcome, deliveries, occurrence.id)
+        if flush or not self._grouped(session):
+            session.flush()
+        return Recorded(row.id, outcome, deliveries, occurrence.id or 0)
 
     def _incident(self, session: Session, key: str) -> Alert | None:
         """The incident row of `key`, locked on PostgreSQL; one still waiting in this group (`_new`: a new
@@ -523,12 +561,14 @@ class Recorder:
             if ev.frames:
                 touch(row, from_epoch(ev.frames[0][0]), from_epoch(ev.frames[-1][0]))
         kept = self._frames_kept(session, row, ev.stream_id)
-        if row.id is None:
-            session.flush()                 # a stream new in this transaction: its id, for its frames
+        if row.id is None:                  # a stream new in this transaction: its id, for its frames
+            self._insert_streams(session, needed=row)
         frames = ev.frames[:max(0, MAX_FRAMES_PER_STREAM - kept)]
-        for seq, (ts, linktype, frame) in enumerate(frames, kept):
-            session.add(EvidencePacket(sensor_id=self.sensor_id, stream_row_id=row.id, seq=seq, ts=from_epoch(ts),
-                                       linktype=linktype, frame=bytes(frame)))
+        if frames:                          # one Core statement for them all (no ORM object reads them back)
+            session.execute(insert(EvidencePacket.__table__), [
+                {"sensor_id": self.sensor_id, "stream_row_id": row.id, "alert_id": None, "seq": seq,
+                 "ts": from_epoch(ts), "linktype": linktype, "frame": bytes(frame)}
+                for seq, (ts, linktype, frame) in enumerate(frames, kept)])
         self._rows.note(session, ("frames", ev.stream_id), kept + len(frames))
 
     def _frames_kept(self, session: Session, row: Stream, stream_id: str) -> int:
@@ -629,6 +669,32 @@ def _conversation(item) -> tuple:
     """A signaling session's key columns, of a SignalingObserved, a TlsObserved or a row."""
     transport = "tls" if isinstance(item, TlsObserved) else item.transport
     return (transport, item.client, item.client_port, item.server, item.server_port)
+
+
+@functools.cache
+def _rows_of(model, column: str, lock: bool):
+    """SELECT a sensor's rows of `model` whose `column` is in a list (params `sensor`, `values`), locked
+    (FOR UPDATE) when `lock`: built once, as the look-ups ahead run it in every group (building a
+    statement and its cache key cost more than running it on SQLite)."""
+    query = select(model).where(model.sensor_id == bindparam("sensor"),
+                                getattr(model, column).in_(bindparam("values", expanding=True)))
+    return query.with_for_update() if lock else query
+
+
+@functools.cache
+def _occurrences_of_streams():
+    """A sensor's occurrences of some streams (params `sensor`, `values`), with their incidents (`_extend`
+    touches them)."""
+    return _rows_of(Occurrence, "stream", False).options(joinedload(Occurrence.alert))
+
+
+@functools.cache
+def _conversations_of_clients():
+    """A sensor's signaling sessions over some transports from some clients (params `sensor`,
+    `transports`, `values`): the columns their unique index starts with."""
+    return select(SignalingSession).where(SignalingSession.sensor_id == bindparam("sensor"),
+                                          SignalingSession.transport.in_(bindparam("transports", expanding=True)),
+                                          SignalingSession.client.in_(bindparam("values", expanding=True)))
 
 
 def _chunks(values, size: int = 500):

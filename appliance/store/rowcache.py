@@ -80,6 +80,15 @@ class RowCache:
         """Whether the key was looked up ahead, in the transaction being written, and not found."""
         return (model, *sorted(key.items())) in self._absent
 
+    @property
+    def session(self) -> Session | None:
+        """The session whose rows the cache holds."""
+        return self._session
+
+    def held(self, model, **key):
+        """The row of `key` the cache holds (None: none), asking nothing."""
+        return self._rows.get((model, *sorted(key.items())))
+
     def unknown(self, model, **key) -> None:
         """Forget that a key is absent (its row was written around the cache)."""
         self._absent.discard((model, *sorted(key.items())))

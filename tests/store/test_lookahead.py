@@ -8,9 +8,9 @@ from sqlalchemy import select
 from appliance.store.buffered import BufferedRecorder
 from appliance.store.group import GroupCommit
 from appliance.store.incidents import IncidentSettings
-from appliance.store.models import Alert, EvidencePacket, Occurrence
+from appliance.store.models import Alert, EvidencePacket, Occurrence, Stream
 from appliance.store.recorder import MAX_FRAMES_PER_STREAM, Recorder
-from collectors.events import StreamEvidence, StreamVerdict
+from collectors.events import StreamEnded, StreamEvidence, StreamVerdict
 from tests.store.helpers import T0, Clock, policy_alert
 
 PHONE = "10.0.0.1"
@@ -81,3 +81,20 @@ def test_evidence_added_in_the_group_counts_towards_the_streams_bound(store):
     frames = rows(store, EvidencePacket)
     assert [f.seq for f in frames] == list(range(MAX_FRAMES_PER_STREAM))
     assert [f.frame[0] for f in frames] == list(range(MAX_FRAMES_PER_STREAM))
+
+
+def test_streams_new_in_a_group_are_stored_in_the_order_they_were_seen(store):
+    """A group's new streams wait to be inserted together as it ends, unless one needs its id sooner (its
+    evidence frames): then those seen before it are stored first, so stream ids still follow the order
+    the streams were seen, and what the group said later of a stream (its end) is what is stored."""
+    first, second, third = (f"udp:10.0.0.1:{port}-10.0.0.2:5000/rtp" for port in (4100, 4200, 4300))
+    ended = StreamEnded(first, PHONE, 4100, "10.0.0.2", 5000, "udp", "rtp", True, "dtls-srtp", (7,), (0,), "PCMU",
+                        500, 80_000, T0, T0 + 10, "call-1", 0.99, (), 5, "payload", "key exchange", None)
+    write_group(grouped(store), [("observe", (srtp(T0, first),)),
+                                 ("observe", (StreamEvidence(second, PHONE, "10.0.0.2", ((T0 + 1, 1, b"x" * 60),)),)),
+                                 ("observe", (ended,)),
+                                 ("observe", (srtp(T0 + 2, third),))])
+    streams = rows(store, Stream)
+    assert [s.stream_id for s in streams] == [first, second, third]
+    assert (streams[0].packets, streams[0].call_id, streams[0].ssrcs) == (500, "call-1", [7])
+    assert [f.stream_row_id for f in rows(store, EvidencePacket)] == [streams[1].id]

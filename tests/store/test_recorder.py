@@ -177,3 +177,22 @@ def test_sensor_stats_add_up(store):
         sensors = {s.id: s for s in queries.list_sensors(session)}
     assert (sensors["s1"].packets, sensors["s1"].drops, sensors["s1"].name) == (1500, 3, "core mirror")
     assert (sensors["s2"].packets, sensors["s2"].drops) == (7, 1)
+
+
+def test_the_report_classifies_the_incidents_of_the_endpoints_it_classifies(store):
+    """Alerts recorded before their phone was recognised read as the end report classifies it; an
+    incident already classified, or of an endpoint the report does not classify, keeps its class."""
+    recorder = Recorder(store, "s1", clock=Clock())
+    for endpoint, device_class in (("10.0.0.1", "unknown"), ("10.0.0.2", "unknown"), ("10.0.0.3", "unknown"),
+                                   ("10.0.0.4", "soft_phone")):
+        recorder.alert(policy_alert(endpoint=endpoint), device_class)
+    recorder.alert(policy_alert("cleartext_signaling", endpoint="10.0.0.1", peer="10.0.0.9"))
+    recorder.snapshot({"endpoints": [{"ip": "10.0.0.1", "device_class": "hard_phone"},
+                                     {"ip": "10.0.0.2", "device_class": "pbx"},
+                                     {"ip": "10.0.0.3", "device_class": "unknown"},
+                                     {"ip": "10.0.0.4", "device_class": "hard_phone"}]})
+    with store.session(readonly=True) as s:
+        classes = sorted((a.endpoint, a.type, a.device_class) for a in s.scalars(select(Alert)))
+    assert classes == [("10.0.0.1", "cleartext_media", "hard_phone"), ("10.0.0.1", "cleartext_signaling", "hard_phone"),
+                       ("10.0.0.2", "cleartext_media", "pbx"), ("10.0.0.3", "cleartext_media", "unknown"),
+                       ("10.0.0.4", "cleartext_media", "soft_phone")]
