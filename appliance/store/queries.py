@@ -188,19 +188,21 @@ def list_sensors(session: Session) -> list[Sensor]:
 def list_endpoints(session: Session, *, sensor: str | None = None, ip: str | None = None,
                    device_class: str | Sequence[str] | None = None, media_srtp: bool | None = None,
                    signaling_tls: bool | None = None, since: datetime | None = None, until: datetime | None = None,
-                   limit: int = 50, offset: int = 0, after: int | None = None) -> Page[Endpoint]:
+                   limit: int = 50, offset: int = 0, after: int | None = None,
+                   columns: Sequence | None = None) -> Page[Endpoint]:
     """Endpoints with their posture, by IP (or, with `after`, newest row first by keyset).
-    `media_srtp=False`: endpoints seen sending cleartext media."""
-    query = _match(_match(_match(select(Endpoint), Endpoint.sensor_id, sensor), Endpoint.ip, ip),
-                   Endpoint.device_class, device_class)
+    `media_srtp=False`: endpoints seen sending cleartext media. `columns` (of Endpoint, `Endpoint.id`
+    among them): the page holds Core rows of just these, not ORM instances."""
+    query = _match(_match(_match(select(*columns) if columns else select(Endpoint), Endpoint.sensor_id, sensor),
+                          Endpoint.ip, ip), Endpoint.device_class, device_class)
     if media_srtp is not None:
         query = query.where(Endpoint.media_srtp.is_(media_srtp))
     if signaling_tls is not None:
         query = query.where(Endpoint.signaling_tls.is_(signaling_tls))
     query = _window(query, Endpoint, since, until)
     if after is not None:
-        return _keyset(session, query, Endpoint.id, limit, after)
-    return _page(session, query, (Endpoint.ip, Endpoint.sensor_id), limit, offset)
+        return _keyset(session, query, Endpoint.id, limit, after, rows=bool(columns))
+    return _page(session, query, (Endpoint.ip, Endpoint.sensor_id), limit, offset, rows=bool(columns))
 
 
 def get_endpoint(session: Session, endpoint_id: int) -> Endpoint:
@@ -280,13 +282,15 @@ def _window(query: Select, model, since: datetime | None, until: datetime | None
     return query
 
 
-def _keyset(session: Session, query: Select, key, limit: int, after: int | None) -> Page:
-    """Newest first by `key`; `after`: the previous page's next_cursor."""
+def _keyset(session: Session, query: Select, key, limit: int, after: int | None, rows: bool = False) -> Page:
+    """Newest first by `key`; `after`: the previous page's next_cursor. `rows`: the query selects
+    columns, and the page holds its Core rows (`_rows`)."""
     total = _count(session, query)
     if after:                                   # 0: the first page
         query = query.where(key < after)
     limit = _limit(limit)
-    items = list(session.scalars(query.order_by(key.desc()).limit(limit + 1)))
+    query = query.order_by(key.desc()).limit(limit + 1)
+    items = _rows(session, query) if rows else list(session.scalars(query))
     more = len(items) > limit
     return Page(items[:limit], total, getattr(items[limit - 1], key.key) if more else None)
 
@@ -299,11 +303,12 @@ def _limit(limit: int) -> int:
     return max(1, min(int(limit), MAX_LIMIT))
 
 
-def _page(session: Session, query: Select, order, limit: int, offset: int) -> Page:
-    """Offset pages in the list's own order; `next_cursor` starts keyset paging (by id) from the top."""
+def _page(session: Session, query: Select, order, limit: int, offset: int, rows: bool = False) -> Page:
+    """Offset pages in the list's own order; `next_cursor` starts keyset paging (by id) from the top.
+    `rows`: as for `_keyset`."""
     total = _count(session, query)
-    items = list(session.scalars(query.order_by(*order).limit(_limit(limit)).offset(max(0, offset))))
-    return Page(items, total)
+    query = query.order_by(*order).limit(_limit(limit)).offset(max(0, offset))
+    return Page(_rows(session, query) if rows else list(session.scalars(query)), total)
 
 
 def _get(session: Session, model, row_id: int):
