@@ -59,7 +59,7 @@ def list_alerts(session: Session, *, type: str | Sequence[str] | None = None,
     after `since`, first seen at or before `until`). Page by `offset`, or by keyset: `after` =
     the previous page's `next_cursor`. `columns` (of Alert, `Alert.id` among them): the page holds
     Core rows of just these, not ORM instances (what a read-only list needs, several times cheaper)."""
-    query = select(*columns) if columns else select(Alert)
+    query = _select(columns) if columns else select(Alert)
     for column, value in ((Alert.type, type), (Alert.severity, severity), (Alert.state, state)):
         query = _match(query, column, value)
     query = _match(_match(query, Alert.endpoint, endpoint), Alert.sensor_id, sensor)
@@ -158,7 +158,7 @@ def latest_occurrences(session: Session, alert_ids: list[int],
     latest = select(func.max(Occurrence.id)).where(_among(session, Occurrence.alert_id, alert_ids)) \
         .group_by(Occurrence.alert_id)
     if columns:
-        return {row.alert_id: row for row in _rows(session, select(*columns).where(Occurrence.id.in_(latest)))}
+        return {row.alert_id: row for row in _rows(session, _select(columns).where(Occurrence.id.in_(latest)))}
     return {row.alert_id: row for row in session.scalars(select(Occurrence).where(Occurrence.id.in_(latest)))}
 
 
@@ -193,7 +193,7 @@ def list_endpoints(session: Session, *, sensor: str | None = None, ip: str | Non
     """Endpoints with their posture, by IP (or, with `after`, newest row first by keyset).
     `media_srtp=False`: endpoints seen sending cleartext media. `columns` (of Endpoint, `Endpoint.id`
     among them): the page holds Core rows of just these, not ORM instances."""
-    query = _match(_match(_match(select(*columns) if columns else select(Endpoint), Endpoint.sensor_id, sensor),
+    query = _match(_match(_match(_select(columns) if columns else select(Endpoint), Endpoint.sensor_id, sensor),
                           Endpoint.ip, ip), Endpoint.device_class, device_class)
     if media_srtp is not None:
         query = query.where(Endpoint.media_srtp.is_(media_srtp))
@@ -255,6 +255,19 @@ def _match(query: Select, column, value) -> Select:
     if isinstance(value, str):
         return query.where(column == value)
     return query.where(column.in_(list(value)))
+
+
+def _select(columns: Sequence) -> Select:
+    """`select(*columns)`, made once per tuple of columns: the lists ask for the same ones on every request,
+    and a Select is never changed in place (where, order_by, limit make new ones), so one can be shared."""
+    key = tuple(columns)
+    query = _SELECTS.get(key)
+    if query is None:
+        query = _SELECTS[key] = select(*key)
+    return query
+
+
+_SELECTS: dict[tuple, Select] = {}
 
 
 def _rows(session: Session, query: Select) -> list:
