@@ -6,9 +6,10 @@ check (api.auth) finds it, so that one connection and transaction serve both."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
@@ -26,13 +27,19 @@ async def get_store(request: Request) -> Store:        # async: no blocking, so 
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-def read_session(request: Request, store: StoreDep) -> Iterator[Session]:
-    with store.session(readonly=True) as session:
-        request.scope[_READ_SESSION] = session          # for the token check (api.auth), solved after it
-        try:
-            yield session
-        finally:
-            request.scope.pop(_READ_SESSION, None)
+async def read_session(request: Request, store: StoreDep) -> AsyncIterator[Session]:
+    """`store.session(readonly=True)`, opened on the event loop (making a session does no I/O, so it needs
+    no hop to a worker thread) and closed in a worker thread (its rollback and the connection's return to
+    the pool may wait), shielded from cancellation with a limiter of its own, as FastAPI ends a sync
+    generator dependency."""
+    session = store.read_only_session()
+    request.scope[_READ_SESSION] = session              # for the token check (api.auth), solved after it
+    try:
+        yield session
+    finally:
+        request.scope.pop(_READ_SESSION, None)
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
 
 
 def request_read_session(request: Request) -> Session | None:

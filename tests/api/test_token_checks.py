@@ -77,3 +77,19 @@ def test_last_used_is_written_at_most_once_a_minute(any_lab):
             session.get(ApiToken, token_id).last_used_at = first - timedelta(minutes=2)
         assert client.get("/api/v1/endpoints", headers=auth).status_code == 200
         assert last_used() > first - timedelta(minutes=2)
+
+
+def test_every_request_gives_its_connections_back(any_lab):
+    """The read-only session the token check shares is closed after every answer, errors included."""
+    viewer, admin = any_lab.headers("viewer"), any_lab.headers("admin")
+    with TestClient(create_app(any_lab.settings, any_lab.store)) as client:
+        answers = [client.get("/api/v1/endpoints", params={"limit": 100}, headers=viewer).status_code,
+                   client.get("/api/v1/alerts", params={"limit": 50}, headers=viewer).status_code,
+                   client.get("/api/v1/endpoints", headers=any_lab.headers("revoked")).status_code,
+                   client.get("/api/v1/endpoints", headers={}).status_code,
+                   client.get("/api/v1/audit", headers=viewer).status_code,
+                   client.get("/api/v1/endpoints/987654", headers=viewer).status_code,
+                   client.get("/api/v1/endpoints", params={"limit": 0}, headers=viewer).status_code,
+                   client.post("/api/v1/alerts/987654/ack", headers=admin).status_code]
+        assert answers == [200, 200, 401, 401, 403, 404, 422, 404]
+        assert any_lab.store.engine.pool.checkedout() == 0
