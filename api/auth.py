@@ -6,9 +6,12 @@ through a typed alias (`Viewer`, `Operator`, `Admin`).
 is too low. Both messages name the role the route needs. The live alert stream also takes `?token=`,
 because a browser's EventSource cannot set headers (`StreamViewer`).
 
-A token is looked up in a read-only session; the writing session `verify_token` needs to record
-`last_used_at` is opened only when that timestamp is due (at most once a minute per token), so reads
-do not queue for SQLite's write lock behind the collector.
+A token is looked up in the store on every request (nothing is cached, so a token revoked by another
+process is refused on its next request): one Core query (`tokens.live_token`) on the connection of the
+request's read-only session when the route has one (`deps.read_session` is solved first), else on a
+connection of its own. The writing session `verify_token` needs to record `last_used_at` is opened only
+when that timestamp is due (at most once a minute per token), so reads do not queue for SQLite's write
+lock behind the collector.
 
 Before any of that, the rate limits (`api.ratelimit`): an address with too many recent failed
 authentications gets 429 whatever it sends, each failure (401) is counted against its address, and
@@ -21,10 +24,13 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import StoreDep
+from sqlalchemy.orm import Session
+
+from api.deps import StoreDep, request_read_session
 from api.ratelimit import address_key, retry_after
 from appliance.store import Store, queries
 from appliance.store.models import ROLES
+from appliance.store.tokens import live_token
 
 RANK = {role: n for n, role in enumerate(ROLES)}
 bearer = HTTPBearer(auto_error=False, description="An API token (`appliance token create`, or POST /api/v1/tokens).")
@@ -39,13 +45,17 @@ class Principal:
     role: str
 
 
-def verify(store: Store, token: str) -> Principal | None:
-    """The live token's identity, or None (unknown or revoked)."""
-    with store.session(readonly=True) as session:
-        row = queries.verify_token(session, token)
-        if row is None:
-            return None
-        principal, due = Principal(row.id, row.name, row.role), session.is_modified(row)
+def verify(store: Store, token: str, session: Session | None = None) -> Principal | None:
+    """The live token's identity, or None (unknown or revoked). `session`: a read-only session of this
+    request to ask through (else a connection of the store's, for this look-up alone)."""
+    if session is not None:
+        row, due = live_token(session.connection(), token)
+    else:
+        with store.engine.connect() as connection:
+            row, due = live_token(connection, token)
+    if row is None:
+        return None
+    principal = Principal(row.id, row.name, row.role)
     if due:
         with store.session() as session:
             if queries.verify_token(session, token) is None:      # revoked meanwhile
@@ -74,7 +84,7 @@ def _check(request: Request, store: Store, role: str, token: str | None) -> Prin
         limiter.failed(address)
         raise _unauthorized(f"an API token with the {role} role (or higher) is needed: "
                             "send Authorization: Bearer TOKEN")
-    principal = verify(store, token)
+    principal = verify(store, token, request_read_session(request))
     if principal is None:
         limiter.failed(address)
         raise _unauthorized(f"the API token is unknown or revoked; a token with the {role} role (or higher) "

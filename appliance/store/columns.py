@@ -41,4 +41,8 @@ def from_epoch(seconds: float | None) -> datetime | None:
 
 
 def to_epoch(moment: datetime | None) -> float | None:
-    return None if moment is None else as_utc(moment).timestamp()
+    if moment is None:
+        return None
+    if moment.tzinfo is UTC:            # what the store hands back: already in UTC, as_utc would change nothing
+        return moment.timestamp()
+    return as_utc(moment).timestamp()

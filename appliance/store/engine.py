@@ -78,7 +78,7 @@ class Store:
     def session(self, readonly: bool = False) -> Iterator[Session]:
         """One transaction, committed when the block ends and rolled back when it raises. A read-only
         session is never committed (and on SQLite does not queue for the write lock)."""
-        session = (self._reader if readonly else self._writer)()
+        session = self.read_only_session() if readonly else self._writer()
         try:
             if readonly:
                 yield session
@@ -87,6 +87,10 @@ class Store:
                     yield session
         finally:
             session.close()
+
+    def read_only_session(self) -> Session:
+        """A read-only session for the caller to close (what `session(readonly=True)` yields and closes)."""
+        return self._reader()
 
     @property
     def secrets(self) -> SecretBox:

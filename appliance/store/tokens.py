@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from appliance.store.columns import utcnow
@@ -52,6 +52,23 @@ def verify_token(session: Session, token: str, now: datetime | None = None) -> A
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
         row.last_used_at = now
     return row
+
+
+LIVE_COLUMNS = (ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.token_hash, ApiToken.revoked_at,
+                ApiToken.last_used_at)
+_LOOKUP = select(*LIVE_COLUMNS).where(ApiToken.token_hash == bindparam("digest"))
+
+
+def live_token(connection: Connection, token: str, now: datetime | None = None) -> tuple[Row | None, bool]:
+    """`verify_token` as a read: the live token's row of `LIVE_COLUMNS` (or None) and whether its
+    `last_used_at` is due (for the caller to record through `verify_token` in a writing session). One
+    Core query on `connection`: what the API asks the store on every request."""
+    digest = token_hash(token)
+    row = connection.execute(_LOOKUP, {"digest": digest}).one_or_none()
+    if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None:
+        return None, False
+    now = now or utcnow()
+    return row, row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY
 
 
 def revoke_token(session: Session, token_id: int, now: datetime | None = None) -> ApiToken:
