@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.alert_rows import values_of
+from api.schemas.endpoint_rows import COLUMNS as ENDPOINT_COLUMNS, endpoint_fields
 from appliance.store.columns import to_epoch
 
 
@@ -101,13 +103,7 @@ class EndpointPublic(BaseModel):
 
     @classmethod
     def from_row(cls, row) -> EndpointPublic:
-        posture = PosturePublic(signaling_tls=row.signaling_tls, media_srtp=row.media_srtp, keying=row.keying,
-                                certificate_state=row.certificate_state,
-                                last_cleartext_media=to_epoch(row.last_cleartext_media))
-        return cls(id=row.id, sensor=row.sensor_id, ip=row.ip, mac=row.mac, vlan=row.vlan, vendor=row.vendor, model=row.model,
-                   firmware=row.firmware, user_agent=row.user_agent, device_class=row.device_class,
-                   evidence=list(row.evidence or []), posture=posture, first_seen=to_epoch(row.first_seen),
-                   last_seen=to_epoch(row.last_seen))
+        return cls.model_validate(endpoint_fields(values_of(row, ENDPOINT_COLUMNS)))   # as the list's rows
 
 
 class SensorPublic(BaseModel):

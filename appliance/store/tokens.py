@@ -46,12 +46,21 @@ def verify_token(session: Session, token: str, now: datetime | None = None) -> A
     """The live (not revoked) token row for a presented token, or None."""
     digest = token_hash(token)
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest)).one_or_none()
-    if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None:
+    if not _live(row, digest):
         return None
     now = now or utcnow()
-    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
+    if _due(row, now):
         row.last_used_at = now
     return row
+
+
+def _live(row, digest: str) -> bool:
+    return row is not None and hmac.compare_digest(row.token_hash, digest) and row.revoked_at is None
+
+
+def _due(row, now: datetime) -> bool:
+    """Whether the token's `last_used_at` is to be recorded again (at most once per TOUCH_EVERY)."""
+    return row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY
 
 
 LIVE_COLUMNS = (ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.token_hash, ApiToken.revoked_at,
@@ -65,10 +74,9 @@ def live_token(connection: Connection, token: str, now: datetime | None = None) 
     Core query on `connection`: what the API asks the store on every request."""
     digest = token_hash(token)
     row = connection.execute(_LOOKUP, {"digest": digest}).one_or_none()
-    if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None:
+    if not _live(row, digest):
         return None, False
-    now = now or utcnow()
-    return row, row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY
+    return row, _due(row, now or utcnow())
 
 
 def revoke_token(session: Session, token_id: int, now: datetime | None = None) -> ApiToken:
